@@ -1,0 +1,358 @@
+//! The three statements of SPEC §4, natively: public inputs (one encoder each),
+//! private witnesses, and `check_relation`, which restates every clause in plain
+//! Rust. The R1CS circuits (feature `r1cs`) enforce the same clauses.
+//!
+//! Witnesses hold note openings as raw field elements ([`Opening`]), exactly what
+//! the circuit sees, so a test can hand the relation and the circuit the same
+//! malicious witness (for example a balance of 2^64) and see both reject it.
+
+pub mod attest;
+pub mod claim;
+pub mod contribute;
+
+pub use attest::{AttestPrivate, AttestPublic};
+pub use claim::{ClaimPrivate, ClaimPublic};
+pub use contribute::{ContributePrivate, ContributePublic};
+
+use crate::field::{self, EncodingError, Fr};
+use crate::keys;
+use crate::note::{Note, NoteCommitment, Nullifier, NOTE_FIELDS};
+use crate::tree::MerklePath;
+use ark_ff::Zero;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Version of the statements; part of every key's manifest.
+pub const STATEMENT_VERSION: u32 = 1;
+
+/// A note opening in commitment order, as field elements.
+pub type Opening = [Fr; NOTE_FIELDS];
+
+/// Indices into an [`Opening`].
+pub mod idx {
+    pub const OWNER: usize = 0;
+    pub const ELIGIBLE_EPOCH: usize = 1;
+    pub const BALANCE: usize = 2;
+    pub const PERIODS: usize = 3;
+    pub const LAST_EPOCH: usize = 4;
+    pub const EPOCH_TOTAL: usize = 5;
+    pub const LAST_CLAIM: usize = 6;
+    pub const PENSION: usize = 7;
+    pub const RHO: usize = 8;
+    pub const R: usize = 9;
+    /// Names, for error messages.
+    pub const NAMES: [&str; super::NOTE_FIELDS] = [
+        "owner",
+        "eligible_epoch",
+        "balance",
+        "periods",
+        "last_epoch",
+        "epoch_total",
+        "last_claim",
+        "pension",
+        "rho",
+        "r",
+    ];
+}
+
+/// The statements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Statement {
+    Contribute,
+    Claim,
+    Attest,
+}
+
+impl Statement {
+    pub const ALL: [Statement; 3] = [Statement::Contribute, Statement::Claim, Statement::Attest];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Statement::Contribute => "contribute",
+            Statement::Claim => "claim",
+            Statement::Attest => "attest",
+        }
+    }
+
+    /// Public-input names in SPEC order.
+    pub fn public_input_names(self) -> &'static [&'static str] {
+        match self {
+            Statement::Contribute => &ContributePublic::NAMES,
+            Statement::Claim => &ClaimPublic::NAMES,
+            Statement::Attest => &AttestPublic::NAMES,
+        }
+    }
+
+    pub fn num_public_inputs(self) -> usize {
+        self.public_input_names().len()
+    }
+
+    /// The statement with this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl std::fmt::Display for Statement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A clause of SPEC §4, named as the circuits label them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Clause {
+    /// `owner = H(OWNER, sk)`.
+    Owner,
+    /// `cm(old)` lies in the tree under `anchor`.
+    Membership,
+    /// `nf = H(NF, H(NK, sk), rho_old)`.
+    Nullifier,
+    /// The new note keeps `owner`.
+    KeepOwner,
+    /// The new note keeps `eligible_epoch`.
+    KeepEligibleEpoch,
+    /// The new note has `rho = nf`.
+    RhoChain,
+    /// `cm_new = cm(new)`.
+    NewCommitment,
+    /// A value the statement does arithmetic or comparisons on is below 2^64.
+    Range(&'static str),
+    /// Contribute: `amount >= 1`.
+    AmountPositive,
+    /// Contribute: `last_epoch_old <= epoch`.
+    EpochOrder,
+    /// Contribute: `epoch_total_new = (same ? epoch_total_old : 0) + amount`.
+    EpochTotal,
+    /// Contribute: `epoch_total_new <= cap`.
+    Cap,
+    /// Contribute: `periods_new = periods_old + (1 - same)`.
+    Periods,
+    /// Contribute: `last_epoch_new = epoch`.
+    LastEpoch,
+    /// Contribute: `balance_new = balance_old + amount`; Claim: `balance_new = balance_old - amount`.
+    Balance,
+    /// A field the statement must leave unchanged changed.
+    Unchanged(&'static str),
+    /// Claim: `epoch >= eligible_epoch`.
+    Eligibility,
+    /// Claim and Attest: `periods_old >= min_periods`.
+    Vesting,
+    /// Claim: `epoch > last_claim_old`.
+    OneClaimPerEpoch,
+    /// Claim: `divisor >= 1` (needed for the first-claim division).
+    Divisor,
+    /// Claim: `pension_new = pension_old` if it is not 0, else `ceil(balance_old / divisor)`.
+    Pension,
+    /// Claim: `amount = min(pension_new, balance_old)`.
+    PayoutMin,
+    /// Claim: `amount >= 1`.
+    PayoutPositive,
+    /// Claim: `last_claim_new = epoch`.
+    LastClaim,
+    /// Attest: `tag = H(ATTEST, nk, context)`.
+    Tag,
+    /// Attest: `balance_old >= min_balance`.
+    MinBalance,
+    /// Attest: `require_eligible` is 0 or 1.
+    RequireEligibleBoolean,
+    /// Attest: if `require_eligible` then `epoch >= eligible_epoch`.
+    AttestEligibility,
+}
+
+impl std::fmt::Display for Clause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clause::Owner => f.write_str("owner = H(OWNER, sk)"),
+            Clause::Membership => f.write_str("cm(old) is in the tree under anchor"),
+            Clause::Nullifier => f.write_str("nf = H(NF, nk, rho_old)"),
+            Clause::KeepOwner => f.write_str("the new note keeps owner"),
+            Clause::KeepEligibleEpoch => f.write_str("the new note keeps eligible_epoch"),
+            Clause::RhoChain => f.write_str("rho_new = nf"),
+            Clause::NewCommitment => f.write_str("cm_new = cm(new note)"),
+            Clause::Range(what) => write!(f, "{what} < 2^64"),
+            Clause::AmountPositive => f.write_str("amount >= 1"),
+            Clause::EpochOrder => f.write_str("last_epoch_old <= epoch"),
+            Clause::EpochTotal => {
+                f.write_str("epoch_total_new = (same epoch ? epoch_total_old : 0) + amount")
+            }
+            Clause::Cap => f.write_str("epoch_total_new <= cap"),
+            Clause::Periods => f.write_str("periods_new = periods_old + (1 - same epoch)"),
+            Clause::LastEpoch => f.write_str("last_epoch_new = epoch"),
+            Clause::Balance => f.write_str("balance_new = balance_old +/- amount"),
+            Clause::Unchanged(what) => write!(f, "{what} is unchanged"),
+            Clause::Eligibility => f.write_str("epoch >= eligible_epoch"),
+            Clause::Vesting => f.write_str("periods_old >= min_periods"),
+            Clause::OneClaimPerEpoch => f.write_str("epoch > last_claim_old"),
+            Clause::Divisor => f.write_str("divisor >= 1"),
+            Clause::Pension => f.write_str(
+                "pension_new = pension_old, or ceil(balance_old / divisor) at the first claim",
+            ),
+            Clause::PayoutMin => f.write_str("amount = min(pension_new, balance_old)"),
+            Clause::PayoutPositive => f.write_str("amount >= 1"),
+            Clause::LastClaim => f.write_str("last_claim_new = epoch"),
+            Clause::Tag => f.write_str("tag = H(ATTEST, nk, context)"),
+            Clause::MinBalance => f.write_str("balance_old >= min_balance"),
+            Clause::RequireEligibleBoolean => f.write_str("require_eligible is 0 or 1"),
+            Clause::AttestEligibility => {
+                f.write_str("require_eligible = 1 implies epoch >= eligible_epoch")
+            }
+        }
+    }
+}
+
+/// A witness that does not satisfy its statement: the first clause it breaks.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{statement} statement not satisfied: {clause}")]
+pub struct RelationError {
+    pub statement: Statement,
+    pub clause: Clause,
+}
+
+/// Public inputs that do not decode to a statement's typed public inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum PublicInputError {
+    #[error("{statement} takes {expected} public inputs, got {got}")]
+    Count {
+        statement: Statement,
+        expected: usize,
+        got: usize,
+    },
+    #[error("public input `{name}` of {statement}: {source}")]
+    Encoding {
+        statement: Statement,
+        name: &'static str,
+        #[source]
+        source: EncodingError,
+    },
+    #[error("public input `require_eligible` of attest must be 0 or 1")]
+    NotBoolean,
+}
+
+/// The private part shared by every statement: the spender's key, the old
+/// note's opening and path, and the new note's opening.
+#[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
+pub struct SpendWitness {
+    pub sk: Fr,
+    pub old: Opening,
+    #[zeroize(skip)]
+    pub path: MerklePath,
+    pub new: Opening,
+}
+
+impl SpendWitness {
+    /// From a wallet's note and key, with the new note's opening.
+    pub fn new(sk: &keys::SpendingKey, old: &Note, path: MerklePath, new: &Note) -> Self {
+        SpendWitness {
+            sk: sk.expose(),
+            old: old.to_field_elements(),
+            path,
+            new: new.to_field_elements(),
+        }
+    }
+
+    /// `nk = H(NK, sk)`.
+    pub fn nk(&self) -> Fr {
+        keys::nullifier_key(&self.sk)
+    }
+}
+
+pub(crate) type Check = Result<(), Clause>;
+
+pub(crate) fn ensure(ok: bool, clause: Clause) -> Check {
+    if ok {
+        Ok(())
+    } else {
+        Err(clause)
+    }
+}
+
+/// The value of `x` if it is below 2^64, else the range clause for `what`.
+pub(crate) fn u64_of(x: &Fr, what: &'static str) -> Result<u64, Clause> {
+    field::to_u64(x).map_err(|_| Clause::Range(what))
+}
+
+/// The clauses every statement opens with (SPEC §4): owner, membership,
+/// nullifier, and the new note's carried fields and commitment.
+pub(crate) fn check_spend(anchor: &Fr, nf: &Fr, cm_new: &Fr, w: &SpendWitness) -> Check {
+    ensure(keys::owner(&w.sk) == w.old[idx::OWNER], Clause::Owner)?;
+    ensure(
+        w.path.root(NoteCommitment::derive(&w.old)) == *anchor,
+        Clause::Membership,
+    )?;
+    ensure(
+        Nullifier::derive(&w.nk(), &w.old[idx::RHO]) == *nf,
+        Clause::Nullifier,
+    )?;
+    ensure(w.new[idx::OWNER] == w.old[idx::OWNER], Clause::KeepOwner)?;
+    ensure(
+        w.new[idx::ELIGIBLE_EPOCH] == w.old[idx::ELIGIBLE_EPOCH],
+        Clause::KeepEligibleEpoch,
+    )?;
+    ensure(w.new[idx::RHO] == *nf, Clause::RhoChain)?;
+    ensure(
+        NoteCommitment::derive(&w.new) == *cm_new,
+        Clause::NewCommitment,
+    )
+}
+
+/// Checks the new note leaves `fields` unchanged.
+pub(crate) fn check_unchanged(w: &SpendWitness, fields: &[usize]) -> Check {
+    for &i in fields {
+        ensure(w.new[i] == w.old[i], Clause::Unchanged(idx::NAMES[i]))?;
+    }
+    Ok(())
+}
+
+/// Decodes public inputs: count first, then each value into its type.
+pub(crate) struct PublicReader<'a> {
+    statement: Statement,
+    inputs: &'a [Fr],
+    at: usize,
+}
+
+impl<'a> PublicReader<'a> {
+    pub(crate) fn new(statement: Statement, inputs: &'a [Fr]) -> Result<Self, PublicInputError> {
+        let expected = statement.num_public_inputs();
+        if inputs.len() != expected {
+            return Err(PublicInputError::Count {
+                statement,
+                expected,
+                got: inputs.len(),
+            });
+        }
+        Ok(PublicReader {
+            statement,
+            inputs,
+            at: 0,
+        })
+    }
+
+    pub(crate) fn field(&mut self) -> Fr {
+        self.at += 1;
+        self.inputs[self.at - 1]
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, PublicInputError> {
+        let name = self.statement.public_input_names()[self.at];
+        let x = self.field();
+        field::to_u64(&x).map_err(|source| PublicInputError::Encoding {
+            statement: self.statement,
+            name,
+            source,
+        })
+    }
+
+    pub(crate) fn boolean(&mut self) -> Result<bool, PublicInputError> {
+        let x = self.field();
+        if x.is_zero() {
+            Ok(false)
+        } else if x == Fr::from(1u64) {
+            Ok(true)
+        } else {
+            Err(PublicInputError::NotBoolean)
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The depth-32 commitment tree (SPEC §3).
+//!
+//! A binary Merkle tree over note commitments, appended left to right. Inner
+//! node `H(left, right)`, empty leaf 0, empty subtree of height `i + 1` is
+//! `H(z_i, z_i)` with `z_0 = 0` (zk-kit's incremental Merkle tree with zero
+//! value 0). Path bits are the leaf index, least significant bit at the leaf.
+
+use crate::field::{serde_hex_vec, Fr};
+use crate::poseidon::hash2;
+use ark_ff::Zero;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::OnceLock;
+use thiserror::Error;
+
+/// Tree depth.
+pub const DEPTH: usize = 32;
+/// Number of leaves the tree holds.
+pub const CAPACITY: u64 = 1 << DEPTH;
+
+/// `z_0 .. z_32`: the roots of empty subtrees of height 0 to 32.
+pub fn empty_roots() -> &'static [Fr; DEPTH + 1] {
+    static Z: OnceLock<[Fr; DEPTH + 1]> = OnceLock::new();
+    Z.get_or_init(|| {
+        let mut z = [Fr::zero(); DEPTH + 1];
+        for i in 0..DEPTH {
+            z[i + 1] = hash2(z[i], z[i]);
+        }
+        z
+    })
+}
+
+/// Errors of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TreeError {
+    #[error("the commitment tree is full ({CAPACITY} leaves)")]
+    Full,
+    #[error("leaf {index} is not in the tree (it has {len} leaves)")]
+    NoSuchLeaf { index: u64, len: u64 },
+    #[error("a Merkle path has {DEPTH} siblings, got {0}")]
+    PathLength(usize),
+}
+
+/// The authentication path of one leaf.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "MerklePathRepr", into = "MerklePathRepr")]
+pub struct MerklePath {
+    /// Leaf position; its bits, least significant first, are the path bits.
+    pub index: u64,
+    /// Siblings from the leaf level up.
+    pub siblings: [Fr; DEPTH],
+}
+
+#[derive(Serialize, Deserialize)]
+struct MerklePathRepr {
+    index: u64,
+    #[serde(with = "serde_hex_vec")]
+    siblings: Vec<Fr>,
+}
+
+impl TryFrom<MerklePathRepr> for MerklePath {
+    type Error = TreeError;
+    fn try_from(r: MerklePathRepr) -> Result<Self, TreeError> {
+        let n = r.siblings.len();
+        let siblings = r
+            .siblings
+            .try_into()
+            .map_err(|_| TreeError::PathLength(n))?;
+        if r.index >= CAPACITY {
+            return Err(TreeError::NoSuchLeaf {
+                index: r.index,
+                len: CAPACITY,
+            });
+        }
+        Ok(MerklePath {
+            index: r.index,
+            siblings,
+        })
+    }
+}
+
+impl From<MerklePath> for MerklePathRepr {
+    fn from(p: MerklePath) -> Self {
+        MerklePathRepr {
+            index: p.index,
+            siblings: p.siblings.to_vec(),
+        }
+    }
+}
+
+impl MerklePath {
+    /// Path bits, leaf level first: bit `i` is 1 when the node at level `i` is a
+    /// right child.
+    pub fn bits(&self) -> [bool; DEPTH] {
+        std::array::from_fn(|i| (self.index >> i) & 1 == 1)
+    }
+
+    /// The root this path gives for `leaf`.
+    pub fn root(&self, leaf: Fr) -> Fr {
+        self.siblings
+            .iter()
+            .zip(self.bits())
+            .fold(leaf, |node, (sib, right)| {
+                if right {
+                    hash2(*sib, node)
+                } else {
+                    hash2(node, *sib)
+                }
+            })
+    }
+}
+
+/// An append-only tree that keeps every node, so it can give the path of any
+/// leaf. Level 0 holds the leaves; level `DEPTH` the root.
+#[derive(Clone, Debug, Default)]
+pub struct MerkleTree {
+    levels: Vec<Vec<Fr>>,
+}
+
+impl MerkleTree {
+    pub fn new() -> Self {
+        MerkleTree {
+            levels: vec![Vec::new(); DEPTH + 1],
+        }
+    }
+
+    /// A tree holding `leaves`, hashing each inner node once.
+    pub fn from_leaves(leaves: &[Fr]) -> Result<Self, TreeError> {
+        let mut t = Self::new();
+        t.extend(leaves)?;
+        Ok(t)
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> u64 {
+        self.levels[0].len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.levels[0].is_empty()
+    }
+
+    /// The leaves in order.
+    pub fn leaves(&self) -> &[Fr] {
+        &self.levels[0]
+    }
+
+    /// The current root.
+    pub fn root(&self) -> Fr {
+        self.levels[DEPTH]
+            .first()
+            .copied()
+            .unwrap_or(empty_roots()[DEPTH])
+    }
+
+    /// Appends one leaf and returns its index.
+    pub fn append(&mut self, leaf: Fr) -> Result<u64, TreeError> {
+        let index = self.len();
+        self.extend(std::slice::from_ref(&leaf))?;
+        Ok(index)
+    }
+
+    /// Appends many leaves, hashing each affected inner node once.
+    pub fn extend(&mut self, leaves: &[Fr]) -> Result<(), TreeError> {
+        if leaves.is_empty() {
+            return Ok(());
+        }
+        if self.len() + leaves.len() as u64 > CAPACITY {
+            return Err(TreeError::Full);
+        }
+        let z = empty_roots();
+        let mut start = self.levels[0].len();
+        self.levels[0].extend_from_slice(leaves);
+        for level in 0..DEPTH {
+            let (lower, upper) = self.levels.split_at_mut(level + 1);
+            let (children, parents) = (&lower[level], &mut upper[0]);
+            let first_parent = start / 2;
+            let last_parent = (children.len() - 1) / 2;
+            parents.truncate(first_parent);
+            for p in first_parent..=last_parent {
+                let left = children[2 * p];
+                let right = children.get(2 * p + 1).copied().unwrap_or(z[level]);
+                parents.push(hash2(left, right));
+            }
+            start = first_parent;
+        }
+        Ok(())
+    }
+
+    /// The path of leaf `index`.
+    pub fn path(&self, index: u64) -> Result<MerklePath, TreeError> {
+        if index >= self.len() {
+            return Err(TreeError::NoSuchLeaf {
+                index,
+                len: self.len(),
+            });
+        }
+        let z = empty_roots();
+        let siblings = std::array::from_fn(|level| {
+            let sib = ((index >> level) ^ 1) as usize;
+            self.levels[level].get(sib).copied().unwrap_or(z[level])
+        });
+        Ok(MerklePath { index, siblings })
+    }
+}
+
+/// The last `window` roots, oldest first; any of them is a valid anchor.
+#[derive(Clone, Debug)]
+pub struct RootHistory {
+    window: usize,
+    roots: VecDeque<Fr>,
+}
+
+impl RootHistory {
+    pub fn new(window: usize) -> Self {
+        RootHistory {
+            window: window.max(1),
+            roots: VecDeque::new(),
+        }
+    }
+
+    /// Records a root; the oldest falls out once more than `window` are held.
+    pub fn push(&mut self, root: Fr) {
+        self.roots.push_back(root);
+        while self.roots.len() > self.window {
+            self.roots.pop_front();
+        }
+    }
+
+    pub fn contains(&self, root: &Fr) -> bool {
+        self.roots.contains(root)
+    }
+
+    pub fn latest(&self) -> Option<Fr> {
+        self.roots.back().copied()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Fr> {
+        self.roots.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_root(leaves: &[Fr]) -> Fr {
+        let z = empty_roots();
+        let mut level: Vec<Fr> = leaves.to_vec();
+        for (h, zh) in z.iter().enumerate().take(DEPTH) {
+            if level.is_empty() {
+                return z[DEPTH];
+            }
+            let _ = h;
+            level = level
+                .chunks(2)
+                .map(|c| hash2(c[0], c.get(1).copied().unwrap_or(*zh)))
+                .collect();
+        }
+        level[0]
+    }
+
+    #[test]
+    fn append_extend_and_paths_agree() {
+        let leaves: Vec<Fr> = (1..=37u64).map(Fr::from).collect();
+        let mut one_by_one = MerkleTree::new();
+        let mut batched = MerkleTree::new();
+        for (i, l) in leaves.iter().enumerate() {
+            assert_eq!(one_by_one.append(*l).unwrap(), i as u64);
+        }
+        batched.extend(&leaves[..5]).unwrap();
+        batched.extend(&leaves[5..6]).unwrap();
+        batched.extend(&leaves[6..]).unwrap();
+        assert_eq!(one_by_one.root(), batched.root());
+        assert_eq!(one_by_one.root(), naive_root(&leaves));
+        for i in 0..leaves.len() as u64 {
+            let p = batched.path(i).unwrap();
+            assert_eq!(p.root(leaves[i as usize]), batched.root());
+            assert_ne!(p.root(leaves[i as usize] + Fr::from(1u64)), batched.root());
+        }
+        assert!(matches!(
+            batched.path(37),
+            Err(TreeError::NoSuchLeaf { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_tree_root_is_z32() {
+        assert_eq!(MerkleTree::new().root(), empty_roots()[DEPTH]);
+    }
+
+    #[test]
+    fn root_history_window() {
+        let mut h = RootHistory::new(2);
+        h.push(Fr::from(1u64));
+        h.push(Fr::from(2u64));
+        h.push(Fr::from(3u64));
+        assert!(!h.contains(&Fr::from(1u64)));
+        assert!(h.contains(&Fr::from(2u64)) && h.contains(&Fr::from(3u64)));
+    }
+}
