@@ -13,6 +13,8 @@ pub mod field;
 pub mod keys;
 pub mod note;
 pub mod poseidon;
+#[cfg(feature = "r1cs")]
+pub mod r1cs;
 pub mod statements;
 pub mod tree;
 
