@@ -204,6 +204,143 @@ impl MerkleTree {
     }
 }
 
+/// Height of a shard: the tree's leaves fall into shards of `2^SHARD_HEIGHT`
+/// consecutive leaves, whose roots are the nodes at level `SHARD_HEIGHT`.
+///
+/// A wallet never hashes the whole tree. It takes the roots of complete shards
+/// from the node, hashes only the leaves of its own note's shard and of the
+/// last, incomplete shard, and checks that everything hashes to the root the
+/// node committed to in its block header ([`path_from_shards`]). The node thus
+/// learns nothing about which note is the wallet's, and a wrong shard root is
+/// caught by the root check. (Zcash's light wallets use the same idea with
+/// 2^16-leaf subtrees.)
+pub const SHARD_HEIGHT: usize = 12;
+/// Leaves per shard.
+pub const SHARD_LEAVES: u64 = 1 << SHARD_HEIGHT;
+
+impl MerkleTree {
+    /// Roots of the complete shards with numbers `from..`, in order.
+    pub fn shard_roots(&self, from: u64) -> &[Fr] {
+        let complete = (self.len() / SHARD_LEAVES) as usize;
+        let from = (from as usize).min(complete);
+        &self.levels[SHARD_HEIGHT][from..complete]
+    }
+}
+
+/// The levels of a subtree of `height` over `leaves` (padded with empty
+/// subtrees), whose level-0 nodes sit at tree level `base`: `levels[0]` is the
+/// leaves and `levels[height]` the one root.
+fn subtree_levels(leaves: &[Fr], height: usize, base: usize) -> Vec<Vec<Fr>> {
+    let z = empty_roots();
+    let mut levels = Vec::with_capacity(height + 1);
+    levels.push(leaves.to_vec());
+    for h in 0..height {
+        let below: &Vec<Fr> = &levels[h];
+        let next: Vec<Fr> = if below.is_empty() {
+            vec![z[base + h + 1]]
+        } else {
+            below
+                .chunks(2)
+                .map(|c| hash2(c[0], c.get(1).copied().unwrap_or(z[base + h])))
+                .collect()
+        };
+        levels.push(next);
+    }
+    levels
+}
+
+/// Errors of [`path_from_shards`]: the data given does not describe one tree.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ShardError {
+    #[error("leaf {index} is not in a tree of {len} leaves")]
+    NoSuchLeaf { index: u64, len: u64 },
+    #[error("a tree of {len} leaves has {expected} complete shards, got {got} shard roots")]
+    ShardCount { len: u64, expected: u64, got: usize },
+    #[error(
+        "the incomplete last shard of a tree of {len} leaves has {expected} leaves, got {got}"
+    )]
+    FrontierLength { len: u64, expected: u64, got: usize },
+    #[error("shard {shard} must be given whole ({SHARD_LEAVES} leaves), got {got}")]
+    ShardLength { shard: u64, got: usize },
+    #[error("shard {shard}: its leaves hash to a different root than the shard root given")]
+    ShardRootMismatch { shard: u64 },
+}
+
+/// The path of leaf `index` and the root of a tree of `len` leaves, from the
+/// roots of its complete shards, the leaves of the leaf's own shard and the
+/// leaves of the incomplete last shard (`frontier`, possibly empty).
+///
+/// Hashes at most two shards' worth of leaves plus one node per complete
+/// shard, whatever the size of the tree. The caller compares the returned root
+/// with a root it trusts (a block header's); a wrong shard root changes it.
+pub fn path_from_shards(
+    index: u64,
+    len: u64,
+    shard_roots: &[Fr],
+    own_shard: &[Fr],
+    frontier: &[Fr],
+) -> Result<(MerklePath, Fr), ShardError> {
+    if index >= len || len > CAPACITY {
+        return Err(ShardError::NoSuchLeaf { index, len });
+    }
+    let complete = len / SHARD_LEAVES;
+    if shard_roots.len() as u64 != complete {
+        return Err(ShardError::ShardCount {
+            len,
+            expected: complete,
+            got: shard_roots.len(),
+        });
+    }
+    let partial = len % SHARD_LEAVES;
+    if frontier.len() as u64 != partial {
+        return Err(ShardError::FrontierLength {
+            len,
+            expected: partial,
+            got: frontier.len(),
+        });
+    }
+    let shard = index / SHARD_LEAVES;
+    let own = if shard < complete {
+        own_shard
+    } else {
+        frontier
+    };
+    if shard < complete && own.len() as u64 != SHARD_LEAVES {
+        return Err(ShardError::ShardLength {
+            shard,
+            got: own.len(),
+        });
+    }
+    let lower = subtree_levels(own, SHARD_HEIGHT, 0);
+    if shard < complete && lower[SHARD_HEIGHT][0] != shard_roots[shard as usize] {
+        return Err(ShardError::ShardRootMismatch { shard });
+    }
+    let mut top_leaves = shard_roots.to_vec();
+    if partial > 0 {
+        top_leaves.push(if shard == complete {
+            lower[SHARD_HEIGHT][0]
+        } else {
+            subtree_levels(frontier, SHARD_HEIGHT, 0)[SHARD_HEIGHT][0]
+        });
+    }
+    let upper = subtree_levels(&top_leaves, DEPTH - SHARD_HEIGHT, SHARD_HEIGHT);
+    let z = empty_roots();
+    let siblings = std::array::from_fn(|level| {
+        let (levels, at, base) = if level < SHARD_HEIGHT {
+            (&lower, index % SHARD_LEAVES, 0)
+        } else {
+            (&upper, shard, SHARD_HEIGHT)
+        };
+        let h = level - base;
+        let sib = ((at >> h) ^ 1) as usize;
+        levels[h].get(sib).copied().unwrap_or(z[level])
+    });
+    Ok((
+        MerklePath { index, siblings },
+        upper[DEPTH - SHARD_HEIGHT][0],
+    ))
+}
+
 /// The last `window` roots, oldest first; any of them is a valid anchor.
 #[derive(Clone, Debug)]
 pub struct RootHistory {
@@ -297,5 +434,41 @@ mod tests {
         h.push(Fr::from(3u64));
         assert!(!h.contains(&Fr::from(1u64)));
         assert!(h.contains(&Fr::from(2u64)) && h.contains(&Fr::from(3u64)));
+    }
+
+    #[test]
+    fn path_from_shards_matches_full_tree() {
+        let n = 2 * SHARD_LEAVES + 37;
+        let leaves: Vec<Fr> = (0..n).map(|i| Fr::from(i * 7 + 1)).collect();
+        for len in [1u64, 5, SHARD_LEAVES, SHARD_LEAVES + 1, n] {
+            let tree = MerkleTree::from_leaves(&leaves[..len as usize]).unwrap();
+            let roots = tree.shard_roots(0).to_vec();
+            let frontier = &leaves[(len - len % SHARD_LEAVES) as usize..len as usize];
+            for index in [0, len / 2, len - 1] {
+                let s = (index / SHARD_LEAVES) as usize * SHARD_LEAVES as usize;
+                let own = &leaves[s..(s + SHARD_LEAVES as usize).min(len as usize)];
+                let (path, root) = path_from_shards(index, len, &roots, own, frontier).unwrap();
+                assert_eq!(root, tree.root(), "len {len}");
+                assert_eq!(path, tree.path(index).unwrap(), "len {len} index {index}");
+            }
+        }
+        // A wrong shard root changes the root (caught by the caller's check),
+        // or is caught directly when it is the leaf's own shard.
+        let tree = MerkleTree::from_leaves(&leaves).unwrap();
+        let mut roots = tree.shard_roots(0).to_vec();
+        roots[1] += Fr::from(1u64);
+        let frontier = &leaves[2 * SHARD_LEAVES as usize..];
+        let own = &leaves[..SHARD_LEAVES as usize];
+        let (_, root) = path_from_shards(3, n, &roots, own, frontier).unwrap();
+        assert_ne!(root, tree.root());
+        let own1 = &leaves[SHARD_LEAVES as usize..2 * SHARD_LEAVES as usize];
+        assert_eq!(
+            path_from_shards(SHARD_LEAVES + 3, n, &roots, own1, frontier),
+            Err(ShardError::ShardRootMismatch { shard: 1 })
+        );
+        assert!(matches!(
+            path_from_shards(3, n, &roots[..1], own, frontier),
+            Err(ShardError::ShardCount { .. })
+        ));
     }
 }
