@@ -53,7 +53,11 @@ impl ConstraintSynthesizer<Fr> for AttestCircuit {
 
         // Attest: require_eligible is 0 or 1
         let not_eligible = &require_eligible - Fr::from(1u64);
-        enforce_mul(&require_eligible, &not_eligible, &FpVar::Constant(Fr::from(0u64)))?;
+        enforce_mul(
+            &require_eligible,
+            &not_eligible,
+            &FpVar::Constant(Fr::from(0u64)),
+        )?;
 
         // Attest: if require_eligible then epoch >= eligible_epoch,
         // as the range of require_eligible * (epoch - eligible_epoch)

@@ -61,7 +61,11 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         enforce_u64(&excess)?;
         enforce_leq(&excess, &(&divisor - &one))?;
         let first = FpVar::from(is_zero(old.pension())?);
-        enforce_mul(&first, &(&q - old.pension()), &(new.pension() - old.pension()))?;
+        enforce_mul(
+            &first,
+            &(&q - old.pension()),
+            &(new.pension() - old.pension()),
+        )?;
 
         // Claim: payout, amount = min(pension_new, balance_old).
         // s = (pension_new <= balance_old); amount = balance_old - s * (balance_old - pension_new);

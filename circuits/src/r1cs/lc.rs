@@ -86,7 +86,11 @@ pub(crate) fn enforce_mul(
 /// Enforces `a = b` as one R1CS constraint, `(a - b) * 1 = 0`.
 pub(crate) fn enforce_equal(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<(), SynthesisError> {
     let diff = linear([(Fr::from(1u64), a), (-Fr::from(1u64), b)], Fr::zero())?;
-    enforce_mul(&diff, &FpVar::Constant(Fr::from(1u64)), &FpVar::Constant(Fr::zero()))
+    enforce_mul(
+        &diff,
+        &FpVar::Constant(Fr::from(1u64)),
+        &FpVar::Constant(Fr::zero()),
+    )
 }
 
 /// A new witness variable whose value is `f()` (computed only when proving).

@@ -120,7 +120,11 @@ pub struct NullifierVar;
 
 impl NullifierVar {
     pub fn derive(nk: &FpVar<Fr>, rho: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
-        PoseidonVar::hash(&[FpVar::Constant(Fr::from(domain::NF)), nk.clone(), rho.clone()])
+        PoseidonVar::hash(&[
+            FpVar::Constant(Fr::from(domain::NF)),
+            nk.clone(),
+            rho.clone(),
+        ])
     }
 }
 

@@ -47,7 +47,11 @@ pub fn enforce_u64(x: &FpVar<Fr>) -> Result<(), SynthesisError> {
         sum += (power, bit.variable());
         power.double_in_place();
     }
-    cs.enforce_r1cs_constraint(|| sum - &lc_of(x), || Variable::One.into(), LinearCombination::zero)
+    cs.enforce_r1cs_constraint(
+        || sum - &lc_of(x),
+        || Variable::One.into(),
+        LinearCombination::zero,
+    )
 }
 
 /// Enforces `a <= b` for `a` and `b` already known to be below 2^64

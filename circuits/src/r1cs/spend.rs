@@ -3,9 +3,9 @@
 //! and the `binding` input.
 
 use crate::field::Fr;
-use ark_ff::Field;
 use crate::statements::{idx, SpendWitness};
 use crate::tree::MerklePath;
+use ark_ff::Field;
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_r1cs_std::GR1CSVar;

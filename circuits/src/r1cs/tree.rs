@@ -48,19 +48,23 @@ impl AllocVar<MerklePath, Fr> for MerklePathVar {
         mode: AllocationMode,
     ) -> Result<Self, SynthesisError> {
         let cs = cs.into().cs();
-        let path: Option<MerklePath> =
-            if cs.is_in_setup_mode() && mode != AllocationMode::Constant {
-                None
-            } else {
-                Some(f()?.borrow().clone())
-            };
+        let path: Option<MerklePath> = if cs.is_in_setup_mode() && mode != AllocationMode::Constant
+        {
+            None
+        } else {
+            Some(f()?.borrow().clone())
+        };
         let bits_value = path.as_ref().map(MerklePath::bits);
         let mut bits = Vec::with_capacity(DEPTH);
         let mut siblings = Vec::with_capacity(DEPTH);
         for i in 0..DEPTH {
             bits.push(Boolean::new_variable(
                 cs.clone(),
-                || bits_value.map(|b| b[i]).ok_or(SynthesisError::AssignmentMissing),
+                || {
+                    bits_value
+                        .map(|b| b[i])
+                        .ok_or(SynthesisError::AssignmentMissing)
+                },
                 mode,
             )?);
             siblings.push(FpVar::new_variable(
