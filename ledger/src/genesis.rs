@@ -1,0 +1,296 @@
+//! Genesis: the chain's fixed configuration, and the parameters.
+//!
+//! JSON:
+//!
+//! ```json
+//! {
+//!   "chain_id": "0x<32 bytes>",
+//!   "registrar": "0x<Ed25519 public key>",
+//!   "authority": "0x<Ed25519 public key>",
+//!   "params": { "cap": 100000, "min_periods": 1, "divisor": 240, "anchor_window": 256 },
+//!   "initial_epoch": 1,
+//!   "verifying_keys": { "contribute": "0x..", "claim": "0x..", "attest": "0x.." }
+//! }
+//! ```
+//!
+//! The genesis hash is `SHA-256` of its canonical encoding (see
+//! [`Genesis::encode`]); block 1's `prev_hash` is the genesis hash, so every
+//! header commits to the genesis.
+
+use crate::codec::Writer;
+use crate::hexbytes::FixedBytes;
+use crate::tx::{Hash32, PublicKeyBytes};
+use ed25519_dalek::VerifyingKey as Ed25519Key;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use thiserror::Error;
+use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::Statement;
+
+/// Default number of recent tree roots accepted as anchors (SPEC §3).
+pub const DEFAULT_ANCHOR_WINDOW: u64 = 256;
+/// Largest anchor window a genesis may choose.
+pub const MAX_ANCHOR_WINDOW: u64 = 1 << 16;
+/// Domain of the genesis hash.
+pub const GENESIS_DOMAIN: &[u8] = b"zkpension/v1/genesis";
+
+/// The parameters the authority may change (SetParams).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Largest sum one account may contribute in one epoch.
+    pub cap: u64,
+    /// Epochs with a contribution needed before the first claim (vesting).
+    pub min_periods: u64,
+    /// The first pension is `ceil(balance / divisor)` per epoch.
+    pub divisor: u64,
+}
+
+impl Params {
+    /// `cap >= 1` (a cap of 0 would forbid every contribution) and
+    /// `divisor >= 1` (SPEC §4 divides by it; `docs/PROTOCOL.md`).
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        if self.cap == 0 {
+            return Err(ParamsError::ZeroCap);
+        }
+        if self.divisor == 0 {
+            return Err(ParamsError::ZeroDivisor);
+        }
+        Ok(())
+    }
+}
+
+/// Parameters a chain cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParamsError {
+    #[error("cap must be at least 1")]
+    ZeroCap,
+    #[error("divisor must be at least 1 (the first pension divides the balance by it)")]
+    ZeroDivisor,
+}
+
+/// Genesis parameters: the initial [`Params`] and the fixed anchor window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisParams {
+    pub cap: u64,
+    pub min_periods: u64,
+    pub divisor: u64,
+    #[serde(default = "default_anchor_window")]
+    pub anchor_window: u64,
+}
+
+fn default_anchor_window() -> u64 {
+    DEFAULT_ANCHOR_WINDOW
+}
+
+fn default_initial_epoch() -> u64 {
+    1
+}
+
+impl GenesisParams {
+    pub fn params(&self) -> Params {
+        Params {
+            cap: self.cap,
+            min_periods: self.min_periods,
+            divisor: self.divisor,
+        }
+    }
+}
+
+/// The chain's genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    pub chain_id: ChainId,
+    /// Ed25519 public key that signs enrollments.
+    pub registrar: PublicKeyBytes,
+    /// Ed25519 public key that signs AdvanceEpoch and SetParams.
+    pub authority: PublicKeyBytes,
+    pub params: GenesisParams,
+    #[serde(default = "default_initial_epoch")]
+    pub initial_epoch: u64,
+    /// The id of each statement's verifying key (`VerifierKeys::ids()`); a node
+    /// refuses to start with other keys.
+    pub verifying_keys: BTreeMap<Statement, Hash32>,
+}
+
+/// A genesis that cannot start a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GenesisError {
+    #[error("{which} key is not a valid Ed25519 public key")]
+    BadKey { which: &'static str },
+    #[error("{which} key is a weak (small-order) Ed25519 key")]
+    WeakKey { which: &'static str },
+    #[error("parameters: {0}")]
+    Params(#[from] ParamsError),
+    #[error("anchor_window must be between 1 and {MAX_ANCHOR_WINDOW}, got {0}")]
+    AnchorWindow(u64),
+    #[error("initial_epoch must be at least 1 (epochs are numbered from 1)")]
+    InitialEpoch,
+    #[error("verifying_keys lacks the {0} statement")]
+    MissingKey(Statement),
+}
+
+/// The parts of genesis every check needs, decoded once.
+#[derive(Clone, Debug)]
+pub struct ChainContext {
+    pub chain_id: ChainId,
+    pub registrar: Ed25519Key,
+    pub authority: Ed25519Key,
+    pub genesis_hash: Hash32,
+}
+
+fn decode_key(bytes: &PublicKeyBytes, which: &'static str) -> Result<Ed25519Key, GenesisError> {
+    let key = Ed25519Key::from_bytes(&bytes.0).map_err(|_| GenesisError::BadKey { which })?;
+    if key.is_weak() {
+        return Err(GenesisError::WeakKey { which });
+    }
+    Ok(key)
+}
+
+impl Genesis {
+    /// Checks keys, parameters and the key ids; returns the decoded context.
+    pub fn validate(&self) -> Result<ChainContext, GenesisError> {
+        let registrar = decode_key(&self.registrar, "registrar")?;
+        let authority = decode_key(&self.authority, "authority")?;
+        self.params.params().validate()?;
+        if !(1..=MAX_ANCHOR_WINDOW).contains(&self.params.anchor_window) {
+            return Err(GenesisError::AnchorWindow(self.params.anchor_window));
+        }
+        if self.initial_epoch == 0 {
+            return Err(GenesisError::InitialEpoch);
+        }
+        for s in Statement::ALL {
+            if !self.verifying_keys.contains_key(&s) {
+                return Err(GenesisError::MissingKey(s));
+            }
+        }
+        Ok(ChainContext {
+            chain_id: self.chain_id,
+            registrar,
+            authority,
+            genesis_hash: self.hash(),
+        })
+    }
+
+    /// The canonical encoding: `"zkpension/v1/genesis" || version (1) ||
+    /// chain_id || registrar || authority || cap || min_periods || divisor ||
+    /// anchor_window || initial_epoch || count (u32) || (statement name as
+    /// length-prefixed bytes || key id) for each statement in name order`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::with_prefix(GENESIS_DOMAIN);
+        w.u8(1)
+            .raw(&self.chain_id.0)
+            .raw(&self.registrar.0)
+            .raw(&self.authority.0)
+            .u64(self.params.cap)
+            .u64(self.params.min_periods)
+            .u64(self.params.divisor)
+            .u64(self.params.anchor_window)
+            .u64(self.initial_epoch)
+            .u32(self.verifying_keys.len() as u32);
+        let mut by_name: Vec<_> = self.verifying_keys.iter().collect();
+        by_name.sort_by_key(|(s, _)| s.name());
+        for (s, id) in by_name {
+            w.var_bytes(s.name().as_bytes()).raw(&id.0);
+        }
+        w.into_bytes()
+    }
+
+    /// `SHA-256(encode())`.
+    pub fn hash(&self) -> Hash32 {
+        FixedBytes(Sha256::digest(self.encode()).into())
+    }
+
+    /// Reads and validates a genesis JSON file.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    pub(crate) fn sample() -> Genesis {
+        let reg = SigningKey::from_bytes(&[1; 32]).verifying_key();
+        let auth = SigningKey::from_bytes(&[2; 32]).verifying_key();
+        Genesis {
+            chain_id: ChainId::from_name("test"),
+            registrar: FixedBytes(reg.to_bytes()),
+            authority: FixedBytes(auth.to_bytes()),
+            params: GenesisParams {
+                cap: 1000,
+                min_periods: 2,
+                divisor: 10,
+                anchor_window: 4,
+            },
+            initial_epoch: 1,
+            verifying_keys: Statement::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*s, FixedBytes([i as u8; 32])))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn json_round_trip_defaults_and_hash() {
+        let g = sample();
+        let json = serde_json::to_string_pretty(&g).unwrap();
+        assert_eq!(Genesis::from_json(&json).unwrap(), g);
+        let ctx = g.validate().unwrap();
+        assert_eq!(ctx.genesis_hash, g.hash());
+        // Defaults.
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut v2 = v.clone();
+        v2["params"].as_object_mut().unwrap().remove("anchor_window");
+        v2.as_object_mut().unwrap().remove("initial_epoch");
+        let g2: Genesis = serde_json::from_value(v2).unwrap();
+        assert_eq!(g2.params.anchor_window, DEFAULT_ANCHOR_WINDOW);
+        assert_eq!(g2.initial_epoch, 1);
+        assert_ne!(g2.hash(), g.hash());
+        // Every field changes the hash.
+        let mut g3 = g.clone();
+        g3.params.divisor += 1;
+        assert_ne!(g3.hash(), g.hash());
+        let mut g4 = g.clone();
+        g4.verifying_keys
+            .insert(Statement::Claim, FixedBytes([9; 32]));
+        assert_ne!(g4.hash(), g.hash());
+    }
+
+    #[test]
+    fn validation_refuses() {
+        let mut g = sample();
+        g.params.divisor = 0;
+        assert_eq!(
+            g.validate().unwrap_err(),
+            GenesisError::Params(ParamsError::ZeroDivisor)
+        );
+        let mut g = sample();
+        g.params.anchor_window = 0;
+        assert_eq!(g.validate().unwrap_err(), GenesisError::AnchorWindow(0));
+        let mut g = sample();
+        g.initial_epoch = 0;
+        assert_eq!(g.validate().unwrap_err(), GenesisError::InitialEpoch);
+        let mut g = sample();
+        g.verifying_keys.remove(&Statement::Attest);
+        assert_eq!(
+            g.validate().unwrap_err(),
+            GenesisError::MissingKey(Statement::Attest)
+        );
+        let mut g = sample();
+        // The identity point is a small-order key.
+        let mut id = [0u8; 32];
+        id[0] = 1;
+        g.authority = FixedBytes(id);
+        assert!(matches!(
+            g.validate().unwrap_err(),
+            GenesisError::WeakKey { which: "authority" }
+        ));
+    }
+}
