@@ -1,0 +1,86 @@
+//! `zkpension`: the member's command-line tool.
+//!
+//! `main` parses the command line, sizes the thread pool and dispatches. Each
+//! command group is one module with a clap `Args` (or `Subcommand`) type and
+//! `run(args, &Output) -> anyhow::Result<()>`; shared arguments (key directory,
+//! wallet file) are in [`args`], output and exit codes in [`output`]. To add a
+//! command: write its module, add a variant to [`Command`] and a line to the
+//! `match` in `main`. Errors decide the exit code through the marker types of
+//! [`output`] (`Rejected` for 1, `Usage` for 2, anything else 3).
+
+mod args;
+mod circuits;
+mod export;
+mod output;
+mod setup;
+mod verify;
+mod wallet;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Examples:
+  zkpension setup --out keys                  # Groth16 keys for all statements
+  zkpension circuits --keys keys --json       # constraint counts, inputs, key ids
+  zkpension wallet new                        # new wallet (~/.zkpension/wallet.json)
+  zkpension wallet show                       # address and account (no secrets)
+  zkpension verify proof.json --keys keys     # check a proof file
+  zkpension export-snarkjs --keys keys --proof proof.json --out snarkjs/
+
+Without --keys, commands use $ZKPENSION_HOME/keys (default ~/.zkpension/keys)
+and generate keys there on first use.
+
+Environment: ZKPENSION_HOME, ZKPENSION_KEYS, ZKPENSION_WALLET, ZKPENSION_THREADS.
+";
+
+/// zkpension: an anonymous pension fund on a public ledger.
+#[derive(Parser, Debug)]
+#[command(name = "zkpension", version, after_help = format!("{AFTER_HELP}\n{}", output::EXIT_CODES))]
+struct Cli {
+    /// Worker threads for proving and key generation [default: all cores]
+    #[arg(long, global = true, value_name = "N", env = "ZKPENSION_THREADS",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+
+    /// Print one JSON document on stdout (errors too: {"error", "exit_code"})
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Setup(setup::Args),
+    Circuits(circuits::Args),
+    #[command(subcommand)]
+    Wallet(wallet::Command),
+    Verify(verify::Args),
+    ExportSnarkjs(export::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output { json: cli.json };
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+        {
+            return out.fail(&anyhow::anyhow!("cannot start {n} threads: {e}"));
+        }
+    }
+    let result = match cli.command {
+        Command::Setup(args) => setup::run(args, &out),
+        Command::Circuits(args) => circuits::run(args, &out),
+        Command::Wallet(cmd) => wallet::run(cmd, &out),
+        Command::Verify(args) => verify::run(args, &out),
+        Command::ExportSnarkjs(args) => export::run(args, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => out.fail(&e),
+    }
+}
