@@ -122,7 +122,7 @@ mod tests {
         }
         assert_eq!(from_hex(P_HEX), Err(EncodingError::NotCanonical));
         assert_eq!(
-            from_hex(&"0x".replace("0x", "0xff").repeat(1)).unwrap_err(),
+            from_hex("0xff").unwrap_err(),
             EncodingError::Hex("0xff".into())
         );
         assert!(matches!(
