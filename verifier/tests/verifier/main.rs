@@ -1,0 +1,9 @@
+//! Tests of the verifier with real proofs of the three statements, made with
+//! throwaway keys once for the whole binary (see `common`).
+
+mod common;
+
+mod batch;
+mod decode;
+mod keys;
+mod single;
