@@ -1,0 +1,402 @@
+//! The `zkpension` binary: help, JSON output, exit codes.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{keys_dir, proving_keys, rng};
+use zkpension_circuits::Statement;
+use zkpension_prover::{example, prove};
+use zkpension_verifier::KeyManifest;
+
+const SEED: &str = "0x0202020202020202020202020202020202020202020202020202020202020202";
+
+/// The binary with a private `ZKPENSION_HOME` and none of the other variables.
+fn zkpension(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zkpension"));
+    c.env("ZKPENSION_HOME", home)
+        .env_remove("ZKPENSION_KEYS")
+        .env_remove("ZKPENSION_WALLET")
+        .env_remove("ZKPENSION_THREADS")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().expect("run zkpension")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+/// A valid proof file of `statement` made with the shared test keys.
+fn proof_file(dir: &Path, statement: Statement) -> std::path::PathBuf {
+    let mut rng = rng(100);
+    let w = example::witness(statement, &mut rng);
+    let proof = prove(proving_keys(), &w, &mut rng).unwrap();
+    let path = dir.join(format!("{statement}.json"));
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&w.proof_file(&proof)).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn help_documents_commands_exit_codes_and_trust() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(zkpension(home.path()).arg("--help"));
+    assert_eq!(code(&o), 0);
+    let text = stdout(&o);
+    for needle in [
+        "setup",
+        "circuits",
+        "wallet",
+        "verify",
+        "export-snarkjs",
+        "--threads",
+        "--json",
+        "Exit codes",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle:?}:\n{text}");
+    }
+    let o = run(zkpension(home.path()).args(["setup", "--help"]));
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("SINGLE-PARTY"), "{}", stdout(&o));
+    for sub in [
+        &["circuits", "--help"][..],
+        &["wallet", "new", "--help"],
+        &["wallet", "show", "--help"],
+        &["verify", "--help"],
+        &["export-snarkjs", "--help"],
+    ] {
+        let o = run(zkpension(home.path()).args(sub));
+        assert_eq!(code(&o), 0, "{sub:?}");
+        assert!(stdout(&o).contains("Usage"), "{sub:?}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["no-such-command"][..],
+        &["verify"],
+        &["setup", "--seed", "xyz"],
+        &["circuits", "--threads", "0"],
+    ] {
+        let o = run(zkpension(home.path()).args(args));
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn circuits_json_lists_each_statement() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(zkpension(home.path()).args(["circuits", "--json"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    let obj = v.as_object().unwrap();
+    assert_eq!(obj.len(), 3);
+    for statement in Statement::ALL {
+        let s = &v[statement.name()];
+        assert!(s["constraints"].as_u64().unwrap() > 1000, "{s}");
+        let names: Vec<&str> = s["public_inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(names, statement.public_input_names());
+        assert!(s.get("keys").is_none());
+    }
+
+    // With keys: their ids, and that they fit.
+    let o = run(zkpension(home.path())
+        .args(["circuits", "--json", "--keys"])
+        .arg(keys_dir()));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    let manifest = KeyManifest::read(keys_dir()).unwrap();
+    for statement in Statement::ALL {
+        let k = &v[statement.name()]["keys"];
+        assert_eq!(
+            k["vk_id"],
+            manifest.entry(statement).unwrap().vk_id.as_str()
+        );
+        assert_eq!(
+            k["pk_id"],
+            manifest.entry(statement).unwrap().pk_id.as_str()
+        );
+        assert_eq!(k["matches_circuit"], true);
+    }
+    // Human output names the same.
+    let o = run(zkpension(home.path()).arg("circuits"));
+    assert!(stdout(&o).contains("anchor, nf, cm_new, amount, epoch, cap, binding"));
+}
+
+#[test]
+fn setup_writes_keys_and_refuses_to_overwrite_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("keys");
+    let o = run(zkpension(tmp.path())
+        .args(["setup", "--json", "--seed", SEED, "--out"])
+        .arg(&out));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["manifest"]["format"], "zkpension-keys/1");
+    let err = stderr(&o);
+    assert!(err.contains("TEST keys"), "{err}");
+    assert!(
+        err.contains("contribute: generating keys"),
+        "progress on stderr: {err}"
+    );
+    zkpension_prover::ProvingKeys::load(&out).unwrap();
+
+    // Again into the same directory: refused, nothing changed.
+    let before = std::fs::read(out.join("manifest.json")).unwrap();
+    let o = run(zkpension(tmp.path())
+        .args(["setup", "--json", "--seed", SEED, "--out"])
+        .arg(&out));
+    assert_eq!(code(&o), 3);
+    let v = json(&o);
+    assert_eq!(v["exit_code"], 3);
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("refusing to overwrite"),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before);
+}
+
+#[test]
+fn wallet_new_and_show() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(zkpension(home.path()).args(["wallet", "new", "--json"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let created = json(&o);
+    let path = home.path().join("wallet.json");
+    assert_eq!(created["wallet"], path.to_str().unwrap());
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let before = std::fs::read(&path).unwrap();
+
+    // Never overwritten.
+    let o = run(zkpension(home.path()).args(["wallet", "new"]));
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("refusing to overwrite"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    // Shown without the secret unless asked.
+    let wallet: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    let sk = wallet["sk"].as_str().unwrap().to_string();
+    let o = run(zkpension(home.path()).args(["wallet", "show", "--json"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let shown = json(&o);
+    assert_eq!(shown["owner"], created["owner"]);
+    assert!(shown.get("sk").is_none());
+    assert!(!stdout(&o).contains(&sk));
+    let o = run(zkpension(home.path()).args(["wallet", "show"]));
+    assert!(!stdout(&o).contains(&sk));
+    assert!(stdout(&o).contains(created["owner"].as_str().unwrap()));
+    let o = run(zkpension(home.path()).args(["wallet", "show", "--show-secret", "--json"]));
+    assert_eq!(json(&o)["sk"], sk.as_str());
+
+    // --wallet chooses another file; a seed phrase from stdin is reproducible.
+    let other = home.path().join("other.json");
+    let mut owners = Vec::new();
+    for name in ["a.json", "b.json"] {
+        let mut child = zkpension(home.path())
+            .args(["wallet", "new", "--seed-phrase-stdin", "--json", "--wallet"])
+            .arg(home.path().join(name))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"correct horse battery staple\n")
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(code(&o), 0);
+        owners.push(json(&o)["owner"].clone());
+    }
+    assert_eq!(owners[0], owners[1]);
+    let o = run(zkpension(home.path())
+        .args(["wallet", "show", "--wallet"])
+        .arg(&other));
+    assert_eq!(code(&o), 3, "a missing wallet is a failure");
+}
+
+#[test]
+fn verify_accepts_a_valid_proof_and_says_why_it_rejects_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = proof_file(tmp.path(), Statement::Attest);
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--json", "--keys"])
+        .arg(keys_dir())
+        .arg(&good));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["statement"], "attest");
+    assert!(v["public_inputs"]["tag"]
+        .as_str()
+        .unwrap()
+        .starts_with("0x"));
+
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--keys"])
+        .arg(keys_dir())
+        .arg(&good));
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("valid attest proof"));
+
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
+
+    // A changed public input: the proof does not verify.
+    let mut wrong = file.clone();
+    wrong["public_inputs"][3] = format!("0x{:064x}", 12345).into();
+    let path = tmp.path().join("wrong-input.json");
+    std::fs::write(&path, serde_json::to_vec(&wrong).unwrap()).unwrap();
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--json", "--keys"])
+        .arg(keys_dir())
+        .arg(&path));
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(v["valid"], false);
+    assert!(
+        v["error"].as_str().unwrap().contains("invalid proof"),
+        "{v}"
+    );
+
+    // A proof that is not a point encoding.
+    let proof = file["proof"].as_str().unwrap().to_string();
+    file["proof"] = format!("0x{}{}", "ff".repeat(32), &proof[66..]).into();
+    let path = tmp.path().join("bad-point.json");
+    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--keys"])
+        .arg(keys_dir())
+        .arg(&path));
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("not a valid proof file"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("proof element A"), "{}", stderr(&o));
+
+    // Not a proof file at all.
+    let path = tmp.path().join("garbage.json");
+    std::fs::write(&path, b"{\"hello\": 1}").unwrap();
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--keys"])
+        .arg(keys_dir())
+        .arg(&path));
+    assert_eq!(code(&o), 1);
+
+    // A file or keys that cannot be read: exit 3.
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--keys"])
+        .arg(keys_dir())
+        .arg(tmp.path().join("missing.json")));
+    assert_eq!(code(&o), 3);
+    let o = run(zkpension(tmp.path())
+        .args(["verify", "--keys"])
+        .arg(tmp.path().join("no-keys"))
+        .arg(&good));
+    assert_eq!(code(&o), 3);
+}
+
+#[test]
+fn without_keys_the_default_directory_is_generated_on_first_use() {
+    let home = tempfile::tempdir().unwrap();
+    let good = proof_file(home.path(), Statement::Contribute);
+    let o = run(zkpension(home.path())
+        .args(["verify", "--threads", "1"])
+        .arg(&good));
+    let err = stderr(&o);
+    assert!(err.contains("generating them now"), "{err}");
+    // Fresh random keys are not the ones the proof was made with.
+    assert_eq!(code(&o), 1, "{err}");
+    let dir = home.path().join("keys");
+    let manifest = KeyManifest::read(&dir).unwrap();
+    assert_eq!(manifest.setup, zkpension_prover::keys::SETUP_SINGLE_PARTY);
+    // The second run finds them.
+    let o = run(zkpension(home.path()).arg("verify").arg(&good));
+    assert!(!stderr(&o).contains("generating"), "{}", stderr(&o));
+    assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn export_snarkjs_writes_three_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = proof_file(tmp.path(), Statement::Claim);
+    let out = tmp.path().join("snarkjs");
+    let o = run(zkpension(tmp.path())
+        .args(["export-snarkjs", "--json", "--keys"])
+        .arg(keys_dir())
+        .arg("--proof")
+        .arg(&good)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    for name in ["verification_key", "proof", "public"] {
+        let path = v[name].as_str().unwrap();
+        assert!(Path::new(path).exists(), "{path}");
+    }
+    let public: Vec<String> =
+        serde_json::from_slice(&std::fs::read(out.join("public.json")).unwrap()).unwrap();
+    assert_eq!(public.len(), Statement::Claim.num_public_inputs());
+
+    // An invalid proof is refused with exit code 1.
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
+    file["public_inputs"][4] = format!("0x{:064x}", 7).into();
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&file).unwrap()).unwrap();
+    let o = run(zkpension(tmp.path())
+        .args(["export-snarkjs", "--keys"])
+        .arg(keys_dir())
+        .arg("--proof")
+        .arg(&bad)
+        .arg("--out")
+        .arg(tmp.path().join("out2")));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+}
