@@ -5,7 +5,7 @@
 
 use crate::field::Fr;
 use crate::statements::{idx, ClaimPublic};
-use ark_ff::PrimeField;
+use ark_ff::{PrimeField, Zero};
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::boolean::Boolean;
 use ark_r1cs_std::fields::{fp::FpVar, FieldVar};
@@ -55,7 +55,16 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         enforce_u64(old.balance())?;
         enforce_u64(old.pension())?;
         enforce_u64(new.pension())?;
-        let q = witness(&cs, || ceil_div(old.balance().value()?, divisor.value()?))?;
+        // The prover's q: at the first claim it is the claimed pension itself
+        // (so a wrong pension meets the ceil constraints, not a silent fix-up);
+        // otherwise the honest ceil, which the constraints below accept.
+        let q = witness(&cs, || {
+            if old.pension().value()?.is_zero() {
+                new.pension().value()
+            } else {
+                ceil_div(old.balance().value()?, divisor.value()?)
+            }
+        })?;
         enforce_u64(&q)?;
         let excess = &divisor * &q - old.balance();
         enforce_u64(&excess)?;
@@ -71,8 +80,10 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         // s = (pension_new <= balance_old); amount = balance_old - s * (balance_old - pension_new);
         // and (2s - 1) * (balance_old - pension_new) >= 0 makes s the right choice.
         enforce_u64(&amount)?;
+        // The prover's s follows the claimed amount: 1 unless the whole
+        // balance is paid out (for an honest amount this is the right choice).
         let s = Boolean::new_witness(cs.clone(), || {
-            Ok(new.pension().value()?.into_bigint() <= old.balance().value()?.into_bigint())
+            Ok(amount.value()? != old.balance().value()?)
         })?;
         let gap = old.balance() - new.pension();
         let taken = FpVar::from(s) * &gap;
