@@ -374,6 +374,9 @@ fn claim_payout_is_min() {
     // Pension 143, balance 857: the payout is 143, not more.
     let case = claim_case_with(retiree_note(143, 21, 857), 22);
     claim_raw(case, f(143), f(144)).assert_rejected(Clause::PayoutMin);
+    // Nor the whole balance at once.
+    let case = claim_case_with(retiree_note(143, 21, 857), 22);
+    claim_raw(case, f(143), f(857)).assert_rejected(Clause::PayoutMin);
     // Nor less (a balance the member "keeps" would be unclaimable bookkeeping).
     let case = claim_case_with(retiree_note(143, 21, 857), 22);
     claim_raw(case, f(143), f(142)).assert_rejected(Clause::PayoutMin);
