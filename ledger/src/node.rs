@@ -1,0 +1,368 @@
+//! An embeddable ledger node: storage, mempool, block producer and HTTP API.
+//!
+//! ```no_run
+//! use zkpension_ledger::node::{Node, NodeConfig};
+//! use zkpension_ledger::Genesis;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let genesis = Genesis::from_json(&std::fs::read_to_string("genesis.json")?)?;
+//! let config = NodeConfig::new("data".into(), genesis, "keys".into());
+//! let node = Node::start(config)?; // listens on 127.0.0.1:<free port>
+//! println!("API at {}", node.url());
+//! node.shutdown()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The node runs on its own thread with its own tokio runtime, so a
+//! synchronous program (the CLI's `zkpension demo`, a test) can embed it.
+//! Blocks are produced every `block_interval` when transactions are queued
+//! (no empty blocks), with at most `max_block_txs` each; a block's proofs are
+//! verified in one batch on the node's rayon pool.
+
+use crate::error::Reason;
+use crate::genesis::{Genesis, GenesisError};
+use crate::mempool::{Mempool, RecentRejections};
+use crate::rules::BlockPlan;
+use crate::state::State;
+use crate::store::{Store, StoreError};
+use rand_core::OsRng;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{watch, Notify};
+use zkpension_verifier::{KeyError, VerifierKeys};
+
+/// Name of the database file inside the data directory.
+pub const DB_FILE: &str = "ledger.redb";
+/// Submit-time rejections remembered for `GET /v1/tx/{id}`.
+const RECENT_REJECTIONS: usize = 10_000;
+
+/// How to run a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Holds the database, [`DB_FILE`].
+    pub data_dir: PathBuf,
+    pub genesis: Genesis,
+    /// A key directory (manifest and `.vk` files) whose verifying-key ids are
+    /// the genesis's.
+    pub keys_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port ([`Node::addr`]).
+    pub listen: SocketAddr,
+    /// Time between blocks while transactions are queued.
+    pub block_interval: Duration,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+    /// Most queued transactions; more are refused with 503.
+    pub mempool_capacity: usize,
+    /// Threads verifying proofs; `None` uses rayon's global pool.
+    pub verify_threads: Option<usize>,
+}
+
+impl NodeConfig {
+    /// Defaults: 127.0.0.1:0, a block every 500 ms of at most 1024
+    /// transactions, 65536 queued transactions, rayon's global pool.
+    pub fn new(data_dir: PathBuf, genesis: Genesis, keys_dir: PathBuf) -> Self {
+        NodeConfig {
+            data_dir,
+            genesis,
+            keys_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            block_interval: Duration::from_millis(500),
+            max_block_txs: 1024,
+            mempool_capacity: 1 << 16,
+            verify_threads: None,
+        }
+    }
+}
+
+/// Why a node could not start or stopped.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    #[error("genesis: {0}")]
+    Genesis(#[from] GenesisError),
+    #[error("verifying keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("the node's thread panicked")]
+    Panicked,
+}
+
+/// What the node's threads share.
+pub(crate) struct Shared {
+    pub(crate) keys: VerifierKeys,
+    pub(crate) store: Store,
+    pub(crate) state: RwLock<State>,
+    pub(crate) mempool: Mutex<Mempool>,
+    pub(crate) recent: Mutex<RecentRejections<Reason>>,
+    pub(crate) max_block_txs: usize,
+    pub(crate) pool: Option<rayon::ThreadPool>,
+    pub(crate) wake: Notify,
+    pub(crate) last_error: Mutex<Option<String>>,
+}
+
+/// Locks that are never poisoned in practice: a panic while holding one
+/// would be a bug; the data behind them is still consistent (every write is
+/// one assignment), so the guard is taken anyway.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// Produces one block from the queue if it holds anything. Returns
+    /// whether a full block's worth is still queued.
+    pub(crate) fn produce_block(&self) -> Result<bool, StoreError> {
+        let batch = lock(&self.mempool).batch(self.max_block_txs);
+        if batch.is_empty() {
+            return Ok(false);
+        }
+        let (seqs, txs): (Vec<u64>, Vec<_>) = batch.into_iter().unzip();
+        let plan: BlockPlan = {
+            let state = read(&self.state);
+            let propose = || state.propose(txs, &self.keys, &mut OsRng);
+            match &self.pool {
+                Some(pool) => pool.install(propose),
+                None => propose(),
+            }
+        };
+        // Storage first: if the write fails nothing changed and the queued
+        // transactions are tried again.
+        self.store.write_block(&plan, &seqs)?;
+        write(&self.state)
+            .commit(&plan)
+            .map_err(|e| StoreError::Corrupt(format!("committing a stored block: {e}")))?;
+        let mut mempool = lock(&self.mempool);
+        mempool.remove(&seqs);
+        Ok(mempool.len() >= self.max_block_txs)
+    }
+}
+
+/// A running node.
+pub struct Node {
+    addr: SocketAddr,
+    shutdown: Option<watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<Result<(), NodeError>>>,
+    handle: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("addr", &self.addr).finish()
+    }
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> NodeError {
+    let what = what.into();
+    move |source| NodeError::Io { what, source }
+}
+
+/// The verifying keys of `keys_dir`, pinned to the genesis's ids.
+pub fn load_keys(keys_dir: &Path, genesis: &Genesis) -> Result<VerifierKeys, NodeError> {
+    let ids: BTreeMap<_, [u8; 32]> = genesis
+        .verifying_keys
+        .iter()
+        .map(|(s, id)| (*s, id.0))
+        .collect();
+    Ok(VerifierKeys::load_dir_expecting(keys_dir, &ids)?)
+}
+
+impl Node {
+    /// Opens the data directory (creating it), loads the state after the last
+    /// stored block and the queued transactions, binds the listener and
+    /// starts serving. Returns once the API accepts connections.
+    pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        if config.max_block_txs == 0 || config.max_block_txs > crate::block::MAX_BLOCK_TXS {
+            return Err(NodeError::Config(format!(
+                "max_block_txs must be between 1 and {}",
+                crate::block::MAX_BLOCK_TXS
+            )));
+        }
+        if config.mempool_capacity == 0 {
+            return Err(NodeError::Config("mempool_capacity must be at least 1".into()));
+        }
+        config.genesis.validate()?;
+        let keys = load_keys(&config.keys_dir, &config.genesis)?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(io(format!("creating {}", config.data_dir.display())))?;
+        let (store, state) = Store::open(&config.data_dir.join(DB_FILE), &config.genesis)?;
+        let queued = store.pending()?;
+        let next_seq = queued.last().map_or(0, |(s, _)| s + 1);
+        let mut mempool = Mempool::new(config.mempool_capacity.max(queued.len()), next_seq);
+        for (seq, tx) in queued {
+            mempool.insert(seq, tx.id(), tx);
+        }
+        let pool = match config.verify_threads {
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("zkpension-verify-{i}"))
+                    .build()
+                    .map_err(|e| NodeError::Config(format!("verifier threads: {e}")))?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(Shared {
+            keys,
+            store,
+            state: RwLock::new(state),
+            mempool: Mutex::new(mempool),
+            recent: Mutex::new(RecentRejections::new(RECENT_REJECTIONS)),
+            max_block_txs: config.max_block_txs,
+            pool,
+            wake: Notify::new(),
+            last_error: Mutex::new(None),
+        });
+
+        let listener = std::net::TcpListener::bind(config.listen)
+            .map_err(io(format!("binding {}", config.listen)))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io("configuring the listener"))?;
+        let addr = listener.local_addr().map_err(io("reading the bound address"))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("zkpension-node")
+            .enable_all()
+            .build()
+            .map_err(io("starting the runtime"))?;
+        let handle = runtime.handle().clone();
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let interval = config.block_interval;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(io("registering the listener"))?
+        };
+        let thread = std::thread::Builder::new()
+            .name("zkpension-node".into())
+            .spawn(move || {
+                runtime.block_on(run(shared, listener, interval, shutdown_rx))
+            })
+            .map_err(io("spawning the node thread"))?;
+        Ok(Node {
+            addr,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+            handle,
+        })
+    }
+
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Blocks until SIGINT (Ctrl-C) or SIGTERM, then shuts down.
+    pub fn run_until_signal(self) -> Result<(), NodeError> {
+        self.handle.block_on(async {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .map_err(io("installing the SIGTERM handler"))?;
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => r.map_err(io("waiting for Ctrl-C"))?,
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(io("waiting for Ctrl-C"))?;
+            Ok::<(), NodeError>(())
+        })?;
+        self.shutdown()
+    }
+
+    /// Stops accepting requests, lets the block being produced finish, and
+    /// waits for the node's thread.
+    pub fn shutdown(mut self) -> Result<(), NodeError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<(), NodeError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| NodeError::Panicked)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+async fn run(
+    shared: Arc<Shared>,
+    listener: tokio::net::TcpListener,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), NodeError> {
+    let producer = tokio::spawn(produce(shared.clone(), interval, shutdown.clone()));
+    let app = crate::api::router(shared);
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    let served = serve.await.map_err(io("serving HTTP"));
+    // The producer stops after the block it may be producing.
+    let _ = producer.await;
+    served
+}
+
+async fn produce(shared: Arc<Shared>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shared.wake.notified() => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        loop {
+            let s = shared.clone();
+            let more = match tokio::task::spawn_blocking(move || s.produce_block()).await {
+                Ok(Ok(more)) => {
+                    *lock(&shared.last_error) = None;
+                    more
+                }
+                Ok(Err(e)) => {
+                    *lock(&shared.last_error) = Some(format!("block production: {e}"));
+                    false
+                }
+                Err(e) => {
+                    *lock(&shared.last_error) = Some(format!("block production panicked: {e}"));
+                    false
+                }
+            };
+            if !more || *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! The ledger state (SPEC §5) and its state root.
+//!
+//! [`State`] holds everything a transaction's validity depends on: the
+//! commitment tree, the anchor window (the tree roots after the last
+//! `anchor_window` blocks), the spent nullifiers, the attestation tags of each
+//! context, the ids of every included transaction, the epoch, the parameters
+//! and the parameters pending for the next epoch, the authority nonce and the
+//! public totals. It does not know about block production, storage or the
+//! network: blocks go in through [`State::apply_block`] (or
+//! [`State::propose`] + [`State::commit`]), see [`crate::rules`].
+
+use crate::block::BlockHeader;
+use crate::codec::Writer;
+use crate::genesis::{ChainContext, Genesis, GenesisError, Params};
+use crate::hexbytes::FixedBytes;
+use crate::tx::{Hash32, TxId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use thiserror::Error;
+use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::poseidon::hash2;
+use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
+
+/// Domain of the state root.
+pub const STATE_DOMAIN: &[u8] = b"zkpension/v1/state";
+/// Version byte inside the state root's preimage.
+pub const STATE_VERSION: u8 = 1;
+const NULLIFIER_ACC_DOMAIN: &[u8] = b"zkpension/v1/nullifiers";
+const ATTESTATION_ACC_DOMAIN: &[u8] = b"zkpension/v1/attestations";
+const TX_ACC_DOMAIN: &[u8] = b"zkpension/v1/txs";
+const ANCHORS_DOMAIN: &[u8] = b"zkpension/v1/anchors";
+
+/// The fixed-size part of the state: counters, totals, parameters and the
+/// accumulators that commit to the (large) sets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scalars {
+    /// Number of blocks applied (0 at genesis).
+    pub height: u64,
+    /// Hash of the last block's header; the genesis hash at height 0.
+    pub tip_hash: Hash32,
+    pub epoch: u64,
+    /// Parameters in force.
+    pub params: Params,
+    /// Parameters set in this epoch, in force from the next one.
+    pub pending_params: Option<Params>,
+    /// Every authority transaction carries it and increments it.
+    pub authority_nonce: u64,
+    pub total_contributed: u64,
+    pub total_paid_out: u64,
+    pub leaf_count: u64,
+    pub nullifier_count: u64,
+    /// `acc' = SHA-256("zkpension/v1/nullifiers" || acc || nf)`, from 32 zero bytes.
+    pub nullifier_acc: Hash32,
+    pub attestation_count: u64,
+    /// `acc' = SHA-256("zkpension/v1/attestations" || acc || context || tag)`.
+    pub attestation_acc: Hash32,
+    pub tx_count: u64,
+    /// `acc' = SHA-256("zkpension/v1/txs" || acc || tx id)`.
+    pub tx_acc: Hash32,
+}
+
+impl Scalars {
+    /// `pool = total_contributed - total_paid_out`; never negative (a claim
+    /// larger than the pool is refused).
+    pub fn pool(&self) -> u64 {
+        self.total_contributed - self.total_paid_out
+    }
+
+    pub(crate) fn add_nullifier(&mut self, nf: &Fr) {
+        self.nullifier_count += 1;
+        self.nullifier_acc = chain(NULLIFIER_ACC_DOMAIN, &self.nullifier_acc, &[&field::to_bytes(nf)]);
+    }
+
+    pub(crate) fn add_attestation(&mut self, context: &Fr, tag: &Fr) {
+        self.attestation_count += 1;
+        self.attestation_acc = chain(
+            ATTESTATION_ACC_DOMAIN,
+            &self.attestation_acc,
+            &[&field::to_bytes(context), &field::to_bytes(tag)],
+        );
+    }
+
+    pub(crate) fn add_tx(&mut self, id: &TxId) {
+        self.tx_count += 1;
+        self.tx_acc = chain(TX_ACC_DOMAIN, &self.tx_acc, &[&id.0]);
+    }
+}
+
+fn chain(domain: &[u8], acc: &Hash32, items: &[&[u8]]) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update(domain);
+    h.update(acc.0);
+    for i in items {
+        h.update(i);
+    }
+    FixedBytes(h.finalize().into())
+}
+
+/// `SHA-256("zkpension/v1/anchors" || count (u32) || roots, oldest first)`.
+pub fn anchors_digest<'a>(roots: impl IntoIterator<Item = &'a Fr>) -> Hash32 {
+    let roots: Vec<&Fr> = roots.into_iter().collect();
+    let mut h = Sha256::new();
+    h.update(ANCHORS_DOMAIN);
+    h.update((roots.len() as u32).to_be_bytes());
+    for r in roots {
+        h.update(field::to_bytes(r));
+    }
+    FixedBytes(h.finalize().into())
+}
+
+/// The state root:
+///
+/// ```text
+/// SHA-256("zkpension/v1/state" || version (1)
+///   || tree_root || leaf_count || anchors_digest
+///   || epoch || cap || min_periods || divisor
+///   || pending (1 byte 0/1) || pending cap || pending min_periods || pending divisor (zeros if none)
+///   || authority_nonce || total_contributed || total_paid_out || pool
+///   || nullifier_count || nullifier_acc || attestation_count || attestation_acc
+///   || tx_count || tx_acc)
+/// ```
+///
+/// Integers are 8 bytes big-endian, field elements 32 bytes big-endian.
+pub fn state_root(tree_root: &Fr, anchors: &Hash32, s: &Scalars) -> Hash32 {
+    let mut w = Writer::with_prefix(STATE_DOMAIN);
+    w.u8(STATE_VERSION)
+        .fr(tree_root)
+        .u64(s.leaf_count)
+        .raw(&anchors.0)
+        .u64(s.epoch)
+        .u64(s.params.cap)
+        .u64(s.params.min_periods)
+        .u64(s.params.divisor);
+    let pending = s.pending_params.unwrap_or(Params {
+        cap: 0,
+        min_periods: 0,
+        divisor: 0,
+    });
+    w.bool(s.pending_params.is_some())
+        .u64(pending.cap)
+        .u64(pending.min_periods)
+        .u64(pending.divisor)
+        .u64(s.authority_nonce)
+        .u64(s.total_contributed)
+        .u64(s.total_paid_out)
+        .u64(s.pool())
+        .u64(s.nullifier_count)
+        .raw(&s.nullifier_acc.0)
+        .u64(s.attestation_count)
+        .raw(&s.attestation_acc.0)
+        .u64(s.tx_count)
+        .raw(&s.tx_acc.0);
+    FixedBytes(Sha256::digest(w.as_bytes()).into())
+}
+
+/// Parts read from storage that do not form one state.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RestoreError {
+    #[error("genesis: {0}")]
+    Genesis(#[from] GenesisError),
+    #[error("tree: {0}")]
+    Tree(#[from] TreeError),
+    #[error("{what}: the stored count is {stored}, found {found}")]
+    Count {
+        what: &'static str,
+        stored: u64,
+        found: u64,
+    },
+    #[error("{what}: the stored accumulator does not match the stored items")]
+    Accumulator { what: &'static str },
+    #[error("the anchor window's last root is not the tree's root")]
+    Anchors,
+    #[error("state root {computed} differs from the tip header's {header}")]
+    StateRoot { computed: String, header: String },
+}
+
+/// The ledger state.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub(crate) genesis: Genesis,
+    pub(crate) ctx: ChainContext,
+    pub(crate) tree: MerkleTree,
+    pub(crate) anchors: RootHistory,
+    pub(crate) nullifiers: HashSet<Fr>,
+    pub(crate) attestations: HashSet<(Fr, Fr)>,
+    pub(crate) tx_ids: HashSet<TxId>,
+    pub(crate) scalars: Scalars,
+}
+
+impl State {
+    /// The state at height 0: an empty tree whose root is the only anchor.
+    pub fn genesis(genesis: &Genesis) -> Result<State, GenesisError> {
+        let ctx = genesis.validate()?;
+        let tree = MerkleTree::new();
+        let mut anchors = RootHistory::new(genesis.params.anchor_window as usize);
+        anchors.push(tree.root());
+        let zero = FixedBytes([0; 32]);
+        Ok(State {
+            scalars: Scalars {
+                height: 0,
+                tip_hash: ctx.genesis_hash,
+                epoch: genesis.initial_epoch,
+                params: genesis.params.params(),
+                pending_params: None,
+                authority_nonce: 0,
+                total_contributed: 0,
+                total_paid_out: 0,
+                leaf_count: 0,
+                nullifier_count: 0,
+                nullifier_acc: zero,
+                attestation_count: 0,
+                attestation_acc: zero,
+                tx_count: 0,
+                tx_acc: zero,
+            },
+            genesis: genesis.clone(),
+            ctx,
+            tree,
+            anchors,
+            nullifiers: HashSet::new(),
+            attestations: HashSet::new(),
+            tx_ids: HashSet::new(),
+        })
+    }
+
+    /// Rebuilds a state from stored parts, checking every count and
+    /// accumulator against the items and the state root against `tip`'s
+    /// header (`None` at height 0). `leaves`, `nullifiers`, `attestations`
+    /// and `tx_ids` are in the order they were added; `anchors` are the tree
+    /// roots after the last blocks (and genesis), oldest first.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        genesis: &Genesis,
+        scalars: Scalars,
+        leaves: &[Fr],
+        anchors: &[Fr],
+        nullifiers: &[Fr],
+        attestations: &[(Fr, Fr)],
+        tx_ids: &[TxId],
+        tip: Option<&BlockHeader>,
+    ) -> Result<State, RestoreError> {
+        let mut state = State::genesis(genesis)?;
+        let count = |what, stored: u64, found: usize| {
+            if stored == found as u64 {
+                Ok(())
+            } else {
+                Err(RestoreError::Count {
+                    what,
+                    stored,
+                    found: found as u64,
+                })
+            }
+        };
+        count("leaves", scalars.leaf_count, leaves.len())?;
+        count("nullifiers", scalars.nullifier_count, nullifiers.len())?;
+        count("attestations", scalars.attestation_count, attestations.len())?;
+        count("transactions", scalars.tx_count, tx_ids.len())?;
+        state.tree.extend(leaves)?;
+        let mut check = state.scalars.clone();
+        for nf in nullifiers {
+            check.add_nullifier(nf);
+        }
+        for (c, t) in attestations {
+            check.add_attestation(c, t);
+        }
+        for id in tx_ids {
+            check.add_tx(id);
+        }
+        for (what, a, b) in [
+            ("nullifiers", &check.nullifier_acc, &scalars.nullifier_acc),
+            ("attestations", &check.attestation_acc, &scalars.attestation_acc),
+            ("transactions", &check.tx_acc, &scalars.tx_acc),
+        ] {
+            if a != b {
+                return Err(RestoreError::Accumulator { what });
+            }
+        }
+        state.anchors = RootHistory::new(genesis.params.anchor_window as usize);
+        for r in anchors {
+            state.anchors.push(*r);
+        }
+        if state.anchors.latest() != Some(state.tree.root()) {
+            return Err(RestoreError::Anchors);
+        }
+        state.nullifiers = nullifiers.iter().copied().collect();
+        state.attestations = attestations.iter().copied().collect();
+        state.tx_ids = tx_ids.iter().copied().collect();
+        for (what, set, list) in [
+            ("nullifiers", state.nullifiers.len(), nullifiers.len()),
+            ("attestations", state.attestations.len(), attestations.len()),
+            ("transactions", state.tx_ids.len(), tx_ids.len()),
+        ] {
+            if set != list {
+                return Err(RestoreError::Count {
+                    what,
+                    stored: list as u64,
+                    found: set as u64,
+                });
+            }
+        }
+        state.scalars = scalars;
+        if let Some(tip) = tip {
+            let computed = state.state_root();
+            if computed != tip.state_root || tip.height != state.scalars.height {
+                return Err(RestoreError::StateRoot {
+                    computed: computed.to_string(),
+                    header: tip.state_root.to_string(),
+                });
+            }
+        }
+        Ok(state)
+    }
+
+    pub fn genesis_config(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn context(&self) -> &ChainContext {
+        &self.ctx
+    }
+
+    pub fn scalars(&self) -> &Scalars {
+        &self.scalars
+    }
+
+    pub fn height(&self) -> u64 {
+        self.scalars.height
+    }
+
+    pub fn tip_hash(&self) -> Hash32 {
+        self.scalars.tip_hash
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.scalars.epoch
+    }
+
+    pub fn params(&self) -> Params {
+        self.scalars.params
+    }
+
+    pub fn anchor_window(&self) -> u64 {
+        self.genesis.params.anchor_window
+    }
+
+    pub fn tree(&self) -> &MerkleTree {
+        &self.tree
+    }
+
+    pub fn tree_root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// The accepted anchors, oldest first.
+    pub fn anchors(&self) -> impl Iterator<Item = &Fr> {
+        self.anchors.iter()
+    }
+
+    pub fn is_anchor(&self, root: &Fr) -> bool {
+        self.anchors.contains(root)
+    }
+
+    pub fn is_spent(&self, nf: &Fr) -> bool {
+        self.nullifiers.contains(nf)
+    }
+
+    pub fn has_attestation(&self, context: &Fr, tag: &Fr) -> bool {
+        self.attestations.contains(&(*context, *tag))
+    }
+
+    pub fn is_included(&self, id: &TxId) -> bool {
+        self.tx_ids.contains(id)
+    }
+
+    /// The state root ([`state_root`]).
+    pub fn state_root(&self) -> Hash32 {
+        state_root(
+            &self.tree.root(),
+            &anchors_digest(self.anchors.iter()),
+            &self.scalars,
+        )
+    }
+}
+
+/// The root the tree would have after appending `new`, computed from the
+/// tree's right edge without changing it (hashing about as much as
+/// [`MerkleTree::extend`] would).
+pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError> {
+    if new.is_empty() {
+        return Ok(tree.root());
+    }
+    let start = tree.len();
+    if start + new.len() as u64 > CAPACITY {
+        return Err(TreeError::Full);
+    }
+    let z = empty_roots();
+    // left[l]: the node at level l just left of the first node the new leaves
+    // change, when that node is a right child. It lies wholly in the old tree,
+    // on or beside the path of the last old leaf.
+    let mut left: [Option<Fr>; DEPTH] = [None; DEPTH];
+    if start > 0 {
+        let last = start - 1;
+        let path = tree.path(last)?;
+        let mut node = tree.leaves()[last as usize];
+        for (l, slot) in left.iter_mut().enumerate() {
+            let pos = start >> l;
+            if pos & 1 == 1 {
+                *slot = Some(if last >> l == pos - 1 {
+                    node
+                } else {
+                    path.siblings[l]
+                });
+            }
+            node = if (last >> l) & 1 == 1 {
+                hash2(path.siblings[l], node)
+            } else {
+                hash2(node, path.siblings[l])
+            };
+        }
+    }
+    let mut nodes = new.to_vec();
+    let mut pos = start;
+    for (l, left) in left.iter().enumerate() {
+        let mut parents = Vec::with_capacity(nodes.len() / 2 + 1);
+        let mut rest = &nodes[..];
+        if let (1, Some(left), Some((first, tail))) = (pos & 1, left, nodes.split_first()) {
+            parents.push(hash2(*left, *first));
+            rest = tail;
+        }
+        for pair in rest.chunks(2) {
+            parents.push(hash2(pair[0], pair.get(1).copied().unwrap_or(z[l])));
+        }
+        nodes = parents;
+        pos >>= 1;
+    }
+    Ok(nodes[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_after_append_matches_extend() {
+        let leaves: Vec<Fr> = (1..=70u64).map(Fr::from).collect();
+        // Every split of the first 70 leaves into an old and a new part, for a
+        // few batch sizes.
+        for old in 0..40usize {
+            for new in [1usize, 2, 3, 5, 8, 17, 30] {
+                let mut tree = MerkleTree::from_leaves(&leaves[..old]).unwrap();
+                let predicted = root_after_append(&tree, &leaves[old..old + new]).unwrap();
+                tree.extend(&leaves[old..old + new]).unwrap();
+                assert_eq!(predicted, tree.root(), "old {old}, new {new}");
+            }
+        }
+        let tree = MerkleTree::from_leaves(&leaves[..3]).unwrap();
+        assert_eq!(root_after_append(&tree, &[]).unwrap(), tree.root());
+    }
+}

@@ -1,0 +1,47 @@
+//! Every redb table of the ledger database, in one place.
+//!
+//! Keys are big-endian where order matters (redb orders `u64` keys
+//! numerically). Values are fixed-size arrays or the ledger's canonical
+//! encodings; field elements are their 32-byte canonical encoding.
+
+use redb::TableDefinition;
+
+/// `"genesis"` → genesis JSON; `"scalars"` → [`crate::state::Scalars`] JSON
+/// after the last block (absent at height 0).
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub const META_GENESIS: &str = "genesis";
+pub const META_SCALARS: &str = "scalars";
+
+/// height → [`crate::block::Block::encode`] (heights from 1).
+pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+
+/// height → [`crate::store::BlockInfo::encode`] (heights from 0; height 0 is
+/// genesis with the empty tree).
+pub const BLOCK_INFO: TableDefinition<u64, &[u8]> = TableDefinition::new("block_info");
+
+/// leaf index → commitment.
+pub const LEAVES: TableDefinition<u64, [u8; 32]> = TableDefinition::new("leaves");
+
+/// nullifier → height (u64) || transaction index (u32) || transaction id.
+pub const NULLIFIERS: TableDefinition<[u8; 32], [u8; 44]> = TableDefinition::new("nullifiers");
+/// insertion number → nullifier (the order of the state's accumulator).
+pub const NULLIFIER_SEQ: TableDefinition<u64, [u8; 32]> = TableDefinition::new("nullifier_seq");
+
+/// context || tag → height (u64) || transaction index (u32) || the Attest
+/// transaction's canonical encoding.
+pub const ATTESTATIONS: TableDefinition<[u8; 64], &[u8]> = TableDefinition::new("attestations");
+/// insertion number → context || tag.
+pub const ATTESTATION_SEQ: TableDefinition<u64, [u8; 64]> =
+    TableDefinition::new("attestation_seq");
+
+/// transaction id → height (u64) || index in the block (u32).
+pub const TXS: TableDefinition<[u8; 32], [u8; 12]> = TableDefinition::new("txs");
+/// insertion number → transaction id.
+pub const TX_SEQ: TableDefinition<u64, [u8; 32]> = TableDefinition::new("tx_seq");
+
+/// transaction id → [`crate::error::Reason`] JSON, for transactions that were
+/// queued and then left out of a block.
+pub const REJECTED: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("rejected");
+
+/// arrival number → canonical encoding of a queued transaction.
+pub const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending");

@@ -1,0 +1,319 @@
+//! Test support: throwaway Groth16 keys (seeded, made once and cached under
+//! the target directory), a chain with seeded registrar and authority keys,
+//! and members that prove real transactions.
+#![allow(dead_code)]
+
+use ark_bn254::Bn254;
+use ark_groth16::{Groth16, ProvingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_snark::SNARK;
+use ed25519_dalek::SigningKey;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use zkpension_circuits::binding::{binding, ChainId, ProofKind};
+use zkpension_circuits::field::Fr;
+use zkpension_circuits::keys::SpendingKey;
+use zkpension_circuits::note::Note;
+use zkpension_circuits::r1cs::{self, AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::statements::{attest, claim, contribute};
+use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::Statement;
+use zkpension_ledger::genesis::GenesisParams;
+use zkpension_ledger::hexbytes::FixedBytes;
+use zkpension_ledger::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
+use zkpension_ledger::{Genesis, Params, Transaction};
+use zkpension_verifier::{KeyEntry, KeyManifest, Proof, VerifierKeys, VerifyingKey};
+
+/// Seed of the throwaway keys: insecure, for tests only.
+const KEY_SEED: [u8; 32] = *b"zkpension ledger test keys v1...";
+
+pub struct Fixture {
+    /// A key directory: manifest, `.vk` files and (uncompressed) `.pk` files.
+    pub keys_dir: PathBuf,
+    pub keys: VerifierKeys,
+    pks: BTreeMap<Statement, ProvingKey<Bn254>>,
+}
+
+impl Fixture {
+    pub fn pk(&self, s: Statement) -> &ProvingKey<Bn254> {
+        &self.pks[&s]
+    }
+
+    pub fn vk_ids(&self) -> BTreeMap<Statement, FixedBytes<32>> {
+        self.keys
+            .ids()
+            .into_iter()
+            .map(|(s, id)| (s, FixedBytes(id)))
+            .collect()
+    }
+}
+
+fn target_tmp() -> PathBuf {
+    PathBuf::from(option_env!("CARGO_TARGET_TMPDIR").unwrap_or("target/tmp"))
+}
+
+/// The keys of every test binary: generated once per circuit version and
+/// cached in the target directory.
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let infos: BTreeMap<Statement, r1cs::ConstraintInfo> = Statement::ALL
+            .into_iter()
+            .map(|s| (s, r1cs::constraint_info(s).expect("constraint system")))
+            .collect();
+        let digest: String = infos
+            .values()
+            .map(|i| hex::encode(&i.digest[..4]))
+            .collect();
+        let dir = target_tmp().join(format!("zkpension-ledger-keys-{digest}"));
+        if let Some(f) = load_cached(&dir) {
+            return f;
+        }
+        let tmp = target_tmp().join(format!(
+            "zkpension-ledger-keys-{digest}.tmp{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut entries = BTreeMap::new();
+        for (stream, s) in Statement::ALL.into_iter().enumerate() {
+            let mut rng = ChaCha20Rng::from_seed(KEY_SEED);
+            rng.set_stream(stream as u64 + 1);
+            let (pk, vk) = match s {
+                Statement::Contribute => {
+                    Groth16::<Bn254>::circuit_specific_setup(ContributeCircuit::blank(), &mut rng)
+                }
+                Statement::Claim => {
+                    Groth16::<Bn254>::circuit_specific_setup(ClaimCircuit::blank(), &mut rng)
+                }
+                Statement::Attest => {
+                    Groth16::<Bn254>::circuit_specific_setup(AttestCircuit::blank(), &mut rng)
+                }
+            }
+            .unwrap();
+            let vk_bytes = VerifyingKey::new(s, vk).unwrap().to_bytes();
+            let mut pk_bytes = Vec::new();
+            pk.serialize_uncompressed(&mut pk_bytes).unwrap();
+            std::fs::write(tmp.join(zkpension_verifier::vk_file_name(s)), &vk_bytes).unwrap();
+            std::fs::write(tmp.join(zkpension_verifier::pk_file_name(s)), &pk_bytes).unwrap();
+            let info = &infos[&s];
+            entries.insert(
+                s,
+                KeyEntry::new(
+                    s,
+                    info.constraints as u64,
+                    format!("0x{}", hex::encode(info.digest)),
+                    &pk_bytes,
+                    &vk_bytes,
+                ),
+            );
+        }
+        KeyManifest::new("seeded test keys (insecure)", entries)
+            .write(&tmp)
+            .unwrap();
+        // Another test binary may have raced us here; either copy will do.
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        load_cached(&dir).expect("keys just written")
+    })
+}
+
+fn load_cached(dir: &Path) -> Option<Fixture> {
+    let keys = VerifierKeys::load_dir(dir).ok()?;
+    let manifest = KeyManifest::read(dir).ok()?;
+    let mut pks = BTreeMap::new();
+    for s in Statement::ALL {
+        // The manifest pins the file's size and hash, so the points were
+        // checked when the file was made.
+        let bytes = manifest.read_pk(dir, s).ok()?;
+        let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(bytes.as_slice()).ok()?;
+        pks.insert(s, pk);
+    }
+    Some(Fixture {
+        keys_dir: dir.to_path_buf(),
+        keys,
+        pks,
+    })
+}
+
+pub fn registrar() -> SigningKey {
+    SigningKey::from_bytes(&[7; 32])
+}
+
+pub fn authority() -> SigningKey {
+    SigningKey::from_bytes(&[8; 32])
+}
+
+pub fn chain_id() -> ChainId {
+    ChainId::from_name("zkpension-test")
+}
+
+/// A genesis with the test keys.
+pub fn genesis(params: Params, anchor_window: u64) -> Genesis {
+    Genesis {
+        chain_id: chain_id(),
+        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
+        authority: FixedBytes(authority().verifying_key().to_bytes()),
+        params: GenesisParams {
+            cap: params.cap,
+            min_periods: params.min_periods,
+            divisor: params.divisor,
+            anchor_window,
+        },
+        initial_epoch: 1,
+        verifying_keys: fixture().vk_ids(),
+    }
+}
+
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+pub fn advance(epoch: u64, nonce: u64) -> Transaction {
+    AdvanceEpoch::sign(&chain_id(), epoch, nonce, &authority()).into()
+}
+
+pub fn set_params(params: Params, nonce: u64) -> Transaction {
+    SetParams::sign(&chain_id(), params, nonce, &authority()).into()
+}
+
+/// A member: key, current note and its leaf index once enrolled.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub sk: SpendingKey,
+    pub note: Note,
+    pub index: Option<u64>,
+}
+
+impl Member {
+    pub fn new(seed: u64, eligible_epoch: u64) -> Self {
+        let mut r = rng(seed);
+        let sk = SpendingKey::random(&mut r);
+        let note = Note::enrollment(
+            sk.owner(),
+            eligible_epoch,
+            Fr::from(seed + 1_000_000),
+            Fr::from(seed + 2_000_000),
+        );
+        Member {
+            sk,
+            note,
+            index: None,
+        }
+    }
+
+    pub fn enroll(&self) -> Transaction {
+        Enroll::sign(&chain_id(), self.note.commit(), &registrar()).into()
+    }
+
+    /// Finds the member's note in `tree` (its leaf index), searching from
+    /// `from`.
+    pub fn locate(&mut self, tree: &MerkleTree) {
+        let cm = self.note.commit();
+        self.index = tree.leaves().iter().rposition(|l| *l == cm).map(|i| i as u64);
+        assert!(self.index.is_some(), "note not in the tree");
+    }
+
+    fn r_new(&self, salt: u64) -> Fr {
+        Fr::from(salt) + self.note.rho
+    }
+
+    /// A Contribute proven under `cap`, and the note it creates.
+    pub fn contribute(
+        &self,
+        tree: &MerkleTree,
+        amount: u64,
+        epoch: u64,
+        cap: u64,
+        payer_ref: &[u8],
+    ) -> (Transaction, Note) {
+        let path = tree.path(self.index.expect("enrolled")).unwrap();
+        let b = binding(&chain_id(), ProofKind::Contribute, payer_ref);
+        let (public, private, new) = contribute::prepare(
+            &self.sk,
+            &self.note,
+            path,
+            amount,
+            epoch,
+            cap,
+            b,
+            self.r_new(amount * 31 + epoch),
+        )
+        .expect("an honest contribution");
+        let proof = prove(Statement::Contribute, ContributeCircuit::new(&public, &private));
+        let tx = Contribute::from_public(&chain_id(), &public, payer_ref.to_vec(), proof).unwrap();
+        (tx.into(), new)
+    }
+
+    /// A Claim proven under `min_periods` and `divisor`, and the note it creates.
+    pub fn claim(
+        &self,
+        tree: &MerkleTree,
+        epoch: u64,
+        min_periods: u64,
+        divisor: u64,
+        recipient: &[u8],
+    ) -> (Transaction, Note) {
+        let path = tree.path(self.index.expect("enrolled")).unwrap();
+        let b = binding(&chain_id(), ProofKind::Claim, recipient);
+        let (public, private, new) = claim::prepare(
+            &self.sk,
+            &self.note,
+            path,
+            epoch,
+            min_periods,
+            divisor,
+            b,
+            self.r_new(epoch * 17 + 5),
+        )
+        .expect("an honest claim");
+        let proof = prove(Statement::Claim, ClaimCircuit::new(&public, &private));
+        let tx = Claim::from_public(&chain_id(), &public, recipient.to_vec(), proof).unwrap();
+        (tx.into(), new)
+    }
+
+    /// An Attest in `context`, and the note it creates.
+    #[allow(clippy::too_many_arguments)]
+    pub fn attest(
+        &self,
+        tree: &MerkleTree,
+        epoch: u64,
+        context: Fr,
+        min_balance: u64,
+        min_periods: u64,
+        require_eligible: bool,
+        message: &[u8],
+    ) -> (Transaction, Note) {
+        let path = tree.path(self.index.expect("enrolled")).unwrap();
+        let b = binding(&chain_id(), ProofKind::Attest, message);
+        let (public, private, new) = attest::prepare(
+            &self.sk,
+            &self.note,
+            path,
+            epoch,
+            context,
+            min_balance,
+            min_periods,
+            require_eligible,
+            b,
+            self.r_new(epoch * 13 + 3),
+        )
+        .expect("an honest attestation");
+        let proof = prove(Statement::Attest, AttestCircuit::new(&public, &private));
+        let tx = Attest::from_public(&chain_id(), &public, message.to_vec(), proof).unwrap();
+        (tx.into(), new)
+    }
+}
+
+/// A Groth16 proof with the fixture's proving key, as 128 bytes.
+pub fn prove<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(
+    s: Statement,
+    circuit: C,
+) -> [u8; 128] {
+    let mut r = rng(0xC0FFEE);
+    let proof = Groth16::<Bn254>::prove(fixture().pk(s), circuit, &mut r).unwrap();
+    Proof(proof).to_bytes()
+}
