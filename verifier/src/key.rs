@@ -1,8 +1,7 @@
 //! The verifying key of one statement, and single-proof verification.
 
 use ark_bn254::{Bn254, G1Affine, G1Projective, G2Affine};
-use ark_ec::bn::G2Prepared;
-use ark_ec::pairing::Pairing;
+use ark_ec::pairing::{MillerLoopOutput, Pairing};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::One;
 use ark_groth16::PreparedVerifyingKey;
@@ -12,6 +11,7 @@ use zkpension_circuits::Statement;
 
 use crate::error::{KeyError, VerifyError};
 use crate::ids::sha256_id;
+use crate::pairing::{multi_miller_loop, G2Lines};
 use crate::proof::Proof;
 
 /// Bytes of a compressed G1 / G2 point, and of the length prefix of `gamma_abc_g1`.
@@ -32,7 +32,7 @@ pub struct VerifyingKey {
     vk: ark_groth16::VerifyingKey<Bn254>,
     pvk: PreparedVerifyingKey<Bn254>,
     /// `-beta`, prepared: the batch check pairs `sum(r_i) * alpha` with it.
-    neg_beta: G2Prepared<ark_bn254::Config>,
+    neg_beta: G2Lines,
     id: [u8; 32],
 }
 
@@ -80,7 +80,7 @@ impl VerifyingKey {
                 reason: e.to_string(),
             })?;
         let pvk = ark_groth16::prepare_verifying_key(&vk);
-        let neg_beta = G2Prepared::from(-vk.beta_g2);
+        let neg_beta = G2Lines::from(-vk.beta_g2);
         Ok(VerifyingKey {
             statement,
             id: sha256_id(&bytes),
@@ -153,7 +153,7 @@ impl VerifyingKey {
         &self.pvk
     }
 
-    pub(crate) fn neg_beta(&self) -> &G2Prepared<ark_bn254::Config> {
+    pub(crate) fn neg_beta(&self) -> &G2Lines {
         &self.neg_beta
     }
 
@@ -165,7 +165,7 @@ impl VerifyingKey {
         self.check_count(public_inputs.len())?;
         self.verify_prepared(
             &proof.0.a,
-            G2Prepared::from(proof.0.b),
+            &G2Lines::from(proof.0.b),
             &proof.0.c,
             public_inputs,
         )
@@ -176,20 +176,17 @@ impl VerifyingKey {
     pub(crate) fn verify_prepared(
         &self,
         a: &G1Affine,
-        b: G2Prepared<ark_bn254::Config>,
+        b: &G2Lines,
         c: &G1Affine,
         public_inputs: &[Fr],
     ) -> Result<(), VerifyError> {
         let ic = self.input_commitment(public_inputs).into_affine();
-        let ml = Bn254::multi_miller_loop(
-            [*a, ic, *c],
-            [
-                b,
-                self.pvk.gamma_g2_neg_pc.clone(),
-                self.pvk.delta_g2_neg_pc.clone(),
-            ],
-        );
-        match Bn254::final_exponentiation(ml) {
+        let f = multi_miller_loop(&[
+            (*a, b),
+            (ic, &self.pvk.gamma_g2_neg_pc),
+            (*c, &self.pvk.delta_g2_neg_pc),
+        ]);
+        match Bn254::final_exponentiation(MillerLoopOutput(f)) {
             Some(out) if out.0 == self.pvk.alpha_g1_beta_g2 => Ok(()),
             _ => Err(VerifyError::InvalidProof),
         }

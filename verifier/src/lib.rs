@@ -72,6 +72,7 @@ mod error;
 mod ids;
 mod key;
 mod keys;
+mod pairing;
 mod proof;
 
 pub use batch::{batch_verify, BatchItem, BATCH_TRANSCRIPT_LABEL};

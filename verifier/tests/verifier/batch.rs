@@ -205,3 +205,55 @@ fn verdict_does_not_depend_on_the_rng() {
         );
     }
 }
+
+#[test]
+fn random_bad_patterns_match_single_verification() {
+    use rand::Rng;
+    let mut r = rng(90);
+    // Sizes around the Miller-loop block of 8, including partial last blocks.
+    for (round, n) in [1usize, 7, 8, 9, 17, 40, 61].into_iter().enumerate() {
+        let mut batch = valid_batch(n, &ALL, 91 + round as u64);
+        for (k, s) in batch.iter_mut().enumerate() {
+            if r.gen_bool(0.2) {
+                let i = k % s.inputs.len();
+                break_input(s, i);
+            }
+        }
+        let expected = singly_bad(&batch);
+        let verdict = verify(&batch, 200 + round as u64);
+        if expected.is_empty() {
+            assert_eq!(verdict, Ok(()), "{n} items");
+        } else {
+            assert_eq!(
+                verdict,
+                Err(BatchError::Invalid { failed: expected }),
+                "{n} items"
+            );
+        }
+    }
+    // A whole block bad, and the last item of a partial block.
+    let mut batch = valid_batch(61, &ALL, 300);
+    for k in (8..16).chain([60]) {
+        break_input(&mut batch[k], 0);
+    }
+    assert_eq!(
+        verify(&batch, 301),
+        Err(BatchError::Invalid {
+            failed: (8..16).chain([60]).collect()
+        })
+    );
+}
+
+#[test]
+fn identity_points_are_bad_proofs() {
+    let mut batch = valid_batch(12, &ALL, 400);
+    batch[3].proof.0.a = G1Affine::zero();
+    batch[10].proof.0.b = ark_bn254::G2Affine::zero();
+    assert_eq!(singly_bad(&batch), vec![3, 10]);
+    assert_eq!(
+        verify(&batch, 401),
+        Err(BatchError::Invalid {
+            failed: vec![3, 10]
+        })
+    );
+}
