@@ -317,3 +317,111 @@ pub fn prove<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(
     let proof = Groth16::<Bn254>::prove(fixture().pk(s), circuit, &mut r).unwrap();
     Proof(proof).to_bytes()
 }
+
+/// Verifying keys made with a known trapdoor, for tests that need valid
+/// proofs of arbitrary public inputs quickly (the model test, the crash
+/// test, the bench). With the trapdoor anyone can make a proof of anything;
+/// to the verifier such a proof is an ordinary valid Groth16 proof, and
+/// verifying it costs the same.
+pub mod sim {
+    use super::*;
+    use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
+    use ark_ff::{Field, UniformRand};
+
+    pub struct SimKey {
+        alpha: Fr,
+        beta: Fr,
+        gamma: Fr,
+        delta: Fr,
+        pub vk: ark_groth16::VerifyingKey<Bn254>,
+    }
+
+    pub struct SimKeys {
+        pub keys: VerifierKeys,
+        sims: BTreeMap<Statement, SimKey>,
+    }
+
+    impl SimKeys {
+        /// Trapdoor keys for every statement, from a seed.
+        pub fn new(seed: u64) -> Self {
+            let mut r = rng(seed);
+            let mut sims = BTreeMap::new();
+            for s in Statement::ALL {
+                let [alpha, beta, gamma, delta] = [(); 4].map(|_| Fr::rand(&mut r));
+                let g = ark_bn254::G1Projective::generator();
+                let h = ark_bn254::G2Projective::generator();
+                let vk = ark_groth16::VerifyingKey::<Bn254> {
+                    alpha_g1: (g * alpha).into_affine(),
+                    beta_g2: (h * beta).into_affine(),
+                    gamma_g2: (h * gamma).into_affine(),
+                    delta_g2: (h * delta).into_affine(),
+                    gamma_abc_g1: (0..=s.num_public_inputs())
+                        .map(|_| (g * Fr::rand(&mut r)).into_affine())
+                        .collect(),
+                };
+                sims.insert(
+                    s,
+                    SimKey {
+                        alpha,
+                        beta,
+                        gamma,
+                        delta,
+                        vk,
+                    },
+                );
+            }
+            let key = |s| VerifyingKey::new(s, sims[&s].vk.clone()).unwrap();
+            let keys = VerifierKeys::new(
+                key(Statement::Contribute),
+                key(Statement::Claim),
+                key(Statement::Attest),
+            )
+            .unwrap();
+            SimKeys { keys, sims }
+        }
+
+        /// A valid proof of `statement` for `inputs` (SPEC order).
+        pub fn prove(&self, s: Statement, inputs: &[Fr], r: &mut ChaCha20Rng) -> [u8; 128] {
+            let k = &self.sims[&s];
+            let a = Fr::rand(r);
+            let b = Fr::rand(r);
+            let mut scalars = vec![Fr::from(1u64)];
+            scalars.extend_from_slice(inputs);
+            let ic = ark_bn254::G1Projective::msm(&k.vk.gamma_abc_g1, &scalars).unwrap();
+            let g = ark_bn254::G1Projective::generator();
+            let h = ark_bn254::G2Projective::generator();
+            let d = k.delta.inverse().unwrap();
+            let c = (g * ((a * b - k.alpha * k.beta) * d)) - ic * (k.gamma * d);
+            let proof = ark_groth16::Proof::<Bn254> {
+                a: (g * a).into_affine(),
+                b: (h * b).into_affine(),
+                c: c.into_affine(),
+            };
+            debug_assert!(!proof.a.is_zero());
+            Proof(proof).to_bytes()
+        }
+
+        /// The verifying-key ids, for a genesis.
+        pub fn vk_ids(&self) -> BTreeMap<Statement, FixedBytes<32>> {
+            self.keys
+                .ids()
+                .into_iter()
+                .map(|(s, id)| (s, FixedBytes(id)))
+                .collect()
+        }
+
+        /// Writes a key directory (manifest and `.vk` files) a node can load.
+        pub fn write_dir(&self, dir: &Path) {
+            std::fs::create_dir_all(dir).unwrap();
+            let mut entries = BTreeMap::new();
+            for s in Statement::ALL {
+                let vk = self.keys.get(s).to_bytes();
+                std::fs::write(dir.join(zkpension_verifier::vk_file_name(s)), &vk).unwrap();
+                entries.insert(s, KeyEntry::new(s, 0, format!("0x{}", "00".repeat(32)), &[], &vk));
+            }
+            KeyManifest::new("trapdoor test keys (anyone can forge proofs)", entries)
+                .write(dir)
+                .unwrap();
+        }
+    }
+}
