@@ -43,13 +43,14 @@ use std::time::{Duration, Instant};
 
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey};
-use ark_relations::gr1cs::SynthesisError;
+use ark_relations::gr1cs::{Matrix, SynthesisError};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use ark_snark::SNARK;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
+use zkpension_circuits::field::Fr;
 use zkpension_circuits::r1cs::{
     self, AttestCircuit, ClaimCircuit, ConstraintInfo, ContributeCircuit,
 };
@@ -136,18 +137,56 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> KeyError + '_ {
     }
 }
 
-/// The constraint count, variable counts and matrix digest of this build's
-/// circuit for `statement`, computed once per process.
-pub fn circuit_info(statement: Statement) -> Result<ConstraintInfo, KeyError> {
-    static INFO: [OnceLock<ConstraintInfo>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let slot = &INFO[statement_index(statement)];
-    if let Some(info) = slot.get() {
-        return Ok(*info);
+/// This build's circuit of a statement: its counts and digest, and its R1CS
+/// matrices exactly as Groth16 key generation builds them (setup mode,
+/// linear combinations inlined). The prover reuses the matrices for every
+/// proof instead of rebuilding them from each synthesis.
+#[derive(Debug)]
+pub struct Circuit {
+    /// Counts and the digest of `matrices`.
+    pub info: ConstraintInfo,
+    /// `[A, B, C]`; columns: the constant 1, the public inputs, the witness.
+    pub matrices: Vec<Matrix<Fr>>,
+}
+
+/// [`Circuit`] of `statement`, built once per process.
+pub fn circuit(statement: Statement) -> Result<&'static Circuit, KeyError> {
+    static CIRCUITS: [OnceLock<Circuit>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = &CIRCUITS[statement_index(statement)];
+    if let Some(c) = slot.get() {
+        return Ok(c);
     }
-    let info = r1cs::constraint_info(statement)
-        .map_err(|source| KeyError::Circuit { statement, source })?;
-    Ok(*slot.get_or_init(|| info))
+    let synthesis = |source| KeyError::Circuit { statement, source };
+    let cs = r1cs::blank_constraint_system(statement).map_err(synthesis)?;
+    let matrices = r1cs::r1cs_matrices(&cs).map_err(synthesis)?;
+    let (constraints, instance_variables, witness_variables) = (
+        cs.num_constraints(),
+        cs.num_instance_variables(),
+        cs.num_witness_variables(),
+    );
+    let digest = r1cs::matrix_digest(
+        statement,
+        constraints,
+        instance_variables,
+        witness_variables,
+        &matrices,
+    );
+    let built = Circuit {
+        info: ConstraintInfo {
+            constraints,
+            instance_variables,
+            witness_variables,
+            digest,
+        },
+        matrices,
+    };
+    Ok(slot.get_or_init(|| built))
+}
+
+/// The constraint count, variable counts and matrix digest of this build's
+/// circuit for `statement` (see [`circuit`]).
+pub fn circuit_info(statement: Statement) -> Result<ConstraintInfo, KeyError> {
+    circuit(statement).map(|c| c.info)
 }
 
 fn statement_index(statement: Statement) -> usize {
@@ -313,8 +352,9 @@ fn check_digest(
     dir: &Path,
     statement: Statement,
     entry: &KeyEntry,
-) -> Result<ConstraintInfo, KeyError> {
-    let info = circuit_info(statement)?;
+) -> Result<&'static Circuit, KeyError> {
+    let circuit = circuit(statement)?;
+    let info = &circuit.info;
     let circuit_digest = hex_digest(&info.digest);
     if !entry
         .constraint_digest
@@ -330,7 +370,7 @@ fn check_digest(
             circuit_constraints: info.constraints,
         });
     }
-    Ok(info)
+    Ok(circuit)
 }
 
 /// Checks that every statement's keys in `dir` were made for this build's
@@ -349,7 +389,7 @@ pub struct StatementKeys {
     pk: ProvingKey<Bn254>,
     vk: VerifyingKey,
     pk_id: [u8; 32],
-    info: ConstraintInfo,
+    circuit: &'static Circuit,
 }
 
 impl StatementKeys {
@@ -379,9 +419,9 @@ impl StatementKeys {
         self.vk.id()
     }
 
-    /// The circuit the keys were checked against.
-    pub fn circuit(&self) -> &ConstraintInfo {
-        &self.info
+    /// The circuit the keys were checked against (by its constraint digest).
+    pub fn circuit(&self) -> &'static Circuit {
+        self.circuit
     }
 }
 
@@ -391,7 +431,7 @@ impl std::fmt::Debug for StatementKeys {
             .field("statement", &self.statement)
             .field("pk_id", &id_to_hex(&self.pk_id))
             .field("vk_id", &id_to_hex(&self.vk.id()))
-            .field("constraints", &self.info.constraints)
+            .field("constraints", &self.circuit.info.constraints)
             .finish()
     }
 }
@@ -433,7 +473,7 @@ impl ProvingKeys {
         let mut keys = BTreeMap::new();
         for &statement in statements {
             let entry = manifest.entry(statement)?;
-            let info = check_digest(dir, statement, entry)?;
+            let circuit = check_digest(dir, statement, entry)?;
             let vk_path = dir.join(&entry.vk_file);
             let pk_path = dir.join(&entry.pk_file);
             let vk = VerifyingKey::from_bytes(statement, &manifest.read_vk(dir, statement)?)
@@ -450,7 +490,7 @@ impl ProvingKeys {
                     vk: vk_path,
                 });
             }
-            check_shape(&pk_path, statement, &pk, &info)?;
+            check_shape(&pk_path, statement, &pk, &circuit.info)?;
             keys.insert(
                 statement,
                 StatementKeys {
@@ -458,7 +498,7 @@ impl ProvingKeys {
                     pk,
                     vk,
                     pk_id: entry.pk_id()?,
-                    info,
+                    circuit,
                 },
             );
         }

@@ -3,14 +3,22 @@
 //! Every proof goes through the same steps:
 //! 1. the native relation (`check_relation`) must accept the witness, else
 //!    [`ProveError::Unsatisfied`] names the first clause it breaks;
-//! 2. the circuit is synthesized with the witness, and its constraint system
-//!    must be satisfied and its instance assignment must equal the statement's
-//!    one public-input encoder (`to_field_elements`), else a
+//! 2. the circuit is synthesized with the witness (assignments only: the R1CS
+//!    matrices are built once per process, [`crate::keys::circuit`], and were
+//!    matched to the keys by digest when they were loaded); the assignment must
+//!    satisfy every constraint and carry exactly the statement's one
+//!    public-input encoding (`to_field_elements`), else a
 //!    [`ProveError::Circuit`] reports the disagreement between the native
 //!    relation and the circuit (a bug, never the caller's fault);
 //! 3. the proof is computed (ark-groth16 with the `parallel` feature, so the
-//!    MSMs and FFTs use the current rayon pool);
+//!    FFTs and MSMs use the current rayon pool);
 //! 4. the proof is checked against the verifying key before it is returned.
+//!
+//! Secrets: the witness types ([`SpendWitness`]) are zeroized on drop, and so
+//! are the prover's copies (the constraint system's witness assignment and the
+//! full assignment vector). Temporaries inside arkworks (the QAP polynomials,
+//! the witness in big-integer form for the MSMs) are freed without being
+//! wiped.
 //!
 //! So a caller gets a proof that verifies, or an error; never a bad proof.
 //! Threads: this library never builds a thread pool; it runs on the caller's
@@ -18,17 +26,18 @@
 
 use crate::keys::{ProvingKeys, StatementKeys};
 use ark_bn254::{Bn254, Fr};
-use ark_ff::UniformRand;
+use ark_ff::{UniformRand, Zero};
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
-    R1CS_PREDICATE_LABEL,
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
+    SynthesisMode,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
 use thiserror::Error;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
+use zkpension_circuits::r1cs::ConstraintInfo;
 use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
 use zkpension_circuits::statements::{
     attest, claim, contribute, AttestPublic, ClaimPublic, ContributePublic, RelationError,
@@ -225,7 +234,8 @@ fn statement_keys(keys: &ProvingKeys, statement: Statement) -> Result<&Statement
     keys.get(statement).ok_or(ProveError::MissingKey(statement))
 }
 
-/// Synthesizes `circuit`, checks it, proves, and checks the proof.
+/// Synthesizes `circuit` (witness only), checks it against the key's
+/// matrices, proves, and checks the proof.
 fn prove_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     keys: &StatementKeys,
     circuit: C,
@@ -234,74 +244,164 @@ fn prove_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
 ) -> Result<Proof, ProveError> {
     let statement = keys.statement();
     let synthesis = |source| ProveError::Synthesis { statement, source };
-    let circuit_bug = |detail: String| ProveError::Circuit { statement, detail };
+    let shape = &keys.circuit().info;
+    let matrices = &keys.circuit().matrices;
 
-    // The same synthesis settings as ark-groth16's own prover and setup.
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Prove {
-        construct_matrices: true,
-        generate_lc_assignments: false,
-    });
-    circuit
-        .generate_constraints(cs.clone())
-        .map_err(synthesis)?;
-    cs.finalize();
+    let z = assign(statement, circuit)?;
+    check_assignment(statement, shape, matrices, &z, public_inputs)?;
+    // The blinding scalars, like the witness, are wiped after use.
+    let r = Zeroizing::new(Fr::rand(rng));
+    let s = Zeroizing::new(Fr::rand(rng));
+    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        keys.proving_key(),
+        *r,
+        *s,
+        matrices,
+        shape.instance_variables,
+        shape.constraints,
+        &z,
+    )
+    .map_err(synthesis)?;
+    drop(z);
 
-    let result = (|| {
-        if let Some(which) = cs.which_is_unsatisfied().map_err(synthesis)? {
-            return Err(circuit_bug(format!(
-                "the native relation accepts the witness but constraint {which} is not satisfied"
-            )));
-        }
-        let instance = cs.instance_assignment().map_err(synthesis)?;
-        // instance[0] is the constant 1.
-        let circuit_inputs = instance.get(1..).unwrap_or(&[]);
-        if circuit_inputs != public_inputs {
-            let index = circuit_inputs
-                .iter()
-                .zip(public_inputs)
-                .position(|(a, b)| a != b)
-                .unwrap_or(circuit_inputs.len().min(public_inputs.len()));
-            return Err(circuit_bug(format!(
-                "its public inputs differ from the statement's encoder from index {index} on ({} vs {} inputs)",
-                circuit_inputs.len(),
-                public_inputs.len()
-            )));
-        }
-        let matrices = cs.to_matrices().map_err(synthesis)?;
-        let r1cs = matrices.get(R1CS_PREDICATE_LABEL).ok_or_else(|| {
-            circuit_bug("the constraint system has no R1CS predicate".to_string())
-        })?;
-        let num_inputs = cs.num_instance_variables();
-        let num_constraints = cs.num_constraints();
-        let mut full_assignment = instance;
-        full_assignment.extend(cs.witness_assignment().map_err(synthesis)?);
-        let r = Fr::rand(rng);
-        let s = Fr::rand(rng);
-        let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            keys.proving_key(),
-            r,
-            s,
-            r1cs,
-            num_inputs,
-            num_constraints,
-            &full_assignment,
-        )
-        .map_err(synthesis);
-        full_assignment.zeroize();
-        proof
-    })();
-
-    // Wipe the witness values the constraint system holds.
-    if let Some(mut inner) = cs.borrow_mut() {
-        inner.assignments.witness_assignment.zeroize();
-        inner.assignments.lc_assignment.zeroize();
-    }
-
-    let proof = Proof(result?);
+    let proof = Proof(proof);
     keys.verifying_key()
         .verify(&proof, public_inputs)
         .map_err(|source| ProveError::SelfCheck { statement, source })?;
     Ok(proof)
+}
+
+/// Synthesizes `circuit` for its assignment `z = (1, public inputs, witness)`
+/// only: the matrices are the ones the keys were made for (checked by digest
+/// when the keys were loaded), so they are not rebuilt for every proof. The
+/// constraint system's own copy of the witness is wiped; the returned vector
+/// is wiped when dropped.
+fn assign<C: ConstraintSynthesizer<Fr>>(
+    statement: Statement,
+    circuit: C,
+) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
+    let synthesis = |source| ProveError::Synthesis { statement, source };
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: false,
+        generate_lc_assignments: false,
+    });
+    let assignment = circuit
+        .generate_constraints(cs.clone())
+        .map_err(synthesis)
+        .and_then(|()| {
+            cs.finalize();
+            let mut z = Zeroizing::new(cs.instance_assignment().map_err(synthesis)?);
+            z.extend(cs.witness_assignment().map_err(synthesis)?);
+            Ok(z)
+        });
+    if let Some(mut inner) = cs.borrow_mut() {
+        inner.assignments.witness_assignment.zeroize();
+        inner.assignments.lc_assignment.zeroize();
+    }
+    assignment
+}
+
+/// The assignment `z = (1, public inputs, witness)` must have the circuit's
+/// shape, carry exactly the statement's encoded public inputs, and satisfy
+/// every constraint `(A z) * (B z) = C z`. The native relation accepted the
+/// witness, so any failure here is a disagreement between it and the circuit.
+fn check_assignment(
+    statement: Statement,
+    shape: &ConstraintInfo,
+    matrices: &[Matrix<Fr>],
+    z: &[Fr],
+    public_inputs: &[Fr],
+) -> Result<(), ProveError> {
+    let circuit_bug = |detail: String| ProveError::Circuit { statement, detail };
+    let variables = shape.instance_variables + shape.witness_variables;
+    if z.len() != variables {
+        return Err(circuit_bug(format!(
+            "synthesis assigned {} variables, the circuit has {variables}",
+            z.len()
+        )));
+    }
+    // z[0] is the constant 1.
+    let circuit_inputs = &z[1..shape.instance_variables];
+    if circuit_inputs != public_inputs {
+        let index = circuit_inputs
+            .iter()
+            .zip(public_inputs)
+            .position(|(a, b)| a != b)
+            .unwrap_or(circuit_inputs.len().min(public_inputs.len()));
+        return Err(circuit_bug(format!(
+            "its public inputs differ from the statement's encoder from index {index} on ({} vs {} inputs)",
+            circuit_inputs.len(),
+            public_inputs.len()
+        )));
+    }
+    let [a, b, c] = matrices else {
+        return Err(circuit_bug(format!(
+            "{} matrices, expected 3",
+            matrices.len()
+        )));
+    };
+    let eval = |row: &[(Fr, usize)]| -> Fr {
+        row.iter()
+            .map(|(coeff, col)| z.get(*col).map_or(Fr::zero(), |x| *coeff * x))
+            .sum()
+    };
+    let unsatisfied = (0..shape.constraints).into_par_iter().find_first(|&i| {
+        match (a.get(i), b.get(i), c.get(i)) {
+            (Some(ra), Some(rb), Some(rc)) => eval(ra) * eval(rb) != eval(rc),
+            _ => true,
+        }
+    });
+    match unsatisfied {
+        Some(i) => Err(circuit_bug(format!(
+            "the native relation accepts the witness but R1CS constraint {i} is not satisfied"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::example;
+    use crate::keys::circuit;
+    use rand::SeedableRng;
+
+    #[test]
+    fn cached_circuits_are_the_circuits_crate_s() {
+        for statement in Statement::ALL {
+            let info = zkpension_circuits::r1cs::constraint_info(statement).unwrap();
+            assert_eq!(circuit(statement).unwrap().info, info);
+        }
+    }
+
+    /// The check behind [`ProveError::Circuit`]: an assignment that breaks a
+    /// constraint, or whose public part is not the encoder's, is caught.
+    #[test]
+    fn the_assignment_check_catches_a_circuit_disagreement() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
+        let Witness::Contribute(public, private) = example::contribute_witness(&mut rng) else {
+            unreachable!()
+        };
+        let statement = Statement::Contribute;
+        let c = circuit(statement).unwrap();
+        let inputs = public.to_field_elements();
+        let z = assign(statement, ContributeCircuit::new(&public, &private)).unwrap();
+        check_assignment(statement, &c.info, &c.matrices, &z, &inputs).unwrap();
+
+        let mut bad = z.to_vec();
+        let last = bad.len() - 1;
+        bad[last] += Fr::from(1u64);
+        let err = check_assignment(statement, &c.info, &c.matrices, &bad, &inputs).unwrap_err();
+        assert!(err.to_string().contains("R1CS constraint"), "{err}");
+
+        let mut other = inputs.clone();
+        other[4] += Fr::from(1u64);
+        let err = check_assignment(statement, &c.info, &c.matrices, &z, &other).unwrap_err();
+        assert!(err.to_string().contains("index 4"), "{err}");
+
+        let err = check_assignment(statement, &c.info, &c.matrices, &z[1..], &inputs).unwrap_err();
+        assert!(matches!(err, ProveError::Circuit { .. }), "{err}");
+    }
 }

@@ -8,7 +8,9 @@ use common::{keys_dir, proving_keys, rng};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
-use zkpension_circuits::statements::{contribute, Clause, ContributePublic, RelationError};
+use zkpension_circuits::statements::{
+    contribute, Clause, ContributePublic, RelationError, SpendWitness,
+};
 use zkpension_circuits::Statement;
 use zkpension_prover::example::{self, one_leaf_path};
 use zkpension_prover::{prove, prove_batch, prove_contribute, ProveError, ProvingKeys, Witness};
@@ -96,12 +98,7 @@ fn member(rng: &mut rand_chacha::ChaCha20Rng) -> (SpendingKey, Note) {
     (sk, note)
 }
 
-fn honest_contribution(
-    rng: &mut rand_chacha::ChaCha20Rng,
-) -> (
-    ContributePublic,
-    zkpension_circuits::statements::SpendWitness,
-) {
+fn honest_contribution(rng: &mut rand_chacha::ChaCha20Rng) -> (ContributePublic, SpendWitness) {
     let (sk, note) = member(rng);
     let (public, private, _) = contribute::prepare(
         &sk,
@@ -117,16 +114,15 @@ fn honest_contribution(
     (public, private)
 }
 
+/// Breaks one clause of an honest Contribute.
+type BreakIt = dyn Fn(&mut ContributePublic, &mut SpendWitness);
+
 #[test]
 fn an_unsatisfied_witness_names_the_clause_and_gets_no_proof() {
     let keys = proving_keys();
     let mut rng = rng(3);
 
-    let cases: Vec<(
-        &str,
-        Clause,
-        Box<dyn Fn(&mut ContributePublic, &mut zkpension_circuits::statements::SpendWitness)>,
-    )> = vec![
+    let cases: Vec<(&str, Clause, Box<BreakIt>)> = vec![
         ("cap", Clause::Cap, Box::new(|p, _| p.cap = 499)),
         (
             "anchor",
