@@ -10,6 +10,7 @@
 pub mod example;
 pub mod fsutil;
 pub mod keys;
+pub mod member;
 pub mod prove;
 pub mod snarkjs;
 pub mod wallet;

@@ -3,9 +3,8 @@
 //! A JSON file holding the secret key and everything the wallet learns about
 //! its own account: its notes (with leaf index and Merkle path once synced),
 //! transactions it submitted that the ledger has not yet included, and its own
-//! view of the commitment tree ([`TreeState`]: the leaf count, the root and the
-//! frontier, enough to keep its notes' paths current without storing the tree
-//! or asking a node for a path, SPEC §3). The file is created with mode 0600
+//! view of the commitment tree ([`TreeTracker`]: enough to compute its note's
+//! Merkle path without storing the tree or asking a node for a path, SPEC §3). The file is created with mode 0600
 //! and never silently overwritten; every update replaces it atomically
 //! (temporary file, fsync, rename).
 //!
@@ -18,18 +17,17 @@
 //! [`Wallet::load`]. A file of a newer version is refused, never rewritten.
 
 use crate::fsutil;
-use ark_ff::Zero;
+use crate::member::tracker::TreeTracker;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use zeroize::Zeroizing;
 use zkpension_circuits::binding::ChainId;
-use zkpension_circuits::field::{self, serde_hex, serde_hex_vec, Fr};
+use zkpension_circuits::field::{self, serde_hex, Fr};
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
-use zkpension_circuits::poseidon::hash2;
-use zkpension_circuits::tree::{empty_roots, MerklePath, TreeError, CAPACITY, DEPTH};
+use zkpension_circuits::tree::{empty_roots, DEPTH};
 
 /// The `format` field of a wallet file.
 pub const WALLET_FORMAT: &str = "zkpension-wallet";
@@ -95,11 +93,6 @@ pub struct OwnedNote {
     /// Leaf position in the commitment tree, once the wallet has seen it there.
     #[serde(default)]
     pub leaf_index: Option<u64>,
-    /// Merkle path of the leaf in the tree of [`SyncState::tree`], kept current
-    /// by [`Wallet::append_commitment`] (SPEC §3: computed by the wallet
-    /// itself, never asked of a node).
-    #[serde(default)]
-    pub path: Option<MerklePath>,
     pub status: NoteStatus,
 }
 
@@ -110,7 +103,6 @@ impl OwnedNote {
             cm: note.commit(),
             note,
             leaf_index: None,
-            path: None,
             status: NoteStatus::Pending,
         }
     }
@@ -133,134 +125,31 @@ pub struct PendingTx {
     /// The ledger height when it was submitted, if known.
     #[serde(default)]
     pub submitted_at: Option<u64>,
+    /// The transaction's canonical encoding (hex), to submit it again if the
+    /// node never received it.
+    #[serde(default)]
+    pub tx: Option<String>,
 }
 
 /// How far the wallet has followed the ledger.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncState {
-    /// Blocks processed.
-    pub height: u64,
-    /// The commitment tree as of those blocks.
-    #[serde(default)]
-    pub tree: TreeState,
-}
-
-/// A wallet's view of the commitment tree (SPEC §3) without its leaves: the
-/// leaf count, the root, and the frontier (at each level, the last left child
-/// on the path of the most recent leaf). Appending a leaf costs 32 hashes and
-/// updates the paths of tracked leaves, as in zk-kit's incremental tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "TreeStateRepr", into = "TreeStateRepr")]
-pub struct TreeState {
-    leaves: u64,
-    root: Fr,
-    frontier: [Fr; DEPTH],
-}
-
-#[derive(Serialize, Deserialize)]
-struct TreeStateRepr {
-    leaves: u64,
+pub struct SyncState {
+    /// Last block read.
+    pub height: u64,
+    /// The tree root in that block's header.
     #[serde(with = "serde_hex")]
-    root: Fr,
-    #[serde(with = "serde_hex_vec")]
-    frontier: Vec<Fr>,
+    pub tree_root: Fr,
+    /// The wallet's partial view of the commitment tree.
+    pub tree: TreeTracker,
 }
 
-impl TryFrom<TreeStateRepr> for TreeState {
-    type Error = TreeError;
-    fn try_from(r: TreeStateRepr) -> Result<TreeState, TreeError> {
-        let n = r.frontier.len();
-        if r.leaves > CAPACITY {
-            return Err(TreeError::Full);
+impl Default for SyncState {
+    fn default() -> Self {
+        SyncState {
+            height: 0,
+            tree_root: empty_roots()[DEPTH],
+            tree: TreeTracker::new(),
         }
-        Ok(TreeState {
-            leaves: r.leaves,
-            root: r.root,
-            frontier: r
-                .frontier
-                .try_into()
-                .map_err(|_| TreeError::PathLength(n))?,
-        })
-    }
-}
-
-impl From<TreeState> for TreeStateRepr {
-    fn from(t: TreeState) -> TreeStateRepr {
-        TreeStateRepr {
-            leaves: t.leaves,
-            root: t.root,
-            frontier: t.frontier.to_vec(),
-        }
-    }
-}
-
-impl Default for TreeState {
-    fn default() -> TreeState {
-        TreeState {
-            leaves: 0,
-            root: empty_roots()[DEPTH],
-            frontier: [Fr::zero(); DEPTH],
-        }
-    }
-}
-
-impl TreeState {
-    /// The empty tree.
-    pub fn new() -> TreeState {
-        TreeState::default()
-    }
-
-    /// Number of leaves.
-    pub fn len(&self) -> u64 {
-        self.leaves
-    }
-
-    /// Whether the tree has no leaves.
-    pub fn is_empty(&self) -> bool {
-        self.leaves == 0
-    }
-
-    /// The current root.
-    pub fn root(&self) -> Fr {
-        self.root
-    }
-
-    /// Appends `leaf` at index [`TreeState::len`], updates each path in
-    /// `tracked` (paths of earlier leaves of this tree), and returns the new
-    /// leaf's path.
-    pub fn append(
-        &mut self,
-        leaf: Fr,
-        tracked: &mut [&mut MerklePath],
-    ) -> Result<MerklePath, TreeError> {
-        let index = self.leaves;
-        if index >= CAPACITY {
-            return Err(TreeError::Full);
-        }
-        let z = empty_roots();
-        let mut siblings = [Fr::zero(); DEPTH];
-        let mut node = leaf;
-        for level in 0..DEPTH {
-            let position = index >> level;
-            // The new leaf's subtree at this level is the sibling of a
-            // tracked leaf's subtree: that sibling now has this value.
-            for path in tracked.iter_mut() {
-                if (path.index >> level) ^ 1 == position {
-                    path.siblings[level] = node;
-                }
-            }
-            if position & 1 == 0 {
-                siblings[level] = z[level];
-                self.frontier[level] = node;
-                node = hash2(node, z[level]);
-            } else {
-                siblings[level] = self.frontier[level];
-                node = hash2(self.frontier[level], node);
-            }
-        }
-        self.root = node;
-        self.leaves += 1;
-        Ok(MerklePath { index, siblings })
     }
 }
 
@@ -293,6 +182,10 @@ pub struct Wallet {
     pub pending: Vec<PendingTx>,
     #[serde(default)]
     pub sync: SyncState,
+    /// Set when the ledger shows the account's note spent by a transaction
+    /// this wallet did not make.
+    #[serde(default)]
+    pub spent_elsewhere: bool,
 }
 
 impl Wallet {
@@ -308,6 +201,7 @@ impl Wallet {
             notes: Vec::new(),
             pending: Vec::new(),
             sync: SyncState::default(),
+            spent_elsewhere: false,
         }
     }
 
@@ -341,52 +235,6 @@ impl Wallet {
             .iter()
             .rev()
             .find(|n| n.status == NoteStatus::Unspent)
-    }
-
-    /// Feeds the next commitment of the ledger's tree (commitments must come
-    /// in tree order, each exactly once). Keeps the path of every unspent note
-    /// current; if `cm` is one of the wallet's pending notes, that note becomes
-    /// unspent with its leaf index and path. Returns whether `cm` was ours.
-    pub fn append_commitment(&mut self, cm: Fr) -> Result<bool, TreeError> {
-        let mut tracked: Vec<&mut MerklePath> = self
-            .notes
-            .iter_mut()
-            .filter(|n| n.status == NoteStatus::Unspent)
-            .filter_map(|n| n.path.as_mut())
-            .collect();
-        let path = self.sync.tree.append(cm, &mut tracked)?;
-        match self
-            .notes
-            .iter_mut()
-            .find(|n| n.status == NoteStatus::Pending && n.cm == cm)
-        {
-            Some(note) => {
-                note.leaf_index = Some(path.index);
-                note.path = Some(path);
-                note.status = NoteStatus::Unspent;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
-    /// Records a nullifier seen on the ledger: the note it spends, if it is
-    /// the wallet's, becomes spent (and its path is dropped). Returns whether
-    /// it was ours.
-    pub fn apply_nullifier(&mut self, nf: &Fr) -> bool {
-        let nk = self.nk;
-        match self
-            .notes
-            .iter_mut()
-            .find(|n| n.status != NoteStatus::Spent && n.note.nullifier(&nk) == *nf)
-        {
-            Some(note) => {
-                note.status = NoteStatus::Spent;
-                note.path = None;
-                true
-            }
-            None => false,
-        }
     }
 
     fn to_json(&self) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
@@ -545,6 +393,7 @@ mod tests {
             nf: None,
             cm_new: note.commit(),
             submitted_at: Some(5),
+            tx: None,
         });
         w.save(&path).unwrap();
         let back = Wallet::load(&path).unwrap();
@@ -553,61 +402,6 @@ mod tests {
         assert_eq!(back.notes, w.notes);
         assert_eq!(back.pending, w.pending);
         assert!(!readable_by_others(&path).unwrap());
-    }
-
-    #[test]
-    fn tree_state_matches_the_full_tree_and_keeps_paths_current() {
-        use zkpension_circuits::tree::MerkleTree;
-        let mut state = TreeState::new();
-        let mut full = MerkleTree::new();
-        assert_eq!(state.root(), full.root());
-        let mut paths: Vec<MerklePath> = Vec::new();
-        for i in 0..70u64 {
-            let leaf = Fr::from(1000 + i * i);
-            let mut tracked: Vec<&mut MerklePath> = paths.iter_mut().collect();
-            let path = state.append(leaf, &mut tracked).unwrap();
-            full.append(leaf).unwrap();
-            paths.push(path);
-            assert_eq!(state.root(), full.root());
-            assert_eq!(state.len(), full.len());
-        }
-        for (i, p) in paths.iter().enumerate() {
-            assert_eq!(*p, full.path(i as u64).unwrap(), "path of leaf {i}");
-        }
-        let json = serde_json::to_string(&state).unwrap();
-        let back: TreeState = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, state);
-    }
-
-    #[test]
-    fn wallet_follows_its_note_through_the_tree() {
-        use zkpension_circuits::tree::MerkleTree;
-        let mut w = Wallet::from_seed_phrase("follow the note").unwrap();
-        let note = Note::enrollment(w.owner, 40, Fr::from(3u64), Fr::from(4u64));
-        w.notes.push(OwnedNote::pending(note.clone()));
-        let mut full = MerkleTree::new();
-        for i in 0..5u64 {
-            assert!(!w.append_commitment(Fr::from(i + 1)).unwrap());
-            full.append(Fr::from(i + 1)).unwrap();
-        }
-        assert!(w.append_commitment(note.commit()).unwrap());
-        full.append(note.commit()).unwrap();
-        for i in 0..9u64 {
-            w.append_commitment(Fr::from(100 + i)).unwrap();
-            full.append(Fr::from(100 + i)).unwrap();
-        }
-        let current = w.current_note().unwrap();
-        assert_eq!(current.leaf_index, Some(5));
-        assert_eq!(current.path.as_ref().unwrap(), &full.path(5).unwrap());
-        assert_eq!(
-            current.path.as_ref().unwrap().root(note.commit()),
-            full.root()
-        );
-
-        let nf = note.nullifier(&w.nk);
-        assert!(!w.apply_nullifier(&Fr::from(1u64)));
-        assert!(w.apply_nullifier(&nf));
-        assert!(w.current_note().is_none());
     }
 
     #[test]

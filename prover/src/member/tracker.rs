@@ -116,15 +116,17 @@ impl TreeTracker {
             if now.len() == room {
                 // Skipping a whole shard nobody watches costs nothing: only
                 // the frontier's leaves are copied, and only when needed.
-                let watched_here = self
-                    .watched
-                    .iter()
-                    .any(|w| w.index.is_some_and(|i| i / SHARD_LEAVES == shard_start / SHARD_LEAVES));
+                let watched_here = self.watched.iter().any(|w| {
+                    w.index
+                        .is_some_and(|i| i / SHARD_LEAVES == shard_start / SHARD_LEAVES)
+                });
                 if watched_here {
                     let mut shard = std::mem::take(&mut self.frontier);
                     shard.extend_from_slice(now);
                     for w in self.watched.iter_mut() {
-                        if w.index.is_some_and(|i| i / SHARD_LEAVES == shard_start / SHARD_LEAVES) {
+                        if w.index
+                            .is_some_and(|i| i / SHARD_LEAVES == shard_start / SHARD_LEAVES)
+                        {
                             w.shard = shard.clone();
                         }
                     }
@@ -145,10 +147,11 @@ impl TreeTracker {
         self.shard_roots.len() as u64..self.len >> SHARD_HEIGHT
     }
 
-    /// Adds shard roots from the node, starting at shard `from`.
+    /// Adds shard roots from the node, starting at shard `from` (the first
+    /// missing one; fewer than missing is fine, for paged answers).
     pub fn add_shard_roots(&mut self, from: u64, roots: &[Fr]) -> Result<(), TrackerError> {
         let expected = self.missing_shard_roots();
-        if from != expected.start || roots.len() as u64 != expected.end - expected.start {
+        if from != expected.start || roots.len() as u64 > expected.end - expected.start {
             return Err(ShardError::ShardCount {
                 len: self.len,
                 expected: expected.end,
@@ -182,7 +185,9 @@ impl TreeTracker {
         for h in SHARD_HEIGHT..zkpension_circuits::tree::DEPTH {
             level = level
                 .chunks(2)
-                .map(|c| zkpension_circuits::poseidon::hash2(c[0], c.get(1).copied().unwrap_or(z[h])))
+                .map(|c| {
+                    zkpension_circuits::poseidon::hash2(c[0], c.get(1).copied().unwrap_or(z[h]))
+                })
                 .collect();
             if level.is_empty() {
                 return z[zkpension_circuits::tree::DEPTH];
@@ -245,7 +250,10 @@ mod tests {
             t.add_shard_roots(range.start, &roots).unwrap();
             t.check_root(full.root(), 0).unwrap();
             if let Some(i) = t.index_of(&mine) {
-                assert_eq!(t.path(&mine, full.root(), 0).unwrap(), full.path(i).unwrap());
+                assert_eq!(
+                    t.path(&mine, full.root(), 0).unwrap(),
+                    full.path(i).unwrap()
+                );
             }
             at += block.len();
         }

@@ -106,8 +106,8 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
             "pending": w.pending,
             "sync": {
                 "height": w.sync.height,
-                "leaves": w.sync.tree.len(),
-                "root": field::to_hex(&w.sync.tree.root()),
+                "leaves": w.sync.tree.len,
+                "root": field::to_hex(&w.sync.tree_root),
             },
         });
         if show_secret {
@@ -136,8 +136,7 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
     );
     println!(
         "synced   height {}, {} commitments",
-        w.sync.height,
-        w.sync.tree.len()
+        w.sync.height, w.sync.tree.len
     );
     if show_secret {
         println!("sk       {}", field::to_hex(&w.spending_key().expose()));

@@ -1,0 +1,165 @@
+//! A small blocking HTTP client for a zkpension node's JSON API (the routes of
+//! `zkpension_ledger::api`). Every answer is decoded into the node's own view
+//! types, so a field the node renames is a compile error here, not a silent
+//! mismatch.
+
+use serde::de::DeserializeOwned;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use zkpension_circuits::field::to_hex;
+use zkpension_circuits::Fr;
+use zkpension_ledger::api::{
+    AttestationsView, CompactView, GenesisView, NullifierView, ShardsView, StatusView, TxState,
+    TxStatusView,
+};
+use zkpension_ledger::hexbytes::encode_hex;
+use zkpension_ledger::{Reason, Transaction, TxId};
+
+/// Why a request to the node failed.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("cannot reach the node at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("the node refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("the node's answer to {url} is not what this client understands: {message}")]
+    BadAnswer { url: String, message: String },
+    #[error("transaction {id} was rejected: {reason}", reason = reason.message)]
+    Rejected { id: String, reason: Reason },
+    #[error("transaction {id} is still pending after {waited:?}")]
+    Timeout { id: String, waited: Duration },
+}
+
+/// A node's base URL, e.g. `http://127.0.0.1:8080`.
+#[derive(Clone, Debug)]
+pub struct NodeClient {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl NodeClient {
+    pub fn new(url: &str) -> Self {
+        NodeClient {
+            base: url.trim_end_matches('/').to_string(),
+            agent: ureq::AgentBuilder::new()
+                .timeout_connect(Duration::from_secs(5))
+                .timeout(Duration::from_secs(120))
+                .build(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn answer<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        r: Result<ureq::Response, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        match r {
+            Ok(resp) => resp.into_json::<T>().map_err(|e| ClientError::BadAnswer {
+                url: url.to_string(),
+                message: e.to_string(),
+            }),
+            Err(ureq::Error::Status(status, resp)) => {
+                let body = resp.into_string().unwrap_or_default();
+                let message = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(str::to_string))
+                    .unwrap_or(body);
+                Err(ClientError::Refused { status, message })
+            }
+            Err(e) => Err(ClientError::Unreachable {
+                url: url.to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{}", self.base, path);
+        self.answer(&url, self.agent.get(&url).call())
+    }
+
+    /// `GET /v1/status`.
+    pub fn status(&self) -> Result<StatusView, ClientError> {
+        self.get("/v1/status")
+    }
+
+    /// `GET /v1/genesis`.
+    pub fn genesis(&self) -> Result<GenesisView, ClientError> {
+        self.get("/v1/genesis")
+    }
+
+    /// `POST /v1/tx` (binary canonical encoding).
+    pub fn submit(&self, tx: &Transaction) -> Result<TxStatusView, ClientError> {
+        let url = format!("{}/v1/tx", self.base);
+        let r = self
+            .agent
+            .post(&url)
+            .set("content-type", "application/octet-stream")
+            .send_bytes(&tx.encode());
+        let view: TxStatusView = self.answer(&url, r)?;
+        if let TxState::Rejected { reason } = view.state {
+            return Err(ClientError::Rejected {
+                id: encode_hex(&view.id.0),
+                reason,
+            });
+        }
+        Ok(view)
+    }
+
+    /// `GET /v1/tx/{id}`.
+    pub fn tx(&self, id: &TxId) -> Result<TxStatusView, ClientError> {
+        self.get(&format!("/v1/tx/{}", encode_hex(&id.0)))
+    }
+
+    /// Polls a transaction until it is included (returns the height) or
+    /// rejected.
+    pub fn wait_included(&self, id: &TxId, timeout: Duration) -> Result<u64, ClientError> {
+        let start = Instant::now();
+        loop {
+            match self.tx(id)?.state {
+                TxState::Included { height, .. } => return Ok(height),
+                TxState::Rejected { reason } => {
+                    return Err(ClientError::Rejected {
+                        id: encode_hex(&id.0),
+                        reason,
+                    })
+                }
+                TxState::Pending => {}
+            }
+            if start.elapsed() > timeout {
+                return Err(ClientError::Timeout {
+                    id: encode_hex(&id.0),
+                    waited: start.elapsed(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `GET /v1/compact?from=&to=`: at most the node's page size of blocks.
+    pub fn compact(&self, from: u64, to: Option<u64>) -> Result<CompactView, ClientError> {
+        match to {
+            Some(to) => self.get(&format!("/v1/compact?from={from}&to={to}")),
+            None => self.get(&format!("/v1/compact?from={from}")),
+        }
+    }
+
+    /// `GET /v1/tree/shards?from=`.
+    pub fn shards(&self, from: u64) -> Result<ShardsView, ClientError> {
+        self.get(&format!("/v1/tree/shards?from={from}"))
+    }
+
+    /// `GET /v1/nullifiers/{nf}`.
+    pub fn nullifier(&self, nf: &Fr) -> Result<NullifierView, ClientError> {
+        self.get(&format!("/v1/nullifiers/{}", to_hex(nf)))
+    }
+
+    /// `GET /v1/attestations/{context}`.
+    pub fn attestations(&self, context: &Fr) -> Result<AttestationsView, ClientError> {
+        self.get(&format!("/v1/attestations/{}", to_hex(context)))
+    }
+}

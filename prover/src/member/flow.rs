@@ -1,0 +1,564 @@
+//! The member's transactions, built from the wallet's own state: enrollment
+//! requests and their approval by the registrar, syncing with a node,
+//! Contribute, Claim and Attest, and the authority's signed commands.
+//!
+//! Every function that makes a proof checks the statement natively first (a
+//! broken rule is reported by its clause, e.g. "epoch_total_new <= cap"), and
+//! every transaction is recorded in the wallet as pending *before* it is
+//! submitted, with its full encoding, so a crash between proving and
+//! submission loses nothing: the next `sync` submits it again if the node never
+//! saw it.
+
+use super::client::{ClientError, NodeClient};
+use super::tracker::TrackerError;
+use crate::prove::{prove, ProveError, Witness};
+use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
+use crate::ProvingKeys;
+use ark_ff::UniformRand;
+use ed25519_dalek::SigningKey;
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use zkpension_circuits::binding::{binding, text_to_field, ChainId, ProofKind};
+use zkpension_circuits::field::{serde_hex, Fr};
+use zkpension_circuits::note::Note;
+use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
+use zkpension_ledger::api::{StatusView, TxState};
+use zkpension_ledger::hexbytes::encode_hex;
+use zkpension_ledger::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
+use zkpension_ledger::{Params, Transaction, TxId};
+
+/// Format tag of an enrollment request file.
+pub const ENROLL_REQUEST_FORMAT: &str = "zkpension-enroll-request/1";
+
+/// Domain of attest contexts given as text (`--context "landlord:flat 12"`).
+pub const CONTEXT_DOMAIN: &[u8] = b"zkpension/v1/attest-context";
+
+/// Why a member operation cannot go ahead.
+#[derive(Debug, Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Tree(#[from] TrackerError),
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+    #[error("the ledger's rules forbid this: {0}")]
+    Relation(#[from] RelationError),
+    #[error("this wallet has no account yet: create an enrollment request with `zkpension enroll`, have the registrar approve it, and sync")]
+    NotEnrolled,
+    #[error("the wallet's account note is not in the ledger's tree yet (pending {0}); run `zkpension sync` once the node has included it")]
+    NotConfirmed(String),
+    #[error("a transaction of this wallet is still pending ({kind} {id}); wait for it (`zkpension sync`) before making another")]
+    Busy { kind: String, id: String },
+    #[error("the wallet's note was spent by a transaction this wallet did not make: its key is in use elsewhere; the account cannot continue from this wallet")]
+    SpentElsewhere,
+    #[error("the wallet is for chain {wallet}, the node serves chain {node}")]
+    WrongChain { wallet: String, node: String },
+    #[error("the wallet is behind the node (synced to height {synced}, node at {tip}); run `zkpension sync`")]
+    Behind { synced: u64, tip: u64 },
+    #[error("enrollment request: {0}")]
+    BadRequest(String),
+    #[error("transaction: {0}")]
+    Build(String),
+}
+
+/// What a member sends the registrar: the opening of their first note, so the
+/// registrar can check it is a fresh account with the agreed eligible epoch
+/// before signing its commitment. It reveals `owner` and the note's
+/// randomness to the registrar only; nothing of it goes on the ledger but `cm`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub format: String,
+    pub chain_id: ChainId,
+    pub note: Note,
+    #[serde(with = "serde_hex")]
+    pub cm: Fr,
+}
+
+/// A member's first note, recorded in the wallet, and the request for the registrar.
+pub fn enroll_request<R: RngCore + CryptoRng>(
+    wallet: &mut Wallet,
+    chain_id: ChainId,
+    eligible_epoch: u64,
+    rng: &mut R,
+) -> Result<EnrollRequest, FlowError> {
+    if eligible_epoch == 0 {
+        return Err(FlowError::BadRequest(
+            "eligible_epoch is at least 1 (epochs are numbered from 1)".into(),
+        ));
+    }
+    check_chain(wallet, &chain_id)?;
+    if let Some(n) = wallet.notes.iter().find(|n| n.status != NoteStatus::Spent) {
+        return Err(FlowError::BadRequest(format!(
+            "this wallet already has an account note ({}, {:?})",
+            encode_hex(&zkpension_circuits::field::to_bytes(&n.cm)),
+            n.status
+        )));
+    }
+    let note = Note::enrollment(wallet.owner, eligible_epoch, Fr::rand(rng), Fr::rand(rng));
+    let owned = OwnedNote::pending(note.clone());
+    wallet.sync.tree.watch(owned.cm);
+    wallet.chain_id = Some(chain_id);
+    wallet.notes.push(owned);
+    Ok(EnrollRequest {
+        format: ENROLL_REQUEST_FORMAT.into(),
+        chain_id,
+        cm: note.commit(),
+        note,
+    })
+}
+
+/// The registrar's check of a request, and its signature.
+///
+/// Checks the request is for this chain, that `cm` is the commitment of the
+/// opening, and that the note is a fresh account (everything but owner,
+/// eligible epoch and randomness zero). `expected_eligible_epoch`, when given,
+/// is what the registrar computed from the member's documents.
+pub fn approve(
+    request: &EnrollRequest,
+    chain_id: &ChainId,
+    registrar: &SigningKey,
+    expected_eligible_epoch: Option<u64>,
+) -> Result<Enroll, FlowError> {
+    let bad = |m: String| Err(FlowError::BadRequest(m));
+    if request.format != ENROLL_REQUEST_FORMAT {
+        return bad(format!(
+            "format {:?}, expected {ENROLL_REQUEST_FORMAT:?}",
+            request.format
+        ));
+    }
+    if request.chain_id != *chain_id {
+        return bad("the request is for another chain".into());
+    }
+    let n = &request.note;
+    if n.commit() != request.cm {
+        return bad("cm is not the commitment of the note given".into());
+    }
+    let fresh = Note::enrollment(n.owner, n.eligible_epoch, n.rho, n.r);
+    if *n != fresh {
+        return bad(
+            "the note is not a fresh account (balance, periods, epochs and pension must be 0)"
+                .into(),
+        );
+    }
+    if n.eligible_epoch == 0 {
+        return bad("eligible_epoch is 0 (epochs are numbered from 1)".into());
+    }
+    if let Some(e) = expected_eligible_epoch {
+        if n.eligible_epoch != e {
+            return bad(format!(
+                "eligible_epoch is {}, the registrar expects {e}",
+                n.eligible_epoch
+            ));
+        }
+    }
+    Ok(Enroll::sign(chain_id, request.cm, registrar))
+}
+
+/// The authority's epoch advance; `nonce` is the node's `authority_nonce`.
+pub fn advance_epoch(chain_id: &ChainId, epoch: u64, nonce: u64, key: &SigningKey) -> Transaction {
+    AdvanceEpoch::sign(chain_id, epoch, nonce, key).into()
+}
+
+/// The authority's parameter change (effective from the next epoch).
+pub fn set_params(chain_id: &ChainId, params: Params, nonce: u64, key: &SigningKey) -> Transaction {
+    SetParams::sign(chain_id, params, nonce, key).into()
+}
+
+fn check_chain(wallet: &Wallet, chain_id: &ChainId) -> Result<(), FlowError> {
+    match wallet.chain_id {
+        Some(c) if c != *chain_id => Err(FlowError::WrongChain {
+            wallet: encode_hex(&c.0),
+            node: encode_hex(&chain_id.0),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncReport {
+    /// Heights read, `from..=to` (empty when already at the tip).
+    pub from: u64,
+    pub to: u64,
+    pub blocks: u64,
+    pub commitments: u64,
+    pub nullifiers: u64,
+    /// Transactions of this wallet now included, rejected, or resubmitted.
+    pub included: Vec<String>,
+    pub rejected: Vec<(String, String)>,
+    pub resubmitted: Vec<String>,
+    /// The wallet's note was spent by someone else.
+    pub spent_elsewhere: bool,
+}
+
+/// Follows the node from the wallet's height to the tip: finds the wallet's
+/// notes among the new commitments, notices its nullifiers, keeps the tree
+/// view needed for its Merkle path (checked against the node's tree root),
+/// and settles pending transactions. The node is never asked anything that
+/// depends on which note is the wallet's, except the status of the wallet's
+/// own pending transactions by id.
+pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, FlowError> {
+    let status = client.status()?;
+    check_chain(wallet, &status.chain_id)?;
+    wallet.chain_id = Some(status.chain_id);
+    let mut report = SyncReport {
+        from: wallet.sync.height + 1,
+        to: wallet.sync.height,
+        ..Default::default()
+    };
+    let nk = wallet.nk;
+    loop {
+        let view = client.compact(wallet.sync.height + 1, None)?;
+        if view.blocks.is_empty() {
+            break;
+        }
+        for b in &view.blocks {
+            if b.height != wallet.sync.height + 1 {
+                return Err(FlowError::Client(ClientError::BadAnswer {
+                    url: client.url().into(),
+                    message: format!(
+                        "expected block {}, got {}",
+                        wallet.sync.height + 1,
+                        b.height
+                    ),
+                }));
+            }
+            wallet.sync.tree.append(b.leaf_start, &b.commitments)?;
+            for nf in &b.nullifiers {
+                let ours = wallet
+                    .notes
+                    .iter_mut()
+                    .find(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&nk) == *nf);
+                if let Some(note) = ours {
+                    note.status = NoteStatus::Spent;
+                    if !wallet.pending.iter().any(|p| p.nf == Some(*nf)) {
+                        report.spent_elsewhere = true;
+                        wallet.spent_elsewhere = true;
+                    }
+                }
+            }
+            wallet.sync.height = b.height;
+            wallet.sync.tree_root = b.tree_root;
+            report.blocks += 1;
+            report.commitments += b.commitments.len() as u64;
+            report.nullifiers += b.nullifiers.len() as u64;
+        }
+        report.to = wallet.sync.height;
+        if wallet.sync.height >= view.tip {
+            break;
+        }
+    }
+    // Roots of newly completed shards, then the check against the header root.
+    loop {
+        let missing = wallet.sync.tree.missing_shard_roots();
+        if missing.is_empty() {
+            break;
+        }
+        let shards = client.shards(missing.start)?;
+        let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
+        if take == 0 {
+            return Err(FlowError::Client(ClientError::BadAnswer {
+                url: client.url().into(),
+                message: "the node lists no roots for complete shards".into(),
+            }));
+        }
+        wallet
+            .sync
+            .tree
+            .add_shard_roots(missing.start, &shards.roots[..take])?;
+    }
+    wallet
+        .sync
+        .tree
+        .check_root(wallet.sync.tree_root, wallet.sync.height)?;
+    // Notes now in the tree become the account's current note.
+    for n in wallet.notes.iter_mut() {
+        if n.status == NoteStatus::Pending {
+            if let Some(i) = wallet.sync.tree.index_of(&n.cm) {
+                n.leaf_index = Some(i);
+                n.status = NoteStatus::Unspent;
+            }
+        }
+    }
+    settle_pending(wallet, client, &mut report)?;
+    if let Some(current) = wallet.current_note().map(|n| n.cm) {
+        wallet.sync.tree.retain_only(&current);
+        for p in &wallet.pending {
+            wallet.sync.tree.watch(p.cm_new);
+        }
+        for n in wallet
+            .notes
+            .iter()
+            .filter(|n| n.status == NoteStatus::Pending)
+        {
+            wallet.sync.tree.watch(n.cm);
+        }
+    }
+    Ok(report)
+}
+
+fn settle_pending(
+    wallet: &mut Wallet,
+    client: &NodeClient,
+    report: &mut SyncReport,
+) -> Result<(), FlowError> {
+    let mut keep = Vec::new();
+    for p in std::mem::take(&mut wallet.pending) {
+        let id = parse_id(&p.tx_id)?;
+        let state = match client.tx(&id) {
+            Ok(v) => Some(v.state),
+            Err(ClientError::Refused { status: 404, .. }) => None,
+            Err(e) => {
+                wallet.pending.push(p);
+                wallet.pending.extend(keep);
+                return Err(e.into());
+            }
+        };
+        match state {
+            Some(TxState::Included { .. }) if wallet.sync.tree.index_of(&p.cm_new).is_some() => {
+                report.included.push(p.tx_id.clone());
+            }
+            Some(TxState::Included { .. }) | Some(TxState::Pending) => keep.push(p),
+            Some(TxState::Rejected { reason }) => {
+                report
+                    .rejected
+                    .push((p.tx_id.clone(), reason.message.clone()));
+                wallet.sync.tree.unwatch(&p.cm_new);
+                wallet
+                    .notes
+                    .retain(|n| !(n.status == NoteStatus::Pending && n.cm == p.cm_new));
+            }
+            None => {
+                // The node never saw it (the wallet stopped before
+                // submitting, or the node lost its queue): submit again.
+                match p.tx.as_deref().map(hex::decode) {
+                    Some(Ok(bytes)) => {
+                        let tx = Transaction::decode(&bytes)
+                            .map_err(|e| FlowError::Build(format!("stored transaction: {e}")))?;
+                        match client.submit(&tx) {
+                            Ok(_) => {
+                                report.resubmitted.push(p.tx_id.clone());
+                                keep.push(p);
+                            }
+                            Err(ClientError::Rejected { reason, .. }) => {
+                                report
+                                    .rejected
+                                    .push((p.tx_id.clone(), reason.message.clone()));
+                                wallet.notes.retain(|n| {
+                                    !(n.status == NoteStatus::Pending && n.cm == p.cm_new)
+                                });
+                            }
+                            Err(e) => {
+                                keep.push(p);
+                                wallet.pending.extend(keep);
+                                return Err(e.into());
+                            }
+                        }
+                    }
+                    _ => keep.push(p),
+                }
+            }
+        }
+    }
+    wallet.pending = keep;
+    Ok(())
+}
+
+fn parse_id(s: &str) -> Result<TxId, FlowError> {
+    let bytes = hex::decode(s.trim_start_matches("0x"))
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| FlowError::Build(format!("bad transaction id {s:?}")))?;
+    Ok(zkpension_ledger::hexbytes::FixedBytes(bytes))
+}
+
+/// A transaction made by this wallet, not yet recorded or submitted.
+#[derive(Debug)]
+pub struct Prepared {
+    pub kind: &'static str,
+    pub tx: Transaction,
+    pub id: TxId,
+    pub new_note: Note,
+    pub nf: Fr,
+}
+
+impl Prepared {
+    pub fn id_hex(&self) -> String {
+        encode_hex(&self.id.0)
+    }
+}
+
+/// The wallet's current note and its path, ready to spend.
+fn spendable(
+    wallet: &Wallet,
+    status: &StatusView,
+) -> Result<(Note, zkpension_circuits::tree::MerklePath), FlowError> {
+    if wallet.spent_elsewhere {
+        return Err(FlowError::SpentElsewhere);
+    }
+    check_chain(wallet, &status.chain_id)?;
+    if let Some(p) = wallet.pending.first() {
+        return Err(FlowError::Busy {
+            kind: p.kind.clone(),
+            id: p.tx_id.clone(),
+        });
+    }
+    let current = match wallet.current_note() {
+        Some(n) => n,
+        None => {
+            return Err(
+                match wallet
+                    .notes
+                    .iter()
+                    .find(|n| n.status == NoteStatus::Pending)
+                {
+                    Some(n) => FlowError::NotConfirmed(encode_hex(
+                        &zkpension_circuits::field::to_bytes(&n.cm),
+                    )),
+                    None => FlowError::NotEnrolled,
+                },
+            )
+        }
+    };
+    if status.height > wallet.sync.height + status.anchor_window.saturating_sub(1) {
+        return Err(FlowError::Behind {
+            synced: wallet.sync.height,
+            tip: status.height,
+        });
+    }
+    let path = wallet
+        .sync
+        .tree
+        .path(&current.cm, wallet.sync.tree_root, wallet.sync.height)?;
+    Ok((current.note.clone(), path))
+}
+
+fn finish(kind: &'static str, tx: Transaction, new_note: Note, nf: Fr) -> Prepared {
+    Prepared {
+        kind,
+        id: tx.id(),
+        tx,
+        new_note,
+        nf,
+    }
+}
+
+/// A Contribute of `amount` in the node's current epoch.
+pub fn contribute<R: RngCore + CryptoRng>(
+    wallet: &Wallet,
+    keys: &ProvingKeys,
+    status: &StatusView,
+    amount: u64,
+    payer_ref: &[u8],
+    rng: &mut R,
+) -> Result<Prepared, FlowError> {
+    let (note, path) = spendable(wallet, status)?;
+    let chain = status.chain_id;
+    let b = binding(&chain, ProofKind::Contribute, payer_ref);
+    let (public, private, new) = contribute::prepare(
+        wallet.spending_key(),
+        &note,
+        path,
+        amount,
+        status.epoch,
+        status.params.cap,
+        b,
+        Fr::rand(rng),
+    )?;
+    let proof = prove(keys, &Witness::Contribute(public.clone(), private), rng)?;
+    let tx = Contribute::from_public(&chain, &public, payer_ref.to_vec(), proof.to_bytes())
+        .map_err(|e| FlowError::Build(e.to_string()))?;
+    Ok(finish("contribute", tx.into(), new, public.nf))
+}
+
+/// This epoch's pension, paid to `recipient`.
+pub fn claim<R: RngCore + CryptoRng>(
+    wallet: &Wallet,
+    keys: &ProvingKeys,
+    status: &StatusView,
+    recipient: &[u8],
+    rng: &mut R,
+) -> Result<Prepared, FlowError> {
+    let (note, path) = spendable(wallet, status)?;
+    let chain = status.chain_id;
+    let b = binding(&chain, ProofKind::Claim, recipient);
+    let (public, private, new) = claim::prepare(
+        wallet.spending_key(),
+        &note,
+        path,
+        status.epoch,
+        status.params.min_periods,
+        status.params.divisor,
+        b,
+        Fr::rand(rng),
+    )?;
+    let proof = prove(keys, &Witness::Claim(public.clone(), private), rng)?;
+    let tx = Claim::from_public(&chain, &public, recipient.to_vec(), proof.to_bytes())
+        .map_err(|e| FlowError::Build(e.to_string()))?;
+    Ok(finish("claim", tx.into(), new, public.nf))
+}
+
+/// What a relying party asks a member to prove.
+#[derive(Clone, Debug)]
+pub struct AttestRequest {
+    /// The relying party's context, as text (mapped with [`context_field`]).
+    pub context: String,
+    pub min_balance: u64,
+    pub min_periods: u64,
+    pub require_eligible: bool,
+    /// Bound into the proof (e.g. the relying party's challenge).
+    pub message: Vec<u8>,
+}
+
+/// The field element of a text context.
+pub fn context_field(context: &str) -> Fr {
+    text_to_field(CONTEXT_DOMAIN, context.as_bytes())
+}
+
+/// An attestation under the member's pseudonym for `request.context`.
+pub fn attest<R: RngCore + CryptoRng>(
+    wallet: &Wallet,
+    keys: &ProvingKeys,
+    status: &StatusView,
+    request: &AttestRequest,
+    rng: &mut R,
+) -> Result<Prepared, FlowError> {
+    let (note, path) = spendable(wallet, status)?;
+    let chain = status.chain_id;
+    let b = binding(&chain, ProofKind::Attest, &request.message);
+    let (public, private, new) = attest::prepare(
+        wallet.spending_key(),
+        &note,
+        path,
+        status.epoch,
+        context_field(&request.context),
+        request.min_balance,
+        request.min_periods,
+        request.require_eligible,
+        b,
+        Fr::rand(rng),
+    )?;
+    let proof = prove(keys, &Witness::Attest(public.clone(), private), rng)?;
+    let tx = Attest::from_public(&chain, &public, request.message.clone(), proof.to_bytes())
+        .map_err(|e| FlowError::Build(e.to_string()))?;
+    Ok(finish("attest", tx.into(), new, public.nf))
+}
+
+/// Records a prepared transaction in the wallet as pending (with its full
+/// encoding, for resubmission). Save the wallet after this and before
+/// submitting.
+pub fn record(wallet: &mut Wallet, p: &Prepared, height: u64) {
+    let owned = OwnedNote::pending(p.new_note.clone());
+    wallet.sync.tree.watch(owned.cm);
+    wallet.pending.push(PendingTx {
+        kind: p.kind.to_string(),
+        tx_id: p.id_hex(),
+        nf: Some(p.nf),
+        cm_new: owned.cm,
+        submitted_at: Some(height),
+        tx: Some(hex::encode(p.tx.encode())),
+    });
+    wallet.notes.push(owned);
+}
