@@ -9,8 +9,11 @@
 //! [`output`] (`Rejected` for 1, `Usage` for 2, anything else 3).
 
 mod args;
+mod authority;
 mod circuits;
+mod demo;
 mod export;
+mod member;
 mod output;
 mod setup;
 mod verify;
@@ -21,6 +24,7 @@ use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
 Examples:
+  zkpension demo                              # the whole story on an embedded node
   zkpension setup --out keys                  # Groth16 keys for all statements
   zkpension circuits --keys keys --json       # constraint counts, inputs, key ids
   zkpension wallet new                        # new wallet (~/.zkpension/wallet.json)
@@ -59,6 +63,17 @@ enum Command {
     Wallet(wallet::Command),
     Verify(verify::Args),
     ExportSnarkjs(export::Args),
+    Demo(demo::Args),
+    Enroll(member::EnrollArgs),
+    Sync(member::SyncArgs),
+    Contribute(member::ContributeArgs),
+    Claim(member::ClaimArgs),
+    Attest(member::AttestArgs),
+    Balance(member::BalanceArgs),
+    #[command(subcommand)]
+    Registrar(authority::RegistrarCommand),
+    #[command(subcommand)]
+    Admin(authority::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +93,15 @@ fn main() -> ExitCode {
         Command::Wallet(cmd) => wallet::run(cmd, &out),
         Command::Verify(args) => verify::run(args, &out),
         Command::ExportSnarkjs(args) => export::run(args, &out),
+        Command::Demo(args) => demo::run(args, &out),
+        Command::Enroll(args) => member::enroll(args, &out),
+        Command::Sync(args) => member::sync(args, &out),
+        Command::Contribute(args) => member::contribute(args, &out),
+        Command::Claim(args) => member::claim(args, &out),
+        Command::Attest(args) => member::attest(args, &out),
+        Command::Balance(args) => member::balance(args, &out),
+        Command::Registrar(cmd) => authority::registrar(cmd, &out),
+        Command::Admin(cmd) => authority::admin(cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,226 @@
+//! The registrar's and the authority's commands, signed with Ed25519 keys
+//! kept in files (32-byte secret seed as hex, mode 0600).
+
+use crate::member::NodeArg;
+use crate::output::{Output, Rejected};
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use rand_core::OsRng;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+use zkpension_circuits::binding::ChainId;
+use zkpension_ledger::hexbytes::encode_hex;
+use zkpension_ledger::Params;
+use zkpension_prover::member::flow::{self, EnrollRequest};
+use zkpension_prover::member::NodeClient;
+
+/// Writes a new Ed25519 key file (never overwrites) and returns the public key.
+pub fn keygen(path: &Path) -> anyhow::Result<String> {
+    let key = SigningKey::generate(&mut OsRng);
+    let text = Zeroizing::new(format!("{}\n", hex::encode(key.to_bytes())));
+    zkpension_prover::fsutil::create_new_atomic(path, text.as_bytes(), 0o600).with_context(
+        || {
+            format!(
+                "creating {} (an existing key is never overwritten)",
+                path.display()
+            )
+        },
+    )?;
+    Ok(encode_hex(key.verifying_key().as_bytes()))
+}
+
+/// Reads an Ed25519 key file.
+pub fn load_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("reading key {}", path.display()))?,
+    );
+    let bytes = Zeroizing::new(
+        hex::decode(text.trim().trim_start_matches("0x"))
+            .ok()
+            .filter(|b| b.len() == 32)
+            .with_context(|| {
+                format!("{} is not a 32-byte hex Ed25519 secret key", path.display())
+            })?,
+    );
+    let seed: [u8; 32] = bytes.as_slice().try_into().expect("length checked");
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Registrar commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum RegistrarCommand {
+    /// Create a registrar key file; prints the public key for the genesis.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Check a member's enrollment request and sign its commitment.
+    #[command(after_help = "\
+Checks that the request is for this chain, that its commitment opens to the
+note given, and that the note is a fresh account; then submits the signed
+Enroll transaction (or writes it with --out).
+
+Example:
+  zkpension registrar approve --request alice.enroll.json --key registrar.key --expect-eligible-epoch 40")]
+    Approve {
+        #[arg(long, value_name = "FILE")]
+        request: PathBuf,
+        /// Registrar key file
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The eligible epoch the registrar computed from the member's documents
+        #[arg(long, value_name = "EPOCH")]
+        expect_eligible_epoch: Option<u64>,
+        #[command(flatten)]
+        node: NodeArg,
+        /// Write the transaction (hex) to FILE instead of submitting it
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Chain name, when writing to a file without a node
+        #[arg(long, value_name = "NAME")]
+        chain: Option<String>,
+    },
+}
+
+/// Authority commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an authority key file; prints the public key for the genesis.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Move the ledger to the next epoch (or to --to EPOCH).
+    AdvanceEpoch {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[arg(long, value_name = "EPOCH")]
+        to: Option<u64>,
+        #[command(flatten)]
+        node: NodeArg,
+    },
+    /// Change cap, min_periods and divisor (effective from the next epoch).
+    SetParams {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[arg(long)]
+        cap: u64,
+        #[arg(long)]
+        min_periods: u64,
+        #[arg(long)]
+        divisor: u64,
+        #[command(flatten)]
+        node: NodeArg,
+    },
+}
+
+fn submit(
+    client: &NodeClient,
+    tx: &zkpension_ledger::Transaction,
+    out: &Output,
+    what: &str,
+) -> anyhow::Result<()> {
+    let id = tx.id();
+    client.submit(tx).map_err(|e| match e {
+        zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
+            Rejected(format!("the node rejected {what} {id}: {}", reason.message)),
+        ),
+        e => e.into(),
+    })?;
+    let height = client
+        .wait_included(&id, std::time::Duration::from_secs(60))
+        .map_err(|e| match e {
+            zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
+                Rejected(format!("the node rejected {what} {id}: {}", reason.message)),
+            ),
+            e => e.into(),
+        })?;
+    if out.json {
+        out.print_json(&json!({"kind": what, "tx_id": encode_hex(&id.0), "included_at": height}))
+    } else {
+        println!("{what} {} included at height {height}", encode_hex(&id.0));
+        Ok(())
+    }
+}
+
+pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
+    match cmd {
+        RegistrarCommand::Keygen { out: file } => print_key(out, &keygen(&file)?, &file),
+        RegistrarCommand::Approve {
+            request,
+            key,
+            expect_eligible_epoch,
+            node,
+            out: file,
+            chain,
+        } => {
+            let req: EnrollRequest = serde_json::from_slice(
+                &std::fs::read(&request)
+                    .with_context(|| format!("reading {}", request.display()))?,
+            )
+            .map_err(|e| {
+                Rejected(format!(
+                    "{} is not an enrollment request: {e}",
+                    request.display()
+                ))
+            })?;
+            let key = load_key(&key)?;
+            let client = node.client();
+            let chain_id = match &chain {
+                Some(name) => ChainId::from_name(name),
+                None => client.status()?.chain_id,
+            };
+            let tx = flow::approve(&req, &chain_id, &key, expect_eligible_epoch)
+                .map_err(|e| Rejected(e.to_string()))?;
+            let tx: zkpension_ledger::Transaction = tx.into();
+            if let Some(file) = file {
+                std::fs::write(&file, hex::encode(tx.encode()))?;
+                println!("enroll transaction written to {}", file.display());
+                return Ok(());
+            }
+            submit(&client, &tx, out, "enroll")
+        }
+    }
+}
+
+fn print_key(out: &Output, public: &str, file: &Path) -> anyhow::Result<()> {
+    if out.json {
+        out.print_json(&json!({"public_key": public, "key_file": file}))
+    } else {
+        println!("wrote {} (mode 600); public key {public}", file.display());
+        Ok(())
+    }
+}
+
+pub fn admin(cmd: AdminCommand, out: &Output) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::Keygen { out: file } => print_key(out, &keygen(&file)?, &file),
+        AdminCommand::AdvanceEpoch { key, to, node } => {
+            let key = load_key(&key)?;
+            let client = node.client();
+            let s = client.status()?;
+            let epoch = to.unwrap_or(s.epoch + 1);
+            let tx = flow::advance_epoch(&s.chain_id, epoch, s.authority_nonce, &key);
+            submit(&client, &tx, out, "advance-epoch")
+        }
+        AdminCommand::SetParams {
+            key,
+            cap,
+            min_periods,
+            divisor,
+            node,
+        } => {
+            let key = load_key(&key)?;
+            let client = node.client();
+            let s = client.status()?;
+            let params = Params {
+                cap,
+                min_periods,
+                divisor,
+            };
+            let tx = flow::set_params(&s.chain_id, params, s.authority_nonce, &key);
+            submit(&client, &tx, out, "set-params")
+        }
+    }
+}

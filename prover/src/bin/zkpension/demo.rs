@@ -1,0 +1,351 @@
+//! `zkpension demo`: the whole story on an embedded node, no setup by hand.
+
+use crate::args::KeysArg;
+use crate::output::Output;
+use anyhow::{bail, Context};
+use ed25519_dalek::SigningKey;
+use rand_core::OsRng;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::field;
+use zkpension_ledger::genesis::GenesisParams;
+use zkpension_ledger::hexbytes::FixedBytes;
+use zkpension_ledger::{Genesis, Node, NodeConfig, Params};
+use zkpension_prover::member::flow::{self, AttestRequest, FlowError, Prepared};
+use zkpension_prover::member::NodeClient;
+use zkpension_prover::wallet::Wallet;
+use zkpension_prover::ProvingKeys;
+use zkpension_verifier::VerifierKeys;
+
+/// Run the whole story on an embedded node: enroll, contribute, cap, epochs, claims, attest.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+A registrar enrolls three members; they contribute over several epochs (one
+runs into the per-epoch cap); the authority advances epochs; members reach
+their eligible epoch and claim their pension; one attests to a landlord. The
+demo prints what the public ledger shows beside what each member alone knows,
+and checks that the pool equals money in minus money out.
+
+Keys come from the default key directory (generated there on first use).
+The node's data goes to a temporary directory unless --data is given.
+
+Examples:
+  zkpension demo
+  zkpension demo --json")]
+pub struct Args {
+    #[command(flatten)]
+    keys: KeysArg,
+    /// Keep the node's data in DIR (must not exist) instead of a temporary directory
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+struct Member {
+    name: &'static str,
+    wallet: Wallet,
+}
+
+struct Demo {
+    client: NodeClient,
+    keys: ProvingKeys,
+    chain: ChainId,
+    authority: SigningKey,
+    out_json: bool,
+    log: Vec<Value>,
+    prove_ms: Vec<f64>,
+    include_ms: Vec<f64>,
+}
+
+impl Demo {
+    fn say(&mut self, event: Value, text: String) {
+        if !self.out_json {
+            println!("{text}");
+        }
+        self.log.push(event);
+    }
+
+    fn submit(&mut self, m: &mut Member, p: Prepared) -> anyhow::Result<u64> {
+        let height = self.client.status()?.height;
+        flow::record(&mut m.wallet, &p, height);
+        let start = Instant::now();
+        self.client.submit(&p.tx)?;
+        let h = self.client.wait_included(&p.id, Duration::from_secs(60))?;
+        self.include_ms.push(start.elapsed().as_secs_f64() * 1e3);
+        flow::sync(&mut m.wallet, &self.client)?;
+        Ok(h)
+    }
+
+    fn advance(&mut self) -> anyhow::Result<u64> {
+        let s = self.client.status()?;
+        let tx = flow::advance_epoch(&self.chain, s.epoch + 1, s.authority_nonce, &self.authority);
+        self.client.submit(&tx)?;
+        self.client
+            .wait_included(&tx.id(), Duration::from_secs(60))?;
+        let epoch = s.epoch + 1;
+        self.say(
+            json!({"event": "advance_epoch", "epoch": epoch}),
+            format!("\n== authority advances to epoch {epoch}"),
+        );
+        Ok(epoch)
+    }
+
+    fn contribute(&mut self, m: &mut Member, amount: u64) -> anyhow::Result<()> {
+        flow::sync(&mut m.wallet, &self.client)?;
+        let status = self.client.status()?;
+        let start = Instant::now();
+        let reference = format!("{} payroll epoch {}", m.name, status.epoch);
+        match flow::contribute(&m.wallet, &self.keys, &status, amount, reference.as_bytes(), &mut OsRng) {
+            Ok(p) => {
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                self.prove_ms.push(ms);
+                let h = self.submit(m, p)?;
+                let bal = m.wallet.current_note().map(|n| n.note.balance).unwrap_or(0);
+                self.say(
+                    json!({"event": "contribute", "member": m.name, "amount": amount, "height": h, "prove_ms": ms, "balance": bal}),
+                    format!("{:>6} contributes {amount:>5}: proved in {ms:.0} ms, in block {h}; balance now {bal}", m.name),
+                );
+            }
+            Err(FlowError::Relation(e)) => self.say(
+                json!({"event": "refused", "member": m.name, "what": "contribute", "amount": amount, "reason": e.to_string()}),
+                format!("{:>6} tries to contribute {amount}: refused by the rules ({})", m.name, e.clause),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    fn claim(&mut self, m: &mut Member) -> anyhow::Result<()> {
+        flow::sync(&mut m.wallet, &self.client)?;
+        let status = self.client.status()?;
+        let start = Instant::now();
+        let recipient = format!("bank account of {}", m.name);
+        match flow::claim(&m.wallet, &self.keys, &status, recipient.as_bytes(), &mut OsRng) {
+            Ok(p) => {
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                self.prove_ms.push(ms);
+                let paid = m.wallet.current_note().map(|n| n.note.balance).unwrap_or(0) - p.new_note.balance;
+                let h = self.submit(m, p)?;
+                let n = &m.wallet.current_note().context("claimed note")?.note;
+                self.say(
+                    json!({"event": "claim", "member": m.name, "amount": paid, "pension": n.pension, "height": h, "prove_ms": ms, "balance": n.balance}),
+                    format!("{:>6} claims a pension of {paid}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, n.balance),
+                );
+            }
+            Err(FlowError::Relation(e)) => self.say(
+                json!({"event": "refused", "member": m.name, "what": "claim", "reason": e.to_string()}),
+                format!("{:>6} tries to claim: refused by the rules ({})", m.name, e.clause),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
+    let total = Instant::now();
+    let keys_dir = args.keys.resolve(out)?;
+    let keys = ProvingKeys::load(&keys_dir)?;
+    let vk_ids = VerifierKeys::load_dir(&keys_dir)?.ids();
+    let tmp;
+    let data = match args.data {
+        Some(d) => {
+            if d.exists() {
+                bail!(
+                    "{} exists; the demo starts a new chain in an empty directory",
+                    d.display()
+                );
+            }
+            d
+        }
+        None => {
+            tmp = tempfile::tempdir().context("creating a temporary directory")?;
+            tmp.path().join("node")
+        }
+    };
+    let registrar = SigningKey::generate(&mut OsRng);
+    let authority = SigningKey::generate(&mut OsRng);
+    let chain = ChainId::from_name("zkpension-demo");
+    let params = Params {
+        cap: 1000,
+        min_periods: 2,
+        divisor: 4,
+    };
+    let genesis = Genesis {
+        chain_id: chain,
+        registrar: FixedBytes(registrar.verifying_key().to_bytes()),
+        authority: FixedBytes(authority.verifying_key().to_bytes()),
+        params: GenesisParams {
+            cap: params.cap,
+            min_periods: params.min_periods,
+            divisor: params.divisor,
+            anchor_window: 256,
+        },
+        initial_epoch: 1,
+        verifying_keys: vk_ids
+            .into_iter()
+            .map(|(s, id)| (s, FixedBytes(id)))
+            .collect(),
+    };
+    let mut config = NodeConfig::new(data.clone(), genesis, keys_dir.clone());
+    config.block_interval = Duration::from_millis(50);
+    let node = Node::start(config).context("starting the embedded node")?;
+    let client = NodeClient::new(&node.url());
+    let mut d = Demo {
+        client,
+        keys,
+        chain,
+        authority,
+        out_json: out.json,
+        log: Vec::new(),
+        prove_ms: Vec::new(),
+        include_ms: Vec::new(),
+    };
+    d.say(
+        json!({"event": "node", "url": node.url(), "cap": params.cap, "min_periods": params.min_periods, "divisor": params.divisor}),
+        format!(
+            "node at {} (data {}); rules: cap {} per epoch, {} contributing epochs before a pension, first pension = ceil(balance / {})",
+            node.url(), data.display(), params.cap, params.min_periods, params.divisor
+        ),
+    );
+
+    // Enrollment.
+    let mut members: Vec<Member> = [("alice", 3u64), ("bob", 4), ("carol", 9)]
+        .into_iter()
+        .map(|(name, _)| Member {
+            name,
+            wallet: Wallet::random(&mut OsRng),
+        })
+        .collect();
+    d.say(json!({"event": "epoch", "epoch": 1}), "\n== epoch 1".into());
+    for (m, eligible) in members.iter_mut().zip([3u64, 4, 9]) {
+        let req = flow::enroll_request(&mut m.wallet, chain, eligible, &mut OsRng)?;
+        let tx: zkpension_ledger::Transaction =
+            flow::approve(&req, &chain, &registrar, Some(eligible))?.into();
+        d.client.submit(&tx)?;
+        let h = d.client.wait_included(&tx.id(), Duration::from_secs(60))?;
+        flow::sync(&mut m.wallet, &d.client)?;
+        d.say(
+            json!({"event": "enroll", "member": m.name, "eligible_epoch": eligible, "height": h}),
+            format!("registrar enrolls {:>6} (eligible from epoch {eligible}): commitment {}.. in block {h}", m.name, &field::to_hex(&req.cm)[..14]),
+        );
+    }
+    let [alice, bob, carol] = &mut members[..] else {
+        unreachable!()
+    };
+    d.contribute(alice, 400)?;
+    d.contribute(bob, 600)?;
+    d.contribute(carol, 300)?;
+    d.contribute(bob, 500)?; // over the cap of 1000 in one epoch
+    d.contribute(bob, 400)?; // exactly at the cap
+    d.advance()?;
+    d.contribute(alice, 400)?;
+    d.contribute(bob, 1000)?;
+    d.contribute(carol, 250)?;
+    d.claim(alice)?; // eligible only from epoch 3
+    d.advance()?;
+    d.claim(alice)?;
+    d.claim(alice)?; // second claim in one epoch
+    d.contribute(bob, 700)?;
+    d.advance()?;
+    d.claim(alice)?;
+    d.claim(bob)?;
+    // Carol proves to a landlord that she has at least 500 saved over 2 epochs.
+    flow::sync(&mut carol.wallet, &d.client)?;
+    let status = d.client.status()?;
+    let req = AttestRequest {
+        context: "landlord:flat-12".into(),
+        min_balance: 500,
+        min_periods: 2,
+        require_eligible: false,
+        message: b"tenancy application 2026-11".to_vec(),
+    };
+    let start = Instant::now();
+    let p = flow::attest(&carol.wallet, &d.keys, &status, &req, &mut OsRng)?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    d.prove_ms.push(ms);
+    let h = d.submit(carol, p)?;
+    let seen = d.client.attestations(&flow::context_field(&req.context))?;
+    let record = seen
+        .attestations
+        .first()
+        .context("the attestation is on the ledger")?;
+    d.say(
+        json!({"event": "attest", "member": "carol", "context": req.context, "height": h, "prove_ms": ms,
+               "landlord_sees": {"tag": field::to_hex(&record.tag), "min_balance": record.min_balance, "min_periods": record.min_periods}}),
+        format!(
+            "  carol attests to landlord:flat-12 (balance >= 500, >= 2 periods): in block {h}; the landlord sees pseudonym {}.. and nothing else",
+            &field::to_hex(&record.tag)[..14]
+        ),
+    );
+
+    // The public ledger beside each member's private view.
+    let s = d.client.status()?;
+    let private: Vec<Value> = members
+        .iter()
+        .map(|m| {
+            let n = &m.wallet.current_note().expect("every member has a note").note;
+            json!({"member": m.name, "balance": n.balance, "periods": n.periods, "eligible_epoch": n.eligible_epoch,
+                   "pension": n.pension, "last_claim": n.last_claim})
+        })
+        .collect();
+    let balances: u64 = members
+        .iter()
+        .map(|m| m.wallet.current_note().map_or(0, |n| n.note.balance))
+        .sum();
+    let pool_ok = s.totals.pool == s.totals.contributed - s.totals.paid_out;
+    let solvent = s.totals.pool == balances;
+    let avg = |v: &[f64]| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let summary = json!({
+        "public_ledger": {
+            "height": s.height, "epoch": s.epoch, "commitments": s.leaf_count, "nullifiers": s.nullifier_count,
+            "attestations": s.attestation_count, "contributed": s.totals.contributed, "paid_out": s.totals.paid_out,
+            "pool": s.totals.pool, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_ledger::hexbytes::encode_hex(&s.state_root.0),
+        },
+        "members_private_view": private,
+        "checks": {"pool_equals_in_minus_out": pool_ok, "pool_equals_sum_of_private_balances": solvent},
+        "timings": {"proofs": d.prove_ms.len(), "avg_prove_ms": avg(&d.prove_ms), "avg_submit_to_inclusion_ms": avg(&d.include_ms),
+                    "total_s": total.elapsed().as_secs_f64()},
+    });
+    if out.json {
+        out.print_json(&json!({"events": d.log, "summary": summary}))?;
+    } else {
+        println!("\n== what the public ledger shows");
+        println!(
+            "height {}, epoch {}, {} commitments, {} nullifiers, {} attestation(s)",
+            s.height, s.epoch, s.leaf_count, s.nullifier_count, s.attestation_count
+        );
+        println!(
+            "money in {}, money out {}, pool {}  (which account paid or drew what: not shown, not knowable)",
+            s.totals.contributed, s.totals.paid_out, s.totals.pool
+        );
+        println!("\n== what each member alone knows");
+        for v in &private {
+            println!(
+                "{:>6}: balance {:>5}, {} periods, eligible from epoch {}, pension {}, last claim epoch {}",
+                v["member"].as_str().unwrap_or(""), v["balance"], v["periods"], v["eligible_epoch"], v["pension"], v["last_claim"]
+            );
+        }
+        println!(
+            "\ncheck: pool = in - out: {}; pool = sum of the members' private balances: {}",
+            if pool_ok { "yes" } else { "NO" },
+            if solvent { "yes" } else { "NO" }
+        );
+        println!(
+            "timings: {} proofs, {:.0} ms each on average; submit to inclusion {:.0} ms on average; {:.1} s in all",
+            d.prove_ms.len(), avg(&d.prove_ms), avg(&d.include_ms), total.elapsed().as_secs_f64()
+        );
+    }
+    node.shutdown().context("stopping the node")?;
+    if !(pool_ok && solvent) {
+        bail!("the ledger's totals do not add up");
+    }
+    Ok(())
+}
