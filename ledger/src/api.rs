@@ -199,11 +199,9 @@ impl Shared {
             }
             None => {}
         }
-        Ok(lock(&self.recent)
-            .get(id)
-            .map(|reason| TxState::Rejected {
-                reason: reason.clone(),
-            }))
+        Ok(lock(&self.recent).get(id).map(|reason| TxState::Rejected {
+            reason: reason.clone(),
+        }))
     }
 
     fn submit(&self, tx: Transaction) -> Result<(StatusCode, TxStatusView), ApiError> {
@@ -418,10 +416,11 @@ async fn block(
         let Some(block) = shared.store.block(height)? else {
             return Err(ApiError::not_found(format!("no block at height {height}")));
         };
-        let info: BlockInfo = shared
-            .store
-            .block_info(height)?
-            .ok_or_else(|| ApiError::from(StoreError::Corrupt(format!("block info {height} is missing"))))?;
+        let info: BlockInfo = shared.store.block_info(height)?.ok_or_else(|| {
+            ApiError::from(StoreError::Corrupt(format!(
+                "block info {height} is missing"
+            )))
+        })?;
         Ok(Json(BlockView {
             hash: info.hash,
             header: block.header,
@@ -462,9 +461,8 @@ async fn compact(
     blocking(move || {
         let tip = read(&shared.state).height();
         let from = q.from.unwrap_or(1).max(1);
-        let to = q
-            .to
-            .unwrap_or_else(|| tip.min(from.saturating_add(MAX_COMPACT_BLOCKS - 1)));
+        let to =
+            q.to.unwrap_or_else(|| tip.min(from.saturating_add(MAX_COMPACT_BLOCKS - 1)));
         if to < from && q.to.is_some() {
             return Err(ApiError::bad_request("`to` is below `from`"));
         }
@@ -540,8 +538,15 @@ async fn attestations(
 ) -> ApiResult<AttestationsView> {
     let context = parse_fr("context", &context)?;
     let q = query(q)?;
-    let after = q.after.as_deref().map(|a| parse_fr("after", a)).transpose()?;
-    let limit = q.limit.unwrap_or(MAX_ATTESTATIONS).clamp(1, MAX_ATTESTATIONS);
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| parse_fr("after", a))
+        .transpose()?;
+    let limit = q
+        .limit
+        .unwrap_or(MAX_ATTESTATIONS)
+        .clamp(1, MAX_ATTESTATIONS);
     blocking(move || {
         let mut list = shared
             .store
@@ -565,7 +570,9 @@ async fn attestation(
     let tag = parse_fr("tag", &tag)?;
     blocking(move || match shared.store.attestation(&context, &tag)? {
         Some(r) => Ok(Json(r)),
-        None => Err(ApiError::not_found("no attestation with this tag in this context")),
+        None => Err(ApiError::not_found(
+            "no attestation with this tag in this context",
+        )),
     })
     .await
 }

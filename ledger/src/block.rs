@@ -120,7 +120,9 @@ impl Block {
         }
         let mut transactions = Vec::with_capacity(count.min(r.remaining() / 64 + 1));
         for _ in 0..count {
-            transactions.push(Transaction::decode(r.var_bytes("transaction", MAX_TX_BYTES)?)?);
+            transactions.push(Transaction::decode(
+                r.var_bytes("transaction", MAX_TX_BYTES)?,
+            )?);
         }
         r.finish()?;
         Ok(Block {

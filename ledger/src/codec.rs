@@ -40,10 +40,7 @@ pub enum DecodeError {
     #[error("unknown transaction kind {0}")]
     Kind(u8),
     #[error("`{what}` is invalid: {reason}")]
-    Invalid {
-        what: &'static str,
-        reason: String,
-    },
+    Invalid { what: &'static str, reason: String },
 }
 
 /// Appends canonical encodings to a byte vector.

@@ -247,7 +247,10 @@ mod tests {
         // Defaults.
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let mut v2 = v.clone();
-        v2["params"].as_object_mut().unwrap().remove("anchor_window");
+        v2["params"]
+            .as_object_mut()
+            .unwrap()
+            .remove("anchor_window");
         v2.as_object_mut().unwrap().remove("initial_epoch");
         let g2: Genesis = serde_json::from_value(v2).unwrap();
         assert_eq!(g2.params.anchor_window, DEFAULT_ANCHOR_WINDOW);

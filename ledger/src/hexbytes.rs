@@ -148,7 +148,10 @@ mod tests {
         assert_eq!("0xzzzz".parse::<FixedBytes<2>>(), Err(HexError::Digits));
         let b: HexBytes = serde_json::from_str("\"0x\"").unwrap();
         assert!(b.0.is_empty());
-        assert_eq!(serde_json::to_string(&HexBytes(vec![1, 2])).unwrap(), "\"0x0102\"");
+        assert_eq!(
+            serde_json::to_string(&HexBytes(vec![1, 2])).unwrap(),
+            "\"0x0102\""
+        );
         assert!(serde_json::from_str::<HexBytes>("\"0x1\"").is_err());
     }
 }

@@ -197,7 +197,9 @@ impl Node {
             )));
         }
         if config.mempool_capacity == 0 {
-            return Err(NodeError::Config("mempool_capacity must be at least 1".into()));
+            return Err(NodeError::Config(
+                "mempool_capacity must be at least 1".into(),
+            ));
         }
         config.genesis.validate()?;
         let keys = load_keys(&config.keys_dir, &config.genesis)?;
@@ -237,7 +239,9 @@ impl Node {
         listener
             .set_nonblocking(true)
             .map_err(io("configuring the listener"))?;
-        let addr = listener.local_addr().map_err(io("reading the bound address"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(io("reading the bound address"))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("zkpension-node")
@@ -253,9 +257,7 @@ impl Node {
         };
         let thread = std::thread::Builder::new()
             .name("zkpension-node".into())
-            .spawn(move || {
-                runtime.block_on(run(shared, listener, interval, shutdown_rx))
-            })
+            .spawn(move || runtime.block_on(run(shared, listener, interval, shutdown_rx)))
             .map_err(io("spawning the node thread"))?;
         Ok(Node {
             addr,

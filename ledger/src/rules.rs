@@ -421,7 +421,8 @@ impl State {
             .extend(&d.leaves)
             .expect("the plan checked the tree's capacity");
         self.anchors.push(plan.tree_root);
-        self.nullifiers.extend(d.nullifiers.iter().map(|(nf, _)| *nf));
+        self.nullifiers
+            .extend(d.nullifiers.iter().map(|(nf, _)| *nf));
         self.attestations
             .extend(d.attestations.iter().map(|(ct, _)| *ct));
         self.tx_ids.extend(d.included.iter().map(|c| c.id));
@@ -522,8 +523,8 @@ impl State {
         }
 
         // check_in_block counted the leaves against the tree's capacity.
-        let tree_root = root_after_append(&self.tree, &delta.leaves)
-            .expect("the block's leaves fit the tree");
+        let tree_root =
+            root_after_append(&self.tree, &delta.leaves).expect("the block's leaves fit the tree");
         let anchors = {
             let mut roots: Vec<&Fr> = self.anchors.iter().collect();
             roots.push(&tree_root);

@@ -70,7 +70,11 @@ impl Scalars {
 
     pub(crate) fn add_nullifier(&mut self, nf: &Fr) {
         self.nullifier_count += 1;
-        self.nullifier_acc = chain(NULLIFIER_ACC_DOMAIN, &self.nullifier_acc, &[&field::to_bytes(nf)]);
+        self.nullifier_acc = chain(
+            NULLIFIER_ACC_DOMAIN,
+            &self.nullifier_acc,
+            &[&field::to_bytes(nf)],
+        );
     }
 
     pub(crate) fn add_attestation(&mut self, context: &Fr, tag: &Fr) {
@@ -255,7 +259,11 @@ impl State {
         };
         count("leaves", scalars.leaf_count, leaves.len())?;
         count("nullifiers", scalars.nullifier_count, nullifiers.len())?;
-        count("attestations", scalars.attestation_count, attestations.len())?;
+        count(
+            "attestations",
+            scalars.attestation_count,
+            attestations.len(),
+        )?;
         count("transactions", scalars.tx_count, tx_ids.len())?;
         state.tree.extend(leaves)?;
         let mut check = state.scalars.clone();
@@ -270,7 +278,11 @@ impl State {
         }
         for (what, a, b) in [
             ("nullifiers", &check.nullifier_acc, &scalars.nullifier_acc),
-            ("attestations", &check.attestation_acc, &scalars.attestation_acc),
+            (
+                "attestations",
+                &check.attestation_acc,
+                &scalars.attestation_acc,
+            ),
             ("transactions", &check.tx_acc, &scalars.tx_acc),
         ] {
             if a != b {

@@ -44,7 +44,7 @@ use zkpension_circuits::field::{self, serde_hex, serde_hex_vec, Fr};
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
     #[error("the database at {path} belongs to genesis {stored}, not {given}")]
     GenesisMismatch {
         path: PathBuf,
@@ -61,12 +61,13 @@ macro_rules! db_errors {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Db(e.into())
+                StoreError::Db(Box::new(e.into()))
             }
         }
     )*};
 }
 db_errors!(
+    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
@@ -348,7 +349,11 @@ impl Store {
         )?)
     }
 
-    fn header(&self, tx: &redb::ReadTransaction, height: u64) -> Result<Option<BlockHeader>, StoreError> {
+    fn header(
+        &self,
+        tx: &redb::ReadTransaction,
+        height: u64,
+    ) -> Result<Option<BlockHeader>, StoreError> {
         let blocks = tx.open_table(BLOCKS)?;
         let Some(bytes) = blocks.get(height)? else {
             return Ok(None);
@@ -387,19 +392,18 @@ impl Store {
             }
             let mut nfs = tx.open_table(NULLIFIERS)?;
             let mut nf_seq = tx.open_table(NULLIFIER_SEQ)?;
-            let mut seq = d.scalars.nullifier_count - d.nullifiers.len() as u64;
-            for (nf, index) in &d.nullifiers {
+            let first = d.scalars.nullifier_count - d.nullifiers.len() as u64;
+            for (seq, (nf, index)) in (first..).zip(&d.nullifiers) {
                 let mut v = [0u8; 44];
                 v[..12].copy_from_slice(&location(height, *index));
                 v[12..].copy_from_slice(&d.included[*index as usize].id.0);
                 nfs.insert(field::to_bytes(nf), v)?;
                 nf_seq.insert(seq, field::to_bytes(nf))?;
-                seq += 1;
             }
             let mut atts = tx.open_table(ATTESTATIONS)?;
             let mut att_seq = tx.open_table(ATTESTATION_SEQ)?;
-            let mut seq = d.scalars.attestation_count - d.attestations.len() as u64;
-            for ((context, tag), index) in &d.attestations {
+            let first = d.scalars.attestation_count - d.attestations.len() as u64;
+            for (seq, ((context, tag), index)) in (first..).zip(&d.attestations) {
                 let key = attestation_key(context, tag);
                 let mut w = Writer::new();
                 w.u64(height)
@@ -407,15 +411,13 @@ impl Store {
                     .raw(&d.included[*index as usize].tx.encode());
                 atts.insert(key, w.as_bytes())?;
                 att_seq.insert(seq, key)?;
-                seq += 1;
             }
             let mut txs = tx.open_table(TXS)?;
             let mut tx_seq = tx.open_table(TX_SEQ)?;
-            let mut seq = d.scalars.tx_count - d.included.len() as u64;
-            for (index, c) in d.included.iter().enumerate() {
+            let first = d.scalars.tx_count - d.included.len() as u64;
+            for (seq, (index, c)) in (first..).zip(d.included.iter().enumerate()) {
                 txs.insert(c.id.0, location(height, index as u32))?;
                 tx_seq.insert(seq, c.id.0)?;
-                seq += 1;
             }
             let mut rejected = tx.open_table(REJECTED)?;
             for (_, id, reason) in &plan.rejected {
@@ -438,8 +440,7 @@ impl Store {
     pub fn add_pending(&self, seq: u64, tx: &Transaction) -> Result<(), StoreError> {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
-        w.open_table(PENDING)?
-            .insert(seq, tx.encode().as_slice())?;
+        w.open_table(PENDING)?.insert(seq, tx.encode().as_slice())?;
         w.commit()?;
         Ok(())
     }
@@ -512,8 +513,8 @@ impl Store {
         let mut r = Reader::new(value);
         let height = r.u64("height").map_err(corrupt)?;
         let index = r.u32("index").map_err(corrupt)?;
-        let tx = Transaction::decode(r.take(r.remaining(), "tx").map_err(corrupt)?)
-            .map_err(corrupt)?;
+        let tx =
+            Transaction::decode(r.take(r.remaining(), "tx").map_err(corrupt)?).map_err(corrupt)?;
         let Transaction::Attest(t) = &tx else {
             return Err(corrupt("an attestation record holds another transaction"));
         };
@@ -566,7 +567,11 @@ impl Store {
     }
 
     /// The attestation of `tag` in `context`, if any.
-    pub fn attestation(&self, context: &Fr, tag: &Fr) -> Result<Option<AttestationRecord>, StoreError> {
+    pub fn attestation(
+        &self,
+        context: &Fr,
+        tag: &Fr,
+    ) -> Result<Option<AttestationRecord>, StoreError> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(ATTESTATIONS)?;
         let key = attestation_key(context, tag);

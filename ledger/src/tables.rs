@@ -31,8 +31,7 @@ pub const NULLIFIER_SEQ: TableDefinition<u64, [u8; 32]> = TableDefinition::new("
 /// transaction's canonical encoding.
 pub const ATTESTATIONS: TableDefinition<[u8; 64], &[u8]> = TableDefinition::new("attestations");
 /// insertion number → context || tag.
-pub const ATTESTATION_SEQ: TableDefinition<u64, [u8; 64]> =
-    TableDefinition::new("attestation_seq");
+pub const ATTESTATION_SEQ: TableDefinition<u64, [u8; 64]> = TableDefinition::new("attestation_seq");
 
 /// transaction id → height (u64) || index in the block (u32).
 pub const TXS: TableDefinition<[u8; 32], [u8; 12]> = TableDefinition::new("txs");

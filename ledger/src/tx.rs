@@ -282,7 +282,11 @@ impl AdvanceEpoch {
             signature: FixedBytes([0; SIGNATURE_BYTES]),
         };
         let body = Transaction::AdvanceEpoch(tx.clone()).encode_body();
-        tx.signature = FixedBytes(authority.sign(&authority_message(chain_id, &body)).to_bytes());
+        tx.signature = FixedBytes(
+            authority
+                .sign(&authority_message(chain_id, &body))
+                .to_bytes(),
+        );
         tx
     }
 }
@@ -298,7 +302,11 @@ impl SetParams {
             signature: FixedBytes([0; SIGNATURE_BYTES]),
         };
         let body = Transaction::SetParams(tx.clone()).encode_body();
-        tx.signature = FixedBytes(authority.sign(&authority_message(chain_id, &body)).to_bytes());
+        tx.signature = FixedBytes(
+            authority
+                .sign(&authority_message(chain_id, &body))
+                .to_bytes(),
+        );
         tx
     }
 }
@@ -522,7 +530,11 @@ impl Transaction {
 
     /// The statement and public inputs (SPEC order, built by the statement's
     /// one encoder) its proof must verify against, under `params`.
-    pub fn public_inputs(&self, chain_id: &ChainId, params: &Params) -> Option<(Statement, Vec<Fr>)> {
+    pub fn public_inputs(
+        &self,
+        chain_id: &ChainId,
+        params: &Params,
+    ) -> Option<(Statement, Vec<Fr>)> {
         match self {
             Transaction::Contribute(t) => Some((
                 Statement::Contribute,

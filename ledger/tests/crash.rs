@@ -64,11 +64,13 @@ fn spawn(data: &Path) -> (Child, String) {
     (child, v["url"].as_str().unwrap().to_string())
 }
 
-fn get<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, ureq::Error> {
-    Ok(ureq::get(url)
+fn get<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, String> {
+    ureq::get(url)
         .timeout(Duration::from_secs(5))
-        .call()?
-        .into_json()?)
+        .call()
+        .map_err(|e| e.to_string())?
+        .into_json()
+        .map_err(|e| e.to_string())
 }
 
 /// What the client saw before a crash.
@@ -85,7 +87,13 @@ struct Seen {
 /// Submits `txs` one by one, watching statuses and blocks, until the node
 /// stops answering.
 fn client(url: String, txs: Vec<Transaction>, seen: Arc<Mutex<Seen>>) {
-    let mut next_block = seen.lock().unwrap().blocks.keys().last().map_or(1, |h| h + 1);
+    let mut next_block = seen
+        .lock()
+        .unwrap()
+        .blocks
+        .keys()
+        .last()
+        .map_or(1, |h| h + 1);
     for (i, tx) in txs.iter().enumerate() {
         let r = ureq::post(&format!("{url}/v1/tx"))
             .timeout(Duration::from_secs(5))
@@ -153,7 +161,11 @@ fn check(url: &str, seen: &Seen) -> StatusView {
     }
     for (h, (hash, root)) in &seen.blocks {
         let b: BlockView = get(&format!("{url}/v1/blocks/{h}")).unwrap();
-        assert_eq!((&b.hash, &b.header.state_root), (hash, root), "block {h} changed");
+        assert_eq!(
+            (&b.hash, &b.header.state_root),
+            (hash, root),
+            "block {h} changed"
+        );
     }
     if status.height > 0 {
         let tip: BlockView = get(&format!("{url}/v1/blocks/{}", status.height)).unwrap();
@@ -204,7 +216,11 @@ fn kill_nine_during_block_production() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let genesis =
         Genesis::from_json(&std::fs::read_to_string(data.join("genesis.json")).unwrap()).unwrap();
 
@@ -213,10 +229,12 @@ fn kill_nine_during_block_production() {
     // number of blocks), proven with the trapdoor keys.
     let empty_root = MerkleTree::new().root();
     let mut r = rng(7);
+    // One contribution, then two enrollments, and again.
     let txs: Vec<Transaction> = (0..ROUNDS * PER_ROUND)
         .map(|i| {
             let i = i as u64;
-            if i % 3 == 0 {
+            let contribution = i % 3 < 1;
+            if contribution {
                 let mut c = Contribute {
                     anchor: empty_root,
                     nf: Fr::from(1_000_000 + i),
@@ -267,9 +285,16 @@ fn kill_nine_during_block_production() {
     }
     for id in &seen.acked {
         let v: TxStatusView = get(&format!("{url}/v1/tx/{id}")).unwrap();
-        assert!(matches!(v.state, TxState::Included { .. }), "{id}: {:?}", v.state);
+        assert!(
+            matches!(v.state, TxState::Included { .. }),
+            "{id}: {:?}",
+            v.state
+        );
     }
-    assert!(seen.acked.len() > ROUNDS, "too few transactions got through");
+    assert!(
+        seen.acked.len() > ROUNDS,
+        "too few transactions got through"
+    );
     assert!(!seen.blocks.is_empty());
 
     // Replaying every block from genesis gives the node's state.
@@ -285,7 +310,10 @@ fn kill_nine_during_block_production() {
         state.apply_block(&block, &sim.keys, &mut vr).unwrap();
     }
     assert_eq!(state.state_root(), status.state_root);
-    assert_eq!(field::to_hex(&state.tree_root()), field::to_hex(&status.tree_root));
+    assert_eq!(
+        field::to_hex(&state.tree_root()),
+        field::to_hex(&status.tree_root)
+    );
     println!(
         "{} rounds, {} blocks, {} transactions acknowledged",
         ROUNDS,

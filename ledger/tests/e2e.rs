@@ -159,9 +159,13 @@ fn two_members_through_the_node_binary() {
     // Registrar and authority keys, made by the binary.
     let keygen = |name: &str| -> (String, std::path::PathBuf) {
         let path = d.join(name);
-        let v: Value =
-            serde_json::from_str(&run_ok(&["keygen", "--out", path.to_str().unwrap(), "--json"]))
-                .unwrap();
+        let v: Value = serde_json::from_str(&run_ok(&[
+            "keygen",
+            "--out",
+            path.to_str().unwrap(),
+            "--json",
+        ]))
+        .unwrap();
         (v["public_key"].as_str().unwrap().to_string(), path)
     };
     let (registrar_pk, registrar_file) = keygen("registrar.json");
@@ -199,9 +203,23 @@ fn two_members_through_the_node_binary() {
     // init refuses an initialized directory.
     assert!(!node_bin()
         .args([
-            "init", "--data", data.to_str().unwrap(), "--keys",
-            keys.keys_dir.to_str().unwrap(), "--chain", "x", "--registrar", &registrar_pk,
-            "--authority", &authority_pk, "--cap", "1", "--min-periods", "1", "--divisor", "1",
+            "init",
+            "--data",
+            data.to_str().unwrap(),
+            "--keys",
+            keys.keys_dir.to_str().unwrap(),
+            "--chain",
+            "x",
+            "--registrar",
+            &registrar_pk,
+            "--authority",
+            &authority_pk,
+            "--cap",
+            "1",
+            "--min-periods",
+            "1",
+            "--divisor",
+            "1",
         ])
         .status()
         .unwrap()
@@ -272,7 +290,10 @@ fn two_members_through_the_node_binary() {
 
     let s = node.get("/v1/status");
     // ceil(600 / 4) = 150 paid to a.
-    assert_eq!(s["totals"], json!({"contributed": 900, "paid_out": 150, "pool": 750}));
+    assert_eq!(
+        s["totals"],
+        json!({"contributed": 900, "paid_out": 150, "pool": 750})
+    );
     assert_eq!(s["nullifier_count"], 4);
     assert_eq!(s["leaf_count"], 6);
     let Transaction::Contribute(c) = &ca else {

@@ -90,7 +90,12 @@ fn client_errors_are_json_4xx() {
     let dir = tempfile::tempdir().unwrap();
     sim.write_dir(&dir.path().join("keys"));
     let genesis = sim_genesis(&sim);
-    let node = start(&dir.path().join("data"), &dir.path().join("keys"), &genesis, 50);
+    let node = start(
+        &dir.path().join("data"),
+        &dir.path().join("keys"),
+        &genesis,
+        50,
+    );
     let root = get(&node, "/v1/status").1["state_root"].clone();
 
     let error = |(code, v): (u16, Value), expected: u16| {
@@ -99,13 +104,18 @@ fn client_errors_are_json_4xx() {
         v
     };
     // Oversized body.
-    let big = format!("{{\"type\":\"enroll\",\"pad\":\"{}\"}}", "x".repeat(64 * 1024));
+    let big = format!(
+        "{{\"type\":\"enroll\",\"pad\":\"{}\"}}",
+        "x".repeat(64 * 1024)
+    );
     error(post(&node, &big), 413);
     // Malformed JSON, unknown kind, unknown field.
     error(post(&node, "{"), 400);
     error(post(&node, r#"{"type":"mint","amount":5}"#), 400);
     let enroll = Member::new(1, 2).enroll();
-    let with_extra = serde_json::to_string(&enroll).unwrap().replace('}', r#","extra":1}"#);
+    let with_extra = serde_json::to_string(&enroll)
+        .unwrap()
+        .replace('}', r#","extra":1}"#);
     error(post(&node, &with_extra), 400);
     // A non-canonical field element: cm = p.
     let p = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
@@ -179,7 +189,10 @@ fn submit_query_and_restart() {
     let (code, g) = get(&node, "/v1/genesis");
     assert_eq!(code, 200);
     assert_eq!(g["hash"], json!(genesis.hash()));
-    assert_eq!(serde_json::from_value::<Genesis>(g["genesis"].clone()).unwrap(), genesis);
+    assert_eq!(
+        serde_json::from_value::<Genesis>(g["genesis"].clone()).unwrap(),
+        genesis
+    );
 
     // Two enrollments, one as canonical bytes.
     let (a, b) = (Member::new(1, 2), Member::new(2, 3));
@@ -256,12 +269,18 @@ fn submit_query_and_restart() {
     assert_eq!((code, &v["code"]), (422, &json!("nullifier_spent")), "{v}");
 
     let (_, s) = get(&node, "/v1/status");
-    assert_eq!(s["totals"], json!({"contributed": 300, "paid_out": 0, "pool": 300}));
+    assert_eq!(
+        s["totals"],
+        json!({"contributed": 300, "paid_out": 0, "pool": 300})
+    );
     assert_eq!(s["leaf_count"], 4);
     assert_eq!(s["nullifier_count"], 2);
     assert_eq!(s["attestation_count"], 1);
     assert_eq!(s["epoch"], 1);
-    assert_eq!(s["params"], json!({"cap": 1000, "min_periods": 1, "divisor": 2}));
+    assert_eq!(
+        s["params"],
+        json!({"cap": 1000, "min_periods": 1, "divisor": 2})
+    );
     assert_eq!(s["verifying_keys"], json!(sim.vk_ids()));
     assert_eq!(s["chain_id"], json!(chain_id()));
     let height = s["height"].as_u64().unwrap();
@@ -294,18 +313,32 @@ fn submit_query_and_restart() {
     assert_eq!(nullifiers, vec![Fr::from(77u64), Fr::from(79u64)]);
     // Leaves and shard roots (no complete shard yet).
     let (_, leaves) = get(&node, "/v1/tree/leaves?from=1&to=3");
-    let got: Vec<Fr> = leaves["leaves"].as_array().unwrap().iter().map(fr).collect();
+    let got: Vec<Fr> = leaves["leaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(fr)
+        .collect();
     assert_eq!(got, tree.leaves()[1..3].to_vec());
     let (_, shards) = get(&node, "/v1/tree/shards");
     assert_eq!(shards["roots"], json!([]));
     assert_eq!(shards["leaf_count"], 4);
 
     // Nullifiers and attestations.
-    let (_, n) = get(&node, &format!("/v1/nullifiers/{}", field::to_hex(&Fr::from(77u64))));
+    let (_, n) = get(
+        &node,
+        &format!("/v1/nullifiers/{}", field::to_hex(&Fr::from(77u64))),
+    );
     assert_eq!((&n["spent"], &n["tx_id"]), (&json!(true), &json!(c.id())));
-    let (_, n) = get(&node, &format!("/v1/nullifiers/{}", field::to_hex(&Fr::from(1u64))));
+    let (_, n) = get(
+        &node,
+        &format!("/v1/nullifiers/{}", field::to_hex(&Fr::from(1u64))),
+    );
     assert_eq!(n["spent"], false);
-    let (code, list) = get(&node, &format!("/v1/attestations/{}", field::to_hex(&context)));
+    let (code, list) = get(
+        &node,
+        &format!("/v1/attestations/{}", field::to_hex(&context)),
+    );
     assert_eq!(code, 200);
     assert_eq!(list["more"], false);
     let rec = &list["attestations"][0];
@@ -324,7 +357,11 @@ fn submit_query_and_restart() {
     assert_eq!((code, &one), (200, rec));
     let (code, _) = get(
         &node,
-        &format!("/v1/attestations/{}/{}", field::to_hex(&context), field::to_hex(&Fr::from(1u64))),
+        &format!(
+            "/v1/attestations/{}/{}",
+            field::to_hex(&context),
+            field::to_hex(&Fr::from(1u64))
+        ),
     );
     assert_eq!(code, 404);
 
@@ -337,7 +374,10 @@ fn submit_query_and_restart() {
     assert_eq!((&s2["state_root"], &s2["height"]), (&root, &json!(height)));
     let late = Member::new(3, 2).enroll();
     assert_eq!(submit(&node, &late).0, 202);
-    assert_eq!(get(&node, &format!("/v1/tx/{}", late.id())).1["status"], "pending");
+    assert_eq!(
+        get(&node, &format!("/v1/tx/{}", late.id())).1["status"],
+        "pending"
+    );
     assert_eq!(get(&node, "/v1/status").1["mempool"], 1);
     node.shutdown().unwrap();
     let node = start(&data, &keys, &genesis, 30);

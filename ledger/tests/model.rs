@@ -529,8 +529,17 @@ fn run(ops: Vec<Op>) -> Result<HashMap<&'static str, usize>, TestCaseError> {
         }
         for (i, exp) in expected.iter().enumerate() {
             let got = rejected.get(&i).copied().map_or(Ok(()), Err);
-            prop_assert_eq!(got, *exp, "transaction {} of block {}: {:?}", i, model.height + 1, txs[i]);
-            *codes_seen.entry(exp.err().unwrap_or("included")).or_default() += 1;
+            prop_assert_eq!(
+                got,
+                *exp,
+                "transaction {} of block {}: {:?}",
+                i,
+                model.height + 1,
+                txs[i]
+            );
+            *codes_seen
+                .entry(exp.err().unwrap_or("included"))
+                .or_default() += 1;
         }
         store.write_block(&plan, &[]).unwrap();
         state.commit(&plan).unwrap();
@@ -547,7 +556,11 @@ fn run(ops: Vec<Op>) -> Result<HashMap<&'static str, usize>, TestCaseError> {
         prop_assert_eq!(s.authority_nonce, model.nonce);
         prop_assert_eq!(
             (s.total_contributed, s.total_paid_out, s.pool()),
-            (model.contributed, model.paid_out, model.contributed - model.paid_out)
+            (
+                model.contributed,
+                model.paid_out,
+                model.contributed - model.paid_out
+            )
         );
         prop_assert_eq!(s.leaf_count, model.leaves);
         prop_assert_eq!(s.nullifier_count, model.nullifiers.len() as u64);
@@ -589,9 +602,18 @@ fn fixed_sequence_reaches_every_rule() {
         bad,
     };
     let ops = vec![
-        Enroll { seed: 1, forged: false },
-        Enroll { seed: 1, forged: false },
-        Enroll { seed: 2, forged: true },
+        Enroll {
+            seed: 1,
+            forged: false,
+        },
+        Enroll {
+            seed: 1,
+            forged: false,
+        },
+        Enroll {
+            seed: 2,
+            forged: true,
+        },
         c(1, 500, 0, 0, false, false),
         c(1, 400, 0, 0, false, false),
         c(2, 0, 0, 0, false, false),
@@ -599,17 +621,65 @@ fn fixed_sequence_reaches_every_rule() {
         c(4, 10, 0, 9, false, false),
         c(5, 10, 0, 0, true, false),
         c(6, 10, 0, 0, false, true),
-        Claim { nf: 7, amount: 5000, epoch: 0, age: 0, lie: false, bad: false },
-        Attest { nf: 8, context: 1, tag: 1, epoch: 0, age: 0, bad: false },
-        Attest { nf: 9, context: 1, tag: 1, epoch: 0, age: 0, bad: false },
+        Claim {
+            nf: 7,
+            amount: 5000,
+            epoch: 0,
+            age: 0,
+            lie: false,
+            bad: false,
+        },
+        Attest {
+            nf: 8,
+            context: 1,
+            tag: 1,
+            epoch: 0,
+            age: 0,
+            bad: false,
+        },
+        Attest {
+            nf: 9,
+            context: 1,
+            tag: 1,
+            epoch: 0,
+            age: 0,
+            bad: false,
+        },
         EndBlock,
-        Enroll { seed: 1, forged: false },
+        Enroll {
+            seed: 1,
+            forged: false,
+        },
         c(1, 10, 0, 0, false, false),
-        Attest { nf: 3, context: 1, tag: 1, epoch: 0, age: 0, bad: false },
-        Advance { step: 0, nonce: 0, forged: false },
-        Advance { step: 1, nonce: 1, forged: false },
-        Advance { step: 1, nonce: 0, forged: true },
-        SetParams { cap: 2000, divisor: 0, nonce: 0, forged: false },
+        Attest {
+            nf: 3,
+            context: 1,
+            tag: 1,
+            epoch: 0,
+            age: 0,
+            bad: false,
+        },
+        Advance {
+            step: 0,
+            nonce: 0,
+            forged: false,
+        },
+        Advance {
+            step: 1,
+            nonce: 1,
+            forged: false,
+        },
+        Advance {
+            step: 1,
+            nonce: 0,
+            forged: true,
+        },
+        SetParams {
+            cap: 2000,
+            divisor: 0,
+            nonce: 0,
+            forged: false,
+        },
         c(3, u64::MAX / 2 + 1, 0, 0, false, false),
         c(4, u64::MAX / 2 + 1, 0, 0, false, false),
         EndBlock,

@@ -72,7 +72,10 @@ impl Chain {
             header: plan.block.header,
             transactions: vec![tx.clone()],
         };
-        match self.state.apply_block(&block, &fixture().keys, &mut self.rng) {
+        match self
+            .state
+            .apply_block(&block, &fixture().keys, &mut self.rng)
+        {
             Err(BlockError::InvalidTransaction { reason, index, id }) => {
                 assert_eq!(reason.code(), code);
                 assert_eq!((index, id), (0, tx.id()));
@@ -113,10 +116,19 @@ fn full_cycle_and_replay_by_a_follower() {
     a.note = n2;
     a.locate(chain.tree());
     let s = chain.state.scalars().clone();
-    assert_eq!((s.total_contributed, s.total_paid_out, s.pool()), (1000, 0, 1000));
+    assert_eq!(
+        (s.total_contributed, s.total_paid_out, s.pool()),
+        (1000, 0, 1000)
+    );
 
     // First pension: ceil(1000 / 4) = 250.
-    let (claim, n3) = a.claim(chain.tree(), 2, PARAMS.min_periods, PARAMS.divisor, b"IBAN 1");
+    let (claim, n3) = a.claim(
+        chain.tree(),
+        2,
+        PARAMS.min_periods,
+        PARAMS.divisor,
+        b"IBAN 1",
+    );
     assert!(matches!(&claim, Transaction::Claim(c) if c.amount == 250));
     plans.push(chain.include(vec![claim]));
     a.note = n3;
@@ -131,8 +143,14 @@ fn full_cycle_and_replay_by_a_follower() {
     a.note = n4;
     assert!(chain.state.has_attestation(&context, &tag));
     let s = chain.state.scalars().clone();
-    assert_eq!((s.total_contributed, s.total_paid_out, s.pool()), (1000, 250, 750));
-    assert_eq!((s.nullifier_count, s.attestation_count, s.leaf_count), (4, 1, 6));
+    assert_eq!(
+        (s.total_contributed, s.total_paid_out, s.pool()),
+        (1000, 250, 750)
+    );
+    assert_eq!(
+        (s.nullifier_count, s.attestation_count, s.leaf_count),
+        (4, 1, 6)
+    );
     assert_eq!((s.height, s.epoch, s.tx_count), (6, 2, 7));
 
     // A follower applying the same blocks reaches the same state roots.
@@ -241,7 +259,9 @@ fn double_spend_in_one_block() {
         .state
         .apply_block(&block, &fixture().keys, &mut rng(4))
     {
-        Err(BlockError::InvalidTransaction { index: 1, reason, .. }) => {
+        Err(BlockError::InvalidTransaction {
+            index: 1, reason, ..
+        }) => {
             assert_eq!(reason.code(), "nullifier_spent_in_block")
         }
         other => panic!("{other:?}"),
@@ -368,7 +388,13 @@ fn second_claim_in_one_epoch() {
     a.locate(chain.tree());
     // The same claim again, and a second claim from the spent note.
     chain.assert_rejected(first, "replayed");
-    let (again, _) = old.claim(chain.tree(), 2, PARAMS.min_periods, PARAMS.divisor, b"other");
+    let (again, _) = old.claim(
+        chain.tree(),
+        2,
+        PARAMS.min_periods,
+        PARAMS.divisor,
+        b"other",
+    );
     chain.assert_rejected(again, "nullifier_spent");
     // From the new note, the circuit only proves a later epoch...
     let (next, _) = a.claim(chain.tree(), 3, PARAMS.min_periods, PARAMS.divisor, b"r");
@@ -480,7 +506,8 @@ fn non_canonical_field_element() {
     let enroll = Member::new(1, 2).enroll();
     let mut bytes = enroll.encode();
     // cm := p, the modulus: its alias 0 must not decode.
-    let p = hex::decode("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001").unwrap();
+    let p =
+        hex::decode("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001").unwrap();
     bytes[2..34].copy_from_slice(&p);
     assert!(matches!(
         Transaction::decode(&bytes),

@@ -97,7 +97,11 @@ struct InitArgs {
 #[derive(Args, Clone)]
 struct ChainArgs {
     /// Chain name; the chain id is SHA-256("zkpension/v1/chain" || name).
-    #[arg(long, conflicts_with = "chain_id", required_unless_present = "chain_id")]
+    #[arg(
+        long,
+        conflicts_with = "chain_id",
+        required_unless_present = "chain_id"
+    )]
     chain: Option<String>,
     /// Chain id (0x + 64 hex digits), instead of --chain.
     #[arg(long)]
@@ -214,8 +218,12 @@ fn main() {
 
 fn read_genesis(data: &Path) -> Result<Genesis> {
     let path = data.join(GENESIS_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {} (run `zkpension-node init` first)", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {} (run `zkpension-node init` first)",
+            path.display()
+        )
+    })?;
     Genesis::from_json(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -267,7 +275,10 @@ fn init(a: InitArgs) -> Result<()> {
             a.data.display(),
             genesis.hash()
         );
-        println!("start it with: zkpension-node run --data {}", a.data.display());
+        println!(
+            "start it with: zkpension-node run --data {}",
+            a.data.display()
+        );
     }
     Ok(())
 }
@@ -309,7 +320,11 @@ fn keygen(a: KeygenArgs) -> Result<()> {
     if a.json {
         println!("{}", serde_json::json!({ "public_key": file.public_key }));
     } else {
-        println!("public key {} (secret key in {})", file.public_key, a.out.display());
+        println!(
+            "public key {} (secret key in {})",
+            file.public_key,
+            a.out.display()
+        );
     }
     Ok(())
 }
@@ -341,7 +356,10 @@ fn read_key(path: &Path) -> Result<SigningKey> {
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let key = SigningKey::from_bytes(&file.secret_key.0);
     if key.verifying_key().to_bytes() != file.public_key.0 {
-        bail!("{}: the public key does not match the secret key", path.display());
+        bail!(
+            "{}: the public key does not match the secret key",
+            path.display()
+        );
     }
     Ok(key)
 }

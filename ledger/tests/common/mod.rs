@@ -213,7 +213,11 @@ impl Member {
     /// `from`.
     pub fn locate(&mut self, tree: &MerkleTree) {
         let cm = self.note.commit();
-        self.index = tree.leaves().iter().rposition(|l| *l == cm).map(|i| i as u64);
+        self.index = tree
+            .leaves()
+            .iter()
+            .rposition(|l| *l == cm)
+            .map(|i| i as u64);
         assert!(self.index.is_some(), "note not in the tree");
     }
 
@@ -243,7 +247,10 @@ impl Member {
             self.r_new(amount * 31 + epoch),
         )
         .expect("an honest contribution");
-        let proof = prove(Statement::Contribute, ContributeCircuit::new(&public, &private));
+        let proof = prove(
+            Statement::Contribute,
+            ContributeCircuit::new(&public, &private),
+        );
         let tx = Contribute::from_public(&chain_id(), &public, payer_ref.to_vec(), proof).unwrap();
         (tx.into(), new)
     }
@@ -417,7 +424,10 @@ pub mod sim {
             for s in Statement::ALL {
                 let vk = self.keys.get(s).to_bytes();
                 std::fs::write(dir.join(zkpension_verifier::vk_file_name(s)), &vk).unwrap();
-                entries.insert(s, KeyEntry::new(s, 0, format!("0x{}", "00".repeat(32)), &[], &vk));
+                entries.insert(
+                    s,
+                    KeyEntry::new(s, 0, format!("0x{}", "00".repeat(32)), &[], &vk),
+                );
             }
             KeyManifest::new("trapdoor test keys (anyone can forge proofs)", entries)
                 .write(dir)
