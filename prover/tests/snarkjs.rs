@@ -124,6 +124,59 @@ fn an_invalid_proof_is_not_exported() {
     assert!(!tmp.path().join("out").exists());
 }
 
+/// snarkjs's own `node_modules` (for its `ffjavascript`), next to the
+/// `node_modules/.bin/snarkjs` executable.
+fn node_modules(snarkjs: &Path) -> Option<PathBuf> {
+    let bin = snarkjs.parent()?;
+    (bin.file_name()? == ".bin")
+        .then(|| bin.parent().map(Path::to_path_buf))
+        .flatten()
+        .filter(|m| m.join("ffjavascript").exists())
+}
+
+/// `vk_alphabeta_12` (which snarkjs's verifier does not read, but its
+/// Solidity export does) equals `e(alpha, beta)` as ffjavascript computes it:
+/// the same Fq12 tower and the same final exponentiation.
+#[test]
+fn alphabeta_matches_ffjavascript_pairing() {
+    let Some(snarkjs) = snarkjs() else {
+        return;
+    };
+    let modules = node_modules(&snarkjs).unwrap_or_else(|| {
+        panic!(
+            "ffjavascript not found next to {}; set ZKPENSION_SNARKJS to node_modules/.bin/snarkjs",
+            snarkjs.display()
+        )
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = export(Statement::Attest, tmp.path(), 30);
+    let script = r#"
+const ff = require(process.argv[1] + "/ffjavascript");
+const fs = require("fs");
+(async () => {
+  const curve = await ff.buildBn128(true);
+  const vk = ff.utils.unstringifyBigInts(JSON.parse(fs.readFileSync(process.argv[2])));
+  const ab = curve.pairing(curve.G1.fromObject(vk.vk_alpha_1), curve.G2.fromObject(vk.vk_beta_2));
+  const ok = curve.Gt.eq(ab, curve.Gt.fromObject(vk.vk_alphabeta_12));
+  console.log(ok ? "EQUAL" : "DIFFERENT");
+  process.exit(ok ? 0 : 1);
+})();
+"#;
+    let output = Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .arg(&modules)
+        .arg(out.join("verification_key.json"))
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && text.contains("EQUAL"),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn snarkjs_accepts_exported_proofs_and_rejects_altered_inputs() {
     let Some(snarkjs) = snarkjs() else {
