@@ -64,10 +64,19 @@ impl NodeClient {
             }),
             Err(ureq::Error::Status(status, resp)) => {
                 let body = resp.into_string().unwrap_or_default();
-                let message = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["error"].as_str().map(str::to_string))
-                    .unwrap_or(body);
+                let v = serde_json::from_str::<serde_json::Value>(&body).ok();
+                let field = |k: &str| v.as_ref().and_then(|v| v[k].as_str().map(str::to_string));
+                let message = field("error").unwrap_or(body);
+                // 422: the node checked the transaction and refuses it.
+                if status == 422 {
+                    return Err(ClientError::Rejected {
+                        id: field("id").unwrap_or_default(),
+                        reason: Reason {
+                            code: field("code").unwrap_or_default(),
+                            message,
+                        },
+                    });
+                }
                 Err(ClientError::Refused { status, message })
             }
             Err(e) => Err(ClientError::Unreachable {
