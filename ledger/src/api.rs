@@ -244,8 +244,8 @@ impl Shared {
             .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         // Durable before it is acknowledged: a queued transaction survives a
         // crash.
-        self.store.add_pending(seq, &checked.tx)?;
-        mempool.insert(seq, id, checked.tx);
+        self.store.add_pending(seq, checked.tx())?;
+        mempool.insert(seq, checked);
         if mempool.len() >= self.max_block_txs {
             self.wake.notify_one();
         }

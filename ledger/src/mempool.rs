@@ -1,6 +1,7 @@
 //! The queue of submitted transactions waiting for a block.
 
-use crate::tx::{Transaction, TxId};
+use crate::rules::CheckedTx;
+use crate::tx::TxId;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use thiserror::Error;
 
@@ -15,7 +16,7 @@ pub enum MempoolError {
 #[derive(Debug, Clone)]
 pub struct Mempool {
     capacity: usize,
-    queue: BTreeMap<u64, (TxId, Transaction)>,
+    queue: BTreeMap<u64, CheckedTx>,
     ids: HashMap<TxId, u64>,
     next_seq: u64,
 }
@@ -58,30 +59,30 @@ impl Mempool {
 
     /// Queues `tx` under the number [`Mempool::reserve`] gave. A transaction
     /// whose id is already queued is ignored (`false`).
-    pub fn insert(&mut self, seq: u64, id: TxId, tx: Transaction) -> bool {
-        if self.ids.contains_key(&id) {
+    pub fn insert(&mut self, seq: u64, tx: CheckedTx) -> bool {
+        if self.ids.contains_key(&tx.id()) {
             return false;
         }
         self.next_seq = self.next_seq.max(seq + 1);
-        self.ids.insert(id, seq);
-        self.queue.insert(seq, (id, tx));
+        self.ids.insert(tx.id(), seq);
+        self.queue.insert(seq, tx);
         true
     }
 
     /// The `max` oldest transactions, oldest first, left in the pool.
-    pub fn batch(&self, max: usize) -> Vec<(u64, Transaction)> {
+    pub fn batch(&self, max: usize) -> Vec<(u64, CheckedTx)> {
         self.queue
             .iter()
             .take(max)
-            .map(|(seq, (_, tx))| (*seq, tx.clone()))
+            .map(|(seq, tx)| (*seq, tx.clone()))
             .collect()
     }
 
     /// Removes transactions by arrival number.
     pub fn remove(&mut self, seqs: &[u64]) {
         for seq in seqs {
-            if let Some((id, _)) = self.queue.remove(seq) {
-                self.ids.remove(&id);
+            if let Some(tx) = self.queue.remove(seq) {
+                self.ids.remove(&tx.id());
             }
         }
     }
@@ -124,16 +125,17 @@ impl<V> RecentRejections<V> {
 mod tests {
     use super::*;
     use crate::hexbytes::FixedBytes;
-    use crate::tx::AdvanceEpoch;
+    use crate::rules::check_stateless;
+    use crate::tx::{AdvanceEpoch, Transaction};
 
-    fn tx(epoch: u64) -> (TxId, Transaction) {
+    fn tx(epoch: u64) -> (TxId, CheckedTx) {
         let t: Transaction = AdvanceEpoch {
             epoch,
             nonce: 0,
             signature: FixedBytes([0; 64]),
         }
         .into();
-        (t.id(), t)
+        (t.id(), check_stateless(t).unwrap())
     }
 
     #[test]
@@ -143,10 +145,10 @@ mod tests {
         let (b_id, b) = tx(2);
         let seq = m.reserve().unwrap();
         assert_eq!(seq, 10);
-        assert!(m.insert(seq, a_id, a.clone()));
-        assert!(!m.insert(11, a_id, a.clone()), "same id twice");
+        assert!(m.insert(seq, a.clone()));
+        assert!(!m.insert(11, a), "same id twice");
         let seq = m.reserve().unwrap();
-        assert!(m.insert(seq, b_id, b));
+        assert!(m.insert(seq, b));
         assert_eq!(m.reserve(), Err(MempoolError::Full(2)));
         let batch = m.batch(5);
         assert_eq!(batch.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [10, 11]);

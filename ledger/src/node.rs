@@ -22,7 +22,7 @@
 use crate::error::Reason;
 use crate::genesis::{Genesis, GenesisError};
 use crate::mempool::{Mempool, RecentRejections};
-use crate::rules::BlockPlan;
+use crate::rules::{check_stateless, BlockPlan};
 use crate::state::State;
 use crate::store::{Store, StoreError};
 use rand_core::OsRng;
@@ -138,7 +138,7 @@ impl Shared {
         let (seqs, txs): (Vec<u64>, Vec<_>) = batch.into_iter().unzip();
         let plan: BlockPlan = {
             let state = read(&self.state);
-            let propose = || state.propose(txs, &self.keys, &mut OsRng);
+            let propose = || state.propose_checked(txs, &self.keys, &mut OsRng);
             match &self.pool {
                 Some(pool) => pool.install(propose),
                 None => propose(),
@@ -210,7 +210,14 @@ impl Node {
         let next_seq = queued.last().map_or(0, |(s, _)| s + 1);
         let mut mempool = Mempool::new(config.mempool_capacity.max(queued.len()), next_seq);
         for (seq, tx) in queued {
-            mempool.insert(seq, tx.id(), tx);
+            let id = tx.id();
+            match check_stateless(tx) {
+                Ok(checked) => {
+                    mempool.insert(seq, checked);
+                }
+                // Queued by an older build with other rules.
+                Err(reason) => store.drop_pending(seq, &id, &reason)?,
+            }
         }
         let pool = match config.verify_threads {
             Some(n) => Some(

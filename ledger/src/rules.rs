@@ -36,12 +36,28 @@ use zkpension_circuits::tree::CAPACITY;
 use zkpension_circuits::Statement;
 use zkpension_verifier::{batch_verify, BatchError, BatchItem, Proof, VerifierKeys};
 
-/// A transaction that passed [`check_stateless`], with its id and decoded proof.
+/// A transaction that passed [`check_stateless`], with its id and decoded
+/// proof. Only [`check_stateless`] makes one, so the proof is always the
+/// decoding of the transaction's proof bytes.
 #[derive(Clone, Debug)]
 pub struct CheckedTx {
-    pub id: TxId,
-    pub tx: Transaction,
-    pub proof: Option<Proof>,
+    pub(crate) id: TxId,
+    pub(crate) tx: Transaction,
+    pub(crate) proof: Option<Proof>,
+}
+
+impl CheckedTx {
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    pub fn into_tx(self) -> Transaction {
+        self.tx
+    }
 }
 
 /// Phase 1: the checks that need nothing but the transaction.
@@ -314,6 +330,14 @@ impl BlockPlan {
     }
 }
 
+/// Phase 1 for many transactions, in parallel (decoding a proof checks its
+/// points, which dominates).
+pub fn stateless_all(txs: Vec<Transaction>) -> Vec<(TxId, Result<CheckedTx, Rejection>)> {
+    txs.into_par_iter()
+        .map(|tx| (tx.id(), check_stateless(tx)))
+        .collect()
+}
+
 /// Whether a refused transaction refuses the block.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -337,8 +361,32 @@ impl State {
     ) -> BlockPlan {
         let mut candidates = candidates;
         candidates.truncate(MAX_BLOCK_TXS);
+        self.propose_stateless(stateless_all(candidates), keys, rng)
+    }
+
+    /// [`State::propose`] for candidates that already passed
+    /// [`check_stateless`] (a node checks each transaction when it is
+    /// submitted, so block production does not decode proofs again).
+    pub fn propose_checked<R: RngCore + CryptoRng>(
+        &self,
+        candidates: Vec<CheckedTx>,
+        keys: &VerifierKeys,
+        rng: &mut R,
+    ) -> BlockPlan {
+        let mut candidates = candidates;
+        candidates.truncate(MAX_BLOCK_TXS);
+        let checked = candidates.into_iter().map(|c| (c.id, Ok(c))).collect();
+        self.propose_stateless(checked, keys, rng)
+    }
+
+    fn propose_stateless<R: RngCore + CryptoRng>(
+        &self,
+        checked: Vec<(TxId, Result<CheckedTx, Rejection>)>,
+        keys: &VerifierKeys,
+        rng: &mut R,
+    ) -> BlockPlan {
         let mut plan = self
-            .plan(candidates, keys, rng, Mode::Filter)
+            .plan(checked, keys, rng, Mode::Filter)
             .expect("filter mode refuses transactions, never the block");
         plan.rejected.sort_by_key(|(i, ..)| *i);
         plan
@@ -372,7 +420,8 @@ impl State {
                 max: MAX_BLOCK_TXS,
             });
         }
-        let plan = self.plan(block.transactions.clone(), keys, rng, Mode::Strict)?;
+        let checked = stateless_all(block.transactions.clone());
+        let plan = self.plan(checked, keys, rng, Mode::Strict)?;
         let h = &plan.block.header;
         for (field, ok) in [
             ("epoch", h.epoch == block.header.epoch),
@@ -433,7 +482,7 @@ impl State {
 
     fn plan<R: RngCore + CryptoRng>(
         &self,
-        txs: Vec<Transaction>,
+        stateless: Vec<(TxId, Result<CheckedTx, Rejection>)>,
         keys: &VerifierKeys,
         rng: &mut R,
         mode: Mode,
@@ -446,12 +495,6 @@ impl State {
             rejected.push((index, id, reason));
             Ok(())
         };
-
-        // Phase 1, in parallel (decoding a proof checks its points).
-        let stateless: Vec<(TxId, Result<CheckedTx, Rejection>)> = txs
-            .into_par_iter()
-            .map(|tx| (tx.id(), check_stateless(tx)))
-            .collect();
 
         // Phase 2 against the state, in order; authority transactions change
         // the epoch, parameters and nonce seen by the ones after them.

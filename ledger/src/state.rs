@@ -14,6 +14,7 @@ use crate::codec::Writer;
 use crate::genesis::{ChainContext, Genesis, GenesisError, Params};
 use crate::hexbytes::FixedBytes;
 use crate::tx::{Hash32, TxId};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -396,9 +397,12 @@ impl State {
     }
 }
 
+/// Levels with at least this many nodes are hashed on the rayon pool.
+const PARALLEL_PAIRS: usize = 256;
+
 /// The root the tree would have after appending `new`, computed from the
 /// tree's right edge without changing it (hashing about as much as
-/// [`MerkleTree::extend`] would).
+/// [`MerkleTree::extend`] would; wide levels on the current rayon pool).
 pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError> {
     if new.is_empty() {
         return Ok(tree.root());
@@ -441,8 +445,11 @@ pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError>
             parents.push(hash2(*left, *first));
             rest = tail;
         }
-        for pair in rest.chunks(2) {
-            parents.push(hash2(pair[0], pair.get(1).copied().unwrap_or(z[l])));
+        let pair = |p: &[Fr]| hash2(p[0], p.get(1).copied().unwrap_or(z[l]));
+        if rest.len() >= PARALLEL_PAIRS {
+            parents.par_extend(rest.par_chunks(2).map(pair));
+        } else {
+            parents.extend(rest.chunks(2).map(pair));
         }
         nodes = parents;
         pos >>= 1;
@@ -469,5 +476,11 @@ mod tests {
         }
         let tree = MerkleTree::from_leaves(&leaves[..3]).unwrap();
         assert_eq!(root_after_append(&tree, &[]).unwrap(), tree.root());
+        // Wide enough for the parallel path.
+        let many: Vec<Fr> = (0..1100u64).map(Fr::from).collect();
+        let mut tree = MerkleTree::from_leaves(&many[..5]).unwrap();
+        let predicted = root_after_append(&tree, &many[5..]).unwrap();
+        tree.extend(&many[5..]).unwrap();
+        assert_eq!(predicted, tree.root());
     }
 }

@@ -445,6 +445,24 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a queued transaction that can never be included, recording why.
+    pub fn drop_pending(
+        &self,
+        seq: u64,
+        id: &TxId,
+        reason: &crate::Rejection,
+    ) -> Result<(), StoreError> {
+        let mut w = self.db.begin_write()?;
+        w.set_durability(Durability::Immediate);
+        {
+            w.open_table(PENDING)?.remove(seq)?;
+            let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
+            w.open_table(REJECTED)?.insert(id.0, json.as_slice())?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+
     /// The queued transactions, by arrival number.
     pub fn pending(&self) -> Result<Vec<(u64, Transaction)>, StoreError> {
         let tx = self.db.begin_read()?;

@@ -1,0 +1,270 @@
+//! Ledger benchmarks: applying a block of 1 to 1024 contributions end to end
+//! — decoding the canonical transaction bytes, the stateless checks (proof
+//! decoding with subgroup checks), the stateful checks, one batch
+//! verification of all proofs, the tree update and new root, nullifiers, the
+//! state root, the redb write transaction (durable commit) and the in-memory
+//! commit. Throughput is reported in transactions per second.
+//!
+//! Each contribution needs a distinct nullifier and so a distinct valid
+//! proof; proving 1024 of them would take many minutes, so the proofs are
+//! made with verifying keys whose trapdoor the bench knows (the Groth16
+//! simulator: `C = (ab - alpha beta - gamma IC(x)) / delta`). To the ledger
+//! they are ordinary valid proofs and cost exactly as much to check.
+//!
+//! Run with `cargo bench --bench ledger`; verification runs on the global
+//! rayon pool (one thread per core unless `RAYON_NUM_THREADS` says otherwise).
+
+use ark_bn254::{Bn254, G1Projective, G2Projective};
+use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
+use ark_ff::{Field, UniformRand};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::tree::MerkleTree;
+use zkpension_ledger::genesis::{GenesisParams, MAX_ANCHOR_WINDOW};
+use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
+use zkpension_ledger::rules::check_stateless;
+use zkpension_ledger::state::root_after_append;
+use zkpension_ledger::store::Store;
+use zkpension_ledger::tx::Contribute;
+use zkpension_ledger::{Genesis, Params, Transaction};
+use zkpension_verifier::{Fr, Proof, Statement, VerifierKeys, VerifyingKey};
+
+const SIZES: [usize; 5] = [1, 16, 64, 256, 1024];
+const PARAMS: Params = Params {
+    cap: 100_000,
+    min_periods: 1,
+    divisor: 240,
+};
+
+/// A verifying key with its trapdoor.
+struct Trapdoor {
+    alpha: Fr,
+    beta: Fr,
+    gamma: Fr,
+    delta: Fr,
+    vk: ark_groth16::VerifyingKey<Bn254>,
+}
+
+impl Trapdoor {
+    fn new(statement: Statement, rng: &mut ChaCha20Rng) -> Self {
+        let [alpha, beta, gamma, delta] = [(); 4].map(|_| Fr::rand(rng));
+        let (g, h) = (G1Projective::generator(), G2Projective::generator());
+        let vk = ark_groth16::VerifyingKey::<Bn254> {
+            alpha_g1: (g * alpha).into_affine(),
+            beta_g2: (h * beta).into_affine(),
+            gamma_g2: (h * gamma).into_affine(),
+            delta_g2: (h * delta).into_affine(),
+            gamma_abc_g1: (0..=statement.num_public_inputs())
+                .map(|_| (g * Fr::rand(rng)).into_affine())
+                .collect(),
+        };
+        Trapdoor {
+            alpha,
+            beta,
+            gamma,
+            delta,
+            vk,
+        }
+    }
+
+    fn prove(&self, inputs: &[Fr], rng: &mut ChaCha20Rng) -> [u8; 128] {
+        let (a, b) = (Fr::rand(rng), Fr::rand(rng));
+        let mut scalars = vec![Fr::from(1u64)];
+        scalars.extend_from_slice(inputs);
+        let ic = G1Projective::msm(&self.vk.gamma_abc_g1, &scalars).expect("input count");
+        let (g, h) = (G1Projective::generator(), G2Projective::generator());
+        let d = self.delta.inverse().expect("delta is not zero");
+        let c = g * ((a * b - self.alpha * self.beta) * d) - ic * (self.gamma * d);
+        Proof(ark_groth16::Proof {
+            a: (g * a).into_affine(),
+            b: (h * b).into_affine(),
+            c: c.into_affine(),
+        })
+        .to_bytes()
+    }
+}
+
+struct Setup {
+    genesis: Genesis,
+    keys: VerifierKeys,
+    /// Canonical encodings of 1024 contributions, distinct nullifiers.
+    encoded: Vec<Vec<u8>>,
+}
+
+fn setup() -> Setup {
+    let mut rng = ChaCha20Rng::seed_from_u64(0x1ed9e7);
+    let trapdoors: BTreeMap<Statement, Trapdoor> = Statement::ALL
+        .into_iter()
+        .map(|s| (s, Trapdoor::new(s, &mut rng)))
+        .collect();
+    let key = |s| VerifyingKey::new(s, trapdoors[&s].vk.clone()).expect("valid key");
+    let keys = VerifierKeys::new(
+        key(Statement::Contribute),
+        key(Statement::Claim),
+        key(Statement::Attest),
+    )
+    .expect("keys");
+    let chain_id = ChainId::from_name("bench");
+    let signer = |b: u8| {
+        FixedBytes(
+            ed25519_dalek::SigningKey::from_bytes(&[b; 32])
+                .verifying_key()
+                .to_bytes(),
+        )
+    };
+    let genesis = Genesis {
+        chain_id,
+        registrar: signer(1),
+        authority: signer(2),
+        params: GenesisParams {
+            cap: PARAMS.cap,
+            min_periods: PARAMS.min_periods,
+            divisor: PARAMS.divisor,
+            anchor_window: MAX_ANCHOR_WINDOW,
+        },
+        initial_epoch: 1,
+        verifying_keys: keys
+            .ids()
+            .into_iter()
+            .map(|(s, id)| (s, FixedBytes(id)))
+            .collect(),
+    };
+    let anchor = MerkleTree::new().root();
+    let max = *SIZES.iter().max().expect("sizes");
+    let encoded = (0..max as u64)
+        .map(|i| {
+            let mut c = Contribute {
+                anchor,
+                nf: Fr::from(1_000_000 + i),
+                cm_new: Fr::from(2_000_000 + i),
+                amount: 1000 + i,
+                epoch: 1,
+                payer_ref: HexBytes(format!("employer {i}").into_bytes()),
+                proof: FixedBytes([0; 128]),
+            };
+            let inputs = c.public(&chain_id, &PARAMS).to_field_elements();
+            c.proof = FixedBytes(trapdoors[&Statement::Contribute].prove(&inputs, &mut rng));
+            Transaction::from(c).encode()
+        })
+        .collect();
+    Setup {
+        genesis,
+        keys,
+        encoded,
+    }
+}
+
+fn apply_block(c: &mut Criterion) {
+    let s = setup();
+    let mut group = c.benchmark_group("ledger/apply_block");
+    group.sample_size(10);
+    for n in SIZES {
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("contributions", n), &n, |b, &n| {
+            let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
+            b.iter_batched_ref(
+                || {
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let (store, state) =
+                        Store::open(&dir.path().join("ledger.redb"), &s.genesis).expect("store");
+                    (dir, store, state)
+                },
+                |(_, store, state)| {
+                    let txs: Vec<Transaction> = s.encoded[..n]
+                        .iter()
+                        .map(|b| Transaction::decode(b).expect("canonical"))
+                        .collect();
+                    let plan = state.propose(txs, &s.keys, &mut rng);
+                    assert_eq!(plan.block.transactions.len(), n);
+                    store.write_block(&plan, &[]).expect("write");
+                    state.commit(&plan).expect("commit");
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    group.finish();
+}
+
+/// Where the time of a 1024-contribution block goes, outside batch
+/// verification (see `cargo bench --bench verify`), and a block made from
+/// transactions checked at submission, as a node makes it.
+fn parts(c: &mut Criterion) {
+    let s = setup();
+    let n = 1024;
+    let mut group = c.benchmark_group("ledger/parts");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("decode_and_stateless", |b| {
+        b.iter(|| {
+            s.encoded[..n]
+                .par_iter()
+                .map(|b| check_stateless(Transaction::decode(b).expect("canonical")))
+                .collect::<Vec<_>>()
+        })
+    });
+    let leaves: Vec<Fr> = (0..n as u64).map(|i| Fr::from(2_000_000 + i)).collect();
+    let tree = MerkleTree::from_leaves(&leaves[..100]).expect("tree");
+    group.bench_function("tree_root_and_extend", |b| {
+        b.iter_batched_ref(
+            || tree.clone(),
+            |t| {
+                let root = root_after_append(t, &leaves).expect("fits");
+                t.extend(&leaves).expect("fits");
+                assert_eq!(root, t.root());
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let checked: Vec<_> = s.encoded[..n]
+        .par_iter()
+        .map(|b| check_stateless(Transaction::decode(b).expect("canonical")).expect("valid"))
+        .collect();
+    group.bench_function("block_from_checked", |b| {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        b.iter_batched_ref(
+            || {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let (store, state) =
+                    Store::open(&dir.path().join("ledger.redb"), &s.genesis).expect("store");
+                (dir, store, state)
+            },
+            |(_, store, state)| {
+                let plan = state.propose_checked(checked.clone(), &s.keys, &mut rng);
+                store.write_block(&plan, &[]).expect("write");
+                state.commit(&plan).expect("commit");
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let (_, state) = {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Store::open(&dir.path().join("ledger.redb"), &s.genesis).expect("store")
+    };
+    let txs: Vec<Transaction> = s.encoded[..n]
+        .iter()
+        .map(|b| Transaction::decode(b).expect("canonical"))
+        .collect();
+    let plan = state.propose(txs, &s.keys, &mut rng);
+    group.bench_function("store_write_block", |b| {
+        b.iter_batched_ref(
+            || {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let (store, _) =
+                    Store::open(&dir.path().join("ledger.redb"), &s.genesis).expect("store");
+                (dir, store)
+            },
+            |(_, store)| store.write_block(&plan, &[]).expect("write"),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply_block, parts);
+criterion_main!(benches);
