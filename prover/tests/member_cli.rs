@@ -1,0 +1,160 @@
+//! The member, registrar and authority commands of the `zkpension` binary
+//! against an embedded node: keygen, enroll, approve, sync, contribute (and the
+//! cap refusal, exit code 1), advance-epoch, claim, attest, balance, and a
+//! transaction written to a file instead of submitted, then submitted by sync.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::keys_dir;
+use zkpension_circuits::binding::ChainId;
+use zkpension_ledger::genesis::GenesisParams;
+use zkpension_ledger::hexbytes::FixedBytes;
+use zkpension_ledger::{Genesis, Node, NodeConfig};
+use zkpension_verifier::VerifierKeys;
+
+fn zkpension(home: &Path, node: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zkpension"));
+    c.env("ZKPENSION_HOME", home)
+        .env("ZKPENSION_KEYS", keys_dir())
+        .env("ZKPENSION_NODE", node)
+        .env_remove("ZKPENSION_WALLET")
+        .env_remove("ZKPENSION_THREADS")
+        .stdin(Stdio::null());
+    c
+}
+
+fn ok(c: &mut Command) -> serde_json::Value {
+    let o = c.arg("--json").output().unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&o)))
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn public_key(v: &serde_json::Value) -> [u8; 32] {
+    hex::decode(v["public_key"].as_str().unwrap().trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+#[test]
+fn member_registrar_and_authority_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let z = |node: &str| zkpension(home, node);
+    let reg = ok(z("")
+        .args(["registrar", "keygen", "--out"])
+        .arg(home.join("registrar.key")));
+    let auth = ok(z("")
+        .args(["admin", "keygen", "--out"])
+        .arg(home.join("authority.key")));
+    // A key file is never overwritten.
+    let again = z("")
+        .args(["admin", "keygen", "--out"])
+        .arg(home.join("authority.key"))
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(3), "{}", show(&again));
+
+    let ids = VerifierKeys::load_dir(keys_dir()).unwrap().ids();
+    let genesis = Genesis {
+        chain_id: ChainId::from_name("cli-test"),
+        registrar: FixedBytes(public_key(&reg)),
+        authority: FixedBytes(public_key(&auth)),
+        params: GenesisParams {
+            cap: 500,
+            min_periods: 1,
+            divisor: 2,
+            anchor_window: 64,
+        },
+        initial_epoch: 1,
+        verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
+    };
+    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
+    config.block_interval = Duration::from_millis(20);
+    let node = Node::start(config).unwrap();
+    let url = node.url();
+    let z = |args: &[&str]| {
+        let mut c = zkpension(home, &url);
+        c.args(args);
+        c
+    };
+
+    ok(&mut z(&["wallet", "new"]));
+    let req = home.join("me.enroll.json");
+    ok(z(&["enroll", "--eligible-epoch", "2", "--out"]).arg(&req));
+    ok(z(&[
+        "registrar",
+        "approve",
+        "--expect-eligible-epoch",
+        "2",
+        "--request",
+    ])
+    .arg(&req)
+    .arg("--key")
+    .arg(home.join("registrar.key")));
+    ok(&mut z(&["sync"]));
+    let v = ok(&mut z(&[
+        "contribute",
+        "--amount",
+        "300",
+        "--payer-ref",
+        "nov",
+    ]));
+    assert_eq!(v["balance"], 300);
+    // Over the cap of 500 this epoch: refused, exit code 1, nothing submitted.
+    let o = z(&["contribute", "--amount", "201"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cap"),
+        "{}",
+        show(&o)
+    );
+
+    // Written to a file instead of submitted; the next sync submits it.
+    let file = home.join("tx.hex");
+    let v = ok(z(&["contribute", "--amount", "200", "--out"]).arg(&file));
+    assert!(v["included_at"].is_null());
+    assert!(file.exists());
+    let v = ok(&mut z(&["sync"]));
+    assert_eq!(v["report"]["resubmitted"].as_array().unwrap().len(), 1);
+    std::thread::sleep(Duration::from_millis(300));
+    ok(&mut z(&["sync"]));
+    assert_eq!(ok(&mut z(&["balance"]))["balance"], 500);
+
+    ok(z(&["admin", "advance-epoch", "--key"]).arg(home.join("authority.key")));
+    let v = ok(&mut z(&["claim", "--recipient", "my bank"]));
+    assert_eq!(v["pension"], 250);
+    assert_eq!(v["balance"], 250);
+    ok(&mut z(&[
+        "attest",
+        "--context",
+        "landlord",
+        "--min-balance",
+        "200",
+    ]));
+    let b = ok(&mut z(&["balance"]));
+    assert_eq!(b["balance"], 250);
+    assert_eq!(b["pension"], 250);
+    assert_eq!(b["pending"].as_array().unwrap().len(), 0);
+
+    // A forged authority command: signed with the registrar's key.
+    let o = z(&["admin", "advance-epoch", "--key"])
+        .arg(home.join("registrar.key"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    node.shutdown().unwrap();
+}
