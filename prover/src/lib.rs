@@ -1,7 +1,39 @@
 //! zkpension's prover side: Groth16 key generation and checked key loading
 //! ([`keys`]), multithreaded proving of the three statements ([`prove`]), the
-//! member's wallet file ([`wallet`]), and export to snarkjs's JSON format
-//! ([`snarkjs`]). The contributor CLI `zkpension` is built on this library.
+//! member's wallet file ([`wallet`]), the member's side of the ledger
+//! ([`member`]), and export to snarkjs's JSON format ([`snarkjs`]). The CLI
+//! `zkpension` is built on this library.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use rand_core::OsRng;
+//! use zkpension_prover::{example, keys, prove_batch, ProvingKeys};
+//! use zkpension_verifier::VerifierKeys;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Once: a key directory (single-party setup; see `keys` on trust).
+//! let dir = Path::new("keys");
+//! keys::ensure_keys(dir, None, &mut |_| {})?;
+//!
+//! // Load: manifest, circuit digest, sizes and ids are checked first.
+//! let keys = ProvingKeys::load(dir)?;
+//!
+//! // Prove many statements on a pool of the caller's size.
+//! let witnesses = vec![
+//!     example::contribute_witness(&mut OsRng),
+//!     example::claim_witness(&mut OsRng),
+//! ];
+//! let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build()?;
+//! let proofs = pool.install(|| prove_batch(&keys, &witnesses, &mut OsRng));
+//!
+//! // Anyone checks them with the verifying keys alone.
+//! let verifier = VerifierKeys::load_dir(dir)?;
+//! for (w, proof) in witnesses.iter().zip(proofs) {
+//!     w.proof_file(&proof?).verify(&verifier)?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Threads: nothing here builds a thread pool. Proving runs on the caller's
 //! rayon pool (the global one unless the caller installs its own); only the CLI
