@@ -96,7 +96,7 @@ pub enum KeyError {
     Checked(#[from] zkpension_verifier::KeyError),
     /// The manifest's constraint digest (or count) is not this build's
     /// circuit's: the keys were made for another circuit or circuit version.
-    #[error("the {statement} keys in {} were made for another circuit: the manifest has {manifest_constraints} constraints with digest {manifest_digest}, this build's {statement} circuit has {circuit_constraints} with digest {circuit_digest} (run `zkpension setup` for this build)", dir.display())]
+    #[error("the {statement} keys in {} were made for another circuit: the manifest has {manifest_constraints} constraints with digest {manifest_digest}, this build's {statement} circuit has {circuit_constraints} with digest {circuit_digest} (make keys for this build with `zkpension setup --out DIR`, adding --force to replace these)", dir.display())]
     Digest {
         dir: PathBuf,
         statement: Statement,
