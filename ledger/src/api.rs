@@ -17,8 +17,9 @@
 //! Field elements are `0x` + 64 hex digits (values `>= p` are refused),
 //! hashes and ids `0x` + 64 hex digits, amounts plain JSON integers.
 //! Every error is `{"error": "<reason>"}` with a 4xx status for the client's
-//! mistakes (400 malformed, 404 unknown, 413 body too large, 422 a rule the
-//! transaction can never satisfy, 503 mempool full) and 500 for the node's.
+//! mistakes (400 malformed or a failed stateless check, 404 unknown, 413 body
+//! too large, 422 a rule the transaction breaks against the current state,
+//! 503 mempool full) and 500 for the node's.
 //! Rejections also carry `"code"` ([`Rejection::code`]).
 
 use crate::error::{Reason, Rejection};
@@ -27,8 +28,8 @@ use crate::node::{lock, read, Shared};
 use crate::rules::{check_stateful, check_stateless};
 use crate::store::{AttestationRecord, BlockInfo, CompactBlock, StoreError, StoredStatus};
 use crate::tx::{Hash32, Transaction, TxId};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::body::{Body, HttpBody};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State as AxState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +37,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::Arc;
 use zkpension_circuits::field::{self, serde_hex, serde_hex_vec, Fr};
 use zkpension_circuits::tree::SHARD_HEIGHT;
@@ -43,6 +46,9 @@ use zkpension_circuits::Statement;
 
 /// Largest request body; a transaction's JSON is at most about 3.5 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Of a body over [`MAX_BODY_BYTES`], at most this much is read (and
+/// discarded) before answering 413.
+pub const MAX_DRAINED_BYTES: usize = 1 << 20;
 /// Most blocks one `/v1/compact` answer covers.
 pub const MAX_COMPACT_BLOCKS: u64 = 1000;
 /// Most leaves one `/v1/tree/leaves` answer holds (one shard).
@@ -217,16 +223,16 @@ impl Shared {
                 let status = self.known_status(&id)?.unwrap_or(TxState::Pending);
                 return Ok((StatusCode::OK, TxStatusView { id, state: status }));
             }
+            // Only transactions valid against the current state are queued
+            // (one for a later epoch or nonce is submitted once that has
+            // come); the block decides how they fare against each other.
             if let Err(r) = check_stateful(&state, state.scalars(), &checked) {
-                let s = state.scalars();
-                if r.is_permanent(s.epoch, s.authority_nonce) {
-                    lock(&self.recent).insert(id, r.reason());
-                    return Err(ApiError::rejection(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        Some(id),
-                        &r,
-                    ));
-                }
+                lock(&self.recent).insert(id, r.reason());
+                return Err(ApiError::rejection(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(id),
+                    &r,
+                ));
             }
         }
         let mut mempool = lock(&self.mempool);
@@ -259,12 +265,52 @@ impl Shared {
     }
 }
 
+/// Reads a request body of at most [`MAX_BODY_BYTES`]. A larger one is
+/// refused with 413 after reading (and discarding) up to
+/// [`MAX_DRAINED_BYTES`] of it, so the client gets the answer instead of a
+/// reset connection; a body announced or found larger than that is refused
+/// without reading further.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+    let too_large = |len: usize| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body of {len} bytes or more; at most {MAX_BODY_BYTES} are allowed"),
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = announced.filter(|len| *len > MAX_DRAINED_BYTES) {
+        return Err(too_large(len));
+    }
+    let mut body = body;
+    let mut bytes = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= MAX_BODY_BYTES {
+                bytes.extend_from_slice(&data);
+            } else if total > MAX_DRAINED_BYTES {
+                return Err(too_large(total));
+            }
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(too_large(total));
+    }
+    Ok(bytes)
+}
+
 async fn submit(
     AxState(shared): AxState<Arc<Shared>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<TxStatusView>), ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let body = read_body(&headers, body).await?;
     let binary = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -89,27 +89,6 @@ impl Rejection {
         }
     }
 
-    /// Whether the transaction can never become valid later, whatever other
-    /// transactions do: a node refuses such a transaction when it is submitted
-    /// instead of queueing it.
-    ///
-    /// A transaction for a later epoch, or an authority transaction with a
-    /// later nonce, may become valid once the transactions before it land, so
-    /// those are not permanent.
-    pub fn is_permanent(&self, current_epoch: u64, current_nonce: u64) -> bool {
-        match self {
-            Rejection::WrongEpoch { got, .. } => *got < current_epoch,
-            Rejection::WrongNonce { got, .. } => *got < current_nonce,
-            Rejection::EpochNotIncreasing { .. } => true,
-            Rejection::InsufficientPool { .. }
-            | Rejection::TotalOverflow
-            | Rejection::DuplicateInBlock
-            | Rejection::NullifierSpentInBlock
-            | Rejection::DuplicateAttestationInBlock => false,
-            _ => true,
-        }
-    }
-
     /// The JSON form `{"code": .., "message": ..}`.
     pub fn reason(&self) -> Reason {
         Reason {

@@ -109,6 +109,21 @@ fn client_errors_are_json_4xx() {
         "x".repeat(64 * 1024)
     );
     error(post(&node, &big), 413);
+    // A body announced far too large is refused before it is sent.
+    {
+        use std::io::{Read, Write};
+        let mut sock = std::net::TcpStream::connect(node.addr()).unwrap();
+        write!(
+            sock,
+            "POST /v1/tx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: 5000000\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        sock.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("{\"error\":"), "{answer}");
+    }
     // Malformed JSON, unknown kind, unknown field.
     error(post(&node, "{"), 400);
     error(post(&node, r#"{"type":"mint","amount":5}"#), 400);
@@ -144,6 +159,28 @@ fn client_errors_are_json_4xx() {
     .into();
     let e = error(submit(&node, &c), 400);
     assert_eq!(e["code"], "malformed_proof");
+    // A transaction for a later epoch is refused until that epoch has come.
+    let mut future = Contribute {
+        anchor: zkpension_circuits::tree::MerkleTree::new().root(),
+        nf: Fr::from(2u64),
+        cm_new: Fr::from(3u64),
+        amount: 5,
+        epoch: 2,
+        payer_ref: HexBytes(vec![]),
+        proof: FixedBytes([0; 128]),
+    };
+    let params = Params {
+        cap: 1000,
+        min_periods: 1,
+        divisor: 2,
+    };
+    future.proof = FixedBytes(sim.prove(
+        Statement::Contribute,
+        &future.public(&chain_id(), &params).to_field_elements(),
+        &mut rng(1),
+    ));
+    let e = error(submit(&node, &future.into()), 422);
+    assert_eq!(e["code"], "wrong_epoch");
     // Binary submissions are decoded strictly.
     let mut bytes = enroll.encode();
     bytes.push(0);
