@@ -223,7 +223,17 @@ impl Store {
         let stored = {
             let tx = store.db.begin_read()?;
             match tx.open_table(META) {
-                Ok(meta) => meta.get(META_GENESIS)?.map(|v| v.value().to_vec()),
+                Ok(meta) => {
+                    let format = meta.get(META_FORMAT)?.map(|v| v.value().to_vec());
+                    if format.as_deref() != Some(FORMAT) {
+                        return Err(corrupt(format!(
+                            "{} is not a {} database",
+                            path.display(),
+                            String::from_utf8_lossy(FORMAT)
+                        )));
+                    }
+                    meta.get(META_GENESIS)?.map(|v| v.value().to_vec())
+                }
                 Err(redb::TableError::TableDoesNotExist(_)) => None,
                 Err(e) => return Err(e.into()),
             }
@@ -249,6 +259,7 @@ impl Store {
         let tx = self.db.begin_write()?;
         {
             let mut meta = tx.open_table(META)?;
+            meta.insert(META_FORMAT, FORMAT)?;
             meta.insert(META_GENESIS, genesis_json)?;
             let mut info = tx.open_table(BLOCK_INFO)?;
             let genesis_info = BlockInfo {

@@ -6,10 +6,13 @@
 
 use redb::TableDefinition;
 
-/// `"genesis"` → genesis JSON; `"scalars"` → [`crate::state::Scalars`] JSON
-/// after the last block (absent at height 0).
+/// `"format"` → [`FORMAT`]; `"genesis"` → genesis JSON; `"scalars"` →
+/// [`crate::state::Scalars`] JSON after the last block (absent at height 0).
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub const META_FORMAT: &str = "format";
 pub const META_GENESIS: &str = "genesis";
+/// The layout of these tables; a database of another layout is refused.
+pub const FORMAT: &[u8] = b"zkpension-ledger/1";
 pub const META_SCALARS: &str = "scalars";
 
 /// height → [`crate::block::Block::encode`] (heights from 1).

@@ -1,0 +1,248 @@
+//! Storage: blocks written in one transaction each, reloaded to the same
+//! state; a database whose contents no longer add up is refused.
+
+mod common;
+
+use common::sim::SimKeys;
+use common::*;
+use redb::{Database, ReadableTable};
+use std::path::Path;
+use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::Statement;
+use zkpension_ledger::genesis::GenesisParams;
+use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
+use zkpension_ledger::store::{Store, StoreError, StoredStatus};
+use zkpension_ledger::tables;
+use zkpension_ledger::tx::{Attest, Contribute};
+use zkpension_ledger::{Genesis, Params, State, Transaction};
+
+const PARAMS: Params = Params {
+    cap: 1000,
+    min_periods: 1,
+    divisor: 2,
+};
+
+fn genesis_for(sim: &SimKeys) -> Genesis {
+    Genesis {
+        chain_id: chain_id(),
+        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
+        authority: FixedBytes(authority().verifying_key().to_bytes()),
+        params: GenesisParams {
+            cap: PARAMS.cap,
+            min_periods: PARAMS.min_periods,
+            divisor: PARAMS.divisor,
+            anchor_window: 3,
+        },
+        initial_epoch: 1,
+        verifying_keys: sim.vk_ids(),
+    }
+}
+
+/// Five blocks of enrollments, contributions and attestations.
+fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
+    let (store, mut state) = Store::open(db, genesis).unwrap();
+    let mut r = rng(4);
+    for b in 0..5u64 {
+        let anchor = state.tree_root();
+        let mut txs: Vec<Transaction> = (0..3)
+            .map(|i| Member::new(100 * b + i, 2).enroll())
+            .collect();
+        let mut c = Contribute {
+            anchor,
+            nf: Fr::from(10 + b),
+            cm_new: Fr::from(20 + b),
+            amount: 5 + b,
+            epoch: 1,
+            payer_ref: HexBytes(vec![b as u8]),
+            proof: FixedBytes([0; 128]),
+        };
+        let inputs = c.public(&chain_id(), &PARAMS).to_field_elements();
+        c.proof = FixedBytes(sim.prove(Statement::Contribute, &inputs, &mut r));
+        txs.push(c.into());
+        let mut a = Attest {
+            anchor,
+            nf: Fr::from(30 + b),
+            cm_new: Fr::from(40 + b),
+            epoch: 1,
+            context: Fr::from(7u64),
+            tag: Fr::from(50 + b),
+            min_balance: b,
+            min_periods: 0,
+            require_eligible: false,
+            message: HexBytes(b"m".to_vec()),
+            proof: FixedBytes([0; 128]),
+        };
+        a.proof = FixedBytes(sim.prove(
+            Statement::Attest,
+            &a.public(&chain_id()).to_field_elements(),
+            &mut r,
+        ));
+        txs.push(a.into());
+        // Left out: a replay of the first enrollment of the previous block.
+        if b > 0 {
+            txs.push(Member::new(100 * (b - 1), 2).enroll());
+        }
+        let plan = state.propose(txs, &sim.keys, &mut r);
+        assert_eq!(plan.block.transactions.len(), 5);
+        store.write_block(&plan, &[]).unwrap();
+        state.commit(&plan).unwrap();
+    }
+    state
+}
+
+#[test]
+fn reload_queries_and_integrity() {
+    let sim = SimKeys::new(31);
+    let genesis = genesis_for(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.redb");
+    let state = build(&db, &sim, &genesis);
+
+    let (store, reloaded) = Store::open(&db, &genesis).unwrap();
+    assert_eq!(reloaded.state_root(), state.state_root());
+    assert_eq!(reloaded.tip_hash(), state.tip_hash());
+    assert_eq!(reloaded.tree_root(), state.tree_root());
+    assert_eq!(
+        reloaded.anchors().collect::<Vec<_>>(),
+        state.anchors().collect::<Vec<_>>()
+    );
+    assert_eq!(reloaded.scalars(), state.scalars());
+
+    // Queries.
+    let block = store.block(3).unwrap().unwrap();
+    assert_eq!(store.block_info(3).unwrap().unwrap().hash, block.hash());
+    let id = block.transactions[3].id();
+    assert_eq!(
+        store.tx_status(&id).unwrap(),
+        Some(StoredStatus::Included {
+            height: 3,
+            index: 3
+        })
+    );
+    let replay = Member::new(100, 2).enroll().id();
+    assert!(matches!(
+        store.tx_status(&replay).unwrap(),
+        Some(StoredStatus::Included { height: 2, .. })
+    ));
+    let nf = store.nullifier(&Fr::from(12u64)).unwrap().unwrap();
+    assert_eq!((nf.height, nf.tx_id), (3, id));
+    assert_eq!(store.nullifier(&Fr::from(99u64)).unwrap(), None);
+    let atts = store.attestations(&Fr::from(7u64), None, 10).unwrap();
+    assert_eq!(
+        atts.iter().map(|a| a.tag).collect::<Vec<_>>(),
+        (50..55u64).map(Fr::from).collect::<Vec<_>>()
+    );
+    let page = store
+        .attestations(&Fr::from(7u64), Some(&Fr::from(51u64)), 2)
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|a| a.tag).collect::<Vec<_>>(),
+        vec![Fr::from(52u64), Fr::from(53u64)]
+    );
+    let compact = store.compact_blocks(2, 4).unwrap();
+    assert_eq!(compact.len(), 3);
+    assert_eq!(compact[0].leaf_start, 5);
+    assert_eq!(compact[0].commitments.len(), 5);
+    assert_eq!(
+        compact[0].nullifiers,
+        vec![Fr::from(11u64), Fr::from(31u64)]
+    );
+    assert_eq!(
+        store.leaves(0, 100).unwrap(),
+        state.tree().leaves().to_vec()
+    );
+    drop(store);
+
+    // A changed leaf: the rebuilt tree gives another state root.
+    let tamper = |f: &dyn Fn(&redb::WriteTransaction)| {
+        let copy = dir.path().join("copy.redb");
+        std::fs::copy(&db, &copy).unwrap();
+        let d = Database::create(&copy).unwrap();
+        let tx = d.begin_write().unwrap();
+        f(&tx);
+        tx.commit().unwrap();
+        drop(d);
+        Store::open(&copy, &genesis).map(|(_, s)| s.state_root())
+    };
+    let err = tamper(&|tx| {
+        tx.open_table(tables::LEAVES)
+            .unwrap()
+            .insert(3, field::to_bytes(&Fr::from(5u64)))
+            .unwrap();
+    })
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Restore(_)), "{err}");
+    assert!(err.to_string().contains("root"), "{err}");
+    // A nullifier dropped from the insertion list.
+    let err = tamper(&|tx| {
+        tx.open_table(tables::NULLIFIER_SEQ)
+            .unwrap()
+            .remove(0)
+            .unwrap();
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("nullifiers"), "{err}");
+    // A nullifier replaced by another.
+    let err = tamper(&|tx| {
+        let mut t = tx.open_table(tables::NULLIFIER_SEQ).unwrap();
+        let v = t.get(1).unwrap().unwrap().value();
+        t.insert(0, v).unwrap();
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("nullifiers"), "{err}");
+    // Another layout.
+    let err = tamper(&|tx| {
+        tx.open_table(tables::META)
+            .unwrap()
+            .insert(tables::META_FORMAT, b"something else".as_slice())
+            .unwrap();
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("is not a"), "{err}");
+    // Untouched, the copy opens.
+    assert_eq!(tamper(&|_| {}).unwrap(), state.state_root());
+
+    // Another genesis.
+    let mut other = genesis.clone();
+    other.initial_epoch = 2;
+    assert!(matches!(
+        Store::open(&db, &other),
+        Err(StoreError::GenesisMismatch { .. })
+    ));
+}
+
+#[test]
+fn queued_transactions_persist() {
+    let sim = SimKeys::new(32);
+    let genesis = genesis_for(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.redb");
+    let (store, mut state) = Store::open(&db, &genesis).unwrap();
+    let txs: Vec<Transaction> = (0..4).map(|i| Member::new(i, 2).enroll()).collect();
+    for (seq, tx) in txs.iter().enumerate() {
+        store.add_pending(seq as u64 + 10, tx).unwrap();
+    }
+    drop(store);
+    let (store, _) = Store::open(&db, &genesis).unwrap();
+    let pending = store.pending().unwrap();
+    assert_eq!(
+        pending,
+        txs.iter()
+            .enumerate()
+            .map(|(i, t)| (i as u64 + 10, t.clone()))
+            .collect::<Vec<_>>()
+    );
+    // A block settles two of them; they leave the queue with it.
+    let plan = state.propose(txs[..2].to_vec(), &sim.keys, &mut rng(1));
+    store.write_block(&plan, &[10, 11]).unwrap();
+    state.commit(&plan).unwrap();
+    assert_eq!(
+        store
+            .pending()
+            .unwrap()
+            .iter()
+            .map(|(s, _)| *s)
+            .collect::<Vec<_>>(),
+        vec![12, 13]
+    );
+}
