@@ -25,7 +25,7 @@
 use crate::error::{Reason, Rejection};
 use crate::genesis::{Genesis, Params};
 use crate::node::{lock, read, Shared};
-use crate::rules::{check_stateful, check_stateless};
+use crate::rules::{check_stateful, check_stateless, CheckedTx};
 use crate::store::{AttestationRecord, BlockInfo, CompactBlock, StoreError, StoredStatus};
 use crate::tx::{Hash32, Transaction, TxId};
 use axum::body::{Body, HttpBody};
@@ -216,6 +216,7 @@ impl Shared {
             lock(&self.recent).insert(id, r.reason());
             ApiError::rejection(StatusCode::BAD_REQUEST, Some(id), &r)
         })?;
+        let public;
         {
             let state = read(&self.state);
             if state.is_included(&id) {
@@ -226,31 +227,58 @@ impl Shared {
             // Only transactions valid against the current state are queued
             // (one for a later epoch or nonce is submitted once that has
             // come); the block decides how they fare against each other.
-            if let Err(r) = check_stateful(&state, state.scalars(), &checked) {
-                lock(&self.recent).insert(id, r.reason());
+            match check_stateful(&state, state.scalars(), &checked) {
+                Ok(p) => public = p,
+                Err(r) => {
+                    lock(&self.recent).insert(id, r.reason());
+                    return Err(ApiError::rejection(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Some(id),
+                        &r,
+                    ));
+                }
+            }
+        }
+        let pending = TxStatusView {
+            id,
+            state: TxState::Pending,
+        };
+        let mut mempool = lock(&self.mempool);
+        let mut replaces = None;
+        if let Some((queued_seq, queued)) = mempool.get(&id) {
+            if queued.tx() == checked.tx() {
+                return Ok((StatusCode::OK, pending));
+            }
+            // The same transaction with other proof bytes (ids leave proofs
+            // out). Keep the copy whose proof verifies, so a copy with a
+            // mangled proof queued first cannot shadow the real one.
+            let verifies = |c: &CheckedTx| match (&public, c.proof()) {
+                (Some((statement, inputs)), Some(proof)) => {
+                    self.keys.get(*statement).verify(proof, inputs).is_ok()
+                }
+                _ => false,
+            };
+            if !verifies(&checked) {
                 return Err(ApiError::rejection(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     Some(id),
-                    &r,
+                    &Rejection::InvalidProof,
                 ));
             }
-        }
-        let mut mempool = lock(&self.mempool);
-        if mempool.contains(&id) {
-            return Ok((
-                StatusCode::OK,
-                TxStatusView {
-                    id,
-                    state: TxState::Pending,
-                },
-            ));
+            if verifies(queued) {
+                return Ok((StatusCode::OK, pending));
+            }
+            replaces = Some(queued_seq);
         }
         let seq = mempool
             .reserve()
             .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         // Durable before it is acknowledged: a queued transaction survives a
         // crash.
-        self.store.add_pending(seq, checked.tx())?;
+        self.store.add_pending(seq, checked.tx(), replaces)?;
+        if let Some(old) = replaces {
+            mempool.remove(&[old]);
+        }
         mempool.insert(seq, checked);
         if mempool.len() >= self.max_block_txs {
             self.wake.notify_one();

@@ -49,6 +49,12 @@ impl Mempool {
         self.ids.contains_key(id)
     }
 
+    /// The queued transaction with this id and its arrival number.
+    pub fn get(&self, id: &TxId) -> Option<(u64, &CheckedTx)> {
+        let seq = *self.ids.get(id)?;
+        self.queue.get(&seq).map(|tx| (seq, tx))
+    }
+
     /// The arrival number the next transaction will get, if there is room.
     pub fn reserve(&self) -> Result<u64, MempoolError> {
         if self.queue.len() >= self.capacity {

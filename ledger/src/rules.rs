@@ -55,6 +55,11 @@ impl CheckedTx {
         &self.tx
     }
 
+    /// The decoded proof, for proof transactions.
+    pub fn proof(&self) -> Option<&Proof> {
+        self.proof.as_ref()
+    }
+
     pub fn into_tx(self) -> Transaction {
         self.tx
     }

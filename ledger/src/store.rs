@@ -447,11 +447,23 @@ impl Store {
         Ok(())
     }
 
-    /// Queues a transaction durably under arrival number `seq`.
-    pub fn add_pending(&self, seq: u64, tx: &Transaction) -> Result<(), StoreError> {
+    /// Queues a transaction durably under arrival number `seq`, in place of
+    /// the queued transaction `replaces` if given.
+    pub fn add_pending(
+        &self,
+        seq: u64,
+        tx: &Transaction,
+        replaces: Option<u64>,
+    ) -> Result<(), StoreError> {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
-        w.open_table(PENDING)?.insert(seq, tx.encode().as_slice())?;
+        {
+            let mut t = w.open_table(PENDING)?;
+            if let Some(old) = replaces {
+                t.remove(old)?;
+            }
+            t.insert(seq, tx.encode().as_slice())?;
+        }
         w.commit()?;
         Ok(())
     }

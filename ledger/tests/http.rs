@@ -430,3 +430,59 @@ fn submit_query_and_restart() {
     let err = Node::start(config).unwrap_err();
     assert!(err.to_string().contains("belongs to genesis"), "{err}");
 }
+
+#[test]
+fn a_copy_with_a_mangled_proof_does_not_shadow_the_real_one() {
+    let sim = SimKeys::new(13);
+    let dir = tempfile::tempdir().unwrap();
+    sim.write_dir(&dir.path().join("keys"));
+    let genesis = sim_genesis(&sim);
+    let node = start(
+        &dir.path().join("data"),
+        &dir.path().join("keys"),
+        &genesis,
+        2000,
+    );
+    let params = Params {
+        cap: 1000,
+        min_periods: 1,
+        divisor: 2,
+    };
+    let mut c = Contribute {
+        anchor: zkpension_circuits::tree::MerkleTree::new().root(),
+        nf: Fr::from(5u64),
+        cm_new: Fr::from(6u64),
+        amount: 7,
+        epoch: 1,
+        payer_ref: HexBytes(vec![1]),
+        proof: FixedBytes([0; 128]),
+    };
+    let inputs = c.public(&chain_id(), &params).to_field_elements();
+    let mut r = rng(4);
+    let mut wrong = inputs.clone();
+    wrong[3] += Fr::from(1u64);
+    c.proof = FixedBytes(sim.prove(Statement::Contribute, &wrong, &mut r));
+    let mangled: Transaction = c.clone().into();
+    c.proof = FixedBytes(sim.prove(Statement::Contribute, &inputs, &mut r));
+    let real: Transaction = c.clone().into();
+    assert_eq!(mangled.id(), real.id());
+
+    // The mangled copy arrives first and is queued (proofs are checked in
+    // blocks); the real one replaces it.
+    assert_eq!(submit(&node, &mangled).0, 202);
+    let (code, v) = submit(&node, &real);
+    assert_eq!(code, 202, "{v}");
+    // Another mangled copy is now refused, the real one is kept.
+    let (code, v) = submit(&node, &mangled);
+    assert_eq!((code, &v["code"]), (422, &json!("invalid_proof")), "{v}");
+    assert_eq!(submit(&node, &real).0, 200);
+    assert_eq!(get(&node, "/v1/status").1["mempool"], 1);
+    let v = wait_included(&node, &real);
+    assert_eq!(v["status"], "included", "{v}");
+    let (_, blk) = get(&node, &format!("/v1/blocks/{}", v["height"]));
+    assert_eq!(
+        blk["transactions"][0]["tx"],
+        serde_json::to_value(&real).unwrap()
+    );
+    node.shutdown().unwrap();
+}

@@ -220,7 +220,7 @@ fn queued_transactions_persist() {
     let (store, mut state) = Store::open(&db, &genesis).unwrap();
     let txs: Vec<Transaction> = (0..4).map(|i| Member::new(i, 2).enroll()).collect();
     for (seq, tx) in txs.iter().enumerate() {
-        store.add_pending(seq as u64 + 10, tx).unwrap();
+        store.add_pending(seq as u64 + 10, tx, None).unwrap();
     }
     drop(store);
     let (store, _) = Store::open(&db, &genesis).unwrap();
