@@ -532,8 +532,9 @@ impl State {
 
         // The block's proofs, in one batch.
         let mut bad_proof = vec![false; survivors.len()];
-        if !inputs.is_empty() {
-            let items: Vec<BatchItem<'_>> = inputs
+        let mut pending: Vec<&(usize, Statement, Vec<Fr>)> = inputs.iter().collect();
+        while !pending.is_empty() {
+            let items: Vec<BatchItem<'_>> = pending
                 .iter()
                 .map(|(at, statement, x)| BatchItem {
                     statement: *statement,
@@ -542,17 +543,20 @@ impl State {
                 })
                 .collect();
             match batch_verify(keys, &items, rng) {
-                Ok(()) => {}
+                Ok(()) => break,
                 Err(BatchError::Invalid { failed }) => {
                     for i in failed {
-                        bad_proof[inputs[i].0] = true;
+                        bad_proof[pending[i].0] = true;
                     }
+                    break;
                 }
                 Err(BatchError::InputCount { index, .. }) => {
-                    // The inputs come from the statement's own encoder; a
-                    // count mismatch means a key of another statement, which
-                    // loading refuses. Treat the item as an invalid proof.
-                    bad_proof[inputs[index].0] = true;
+                    // The inputs come from the statement's own encoder and
+                    // loading refuses a key of another statement, so this
+                    // does not happen; if it did, that item is invalid and
+                    // the rest still has to be verified.
+                    bad_proof[pending[index].0] = true;
+                    pending.remove(index);
                 }
             }
         }
