@@ -66,7 +66,7 @@ impl Scalars {
     /// `pool = total_contributed - total_paid_out`; never negative (a claim
     /// larger than the pool is refused).
     pub fn pool(&self) -> u64 {
-        self.total_contributed - self.total_paid_out
+        self.total_contributed.saturating_sub(self.total_paid_out)
     }
 
     pub(crate) fn add_nullifier(&mut self, nf: &Fr) {
@@ -177,6 +177,8 @@ pub enum RestoreError {
     Accumulator { what: &'static str },
     #[error("the anchor window's last root is not the tree's root")]
     Anchors,
+    #[error("more was paid out ({paid_out}) than contributed ({contributed})")]
+    Totals { contributed: u64, paid_out: u64 },
     #[error("state root {computed} differs from the tip header's {header}")]
     StateRoot { computed: String, header: String },
 }
@@ -258,6 +260,12 @@ impl State {
                 })
             }
         };
+        if scalars.total_paid_out > scalars.total_contributed {
+            return Err(RestoreError::Totals {
+                contributed: scalars.total_contributed,
+                paid_out: scalars.total_paid_out,
+            });
+        }
         count("leaves", scalars.leaf_count, leaves.len())?;
         count("nullifiers", scalars.nullifier_count, nullifiers.len())?;
         count(
