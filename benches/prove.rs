@@ -59,12 +59,18 @@ fn bench_prove(c: &mut Criterion) {
         for &threads in &thread_counts {
             let pool = pool(threads);
             group.bench_with_input(
-                BenchmarkId::new(format!("{statement}/zkpension"), format!("{threads} threads")),
+                BenchmarkId::new(
+                    format!("{statement}/zkpension"),
+                    format!("{threads} threads"),
+                ),
                 &w,
                 |b, w| b.iter(|| pool.install(|| prove(&keys, w, &mut rng).expect("prove"))),
             );
             group.bench_with_input(
-                BenchmarkId::new(format!("{statement}/ark-groth16"), format!("{threads} threads")),
+                BenchmarkId::new(
+                    format!("{statement}/ark-groth16"),
+                    format!("{threads} threads"),
+                ),
                 &w,
                 |b, w| b.iter(|| pool.install(|| stock_prove(&keys, w, &mut rng))),
             );

@@ -15,8 +15,8 @@ use std::time::Duration;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_ledger::api::CompactView;
-use zkpension_ledger::store::CompactBlock;
 use zkpension_ledger::hexbytes::FixedBytes;
+use zkpension_ledger::store::CompactBlock;
 use zkpension_prover::member::TreeTracker;
 
 const PER_BLOCK: usize = 1024;
@@ -97,7 +97,11 @@ fn bench(c: &mut Criterion) {
     });
     // Baseline: hashing every leaf (the frontier-tree wallet), 100k leaves.
     g.bench_function("baseline_hash_every_leaf_100k", |b| {
-        b.iter(|| MerkleTree::from_leaves(&leaves[..n.min(100_000)]).unwrap().root())
+        b.iter(|| {
+            MerkleTree::from_leaves(&leaves[..n.min(100_000)])
+                .unwrap()
+                .root()
+        })
     });
     g.finish();
 }

@@ -82,9 +82,7 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         enforce_u64(&amount)?;
         // The prover's s follows the claimed amount: 1 unless the whole
         // balance is paid out (for an honest amount this is the right choice).
-        let s = Boolean::new_witness(cs.clone(), || {
-            Ok(amount.value()? != old.balance().value()?)
-        })?;
+        let s = Boolean::new_witness(cs.clone(), || Ok(amount.value()? != old.balance().value()?))?;
         let gap = old.balance() - new.pension();
         let taken = FpVar::from(s) * &gap;
         enforce_u64(&(taken.double()? - &gap))?;
