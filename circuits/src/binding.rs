@@ -56,6 +56,14 @@ pub fn text_to_field(domain: &[u8], text: &[u8]) -> Fr {
     Fr::from_le_bytes_mod_order(&h.finalize()[..31])
 }
 
+/// Domain of attest contexts given as text (`docs/PROTOCOL.md`).
+pub const CONTEXT_DOMAIN: &[u8] = b"zkpension/v1/context";
+
+/// The field element of an attest context given as text.
+pub fn context_from_text(text: &str) -> Fr {
+    text_to_field(CONTEXT_DOMAIN, text.as_bytes())
+}
+
 /// Serde for 32 raw bytes as `0x` + 64 hex digits.
 pub mod hex_32 {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -6,7 +6,7 @@ use crate::keys::ProvingKeys;
 use crate::prove::{prove, ProveError, Witness};
 use ark_ff::UniformRand;
 use rand_core::{CryptoRng, RngCore};
-use zkpension_circuits::binding::{binding, text_to_field, ChainId, ProofKind};
+use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
@@ -88,7 +88,7 @@ pub fn attest_witness<R: RngCore + CryptoRng>(rng: &mut R) -> Witness {
         &note,
         one_leaf_path(&note),
         10,
-        text_to_field(b"zkpension/v1/context", b"example"),
+        context_from_text("example"),
         5_000,
         10,
         true,

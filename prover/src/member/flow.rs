@@ -19,7 +19,7 @@ use ed25519_dalek::SigningKey;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use zkpension_circuits::binding::{binding, text_to_field, ChainId, ProofKind};
+use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind};
 use zkpension_circuits::field::{serde_hex, Fr};
 use zkpension_circuits::note::Note;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
@@ -30,9 +30,6 @@ use zkpension_ledger::{Params, Transaction, TxId};
 
 /// Format tag of an enrollment request file.
 pub const ENROLL_REQUEST_FORMAT: &str = "zkpension-enroll-request/1";
-
-/// Domain of attest contexts given as text (`--context "landlord:flat 12"`).
-pub const CONTEXT_DOMAIN: &[u8] = b"zkpension/v1/attest-context";
 
 /// Why a member operation cannot go ahead.
 #[derive(Debug, Error)]
@@ -514,7 +511,7 @@ pub struct AttestRequest {
 
 /// The field element of a text context.
 pub fn context_field(context: &str) -> Fr {
-    text_to_field(CONTEXT_DOMAIN, context.as_bytes())
+    context_from_text(context)
 }
 
 /// An attestation under the member's pseudonym for `request.context`.
