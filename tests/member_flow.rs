@@ -169,7 +169,9 @@ fn two_members_contribute_claim_and_attest_over_http() {
     flow::sync(&mut bob, &c.client).unwrap();
     let seen = c
         .client
-        .attestations(&flow::context_field(&req.context))
+        .attestations(&zkpension_circuits::binding::context_from_text(
+            &req.context,
+        ))
         .unwrap();
     assert_eq!(seen.attestations.len(), 1);
     assert_eq!(seen.attestations[0].min_balance, 300);

@@ -266,6 +266,40 @@ pub enum ShardError {
     ShardRootMismatch { shard: u64 },
 }
 
+/// The root of a tree of `len` leaves from the roots of its complete shards
+/// and the leaves of its incomplete last shard (`frontier`, possibly empty).
+pub fn root_from_shards(len: u64, shard_roots: &[Fr], frontier: &[Fr]) -> Result<Fr, ShardError> {
+    if len > CAPACITY {
+        return Err(ShardError::NoSuchLeaf { index: len, len });
+    }
+    check_shard_counts(len, shard_roots, frontier)?;
+    let mut top_leaves = shard_roots.to_vec();
+    if !frontier.is_empty() {
+        top_leaves.push(subtree_levels(frontier, SHARD_HEIGHT, 0)[SHARD_HEIGHT][0]);
+    }
+    Ok(subtree_levels(&top_leaves, DEPTH - SHARD_HEIGHT, SHARD_HEIGHT)[DEPTH - SHARD_HEIGHT][0])
+}
+
+fn check_shard_counts(len: u64, shard_roots: &[Fr], frontier: &[Fr]) -> Result<(), ShardError> {
+    let complete = len / SHARD_LEAVES;
+    if shard_roots.len() as u64 != complete {
+        return Err(ShardError::ShardCount {
+            len,
+            expected: complete,
+            got: shard_roots.len(),
+        });
+    }
+    let partial = len % SHARD_LEAVES;
+    if frontier.len() as u64 != partial {
+        return Err(ShardError::FrontierLength {
+            len,
+            expected: partial,
+            got: frontier.len(),
+        });
+    }
+    Ok(())
+}
+
 /// The path of leaf `index` and the root of a tree of `len` leaves, from the
 /// roots of its complete shards, the leaves of the leaf's own shard and the
 /// leaves of the incomplete last shard (`frontier`, possibly empty).
@@ -283,22 +317,9 @@ pub fn path_from_shards(
     if index >= len || len > CAPACITY {
         return Err(ShardError::NoSuchLeaf { index, len });
     }
+    check_shard_counts(len, shard_roots, frontier)?;
     let complete = len / SHARD_LEAVES;
-    if shard_roots.len() as u64 != complete {
-        return Err(ShardError::ShardCount {
-            len,
-            expected: complete,
-            got: shard_roots.len(),
-        });
-    }
     let partial = len % SHARD_LEAVES;
-    if frontier.len() as u64 != partial {
-        return Err(ShardError::FrontierLength {
-            len,
-            expected: partial,
-            got: frontier.len(),
-        });
-    }
     let shard = index / SHARD_LEAVES;
     let own = if shard < complete {
         own_shard

@@ -500,18 +500,13 @@ pub fn claim<R: RngCore + CryptoRng>(
 /// What a relying party asks a member to prove.
 #[derive(Clone, Debug)]
 pub struct AttestRequest {
-    /// The relying party's context, as text (mapped with [`context_field`]).
+    /// The relying party's context, as text (mapped with [`context_from_text`]).
     pub context: String,
     pub min_balance: u64,
     pub min_periods: u64,
     pub require_eligible: bool,
     /// Bound into the proof (e.g. the relying party's challenge).
     pub message: Vec<u8>,
-}
-
-/// The field element of a text context.
-pub fn context_field(context: &str) -> Fr {
-    context_from_text(context)
 }
 
 /// An attestation under the member's pseudonym for `request.context`.
@@ -530,7 +525,7 @@ pub fn attest<R: RngCore + CryptoRng>(
         &note,
         path,
         status.epoch,
-        context_field(&request.context),
+        context_from_text(&request.context),
         request.min_balance,
         request.min_periods,
         request.require_eligible,

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zkpension_circuits::field::{serde_hex, serde_hex_vec};
 use zkpension_circuits::tree::{
-    path_from_shards, MerklePath, ShardError, CAPACITY, SHARD_HEIGHT, SHARD_LEAVES,
+    path_from_shards, root_from_shards, MerklePath, ShardError, CAPACITY, SHARD_HEIGHT,
+    SHARD_LEAVES,
 };
 use zkpension_circuits::Fr;
 
@@ -165,35 +166,11 @@ impl TreeTracker {
 
     /// The root of the tree as the wallet sees it.
     pub fn root(&self) -> Result<Fr, TrackerError> {
-        if self.len == 0 {
-            return Ok(zkpension_circuits::tree::empty_roots()[zkpension_circuits::tree::DEPTH]);
-        }
-        // Any leaf will do: the root does not depend on which path is taken.
-        let own = &self.frontier;
-        let index = if self.frontier.is_empty() {
-            // Tree ends on a shard boundary: the root is the top tree over shard roots.
-            return Ok(self.top_root());
-        } else {
-            self.len - 1
-        };
-        Ok(path_from_shards(index, self.len, &self.shard_roots, own, &self.frontier)?.1)
-    }
-
-    fn top_root(&self) -> Fr {
-        let z = zkpension_circuits::tree::empty_roots();
-        let mut level = self.shard_roots.clone();
-        for h in SHARD_HEIGHT..zkpension_circuits::tree::DEPTH {
-            level = level
-                .chunks(2)
-                .map(|c| {
-                    zkpension_circuits::poseidon::hash2(c[0], c.get(1).copied().unwrap_or(z[h]))
-                })
-                .collect();
-            if level.is_empty() {
-                return z[zkpension_circuits::tree::DEPTH];
-            }
-        }
-        level[0]
+        Ok(root_from_shards(
+            self.len,
+            &self.shard_roots,
+            &self.frontier,
+        )?)
     }
 
     /// The path of watched note `cm`, checked against `header_root`, the tree

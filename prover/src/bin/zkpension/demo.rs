@@ -266,7 +266,11 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let ms = start.elapsed().as_secs_f64() * 1e3;
     d.prove_ms.push(ms);
     let h = d.submit(carol, p)?;
-    let seen = d.client.attestations(&flow::context_field(&req.context))?;
+    let seen = d
+        .client
+        .attestations(&zkpension_circuits::binding::context_from_text(
+            &req.context,
+        ))?;
     let record = seen
         .attestations
         .first()
