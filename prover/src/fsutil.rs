@@ -38,6 +38,15 @@ fn parent_dir(path: &Path) -> &Path {
 /// Writes `bytes` to a fresh temporary sibling of `path` (created with `mode`
 /// on Unix) and fsyncs it.
 fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> io::Result<PathBuf> {
+    write_temp_with(path, mode, |f| f.write_all(bytes))
+}
+
+/// [`write_temp`] with the content streamed by `fill`.
+fn write_temp_with(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut io::BufWriter<&mut File>) -> io::Result<()>,
+) -> io::Result<PathBuf> {
     let tmp = temp_sibling(path)?;
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
@@ -50,7 +59,10 @@ fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> io::Result<PathBuf> {
     let _ = mode;
     let result = (|| {
         let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
+        let mut w = io::BufWriter::with_capacity(1 << 20, &mut f);
+        fill(&mut w)?;
+        w.flush()?;
+        drop(w);
         f.sync_all()
     })();
     match result {
@@ -79,6 +91,21 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// directory fsync). A new file gets permission bits `mode` on Unix.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let tmp = write_temp(path, bytes, mode)?;
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(parent_dir(path))
+}
+
+/// [`write_atomic`] for content too large to hold in memory at once: `fill`
+/// streams it into the temporary file.
+pub fn write_atomic_with(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut io::BufWriter<&mut File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = write_temp_with(path, mode, fill)?;
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
         return Err(e);

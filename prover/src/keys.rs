@@ -59,6 +59,7 @@ use zkpension_circuits::Statement;
 use zkpension_verifier::{id_to_hex, KeyEntry, KeyManifest, VerifyingKey, MANIFEST_FILE};
 
 use crate::fsutil;
+use crate::groth16::{ProverTables, TablesError};
 
 /// `setup` field of keys made from OS randomness.
 pub const SETUP_SINGLE_PARTY: &str =
@@ -301,6 +302,11 @@ pub fn setup_with(
         let vk_bytes = VerifyingKey::new(statement, pk.vk.clone())?.to_bytes();
         fsutil::write_atomic(&pk_path, &pk_bytes, KEY_FILE_MODE).map_err(io_err(&pk_path))?;
         fsutil::write_atomic(&vk_path, &vk_bytes, KEY_FILE_MODE).map_err(io_err(&vk_path))?;
+        // The prover's fixed-base tables: derived from the proving key, so
+        // not in the manifest; bound to the key by its id instead.
+        let tables_path = dir.join(tables_file_name(statement));
+        let pk_id: [u8; 32] = Sha256::digest(&pk_bytes).into();
+        save_tables(&tables_path, &pk_id, &ProverTables::new(&pk)).map_err(io_err(&tables_path))?;
         progress(SetupEvent::Written {
             statement,
             pk_size: pk_bytes.len() as u64,
@@ -327,6 +333,11 @@ pub fn setup_with(
     );
     write_manifest(dir, &manifest)?;
     Ok(manifest)
+}
+
+/// Writes a tables file atomically.
+fn save_tables(path: &Path, pk_id: &[u8; 32], tables: &ProverTables) -> io::Result<()> {
+    fsutil::write_atomic_with(path, KEY_FILE_MODE, |w| tables.write(pk_id, w))
 }
 
 /// Writes `dir/manifest.json` atomically (temporary file, fsync, rename).
@@ -390,6 +401,26 @@ pub struct StatementKeys {
     vk: VerifyingKey,
     pk_id: [u8; 32],
     circuit: &'static Circuit,
+    tables_path: PathBuf,
+    tables: OnceLock<(ProverTables, TablesOrigin)>,
+}
+
+/// Where a statement's prover tables came from ([`StatementKeys::tables`]).
+#[derive(Debug)]
+pub enum TablesOrigin {
+    /// Read from the key directory's tables file.
+    Loaded,
+    /// Built in memory, because the file could not be used (the reason), and
+    /// then saved to the key directory, or not (why not).
+    Built {
+        unusable: TablesError,
+        saved: Result<(), io::Error>,
+    },
+}
+
+/// The name of a statement's prover-tables file in a key directory.
+pub fn tables_file_name(statement: Statement) -> String {
+    format!("{statement}.tables")
 }
 
 impl StatementKeys {
@@ -422,6 +453,31 @@ impl StatementKeys {
     /// The circuit the keys were checked against (by its constraint digest).
     pub fn circuit(&self) -> &'static Circuit {
         self.circuit
+    }
+
+    /// The proving key's fixed-base tables ([`crate::groth16`]), the first
+    /// time they are needed: read from the key directory's
+    /// `<statement>.tables` (authenticated by its checksum and this key's
+    /// id), or else built on the current rayon pool (a few seconds) and saved
+    /// there for the next process, if the directory is writable.
+    pub fn tables(&self) -> &ProverTables {
+        &self.tables.get_or_init(|| self.load_tables()).0
+    }
+
+    /// How [`Self::tables`] got the tables (`None` before the first call).
+    pub fn tables_origin(&self) -> Option<&TablesOrigin> {
+        self.tables.get().map(|(_, origin)| origin)
+    }
+
+    fn load_tables(&self) -> (ProverTables, TablesOrigin) {
+        match ProverTables::read(&self.tables_path, &self.pk_id, &self.pk) {
+            Ok(tables) => (tables, TablesOrigin::Loaded),
+            Err(unusable) => {
+                let tables = ProverTables::new(&self.pk);
+                let saved = save_tables(&self.tables_path, &self.pk_id, &tables);
+                (tables, TablesOrigin::Built { unusable, saved })
+            }
+        }
     }
 }
 
@@ -499,6 +555,8 @@ impl ProvingKeys {
                     vk,
                     pk_id: entry.pk_id()?,
                     circuit,
+                    tables_path: dir.join(tables_file_name(statement)),
+                    tables: OnceLock::new(),
                 },
             );
         }
@@ -723,6 +781,7 @@ pub fn test_keys(cache_root: &Path) -> Result<PathBuf, KeyError> {
     h.update(zkpension_verifier::KEY_FORMAT);
     h.update(PK_ENCODING);
     h.update(TEST_SEED);
+    h.update(crate::groth16::TABLES_MAGIC);
     for statement in Statement::ALL {
         let info = circuit_info(statement)?;
         h.update(info.digest);

@@ -41,8 +41,10 @@
 
 pub mod example;
 pub mod fsutil;
+pub mod groth16;
 pub mod keys;
 pub mod member;
+pub mod msm;
 pub mod prove;
 pub mod snarkjs;
 pub mod wallet;

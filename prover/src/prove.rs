@@ -24,10 +24,10 @@
 //! Threads: this library never builds a thread pool; it runs on the caller's
 //! (rayon's global pool unless the caller installs one).
 
+use crate::groth16;
 use crate::keys::{ProvingKeys, StatementKeys};
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::Fr;
 use ark_ff::{UniformRand, Zero};
-use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
     SynthesisMode,
@@ -234,6 +234,19 @@ fn statement_keys(keys: &ProvingKeys, statement: Statement) -> Result<&Statement
     keys.get(statement).ok_or(ProveError::MissingKey(statement))
 }
 
+/// The full assignment `z = (1, public inputs, witness)` of `witness` for its
+/// statement's circuit, after the native relation accepted it: the vector the
+/// Groth16 MSMs and the QAP reduction consume. For profiling and tests.
+pub fn assignment(witness: &Witness) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
+    witness.check()?;
+    let statement = witness.statement();
+    match witness {
+        Witness::Contribute(p, w) => assign(statement, ContributeCircuit::new(p, w)),
+        Witness::Claim(p, w) => assign(statement, ClaimCircuit::new(p, w)),
+        Witness::Attest(p, w) => assign(statement, AttestCircuit::new(p, w)),
+    }
+}
+
 /// Synthesizes `circuit` (witness only), checks it against the key's
 /// matrices, proves, and checks the proof.
 fn prove_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
@@ -252,8 +265,9 @@ fn prove_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     // The blinding scalars, like the witness, are wiped after use.
     let r = Zeroizing::new(Fr::rand(rng));
     let s = Zeroizing::new(Fr::rand(rng));
-    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+    let proof = groth16::create_proof(
         keys.proving_key(),
+        keys.tables(),
         *r,
         *s,
         matrices,

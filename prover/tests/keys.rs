@@ -314,3 +314,109 @@ fn shared_test_keys_load() {
     assert_eq!(keys.dir(), keys_dir());
     assert_eq!(keys.manifest().setup, SETUP_SEEDED);
 }
+
+/// Setup writes each statement's prover tables next to its keys, and loading
+/// reads them (no rebuild).
+#[test]
+fn setup_writes_prover_tables_that_load_reads() {
+    let keys = proving_keys();
+    for statement in Statement::ALL {
+        assert!(keys_dir().join(keys::tables_file_name(statement)).is_file());
+    }
+    let k = keys.get(Statement::Contribute).unwrap();
+    k.tables();
+    assert!(
+        matches!(k.tables_origin(), Some(keys::TablesOrigin::Loaded)),
+        "{:?}",
+        k.tables_origin()
+    );
+}
+
+/// Every way a tables file can be unusable is named, before anything in it
+/// is decoded.
+#[test]
+fn unusable_prover_tables_are_refused_with_the_reason() {
+    use zkpension_prover::groth16::{ProverTables, TablesError};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_keys(tmp.path());
+    let keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute]).unwrap();
+    let k = keys.get(Statement::Contribute).unwrap();
+    let path = dir.join(keys::tables_file_name(Statement::Contribute));
+    let good = std::fs::read(&path).unwrap();
+    let read = |bytes: &[u8]| {
+        // Replace, never write in place: the file may be a hard link.
+        let _ = std::fs::remove_file(&path);
+        std::fs::write(&path, bytes).unwrap();
+        ProverTables::read(&path, &k.pk_id(), k.proving_key())
+    };
+    assert!(read(&good).is_ok());
+
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    assert!(matches!(read(&flipped), Err(TablesError::Damaged { .. })));
+
+    let mut last = good.clone();
+    *last.last_mut().unwrap() ^= 1;
+    assert!(matches!(read(&last), Err(TablesError::Damaged { .. })));
+
+    assert!(matches!(
+        read(&good[..good.len() - 1000]),
+        Err(TablesError::Damaged { .. })
+    ));
+    assert!(matches!(
+        read(&good[..50]),
+        Err(TablesError::NotTables { .. })
+    ));
+    assert!(matches!(
+        read(b"{\"not\": \"tables\"}"),
+        Err(TablesError::NotTables { .. })
+    ));
+
+    let claim = std::fs::read(dir.join(keys::tables_file_name(Statement::Claim))).unwrap();
+    let err = read(&claim).unwrap_err();
+    assert!(matches!(err, TablesError::OtherKey { .. }), "{err}");
+    assert!(err.to_string().contains("another proving key"), "{err}");
+
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(
+        ProverTables::read(&path, &k.pk_id(), k.proving_key()),
+        Err(TablesError::Io { .. })
+    ));
+}
+
+/// A damaged tables file costs time, never a proof: the tables are rebuilt,
+/// saved over it, the proof verifies, and the next load reads the new file.
+#[test]
+fn damaged_prover_tables_are_rebuilt_and_saved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_keys(tmp.path());
+    let path = dir.join(keys::tables_file_name(Statement::Contribute));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x40;
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+
+    let keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute]).unwrap();
+    let w = zkpension_prover::example::contribute_witness(&mut common::rng(5));
+    let proof = zkpension_prover::prove(&keys, &w, &mut common::rng(6)).unwrap();
+    let k = keys.get(Statement::Contribute).unwrap();
+    match k.tables_origin() {
+        Some(keys::TablesOrigin::Built { unusable, saved }) => {
+            assert!(unusable.to_string().contains("checksum"), "{unusable}");
+            assert!(saved.is_ok(), "{saved:?}");
+        }
+        other => panic!("expected a rebuild, got {other:?}"),
+    }
+    let verifier = VerifierKeys::load_dir(&dir).unwrap();
+    w.proof_file(&proof).verify(&verifier).unwrap();
+
+    let again = ProvingKeys::load_statements(&dir, &[Statement::Contribute]).unwrap();
+    let k = again.get(Statement::Contribute).unwrap();
+    k.tables();
+    assert!(matches!(
+        k.tables_origin(),
+        Some(keys::TablesOrigin::Loaded)
+    ));
+}

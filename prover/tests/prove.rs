@@ -190,3 +190,42 @@ fn debug_output_does_not_show_the_witness() {
     );
     assert!(text.contains("<secret>"));
 }
+
+/// zkpension's proof computation is arkworks' to the bit: for the same witness,
+/// keys and blinding (r, s), both give the same proof, for every statement.
+#[test]
+fn same_proof_as_stock_arkworks_for_every_statement() {
+    use ark_bn254::Bn254;
+    use ark_groth16::Groth16;
+    let keys = proving_keys();
+    let mut rng = rng(11);
+    for statement in Statement::ALL {
+        let w = example::witness(statement, &mut rng);
+        let k = keys.get(statement).unwrap();
+        let z = zkpension_prover::prove::assignment(&w).unwrap();
+        let c = k.circuit();
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let stock = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            k.proving_key(),
+            r,
+            s,
+            &c.matrices,
+            c.info.instance_variables,
+            c.info.constraints,
+            &z,
+        )
+        .unwrap();
+        let ours = zkpension_prover::groth16::create_proof(
+            k.proving_key(),
+            k.tables(),
+            r,
+            s,
+            &c.matrices,
+            c.info.instance_variables,
+            c.info.constraints,
+            &z,
+        )
+        .unwrap();
+        assert_eq!(ours, stock, "{statement}");
+    }
+}

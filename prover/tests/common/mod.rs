@@ -22,13 +22,19 @@ pub fn proving_keys() -> &'static ProvingKeys {
     KEYS.get_or_init(|| ProvingKeys::load(keys_dir()).expect("load test keys"))
 }
 
-/// A copy of the test key directory that a test may modify.
+/// A copy of the test key directory that a test may modify. The large
+/// prover-tables files are hard links where the file system allows it (they
+/// are only ever replaced by rename, never written in place).
 pub fn copy_of_keys(into: &Path) -> PathBuf {
     let dir = into.join("keys");
     std::fs::create_dir_all(&dir).unwrap();
     for entry in std::fs::read_dir(keys_dir()).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        let to = dir.join(entry.file_name());
+        let is_tables = entry.path().extension().is_some_and(|e| e == "tables");
+        if !(is_tables && std::fs::hard_link(entry.path(), &to).is_ok()) {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
     }
     dir
 }

@@ -1,0 +1,620 @@
+//! zkpension's Groth16 proof computation: the same proof as
+//! `ark_groth16::Groth16::<Bn254>::create_proof_with_reduction_and_matrices`
+//! (bit for bit, for the same `r` and `s`), computed faster.
+//!
+//! Where the time goes in the stock prover, and what this one does instead:
+//! - **Five variable-base MSMs** (A, B in G1, B in G2, the H and L terms of C).
+//!   Here every proving-key vector has a [`FixedBaseTable`] built once per key
+//!   ([`ProverTables`]): precomputed window shifts, signed digits, affine
+//!   bucket sums with shared inversions (see [`crate::msm`]). Bases at
+//!   infinity (a third of the B queries for our circuits) are dropped when the
+//!   table is built.
+//! - **Scheduling.** The stock prover runs the MSMs one after another, each
+//!   split across threads. Here the QAP reduction (seven FFTs) and then the H
+//!   MSM form one chain, and the other MSMs, cut into row ranges, run beside
+//!   it as separate rayon tasks, so two cores stay busy with little
+//!   synchronisation.
+//!
+//! The QAP reduction is arkworks' (`LibsnarkReduction`), so `h` is exactly the
+//! stock prover's.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ark_bn254::{g1, g2, Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{BigInt, PrimeField, Zero};
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_groth16::{Proof, ProvingKey};
+use ark_poly::GeneralEvaluationDomain;
+use ark_relations::gr1cs::{Matrix, SynthesisError};
+use ark_serialize::SerializationError;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use zeroize::Zeroize;
+
+use crate::msm::FixedBaseTable;
+
+/// Window widths (bits) of the tables, per query. Measured on our three
+/// circuits (about 10,000 variables, domain 2^14); see `benches/README.md`.
+pub const WINDOW_G1: u32 = 12;
+/// Window width of the G2 table.
+pub const WINDOW_G2: u32 = 12;
+
+/// The fixed-base tables of one proving key.
+#[derive(Debug)]
+pub struct ProverTables {
+    a: FixedBaseTable<g1::Config>,
+    b_g1: FixedBaseTable<g1::Config>,
+    b_g2: FixedBaseTable<g2::Config>,
+    h: FixedBaseTable<g1::Config>,
+    l: FixedBaseTable<g1::Config>,
+}
+
+impl ProverTables {
+    /// Builds the tables of `pk` on the current rayon pool.
+    pub fn new(pk: &ProvingKey<Bn254>) -> Self {
+        ProverTables {
+            a: FixedBaseTable::new(&pk.a_query, WINDOW_G1),
+            b_g1: FixedBaseTable::new(&pk.b_g1_query, WINDOW_G1),
+            b_g2: FixedBaseTable::new(&pk.b_g2_query, WINDOW_G2),
+            h: FixedBaseTable::new(&pk.h_query, WINDOW_G1),
+            l: FixedBaseTable::new(&pk.l_query, WINDOW_G1),
+        }
+    }
+
+    /// Bytes held by the tables.
+    pub fn size_in_bytes(&self) -> usize {
+        self.a.size_in_bytes()
+            + self.b_g1.size_in_bytes()
+            + self.b_g2.size_in_bytes()
+            + self.h.size_in_bytes()
+            + self.l.size_in_bytes()
+    }
+
+    /// Whether these tables have the shape of `pk`'s vectors.
+    pub fn fits(&self, pk: &ProvingKey<Bn254>) -> bool {
+        self.a.len() == pk.a_query.len()
+            && self.b_g1.len() == pk.b_g1_query.len()
+            && self.b_g2.len() == pk.b_g2_query.len()
+            && self.h.len() == pk.h_query.len()
+            && self.l.len() == pk.l_query.len()
+    }
+}
+
+/// First bytes of a tables file.
+pub const TABLES_MAGIC: &[u8; 32] = b"zkpension/v1/prover-tables\0\0\0\0\0\0";
+
+/// Why a tables file was not used.
+#[derive(Debug, Error)]
+pub enum TablesError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}: not a zkpension prover-tables file", path.display())]
+    NotTables { path: PathBuf },
+    #[error("{}: tables of another proving key (built from {}, this key is {})", path.display(), hex::encode(found), hex::encode(expected))]
+    OtherKey {
+        path: PathBuf,
+        found: [u8; 32],
+        expected: [u8; 32],
+    },
+    #[error("{}: damaged: {what}", path.display())]
+    Damaged { path: PathBuf, what: String },
+}
+
+/// A writer that hashes what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl ProverTables {
+    /// Writes the tables file of the proving key whose file has SHA-256
+    /// `pk_id`: [`TABLES_MAGIC`], `pk_id`, the five tables (A, B in G1, B in
+    /// G2, H, L; see [`FixedBaseTable::write`]), then the SHA-256 of
+    /// everything before it. Streams: no copy of the tables is made.
+    pub fn write<W: Write>(&self, pk_id: &[u8; 32], out: W) -> io::Result<()> {
+        let mut w = HashingWriter {
+            inner: out,
+            hash: Sha256::new(),
+        };
+        w.write_all(TABLES_MAGIC)?;
+        w.write_all(pk_id)?;
+        let ser = |e: SerializationError| io::Error::other(e.to_string());
+        self.a.write(&mut w).map_err(ser)?;
+        self.b_g1.write(&mut w).map_err(ser)?;
+        self.b_g2.write(&mut w).map_err(ser)?;
+        self.h.write(&mut w).map_err(ser)?;
+        self.l.write(&mut w).map_err(ser)?;
+        let digest: [u8; 32] = w.hash.finalize().into();
+        let mut out = w.inner;
+        out.write_all(&digest)?;
+        out.flush()
+    }
+
+    /// Reads the tables file at `path` for `pk`, whose file has SHA-256
+    /// `pk_id`. The file is authenticated before anything in it is decoded:
+    /// magic, then `pk_id`, then the trailing SHA-256 over the whole file
+    /// (one streaming pass); only then are the tables decoded (points
+    /// unchecked, like the proving key itself), and their shape must be
+    /// `pk`'s. A table that passed all this but were somehow wrong could only
+    /// make a proof that fails the prover's own verification.
+    pub fn read(
+        path: &Path,
+        pk_id: &[u8; 32],
+        pk: &ProvingKey<Bn254>,
+    ) -> Result<ProverTables, TablesError> {
+        let io_err = |source| TablesError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let damaged = |what: &str| TablesError::Damaged {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+        };
+        let mut file = File::open(path).map_err(io_err)?;
+        let size = file.metadata().map_err(io_err)?.len();
+        if size < 96 {
+            return Err(TablesError::NotTables {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut head = [0u8; 64];
+        file.read_exact(&mut head).map_err(io_err)?;
+        if head[..32] != TABLES_MAGIC[..] {
+            return Err(TablesError::NotTables {
+                path: path.to_path_buf(),
+            });
+        }
+        let found: [u8; 32] = head[32..].try_into().expect("32 bytes");
+        if &found != pk_id {
+            return Err(TablesError::OtherKey {
+                path: path.to_path_buf(),
+                found,
+                expected: *pk_id,
+            });
+        }
+        // Pass 1: the checksum.
+        let mut hash = Sha256::new();
+        hash.update(head);
+        let body = size - 96;
+        let mut hasher = HashingWriter {
+            inner: io::sink(),
+            hash,
+        };
+        io::copy(
+            &mut io::BufReader::with_capacity(1 << 20, &mut file).take(body),
+            &mut hasher,
+        )
+        .map_err(io_err)?;
+        let mut trailer = [0u8; 32];
+        file.seek(SeekFrom::Start(64 + body)).map_err(io_err)?;
+        file.read_exact(&mut trailer).map_err(io_err)?;
+        if <[u8; 32]>::from(hasher.hash.finalize()) != trailer {
+            return Err(damaged("checksum mismatch"));
+        }
+        // Pass 2: decode.
+        file.seek(SeekFrom::Start(64)).map_err(io_err)?;
+        let mut r = io::BufReader::with_capacity(1 << 20, &mut file).take(body);
+        let bad = |e: SerializationError| damaged(&format!("undecodable table: {e}"));
+        let tables = ProverTables {
+            a: FixedBaseTable::read(&mut r, pk.a_query.len()).map_err(bad)?,
+            b_g1: FixedBaseTable::read(&mut r, pk.b_g1_query.len()).map_err(bad)?,
+            b_g2: FixedBaseTable::read(&mut r, pk.b_g2_query.len()).map_err(bad)?,
+            h: FixedBaseTable::read(&mut r, pk.h_query.len()).map_err(bad)?,
+            l: FixedBaseTable::read(&mut r, pk.l_query.len()).map_err(bad)?,
+        };
+        if r.limit() != 0 {
+            return Err(damaged("trailing bytes after the tables"));
+        }
+        Ok(tables)
+    }
+}
+
+/// A G1 MSM task: which query, and which rows of its table.
+#[derive(Clone, Copy)]
+enum G1Query {
+    A,
+    BG1,
+    L,
+}
+
+/// Cuts `0..rows` into `parts` near-equal ranges.
+fn split(rows: usize, parts: usize) -> Vec<Range<usize>> {
+    let parts = parts.clamp(1, rows.max(1));
+    (0..parts)
+        .map(|p| rows * p / parts..rows * (p + 1) / parts)
+        .collect()
+}
+
+/// Computes the Groth16 proof of the full assignment `z = (1, inputs,
+/// witness)` with blinding `r`, `s`: the same proof as
+/// `Groth16::<Bn254>::create_proof_with_reduction_and_matrices(pk, r, s,
+/// matrices, num_inputs, num_constraints, z)`.
+///
+/// `num_inputs` counts the constant 1. The caller checks that `z` satisfies
+/// the matrices (the proof does not verify otherwise) and that `tables` were
+/// built from `pk` ([`ProverTables::fits`] checks the shape only).
+///
+/// # Panics
+/// If the tables do not fit `pk`, or `z` is not one scalar per variable.
+// The same arguments as arkworks' `create_proof_with_reduction_and_matrices`.
+#[allow(clippy::too_many_arguments)]
+pub fn create_proof(
+    pk: &ProvingKey<Bn254>,
+    tables: &ProverTables,
+    r: Fr,
+    s: Fr,
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    z: &[Fr],
+) -> Result<Proof<Bn254>, SynthesisError> {
+    assert!(tables.fits(pk), "prover tables of another proving key");
+    assert!(
+        z.len() == pk.a_query.len() && (1..=z.len()).contains(&num_inputs),
+        "an assignment of {} variables ({num_inputs} inputs) for a key of {}",
+        z.len(),
+        pk.a_query.len()
+    );
+    let threads = rayon::current_num_threads();
+    let mut zb: Vec<BigInt<4>> = z.par_iter().map(|x| x.into_bigint()).collect();
+
+    // Chain 1: the QAP reduction, then Σ h_i·H_i. Chain 2: everything else.
+    let (h_acc, rest) =
+        rayon::join(
+            || -> Result<G1Projective, SynthesisError> {
+                let h = LibsnarkReduction::witness_map_from_matrices::<
+                    Fr,
+                    GeneralEvaluationDomain<Fr>,
+                >(matrices, num_inputs, num_constraints, z)?;
+                let mut hb: Vec<BigInt<4>> = h
+                    .par_iter()
+                    .take(tables.h.len())
+                    .map(|x| x.into_bigint())
+                    .collect();
+                drop(h);
+                let acc = split(tables.h.rows(), threads)
+                    .into_par_iter()
+                    .map(|rows| tables.h.msm_rows(&hb, rows))
+                    .sum();
+                hb.zeroize();
+                Ok(acc)
+            },
+            || {
+                let mut g1_tasks = Vec::new();
+                for (query, table) in [
+                    (G1Query::A, &tables.a),
+                    (G1Query::BG1, &tables.b_g1),
+                    (G1Query::L, &tables.l),
+                ] {
+                    for rows in split(table.rows(), threads) {
+                        g1_tasks.push((query, rows));
+                    }
+                }
+                let zb = &zb;
+                rayon::join(
+                    || {
+                        g1_tasks
+                            .into_par_iter()
+                            .map(|(query, rows)| {
+                                let part = match query {
+                                    G1Query::A => tables.a.msm_rows(zb, rows),
+                                    G1Query::BG1 => tables.b_g1.msm_rows(zb, rows),
+                                    G1Query::L => tables.l.msm_rows(&zb[num_inputs..], rows),
+                                };
+                                (query, part)
+                            })
+                            .fold(
+                                || [G1Projective::zero(); 3],
+                                |mut acc, (query, part)| {
+                                    acc[query as usize] += part;
+                                    acc
+                                },
+                            )
+                            .reduce(
+                                || [G1Projective::zero(); 3],
+                                |mut x, y| {
+                                    for (a, b) in x.iter_mut().zip(y) {
+                                        *a += b;
+                                    }
+                                    x
+                                },
+                            )
+                    },
+                    || -> G2Projective {
+                        split(tables.b_g2.rows(), threads)
+                            .into_par_iter()
+                            .map(|rows| tables.b_g2.msm_rows(zb, rows))
+                            .sum()
+                    },
+                )
+            },
+        );
+    zb.zeroize();
+    let h_acc = h_acc?;
+    let ([a_acc, b_g1_acc, l_acc], b_g2_acc) = rest;
+
+    // The stock prover's combination, step for step.
+    let g_a = pk.vk.alpha_g1.into_group() + a_acc + pk.delta_g1 * r;
+    let g1_b = if r.is_zero() {
+        G1Projective::zero()
+    } else {
+        pk.beta_g1.into_group() + b_g1_acc + pk.delta_g1 * s
+    };
+    let g2_b = pk.vk.beta_g2.into_group() + b_g2_acc + pk.vk.delta_g2 * s;
+    let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_acc + h_acc;
+    Ok(Proof {
+        a: g_a.into_affine(),
+        b: g2_b.into_affine(),
+        c: g_c.into_affine(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+    use ark_groth16::Groth16;
+    use ark_relations::gr1cs::R1CS_PREDICATE_LABEL;
+    use ark_relations::gr1cs::{
+        ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, LinearCombination,
+        OptimizationGoal, SynthesisMode, Variable,
+    };
+    use ark_snark::SNARK;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    /// A random satisfiable R1CS: each constraint multiplies two random linear
+    /// combinations of earlier variables into a new witness variable. Some
+    /// values are 0 or 1, some variables repeat others (equal key columns),
+    /// some never appear in B (B bases at infinity), and one appears nowhere.
+    #[derive(Clone)]
+    struct RandomCircuit {
+        seed: u64,
+        inputs: usize,
+        constraints: usize,
+    }
+
+    impl RandomCircuit {
+        fn public_inputs(&self) -> Vec<Fr> {
+            let mut rng = ChaCha20Rng::seed_from_u64(self.seed);
+            (0..self.inputs).map(|_| Fr::rand(&mut rng)).collect()
+        }
+    }
+
+    impl ConstraintSynthesizer<Fr> for RandomCircuit {
+        fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+            let mut rng = ChaCha20Rng::seed_from_u64(self.seed);
+            let mut vars: Vec<(Variable, Fr)> = vec![(Variable::One, Fr::from(1u64))];
+            for _ in 0..self.inputs {
+                let v = Fr::rand(&mut rng);
+                vars.push((cs.new_input_variable(|| Ok(v))?, v));
+            }
+            let unused = Fr::rand(&mut rng);
+            let _ = cs.new_witness_variable(|| Ok(unused))?;
+            for i in 0..self.constraints {
+                let lc = |rng: &mut ChaCha20Rng, terms: usize| {
+                    let mut lc = LinearCombination::zero();
+                    let mut value = Fr::zero();
+                    for _ in 0..terms {
+                        let (var, x) = vars[rng.gen_range(0..vars.len())];
+                        let coeff = match rng.gen_range(0..3) {
+                            0 => Fr::from(1u64),
+                            1 => -Fr::from(1u64),
+                            _ => Fr::rand(rng),
+                        };
+                        lc += (coeff, var);
+                        value += coeff * x;
+                    }
+                    (lc, value)
+                };
+                let terms = rng.gen_range(1..4);
+                let (a, av) = lc(&mut rng, terms);
+                // Every fourth constraint has the constant 1 as B, so its new
+                // variable (like the a-side ones) is absent from B.
+                let (b, bv) = if i % 4 == 0 {
+                    (LinearCombination::from(Variable::One), Fr::from(1u64))
+                } else {
+                    let terms = rng.gen_range(1..3);
+                    lc(&mut rng, terms)
+                };
+                let out = match i % 7 {
+                    0 => Fr::zero(),
+                    1 => Fr::from(1u64),
+                    _ => av * bv,
+                };
+                // 0 and 1 outputs: a*0 = 0 and 1*1 = 1 keep the constraint true.
+                let (a, b) = match i % 7 {
+                    0 => (a, LinearCombination::zero()),
+                    1 => (
+                        LinearCombination::from(Variable::One),
+                        LinearCombination::from(Variable::One),
+                    ),
+                    _ => (a, b),
+                };
+                let w = cs.new_witness_variable(|| Ok(out))?;
+                cs.enforce_r1cs_constraint(|| a, || b, || LinearCombination::from(w))?;
+                vars.push((w, out));
+                if i % 5 == 0 {
+                    // A copy: an equal column in every query.
+                    let copy = cs.new_witness_variable(|| Ok(out))?;
+                    cs.enforce_r1cs_constraint(
+                        || LinearCombination::from(w),
+                        || LinearCombination::from(Variable::One),
+                        || LinearCombination::from(copy),
+                    )?;
+                    vars.push((copy, out));
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn matrices_and_assignment(c: RandomCircuit) -> (Vec<Matrix<Fr>>, usize, usize, Vec<Fr>) {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: true,
+            generate_lc_assignments: true,
+        });
+        c.generate_constraints(cs.clone()).unwrap();
+        cs.finalize();
+        assert!(cs.is_satisfied().unwrap());
+        let matrices = cs
+            .to_matrices()
+            .unwrap()
+            .remove(R1CS_PREDICATE_LABEL)
+            .unwrap();
+        let mut z = cs.instance_assignment().unwrap();
+        z.extend(cs.witness_assignment().unwrap());
+        (
+            matrices,
+            cs.num_instance_variables(),
+            cs.num_constraints(),
+            z,
+        )
+    }
+
+    /// Same proof as arkworks' prover for the same r and s, on random
+    /// circuits of many shapes, with 1 and 2 threads (different row splits),
+    /// and the proof verifies.
+    #[test]
+    fn same_proof_as_arkworks_on_random_circuits() {
+        let mut rng = ChaCha20Rng::seed_from_u64(77);
+        for (seed, inputs, constraints) in
+            [(1, 0, 1), (2, 1, 3), (3, 2, 40), (4, 5, 200), (5, 3, 1000)]
+        {
+            let circuit = RandomCircuit {
+                seed,
+                inputs,
+                constraints,
+            };
+            let (pk, vk) =
+                Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng).unwrap();
+            let (matrices, num_inputs, num_constraints, z) =
+                matrices_and_assignment(circuit.clone());
+            let tables = ProverTables::new(&pk);
+            for (r, s) in [
+                (Fr::rand(&mut rng), Fr::rand(&mut rng)),
+                (Fr::zero(), Fr::rand(&mut rng)),
+                (Fr::rand(&mut rng), Fr::zero()),
+            ] {
+                let stock = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+                    &pk,
+                    r,
+                    s,
+                    &matrices,
+                    num_inputs,
+                    num_constraints,
+                    &z,
+                )
+                .unwrap();
+                for threads in [1, 2, 3] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let ours = pool
+                        .install(|| {
+                            create_proof(
+                                &pk,
+                                &tables,
+                                r,
+                                s,
+                                &matrices,
+                                num_inputs,
+                                num_constraints,
+                                &z,
+                            )
+                        })
+                        .unwrap();
+                    assert_eq!(ours, stock, "seed {seed}, {threads} threads");
+                }
+                let inputs = circuit.public_inputs();
+                assert!(Groth16::<Bn254>::verify(&vk, &inputs, &stock).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "prover tables of another proving key")]
+    fn tables_of_another_key_are_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(78);
+        let small = RandomCircuit {
+            seed: 1,
+            inputs: 1,
+            constraints: 3,
+        };
+        let large = RandomCircuit {
+            seed: 2,
+            inputs: 1,
+            constraints: 30,
+        };
+        let (pk_small, _) =
+            Groth16::<Bn254>::circuit_specific_setup(small.clone(), &mut rng).unwrap();
+        let (pk_large, _) = Groth16::<Bn254>::circuit_specific_setup(large, &mut rng).unwrap();
+        let (matrices, num_inputs, num_constraints, z) = matrices_and_assignment(small);
+        let tables = ProverTables::new(&pk_large);
+        let _ = create_proof(
+            &pk_small,
+            &tables,
+            Fr::from(1u64),
+            Fr::from(2u64),
+            &matrices,
+            num_inputs,
+            num_constraints,
+            &z,
+        );
+    }
+
+    /// Tables written and read back give the same proof.
+    #[test]
+    fn tables_survive_a_write_and_read() {
+        let mut rng = ChaCha20Rng::seed_from_u64(79);
+        let circuit = RandomCircuit {
+            seed: 9,
+            inputs: 2,
+            constraints: 100,
+        };
+        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng).unwrap();
+        let (matrices, num_inputs, num_constraints, z) = matrices_and_assignment(circuit);
+        let tables = ProverTables::new(&pk);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.tables");
+        let id = [7u8; 32];
+        tables
+            .write(&id, std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let read = ProverTables::read(&path, &id, &pk).unwrap();
+        assert_eq!(read.size_in_bytes(), tables.size_in_bytes());
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let prove = |t: &ProverTables| {
+            create_proof(&pk, t, r, s, &matrices, num_inputs, num_constraints, &z).unwrap()
+        };
+        assert_eq!(prove(&read), prove(&tables));
+        assert!(matches!(
+            ProverTables::read(&path, &[8u8; 32], &pk),
+            Err(TablesError::OtherKey { .. })
+        ));
+    }
+}
