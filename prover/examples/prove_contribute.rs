@@ -4,11 +4,12 @@
 //!
 //! ```text
 //! cargo build --release -p zkpension-prover --example prove_contribute
-//! /usr/bin/time -v target/release/examples/prove_contribute KEYS_DIR [--threads N] [--load-only]
+//! /usr/bin/time -v target/release/examples/prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only]
 //! ```
 //!
-//! `--load-only` stops after loading the contribute keys, to separate the
-//! keys' share of the memory from the proof's.
+//! `--load-only` stops after loading the contribute keys and their prover
+//! tables, to separate their share of the memory from the proof's;
+//! `--proofs N` proves the same statement N times (fresh blinding each).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,15 +23,17 @@ fn main() -> anyhow::Result<()> {
     let mut dir = None;
     let mut threads = None;
     let mut load_only = false;
+    let mut proofs = 1;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = Some(args.next().unwrap_or_default().parse::<usize>()?),
             "--load-only" => load_only = true,
+            "--proofs" => proofs = args.next().unwrap_or_default().parse::<usize>()?,
             _ => dir = Some(PathBuf::from(arg)),
         }
     }
     let dir = dir.ok_or_else(|| {
-        anyhow::anyhow!("usage: prove_contribute KEYS_DIR [--threads N] [--load-only]")
+        anyhow::anyhow!("usage: prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only]")
     })?;
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
@@ -40,17 +43,31 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute])?;
     eprintln!("loaded contribute keys in {:?}", started.elapsed());
+    let started = Instant::now();
+    let contribute = keys
+        .get(Statement::Contribute)
+        .expect("the contribute keys were loaded");
+    contribute.tables();
+    eprintln!(
+        "prover tables ({:?}) in {:?}",
+        contribute.tables_origin().expect("tables are ready"),
+        started.elapsed()
+    );
     if load_only {
         return Ok(());
     }
     let witness = example::contribute_witness(&mut OsRng);
-    let started = Instant::now();
-    let proof = prove(&keys, &witness, &mut OsRng)?;
-    eprintln!(
-        "proved contribute in {:?} on {} threads",
-        started.elapsed(),
-        rayon::current_num_threads()
-    );
+    let mut proof = None;
+    for _ in 0..proofs {
+        let started = Instant::now();
+        proof = Some(prove(&keys, &witness, &mut OsRng)?);
+        eprintln!(
+            "proved contribute in {:?} on {} threads",
+            started.elapsed(),
+            rayon::current_num_threads()
+        );
+    }
+    let proof = proof.ok_or_else(|| anyhow::anyhow!("--proofs must be at least 1"))?;
     println!("{}", serde_json::to_string(&witness.proof_file(&proof))?);
     Ok(())
 }

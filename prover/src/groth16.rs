@@ -19,7 +19,7 @@
 //! stock prover's.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -30,13 +30,12 @@ use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Proof, ProvingKey};
 use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{Matrix, SynthesisError};
-use ark_serialize::SerializationError;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use zeroize::Zeroize;
 
-use crate::msm::FixedBaseTable;
+use crate::msm::{FixedBaseTable, TableFormatError};
 
 /// Window widths (bits) of the tables, per query. Measured on our three
 /// circuits (about 10,000 variables, domain 2^14); see `benches/README.md`.
@@ -86,7 +85,7 @@ impl ProverTables {
 }
 
 /// First bytes of a tables file.
-pub const TABLES_MAGIC: &[u8; 32] = b"zkpension/v1/prover-tables\0\0\0\0\0\0";
+pub const TABLES_MAGIC: &[u8; 32] = b"zkpension/v1/prover-tables-mont\0";
 
 /// Why a tables file was not used.
 #[derive(Debug, Error)]
@@ -139,12 +138,11 @@ impl ProverTables {
         };
         w.write_all(TABLES_MAGIC)?;
         w.write_all(pk_id)?;
-        let ser = |e: SerializationError| io::Error::other(e.to_string());
-        self.a.write(&mut w).map_err(ser)?;
-        self.b_g1.write(&mut w).map_err(ser)?;
-        self.b_g2.write(&mut w).map_err(ser)?;
-        self.h.write(&mut w).map_err(ser)?;
-        self.l.write(&mut w).map_err(ser)?;
+        self.a.write(&mut w)?;
+        self.b_g1.write(&mut w)?;
+        self.b_g2.write(&mut w)?;
+        self.h.write(&mut w)?;
+        self.l.write(&mut w)?;
         let digest: [u8; 32] = w.hash.finalize().into();
         let mut out = w.inner;
         out.write_all(&digest)?;
@@ -152,12 +150,13 @@ impl ProverTables {
     }
 
     /// Reads the tables file at `path` for `pk`, whose file has SHA-256
-    /// `pk_id`. The file is authenticated before anything in it is decoded:
-    /// magic, then `pk_id`, then the trailing SHA-256 over the whole file
-    /// (one streaming pass); only then are the tables decoded (points
-    /// unchecked, like the proving key itself), and their shape must be
-    /// `pk`'s. A table that passed all this but were somehow wrong could only
-    /// make a proof that fails the prover's own verification.
+    /// `pk_id`, in one streaming pass: magic and `pk_id` first, then the
+    /// tables, whose shape must be `pk`'s (nothing is allocated beyond what
+    /// `pk` allows), then the trailing SHA-256 of everything before it. The
+    /// tables are returned only if it matches. The points are not checked to
+    /// be on the curve, like the proving key itself; a table that passed all
+    /// this but were somehow wrong could only make a proof that fails the
+    /// prover's own verification.
     pub fn read(
         path: &Path,
         pk_id: &[u8; 32],
@@ -167,23 +166,27 @@ impl ProverTables {
             path: path.to_path_buf(),
             source,
         };
-        let damaged = |what: &str| TablesError::Damaged {
+        let damaged = |what: String| TablesError::Damaged {
             path: path.to_path_buf(),
-            what: what.to_string(),
+            what,
         };
-        let mut file = File::open(path).map_err(io_err)?;
+        let file = File::open(path).map_err(io_err)?;
         let size = file.metadata().map_err(io_err)?.len();
+        let not_tables = || TablesError::NotTables {
+            path: path.to_path_buf(),
+        };
         if size < 96 {
-            return Err(TablesError::NotTables {
-                path: path.to_path_buf(),
-            });
+            return Err(not_tables());
         }
+        let mut r = HashingReader {
+            inner: io::BufReader::with_capacity(1 << 20, file),
+            hash: Sha256::new(),
+            count: 0,
+        };
         let mut head = [0u8; 64];
-        file.read_exact(&mut head).map_err(io_err)?;
+        r.read_exact(&mut head).map_err(io_err)?;
         if head[..32] != TABLES_MAGIC[..] {
-            return Err(TablesError::NotTables {
-                path: path.to_path_buf(),
-            });
+            return Err(not_tables());
         }
         let found: [u8; 32] = head[32..].try_into().expect("32 bytes");
         if &found != pk_id {
@@ -193,40 +196,48 @@ impl ProverTables {
                 expected: *pk_id,
             });
         }
-        // Pass 1: the checksum.
-        let mut hash = Sha256::new();
-        hash.update(head);
-        let body = size - 96;
-        let mut hasher = HashingWriter {
-            inner: io::sink(),
-            hash,
+        let table = |e: TableFormatError| match e {
+            TableFormatError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                damaged("truncated".into())
+            }
+            TableFormatError::Io(e) => io_err(e),
+            e => damaged(format!("undecodable table: {e}")),
         };
-        io::copy(
-            &mut io::BufReader::with_capacity(1 << 20, &mut file).take(body),
-            &mut hasher,
-        )
-        .map_err(io_err)?;
-        let mut trailer = [0u8; 32];
-        file.seek(SeekFrom::Start(64 + body)).map_err(io_err)?;
-        file.read_exact(&mut trailer).map_err(io_err)?;
-        if <[u8; 32]>::from(hasher.hash.finalize()) != trailer {
-            return Err(damaged("checksum mismatch"));
-        }
-        // Pass 2: decode.
-        file.seek(SeekFrom::Start(64)).map_err(io_err)?;
-        let mut r = io::BufReader::with_capacity(1 << 20, &mut file).take(body);
-        let bad = |e: SerializationError| damaged(&format!("undecodable table: {e}"));
         let tables = ProverTables {
-            a: FixedBaseTable::read(&mut r, pk.a_query.len()).map_err(bad)?,
-            b_g1: FixedBaseTable::read(&mut r, pk.b_g1_query.len()).map_err(bad)?,
-            b_g2: FixedBaseTable::read(&mut r, pk.b_g2_query.len()).map_err(bad)?,
-            h: FixedBaseTable::read(&mut r, pk.h_query.len()).map_err(bad)?,
-            l: FixedBaseTable::read(&mut r, pk.l_query.len()).map_err(bad)?,
+            a: FixedBaseTable::read(&mut r, pk.a_query.len()).map_err(table)?,
+            b_g1: FixedBaseTable::read(&mut r, pk.b_g1_query.len()).map_err(table)?,
+            b_g2: FixedBaseTable::read(&mut r, pk.b_g2_query.len()).map_err(table)?,
+            h: FixedBaseTable::read(&mut r, pk.h_query.len()).map_err(table)?,
+            l: FixedBaseTable::read(&mut r, pk.l_query.len()).map_err(table)?,
         };
-        if r.limit() != 0 {
-            return Err(damaged("trailing bytes after the tables"));
+        if r.count + 32 != size {
+            return Err(damaged(format!(
+                "{} bytes after the tables, expected the 32-byte checksum",
+                size - r.count
+            )));
+        }
+        let mut trailer = [0u8; 32];
+        r.inner.read_exact(&mut trailer).map_err(io_err)?;
+        if <[u8; 32]>::from(r.hash.finalize()) != trailer {
+            return Err(damaged("checksum mismatch".into()));
         }
         Ok(tables)
+    }
+}
+
+/// A reader that hashes and counts what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hash: Sha256,
+    count: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
     }
 }
 
