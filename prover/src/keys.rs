@@ -215,6 +215,8 @@ pub enum SetupEvent {
     Written {
         statement: Statement,
         pk_size: u64,
+        /// Bytes of its prover-tables file (a cache derived from the key).
+        tables_size: u64,
         seconds: f64,
     },
 }
@@ -307,9 +309,13 @@ pub fn setup_with(
         let tables_path = dir.join(tables_file_name(statement));
         let pk_id: [u8; 32] = Sha256::digest(&pk_bytes).into();
         save_tables(&tables_path, &pk_id, &ProverTables::new(&pk)).map_err(io_err(&tables_path))?;
+        let tables_size = std::fs::metadata(&tables_path)
+            .map_err(io_err(&tables_path))?
+            .len();
         progress(SetupEvent::Written {
             statement,
             pk_size: pk_bytes.len() as u64,
+            tables_size,
             seconds: started.elapsed().as_secs_f64(),
         });
         statements.insert(

@@ -71,11 +71,16 @@ pub fn progress_note(out: &Output, event: SetupEvent) {
         SetupEvent::Written {
             statement,
             pk_size,
+            tables_size,
             seconds,
-        } => out.note(&format!(
-            "{statement}: done in {seconds:.1} s (proving key {:.1} MiB)",
-            pk_size as f64 / (1u64 << 20) as f64
-        )),
+        } => {
+            let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
+            out.note(&format!(
+                "{statement}: done in {seconds:.1} s (proving key {:.1} MiB, prover tables {:.0} MiB)",
+                mib(pk_size),
+                mib(tables_size)
+            ))
+        }
     }
 }
 

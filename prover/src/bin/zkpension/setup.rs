@@ -18,7 +18,14 @@ reproducible TESTS ONLY: anyone who knows the seed can forge proofs.
 Writes <statement>.pk, <statement>.vk and manifest.json into DIR. The manifest
 lists each file's size and id (SHA-256), the statement version and the digest
 of the circuit's constraint matrices; every loader checks them before using a
-key. Refuses a DIR that already holds files unless --force. Progress goes to
+key. It also writes <statement>.tables (about 80 MB each): the prover's
+precomputed multiples of the proving-key points, which make proofs about 1.7
+times as fast. They are a cache bound to their proving key, not part of the keys:
+the verifier and the node never read them, and a prover that finds them
+missing or damaged rebuilds them (2 to 4 s) and saves them again. Only the
+.pk/.vk files and the manifest need to be distributed.
+
+Refuses a DIR that already holds files unless --force. Progress goes to
 stderr; with --json the manifest is printed on stdout.
 
 Examples:
