@@ -1,7 +1,8 @@
 //! The member, registrar and authority commands of the `zkpension` binary
 //! against an embedded node: keygen, enroll, approve, sync, contribute (and the
 //! cap refusal, exit code 1), advance-epoch, claim, attest, balance, and a
-//! transaction written to a file instead of submitted, then submitted by sync.
+//! transaction written to a file instead of submitted, then submitted by sync
+//! (made with keys whose prover tables must be rebuilt).
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::keys_dir;
+use common::{copy_of_keys, keys_dir};
 use zkpension_circuits::binding::ChainId;
 use zkpension_ledger::genesis::GenesisParams;
 use zkpension_ledger::hexbytes::FixedBytes;
@@ -123,9 +124,29 @@ fn member_registrar_and_authority_through_the_cli() {
         show(&o)
     );
 
-    // Written to a file instead of submitted; the next sync submits it.
+    // Written to a file instead of submitted; the next sync submits it. With
+    // keys whose prover tables are missing: the proof still comes, and the
+    // user is told that the tables were rebuilt and saved.
+    let keys = copy_of_keys(home);
+    let tables = keys.join("contribute.tables");
+    std::fs::remove_file(&tables).unwrap();
     let file = home.join("tx.hex");
-    let v = ok(z(&["contribute", "--amount", "200", "--out"]).arg(&file));
+    let o = z(&["contribute", "--amount", "200", "--json", "--out"])
+        .arg(&file)
+        .arg("--keys")
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    let note = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        note.contains("contribute prover tables were not usable")
+            && note.contains("saved them for the next run"),
+        "{}",
+        show(&o)
+    );
+    assert!(tables.exists());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["included_at"].is_null());
     assert!(file.exists());
     let v = ok(&mut z(&["sync"]));

@@ -14,8 +14,11 @@
 use crate::output::Output;
 use anyhow::Context;
 use std::path::PathBuf;
-use zkpension_prover::keys::{self, default_home, default_keys_dir, Ensured, SetupEvent};
+use zkpension_prover::keys::{
+    self, default_home, default_keys_dir, Ensured, SetupEvent, TablesOrigin,
+};
 use zkpension_prover::wallet::{readable_by_others, Wallet};
+use zkpension_prover::ProvingKeys;
 
 /// The key directory.
 #[derive(clap::Args, Debug, Clone)]
@@ -80,6 +83,26 @@ pub fn progress_note(out: &Output, event: SetupEvent) {
                 mib(pk_size),
                 mib(tables_size)
             ))
+        }
+    }
+}
+
+/// Tells the user when a statement's prover tables had to be rebuilt (2 to 4
+/// s each), and whether they were saved for the next run.
+pub fn tables_note(out: &Output, keys: &ProvingKeys) {
+    for statement in keys.statements() {
+        let origin = keys.get(statement).and_then(|k| k.tables_origin());
+        if let Some(TablesOrigin::Built { unusable, saved }) = origin {
+            let after = match saved {
+                Ok(()) => "saved them for the next run".to_string(),
+                Err(e) => format!(
+                    "could not save them ({e}), so every run will rebuild them; \
+                     make the key directory writable or run `zkpension setup` again"
+                ),
+            };
+            out.note(&format!(
+                "note: {statement} prover tables were not usable ({unusable}); rebuilt them and {after}"
+            ));
         }
     }
 }

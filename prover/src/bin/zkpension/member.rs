@@ -240,6 +240,7 @@ fn transact(a: TxArgs, kind: Kind, out: &Output) -> anyhow::Result<()> {
     }
     .map_err(flow_err)?;
     let prove_s = start.elapsed().as_secs_f64();
+    crate::args::tables_note(out, &keys);
     submit_prepared(
         &mut w, &path, &client, prepared, a.out, a.no_wait, prove_s, out,
     )
