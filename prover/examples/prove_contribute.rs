@@ -4,12 +4,13 @@
 //!
 //! ```text
 //! cargo build --release -p zkpension-prover --example prove_contribute
-//! /usr/bin/time -v target/release/examples/prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only]
+//! /usr/bin/time -v target/release/examples/prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only] [--low-memory]
 //! ```
 //!
 //! `--load-only` stops after loading the contribute keys and their prover
 //! tables, to separate their share of the memory from the proof's;
-//! `--proofs N` proves the same statement N times (fresh blinding each).
+//! `--proofs N` proves the same statement N times (fresh blinding each);
+//! `--low-memory` proves without the tables.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -23,17 +24,19 @@ fn main() -> anyhow::Result<()> {
     let mut dir = None;
     let mut threads = None;
     let mut load_only = false;
+    let mut low_memory = false;
     let mut proofs = 1;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = Some(args.next().unwrap_or_default().parse::<usize>()?),
             "--load-only" => load_only = true,
+            "--low-memory" => low_memory = true,
             "--proofs" => proofs = args.next().unwrap_or_default().parse::<usize>()?,
             _ => dir = Some(PathBuf::from(arg)),
         }
     }
     let dir = dir.ok_or_else(|| {
-        anyhow::anyhow!("usage: prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only]")
+        anyhow::anyhow!("usage: prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only] [--low-memory]")
     })?;
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
@@ -41,18 +44,21 @@ fn main() -> anyhow::Result<()> {
             .build_global()?;
     }
     let started = Instant::now();
-    let keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute])?;
+    let mut keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute])?;
     eprintln!("loaded contribute keys in {:?}", started.elapsed());
-    let started = Instant::now();
-    let contribute = keys
-        .get(Statement::Contribute)
-        .expect("the contribute keys were loaded");
-    contribute.tables();
-    eprintln!(
-        "prover tables ({:?}) in {:?}",
-        contribute.tables_origin().expect("tables are ready"),
-        started.elapsed()
-    );
+    keys.set_use_tables(!low_memory);
+    if !low_memory {
+        let started = Instant::now();
+        let contribute = keys
+            .get(Statement::Contribute)
+            .expect("the contribute keys were loaded");
+        contribute.tables();
+        eprintln!(
+            "prover tables ({:?}) in {:?}",
+            contribute.tables_origin().expect("tables are ready"),
+            started.elapsed()
+        );
+    }
     if load_only {
         return Ok(());
     }

@@ -26,8 +26,9 @@
 
 use crate::groth16;
 use crate::keys::{ProvingKeys, StatementKeys};
-use ark_bn254::Fr;
+use ark_bn254::{Bn254, Fr};
 use ark_ff::{UniformRand, Zero};
+use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
     SynthesisMode,
@@ -265,16 +266,28 @@ fn prove_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     // The blinding scalars, like the witness, are wiped after use.
     let r = Zeroizing::new(Fr::rand(rng));
     let s = Zeroizing::new(Fr::rand(rng));
-    let proof = groth16::create_proof(
-        keys.proving_key(),
-        keys.tables(),
-        *r,
-        *s,
-        matrices,
-        shape.instance_variables,
-        shape.constraints,
-        &z,
-    )
+    let proof = if keys.uses_tables() {
+        groth16::create_proof(
+            keys.proving_key(),
+            keys.tables(),
+            *r,
+            *s,
+            matrices,
+            shape.instance_variables,
+            shape.constraints,
+            &z,
+        )
+    } else {
+        Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            keys.proving_key(),
+            *r,
+            *s,
+            matrices,
+            shape.instance_variables,
+            shape.constraints,
+            &z,
+        )
+    }
     .map_err(synthesis)?;
     drop(z);
 

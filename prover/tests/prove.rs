@@ -229,3 +229,34 @@ fn same_proof_as_stock_arkworks_for_every_statement() {
         assert_eq!(ours, stock, "{statement}");
     }
 }
+
+/// Without the prover tables (low-memory mode) the proofs are the same as
+/// with them, for the same randomness, and the tables files are neither read
+/// nor written.
+#[test]
+fn low_memory_mode_gives_the_same_proofs_without_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = common::copy_of_keys(dir.path());
+    for statement in Statement::ALL {
+        std::fs::remove_file(copy.join(zkpension_prover::keys::tables_file_name(statement)))
+            .unwrap();
+    }
+    let mut low = ProvingKeys::load(&copy).unwrap();
+    low.set_use_tables(false);
+    let keys = proving_keys();
+    let mut witnesses = rng(7);
+    for statement in Statement::ALL {
+        let w = example::witness(statement, &mut witnesses);
+        let with_tables = prove(keys, &w, &mut rng(8)).unwrap();
+        let without = prove(&low, &w, &mut rng(8)).unwrap();
+        assert_eq!(with_tables, without, "{statement}");
+        let k = low.get(statement).unwrap();
+        assert!(!k.uses_tables() && k.tables_origin().is_none());
+    }
+    let left: Vec<_> = std::fs::read_dir(&copy)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".tables"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

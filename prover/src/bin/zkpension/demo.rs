@@ -1,6 +1,6 @@
 //! `zkpension demo`: the whole story on an embedded node, no setup by hand.
 
-use crate::args::KeysArg;
+use crate::args::{KeysArg, ProverArg};
 use crate::output::Output;
 use anyhow::{bail, Context};
 use ed25519_dalek::SigningKey;
@@ -37,6 +37,8 @@ Examples:
 pub struct Args {
     #[command(flatten)]
     keys: KeysArg,
+    #[command(flatten)]
+    prover: ProverArg,
     /// Keep the node's data in DIR (must not exist) instead of a temporary directory
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -146,7 +148,7 @@ impl Demo {
 pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let total = Instant::now();
     let keys_dir = args.keys.resolve(out)?;
-    let keys = ProvingKeys::load(&keys_dir)?;
+    let keys = args.prover.load(&keys_dir)?;
     let vk_ids = VerifierKeys::load_dir(&keys_dir)?.ids();
     let tmp;
     let data = match args.data {

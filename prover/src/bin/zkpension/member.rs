@@ -2,7 +2,7 @@
 //! `balance`. Each that makes a transaction submits it to `--node`, or writes
 //! it to `--out FILE` (canonical encoding, hex) for submission elsewhere.
 
-use crate::args::{KeysArg, WalletArg};
+use crate::args::{KeysArg, ProverArg, WalletArg};
 use crate::output::{Output, Rejected, Usage};
 use anyhow::Context;
 use rand_core::OsRng;
@@ -13,7 +13,6 @@ use zkpension_circuits::field;
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError, Prepared};
 use zkpension_prover::member::NodeClient;
 use zkpension_prover::wallet::{NoteStatus, Wallet};
-use zkpension_prover::ProvingKeys;
 
 /// Where a node is.
 #[derive(clap::Args, Debug, Clone)]
@@ -137,6 +136,8 @@ pub struct TxArgs {
     keys: KeysArg,
     #[command(flatten)]
     node: NodeArg,
+    #[command(flatten)]
+    prover: ProverArg,
     /// Write the transaction (hex of its canonical encoding) to FILE instead of submitting it
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -228,7 +229,7 @@ fn transact(a: TxArgs, kind: Kind, out: &Output) -> anyhow::Result<()> {
     let client = a.node.client();
     flow::sync(&mut w, &client).map_err(flow_err)?;
     w.save(&path)?;
-    let keys = ProvingKeys::load(&a.keys.resolve(out)?)?;
+    let keys = a.prover.load(&a.keys.resolve(out)?)?;
     let status = client.status()?;
     let start = std::time::Instant::now();
     let prepared = match kind {

@@ -55,7 +55,7 @@ impl Output {
     /// exit code.
     pub fn fail(&self, e: &anyhow::Error) -> ExitCode {
         let code = exit_code(e);
-        let message = format!("{e:#}");
+        let message = error_text(e);
         eprintln!("error: {message}");
         if self.json {
             let mut v = serde_json::json!({ "error": message, "exit_code": code });
@@ -66,6 +66,23 @@ impl Output {
         }
         ExitCode::from(code)
     }
+}
+
+/// An error and its causes on one line, `a: b: c`, leaving out a cause whose
+/// text the line already ends with (our error types print their source).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// The exit code of an error: the first [`Rejected`] or [`Usage`] in its
