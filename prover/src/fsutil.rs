@@ -45,7 +45,7 @@ fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> io::Result<PathBuf> {
 fn write_temp_with(
     path: &Path,
     mode: u32,
-    fill: impl FnOnce(&mut io::BufWriter<&mut File>) -> io::Result<()>,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<PathBuf> {
     let tmp = temp_sibling(path)?;
     let mut opts = OpenOptions::new();
@@ -59,10 +59,7 @@ fn write_temp_with(
     let _ = mode;
     let result = (|| {
         let mut f = opts.open(&tmp)?;
-        let mut w = io::BufWriter::with_capacity(1 << 20, &mut f);
-        fill(&mut w)?;
-        w.flush()?;
-        drop(w);
+        fill(&mut f)?;
         f.sync_all()
     })();
     match result {
@@ -90,12 +87,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Replaces `path` with `bytes` atomically (temporary file, fsync, rename,
 /// directory fsync). A new file gets permission bits `mode` on Unix.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = write_temp(path, bytes, mode)?;
-    if let Err(e) = fs::rename(&tmp, path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    sync_dir(parent_dir(path))
+    write_atomic_with(path, mode, |f| f.write_all(bytes))
 }
 
 /// [`write_atomic`] for content too large to hold in memory at once: `fill`
@@ -103,7 +95,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 pub fn write_atomic_with(
     path: &Path,
     mode: u32,
-    fill: impl FnOnce(&mut io::BufWriter<&mut File>) -> io::Result<()>,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<()> {
     let tmp = write_temp_with(path, mode, fill)?;
     if let Err(e) = fs::rename(&tmp, path) {

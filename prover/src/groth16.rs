@@ -241,14 +241,6 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// A G1 MSM task: which query, and which rows of its table.
-#[derive(Clone, Copy)]
-enum G1Query {
-    A,
-    BG1,
-    L,
-}
-
 /// Cuts `0..rows` into `parts` near-equal ranges.
 fn split(rows: usize, parts: usize) -> Vec<Range<usize>> {
     let parts = parts.clamp(1, rows.max(1));
@@ -291,76 +283,79 @@ pub fn create_proof(
     let mut zb: Vec<BigInt<4>> = z.par_iter().map(|x| x.into_bigint()).collect();
 
     // Chain 1: the QAP reduction, then Σ h_i·H_i. Chain 2: everything else.
-    let (h_acc, rest) =
-        rayon::join(
-            || -> Result<G1Projective, SynthesisError> {
-                let h = LibsnarkReduction::witness_map_from_matrices::<
-                    Fr,
-                    GeneralEvaluationDomain<Fr>,
-                >(matrices, num_inputs, num_constraints, z)?;
-                let mut hb: Vec<BigInt<4>> = h
-                    .par_iter()
-                    .take(tables.h.len())
-                    .map(|x| x.into_bigint())
-                    .collect();
-                drop(h);
-                let acc = split(tables.h.rows(), threads)
-                    .into_par_iter()
-                    .map(|rows| tables.h.msm_rows(&hb, rows))
-                    .sum();
-                hb.zeroize();
-                Ok(acc)
-            },
-            || {
-                let mut g1_tasks = Vec::new();
-                for (query, table) in [
-                    (G1Query::A, &tables.a),
-                    (G1Query::BG1, &tables.b_g1),
-                    (G1Query::L, &tables.l),
-                ] {
-                    for rows in split(table.rows(), threads) {
-                        g1_tasks.push((query, rows));
-                    }
-                }
-                let zb = &zb;
-                rayon::join(
-                    || {
-                        g1_tasks
-                            .into_par_iter()
-                            .map(|(query, rows)| {
-                                let part = match query {
-                                    G1Query::A => tables.a.msm_rows(zb, rows),
-                                    G1Query::BG1 => tables.b_g1.msm_rows(zb, rows),
-                                    G1Query::L => tables.l.msm_rows(&zb[num_inputs..], rows),
-                                };
-                                (query, part)
-                            })
-                            .fold(
-                                || [G1Projective::zero(); 3],
-                                |mut acc, (query, part)| {
-                                    acc[query as usize] += part;
-                                    acc
-                                },
-                            )
-                            .reduce(
-                                || [G1Projective::zero(); 3],
-                                |mut x, y| {
-                                    for (a, b) in x.iter_mut().zip(y) {
-                                        *a += b;
-                                    }
-                                    x
-                                },
-                            )
-                    },
-                    || -> G2Projective {
-                        split(tables.b_g2.rows(), threads)
-                            .into_par_iter()
-                            .map(|rows| tables.b_g2.msm_rows(zb, rows))
-                            .sum()
-                    },
-                )
-            },
-        );
+    let (h_acc, rest) = rayon::join(
+        || -> Result<G1Projective, SynthesisError> {
+            let mut h = LibsnarkReduction::witness_map_from_matrices::<
+                Fr,
+                GeneralEvaluationDomain<Fr>,
+            >(matrices, num_inputs, num_constraints, z)?;
+            let mut hb: Vec<BigInt<4>> = h
+                .par_iter()
+                .take(tables.h.len())
+                .map(|x| x.into_bigint())
+                .collect();
+            // h is the witness in another form, like z.
+            h.zeroize();
+            drop(h);
+            let acc = split(tables.h.rows(), threads)
+                .into_par_iter()
+                .map(|rows| tables.h.msm_rows(&hb, rows))
+                .sum();
+            hb.zeroize();
+            Ok(acc)
+        },
+        || {
+            // The G1 MSMs (A, B in G1, L over the witness part of z),
+            // each cut into row ranges: tasks are (MSM, rows).
+            let zb = &zb;
+            let g1 = [
+                (&tables.a, &zb[..]),
+                (&tables.b_g1, &zb[..]),
+                (&tables.l, &zb[num_inputs..]),
+            ];
+            let g1_tasks: Vec<(usize, Range<usize>)> = g1
+                .iter()
+                .enumerate()
+                .flat_map(|(k, (table, _))| {
+                    split(table.rows(), threads)
+                        .into_iter()
+                        .map(move |rows| (k, rows))
+                })
+                .collect();
+            rayon::join(
+                || {
+                    g1_tasks
+                        .into_par_iter()
+                        .map(|(k, rows)| {
+                            let (table, scalars) = g1[k];
+                            (k, table.msm_rows(scalars, rows))
+                        })
+                        .fold(
+                            || [G1Projective::zero(); 3],
+                            |mut acc, (k, part)| {
+                                acc[k] += part;
+                                acc
+                            },
+                        )
+                        .reduce(
+                            || [G1Projective::zero(); 3],
+                            |mut x, y| {
+                                for (a, b) in x.iter_mut().zip(y) {
+                                    *a += b;
+                                }
+                                x
+                            },
+                        )
+                },
+                || -> G2Projective {
+                    split(tables.b_g2.rows(), threads)
+                        .into_par_iter()
+                        .map(|rows| tables.b_g2.msm_rows(zb, rows))
+                        .sum()
+                },
+            )
+        },
+    );
     zb.zeroize();
     let h_acc = h_acc?;
     let ([a_acc, b_g1_acc, l_acc], b_g2_acc) = rest;

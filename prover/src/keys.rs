@@ -304,11 +304,18 @@ pub fn setup_with(
         let vk_bytes = VerifyingKey::new(statement, pk.vk.clone())?.to_bytes();
         fsutil::write_atomic(&pk_path, &pk_bytes, KEY_FILE_MODE).map_err(io_err(&pk_path))?;
         fsutil::write_atomic(&vk_path, &vk_bytes, KEY_FILE_MODE).map_err(io_err(&vk_path))?;
+        let entry = KeyEntry::new(
+            statement,
+            info.constraints as u64,
+            hex_digest(&info.digest),
+            &pk_bytes,
+            &vk_bytes,
+        );
         // The prover's fixed-base tables: derived from the proving key, so
         // not in the manifest; bound to the key by its id instead.
         let tables_path = dir.join(tables_file_name(statement));
-        let pk_id: [u8; 32] = Sha256::digest(&pk_bytes).into();
-        save_tables(&tables_path, &pk_id, &ProverTables::new(&pk)).map_err(io_err(&tables_path))?;
+        save_tables(&tables_path, &entry.pk_id()?, &ProverTables::new(&pk))
+            .map_err(io_err(&tables_path))?;
         let tables_size = std::fs::metadata(&tables_path)
             .map_err(io_err(&tables_path))?
             .len();
@@ -318,16 +325,7 @@ pub fn setup_with(
             tables_size,
             seconds: started.elapsed().as_secs_f64(),
         });
-        statements.insert(
-            statement,
-            KeyEntry::new(
-                statement,
-                info.constraints as u64,
-                hex_digest(&info.digest),
-                &pk_bytes,
-                &vk_bytes,
-            ),
-        );
+        statements.insert(statement, entry);
     }
     let manifest = KeyManifest::new(
         if options.seed.is_some() {

@@ -22,9 +22,10 @@
 //! through, so repeated or negated bases in a key give the right sum. Bases at
 //! infinity are left out of the table.
 //!
-//! Everything is single-threaded on purpose: the prover runs its five MSMs as
-//! separate tasks on the caller's rayon pool, which balances better on few
-//! cores than splitting each MSM.
+//! An MSM runs on the calling thread, on purpose: the prover runs its five
+//! MSMs, cut into row ranges ([`FixedBaseTable::msm_rows`]), as separate tasks
+//! on the caller's rayon pool, which balances better on few cores than
+//! splitting each MSM internally. Only building a table is parallel.
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
@@ -115,11 +116,6 @@ impl<P: SWCurveConfig> FixedBaseTable<P> {
     /// Whether the table was built from no bases.
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// Window width in bits.
-    pub fn window(&self) -> u32 {
-        self.window
     }
 
     /// Bytes held by the table's points.
@@ -582,29 +578,6 @@ impl<F: Field> PairBatch<F> {
     }
 }
 
-/// The stock path: `Σ scalars[i]·bases[i]` by arkworks' variable-base MSM.
-/// For tests and benchmarks.
-pub fn reference_msm<P: SWCurveConfig>(
-    bases: &[Affine<P>],
-    scalars: &[<P::ScalarField as PrimeField>::BigInt],
-) -> Projective<P> {
-    use ark_ec::VariableBaseMSM;
-    Projective::<P>::msm_bigint(bases, scalars)
-}
-
-/// `Σ scalars[i]·bases[i]` with no precomputation, one scalar multiplication
-/// at a time: the slowest and simplest reference, for tests.
-pub fn naive_msm<P: SWCurveConfig>(
-    bases: &[Affine<P>],
-    scalars: &[<P::ScalarField as PrimeField>::BigInt],
-) -> Projective<P> {
-    bases
-        .iter()
-        .zip(scalars)
-        .map(|(b, k)| b.mul_bigint(k))
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +585,28 @@ mod tests {
     use ark_ff::UniformRand;
     use ark_std::rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
+
+    /// The stock path: `Σ scalars[i]·bases[i]` by arkworks' variable-base MSM.
+    fn reference_msm<P: SWCurveConfig>(
+        bases: &[Affine<P>],
+        scalars: &[<P::ScalarField as PrimeField>::BigInt],
+    ) -> Projective<P> {
+        use ark_ec::VariableBaseMSM;
+        Projective::<P>::msm_bigint(bases, scalars)
+    }
+
+    /// `Σ scalars[i]·bases[i]` with no precomputation, one scalar multiplication
+    /// at a time: the slowest and simplest reference.
+    fn naive_msm<P: SWCurveConfig>(
+        bases: &[Affine<P>],
+        scalars: &[<P::ScalarField as PrimeField>::BigInt],
+    ) -> Projective<P> {
+        bases
+            .iter()
+            .zip(scalars)
+            .map(|(b, k)| b.mul_bigint(k))
+            .sum()
+    }
 
     fn big(x: Fr) -> <Fr as PrimeField>::BigInt {
         x.into_bigint()
