@@ -24,9 +24,10 @@ use serde::{Deserialize, Serialize};
 use zkpension_circuits::statements::STATEMENT_VERSION;
 use zkpension_circuits::Statement;
 
-use crate::error::KeyError;
+use crate::error::{KeyError, VerifyError};
 use crate::ids::{id_from_hex, id_to_hex, sha256_id};
 use crate::key::VerifyingKey;
+use crate::proof::ProofFile;
 
 /// The `format` of a key manifest this crate reads and writes.
 pub const KEY_FORMAT: &str = "zkpension-keys/1";
@@ -396,4 +397,12 @@ fn load(
         load_one(Statement::Claim)?,
         load_one(Statement::Attest)?,
     )
+}
+
+impl ProofFile {
+    /// Verifies the proof with the key of its statement.
+    pub fn verify(&self, keys: &VerifierKeys) -> Result<(), VerifyError> {
+        keys.get(self.statement)
+            .verify(&self.proof, &self.public_inputs)
+    }
 }

@@ -17,8 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::Statement;
 
-use crate::error::{DecodeError, ProofElement, VerifyError};
-use crate::keys::VerifierKeys;
+use crate::error::{DecodeError, ProofElement};
 
 /// Bytes in an encoded proof.
 pub const PROOF_BYTES: usize = 128;
@@ -166,14 +165,6 @@ pub struct ProofFile {
     pub proof: Proof,
     #[serde(with = "field::serde_hex_vec")]
     pub public_inputs: Vec<Fr>,
-}
-
-impl ProofFile {
-    /// Verifies the proof with the key of its statement.
-    pub fn verify(&self, keys: &VerifierKeys) -> Result<(), VerifyError> {
-        keys.get(self.statement)
-            .verify(&self.proof, &self.public_inputs)
-    }
 }
 
 /// `0x` followed by exactly `digits` hex digits.

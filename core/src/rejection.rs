@@ -1,0 +1,127 @@
+//! Why a transaction or a block is refused.
+
+use crate::codec::DecodeError;
+use crate::genesis::ParamsError;
+use crate::tx::TxId;
+use serde::Serialize;
+use thiserror::Error;
+use zkpension_verifier::DecodeError as ProofDecodeError;
+
+/// Why a transaction is not applied. Each variant is one rule of SPEC §5 (or
+/// of `docs/PROTOCOL.md`, "Ledger"); [`Rejection::code`] names it in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Rejection {
+    // Stateless.
+    #[error("`{what}` is {len} bytes long; at most {max} are allowed")]
+    ContextTooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("amount must be at least 1")]
+    ZeroAmount,
+    #[error("invalid parameters: {0}")]
+    Params(#[from] ParamsError),
+    #[error("malformed proof: {0}")]
+    MalformedProof(#[from] ProofDecodeError),
+
+    // Stateful, against the ledger before the block.
+    #[error("the transaction is already on the ledger (replay)")]
+    Replayed,
+    #[error("wrong epoch: the ledger is in epoch {current}, the transaction is for epoch {got}")]
+    WrongEpoch { current: u64, got: u64 },
+    #[error("the anchor is not one of the ledger's last {window} tree roots (stale or unknown)")]
+    UnknownAnchor { window: u64 },
+    #[error("the nullifier is already spent (double spend)")]
+    NullifierSpent,
+    #[error("this context already has an attestation with this tag")]
+    DuplicateAttestation,
+    #[error("the registrar's signature is invalid")]
+    BadRegistrarSignature,
+    #[error("the authority's signature is invalid")]
+    BadAuthoritySignature,
+    #[error("authority nonce {got}, the ledger expects {expected}")]
+    WrongNonce { expected: u64, got: u64 },
+    #[error("epochs only increase: the ledger is in epoch {current}, got {got}")]
+    EpochNotIncreasing { current: u64, got: u64 },
+    #[error("the proof does not verify for the transaction's public inputs under the ledger's parameters")]
+    InvalidProof,
+
+    // Stateful, against earlier transactions of the same block.
+    #[error("the transaction appears twice in the block")]
+    DuplicateInBlock,
+    #[error("the nullifier is spent by an earlier transaction of the same block (double spend)")]
+    NullifierSpentInBlock,
+    #[error("an earlier transaction of the same block attests with this tag in this context")]
+    DuplicateAttestationInBlock,
+    #[error("the pool holds {pool}, the claim pays out {amount}")]
+    InsufficientPool { pool: u64, amount: u64 },
+    #[error("the total contributed would exceed 2^64 - 1")]
+    TotalOverflow,
+    #[error("the commitment tree is full")]
+    TreeFull,
+}
+
+impl Rejection {
+    /// A stable snake_case name for JSON and tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::ContextTooLong { .. } => "context_too_long",
+            Rejection::ZeroAmount => "zero_amount",
+            Rejection::Params(_) => "invalid_params",
+            Rejection::MalformedProof(_) => "malformed_proof",
+            Rejection::Replayed => "replayed",
+            Rejection::WrongEpoch { .. } => "wrong_epoch",
+            Rejection::UnknownAnchor { .. } => "unknown_anchor",
+            Rejection::NullifierSpent => "nullifier_spent",
+            Rejection::DuplicateAttestation => "duplicate_attestation",
+            Rejection::BadRegistrarSignature => "bad_registrar_signature",
+            Rejection::BadAuthoritySignature => "bad_authority_signature",
+            Rejection::WrongNonce { .. } => "wrong_nonce",
+            Rejection::EpochNotIncreasing { .. } => "epoch_not_increasing",
+            Rejection::InvalidProof => "invalid_proof",
+            Rejection::DuplicateInBlock => "duplicate_in_block",
+            Rejection::NullifierSpentInBlock => "nullifier_spent_in_block",
+            Rejection::DuplicateAttestationInBlock => "duplicate_attestation_in_block",
+            Rejection::InsufficientPool { .. } => "insufficient_pool",
+            Rejection::TotalOverflow => "total_overflow",
+            Rejection::TreeFull => "tree_full",
+        }
+    }
+
+    /// The JSON form `{"code": .., "message": ..}`.
+    pub fn reason(&self) -> Reason {
+        Reason {
+            code: self.code().to_string(),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// A rejection as stored and shown in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+/// Why a block cannot be applied. The state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BlockError {
+    #[error("block {got} does not follow the tip: expected height {expected}")]
+    Height { expected: u64, got: u64 },
+    #[error("block's prev_hash {got} is not the tip's hash {expected}")]
+    PrevHash { expected: String, got: String },
+    #[error("transaction {index} ({id}) is invalid: {reason}")]
+    InvalidTransaction {
+        index: usize,
+        id: TxId,
+        reason: Rejection,
+    },
+    #[error("the header's {field} differs from the one the transactions give")]
+    HeaderMismatch { field: &'static str },
+    #[error("block has {got} transactions, at most {max} are allowed")]
+    TooManyTransactions { got: usize, max: usize },
+    #[error("malformed block: {0}")]
+    Decode(#[from] DecodeError),
+}
