@@ -24,13 +24,14 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::tree::MerkleTree;
-use zkpension_ledger::genesis::{GenesisParams, MAX_ANCHOR_WINDOW};
-use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
+use zkpension_core::genesis::{GenesisParams, MAX_ANCHOR_WINDOW};
+use zkpension_core::tx::{ContributeBody, SpendHeader, Context};
+use zkpension_core::hexbytes::FixedBytes;
 use zkpension_ledger::rules::check_stateless;
 use zkpension_ledger::state::root_after_append;
 use zkpension_ledger::store::Store;
-use zkpension_ledger::tx::Contribute;
-use zkpension_ledger::{Genesis, Params, Transaction};
+use zkpension_core::tx::Contribute;
+use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_verifier::{Fr, Proof, Statement, VerifierKeys, VerifyingKey};
 
 const SIZES: [usize; 5] = [1, 16, 64, 256, 1024];
@@ -138,12 +139,16 @@ fn setup() -> Setup {
     let encoded = (0..max as u64)
         .map(|i| {
             let mut c = Contribute {
-                anchor,
-                nf: Fr::from(1_000_000 + i),
-                cm_new: Fr::from(2_000_000 + i),
-                amount: 1000 + i,
-                epoch: 1,
-                payer_ref: HexBytes(format!("employer {i}").into_bytes()),
+                body: ContributeBody {
+                    spend: SpendHeader {
+                        anchor,
+                        nf: Fr::from(1_000_000 + i),
+                        cm_new: Fr::from(2_000_000 + i),
+                    },
+                    amount: 1000 + i,
+                    epoch: 1,
+                    payer_ref: Context::new("payer_ref", format!("employer {i}").into_bytes()).unwrap(),
+                },
                 proof: FixedBytes([0; 128]),
             };
             let inputs = c.public(&chain_id, &PARAMS).to_field_elements();

@@ -1,8 +1,10 @@
 //! The member's flow end to end, across crates: an embedded node (ledger +
 //! verifier) and wallets (prover's member flow) talking over the real HTTP
-//! API. Covers the wallet's crash safety (a transaction recorded but never
-//! submitted is submitted again by the next sync), a note spent by a copy of
-//! the wallet elsewhere, and refusals with nothing changed.
+//! API, each wallet a file opened through a `MemberSession`. Covers the
+//! wallet's crash safety (a transaction recorded but never submitted is
+//! submitted again by the next sync), the wallet's lock (a second session on
+//! the same file is refused), a note spent by a copy of the wallet elsewhere,
+//! and refusals with nothing changed.
 
 use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
@@ -11,13 +13,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::statements::Clause;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::FixedBytes;
-use zkpension_ledger::{Genesis, Node, NodeConfig, Transaction};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::{Genesis, Transaction};
+use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::keys::test_keys;
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError};
-use zkpension_prover::member::{ClientError, NodeClient};
-use zkpension_prover::wallet::{NoteStatus, Wallet};
+use zkpension_prover::member::{Action, ClientError, MemberSession, NodeClient};
+use zkpension_prover::wallet::{NoteStatus, Wallet, WalletError};
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
 
@@ -80,12 +83,22 @@ impl Chain {
             .unwrap()
     }
 
-    fn enroll(&mut self, w: &mut Wallet, eligible: u64) {
-        let req = flow::enroll_request(w, self.chain, eligible, &mut self.rng).unwrap();
+    /// A new wallet file `name.json` in the chain's directory, opened.
+    fn member(&self, name: &str) -> MemberSession {
+        let wallet = Wallet::from_seed_phrase(&format!("{name} test wallet")).unwrap();
+        let path = self._dir.path().join(format!("{name}.json"));
+        MemberSession::create(&path, wallet, self.client.clone()).unwrap()
+    }
+
+    fn enroll(&mut self, m: &mut MemberSession, eligible: u64) {
+        let req = m.enroll_request(self.chain, eligible, &mut self.rng).unwrap();
         let tx = flow::approve(&req, &self.chain, &self.registrar, Some(eligible)).unwrap();
         self.include(&tx.into());
-        flow::sync(w, &self.client).unwrap();
-        assert!(w.current_note().is_some(), "enrolled note found by sync");
+        m.sync().unwrap();
+        assert!(
+            m.wallet().current_note().is_some(),
+            "enrolled note found by sync"
+        );
     }
 
     fn advance(&self) {
@@ -98,27 +111,36 @@ impl Chain {
         ));
     }
 
-    fn contribute(&mut self, w: &mut Wallet, amount: u64) -> Result<(), FlowError> {
-        flow::sync(w, &self.client)?;
-        let status = self.client.status()?;
-        let p = flow::contribute(w, &self.keys, &status, amount, b"ref", &mut self.rng)?;
-        flow::record(w, &p, status.height);
-        self.client.submit(&p.tx)?;
-        self.client.wait_included(&p.id, Duration::from_secs(30))?;
-        flow::sync(w, &self.client)?;
+    fn contribute(&mut self, m: &mut MemberSession, amount: u64) -> Result<(), FlowError> {
+        let action = Action::Contribute {
+            amount,
+            payer_ref: b"ref".to_vec(),
+        };
+        let p = m.prepare(&self.keys, &action, &mut self.rng)?;
+        let recorded = m.record(p)?;
+        m.submit(&recorded)?;
+        m.wait(&recorded, Duration::from_secs(30))?;
         Ok(())
+    }
+
+    /// Proves, records, submits and waits for `action`.
+    fn transact(&mut self, m: &mut MemberSession, action: &Action) {
+        let p = m.prepare(&self.keys, action, &mut self.rng).unwrap();
+        let recorded = m.record(p).unwrap();
+        m.submit(&recorded).unwrap();
+        m.wait(&recorded, Duration::from_secs(30)).unwrap();
     }
 }
 
-fn balance(w: &Wallet) -> u64 {
-    w.current_note().unwrap().note.balance
+fn balance(m: &MemberSession) -> u64 {
+    m.wallet().current_note().unwrap().note.balance
 }
 
 #[test]
 fn two_members_contribute_claim_and_attest_over_http() {
     let mut c = start();
-    let mut alice = Wallet::from_seed_phrase("alice test wallet").unwrap();
-    let mut bob = Wallet::from_seed_phrase("bob test wallet").unwrap();
+    let mut alice = c.member("alice");
+    let mut bob = c.member("bob");
     c.enroll(&mut alice, 2);
     c.enroll(&mut bob, 5);
     c.contribute(&mut alice, 700).unwrap();
@@ -133,20 +155,17 @@ fn two_members_contribute_claim_and_attest_over_http() {
     assert_eq!(balance(&alice), 900);
 
     // Alice is eligible from epoch 2: pension ceil(900 / 3) = 300.
-    flow::sync(&mut alice, &c.client).unwrap();
-    let status = c.client.status().unwrap();
-    let p = flow::claim(&alice, &c.keys, &status, b"alice's bank", &mut c.rng).unwrap();
-    flow::record(&mut alice, &p, status.height);
-    c.client.submit(&p.tx).unwrap();
-    c.client
-        .wait_included(&p.id, Duration::from_secs(30))
-        .unwrap();
-    flow::sync(&mut alice, &c.client).unwrap();
+    let claim = Action::Claim {
+        recipient: b"alice's bank".to_vec(),
+    };
+    c.transact(&mut alice, &claim);
     assert_eq!(balance(&alice), 600);
-    assert_eq!(alice.current_note().unwrap().note.pension, 300);
+    assert_eq!(alice.wallet().current_note().unwrap().note.pension, 300);
     // Bob is not eligible before epoch 5.
-    flow::sync(&mut bob, &c.client).unwrap();
-    match flow::claim(&bob, &c.keys, &status, b"bob", &mut c.rng) {
+    let claim = Action::Claim {
+        recipient: b"bob".to_vec(),
+    };
+    match bob.prepare(&c.keys, &claim, &mut c.rng) {
         Err(FlowError::Relation(e)) => assert_eq!(e.clause, Clause::Eligibility),
         other => panic!("expected eligibility: {other:?}"),
     }
@@ -159,14 +178,7 @@ fn two_members_contribute_claim_and_attest_over_http() {
         require_eligible: false,
         message: b"challenge".to_vec(),
     };
-    let status = c.client.status().unwrap();
-    let p = flow::attest(&bob, &c.keys, &status, &req, &mut c.rng).unwrap();
-    flow::record(&mut bob, &p, status.height);
-    c.client.submit(&p.tx).unwrap();
-    c.client
-        .wait_included(&p.id, Duration::from_secs(30))
-        .unwrap();
-    flow::sync(&mut bob, &c.client).unwrap();
+    c.transact(&mut bob, &Action::Attest(req.clone()));
     let seen = c
         .client
         .attestations(&zkpension_circuits::binding::context_from_text(
@@ -187,34 +199,39 @@ fn two_members_contribute_claim_and_attest_over_http() {
 #[test]
 fn a_recorded_but_unsent_transaction_is_submitted_by_the_next_sync() {
     let mut c = start();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("w.json");
-    let mut w = Wallet::from_seed_phrase("crashy").unwrap();
-    w.create(&path).unwrap();
+    let mut w = c.member("crashy");
+    let path = w.path().to_path_buf();
     c.enroll(&mut w, 3);
-    flow::sync(&mut w, &c.client).unwrap();
-    let status = c.client.status().unwrap();
-    let p = flow::contribute(&w, &c.keys, &status, 250, b"ref", &mut c.rng).unwrap();
-    flow::record(&mut w, &p, status.height);
-    w.save(&path).unwrap();
+    let contribute = |amount| Action::Contribute {
+        amount,
+        payer_ref: b"ref".to_vec(),
+    };
+    let p = w.prepare(&c.keys, &contribute(250), &mut c.rng).unwrap();
+    let recorded = w.record(p).unwrap();
+    let id = recorded.id();
+    let id_hex = recorded.prepared().id_hex();
+    // While the session is open, nobody else may change the file.
+    match MemberSession::open(&path, c.client.clone()) {
+        Err(WalletError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+        other => panic!("a second session on one wallet must be refused: {other:?}"),
+    }
+    drop(recorded);
     drop(w); // the process dies before submitting
 
-    let mut w = Wallet::load(&path).unwrap();
-    assert_eq!(w.pending.len(), 1);
+    let mut w = MemberSession::open(&path, c.client.clone()).unwrap();
+    assert_eq!(w.wallet().pending.len(), 1);
     // A second transaction is refused while one is pending.
     let status = c.client.status().unwrap();
     assert!(matches!(
-        flow::contribute(&w, &c.keys, &status, 1, b"x", &mut c.rng),
+        flow::contribute(w.wallet(), &c.keys, &status, 1, b"x", &mut c.rng),
         Err(FlowError::Busy { .. })
     ));
-    let report = flow::sync(&mut w, &c.client).unwrap();
-    assert_eq!(report.resubmitted, vec![p.id_hex()]);
-    c.client
-        .wait_included(&p.id, Duration::from_secs(30))
-        .unwrap();
-    let report = flow::sync(&mut w, &c.client).unwrap();
-    assert_eq!(report.included, vec![p.id_hex()]);
-    assert!(w.pending.is_empty());
+    let report = w.sync().unwrap();
+    assert_eq!(report.resubmitted, vec![id_hex.clone()]);
+    c.client.wait_included(&id, Duration::from_secs(30)).unwrap();
+    let report = w.sync().unwrap();
+    assert_eq!(report.included, vec![id_hex]);
+    assert!(w.wallet().pending.is_empty());
     assert_eq!(balance(&w), 250);
     c.node.take().unwrap().shutdown().unwrap();
 }
@@ -222,22 +239,26 @@ fn a_recorded_but_unsent_transaction_is_submitted_by_the_next_sync() {
 #[test]
 fn a_note_spent_by_a_copy_of_the_wallet_is_noticed() {
     let mut c = start();
-    let mut here = Wallet::from_seed_phrase("shared phrase").unwrap();
+    let mut here = c.member("shared phrase");
     c.enroll(&mut here, 3);
     // The same key restored elsewhere, with the same account state.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.json");
-    here.create(&copy).unwrap();
-    let mut there = Wallet::load(&copy).unwrap();
+    here.wallet().create(&copy).unwrap();
+    let mut there = MemberSession::open(&copy, c.client.clone()).unwrap();
     c.contribute(&mut there, 100).unwrap();
-    let report = flow::sync(&mut here, &c.client).unwrap();
+    let report = here.sync().unwrap();
     assert!(report.spent_elsewhere);
-    assert!(here.spent_elsewhere);
-    assert!(here.current_note().is_none());
-    assert!(here.notes.iter().any(|n| n.status == NoteStatus::Spent));
+    assert!(here.wallet().spent_elsewhere);
+    assert!(here.wallet().current_note().is_none());
+    assert!(here
+        .wallet()
+        .notes
+        .iter()
+        .any(|n| n.status == NoteStatus::Spent));
     let status = c.client.status().unwrap();
     assert!(matches!(
-        flow::contribute(&here, &c.keys, &status, 1, b"x", &mut c.rng),
+        flow::contribute(here.wallet(), &c.keys, &status, 1, b"x", &mut c.rng),
         Err(FlowError::SpentElsewhere)
     ));
     c.node.take().unwrap().shutdown().unwrap();
@@ -246,22 +267,23 @@ fn a_note_spent_by_a_copy_of_the_wallet_is_noticed() {
 #[test]
 fn a_double_spend_is_rejected_and_changes_nothing() {
     let mut c = start();
-    let mut w = Wallet::from_seed_phrase("double").unwrap();
+    let mut w = c.member("double");
     c.enroll(&mut w, 3);
-    flow::sync(&mut w, &c.client).unwrap();
+    w.sync().unwrap();
     let status = c.client.status().unwrap();
     // Two different contributions from the same note: same nullifier.
-    let a = flow::contribute(&w, &c.keys, &status, 10, b"a", &mut c.rng).unwrap();
-    let b = flow::contribute(&w, &c.keys, &status, 20, b"b", &mut c.rng).unwrap();
-    c.client.submit(&a.tx).unwrap();
+    let a = flow::contribute(w.wallet(), &c.keys, &status, 10, b"a", &mut c.rng).unwrap();
+    let b = flow::contribute(w.wallet(), &c.keys, &status, 20, b"b", &mut c.rng).unwrap();
+    let (a, b) = (w.record(a).unwrap(), w.record(b).unwrap());
+    c.client.submit(a.transaction()).unwrap();
     c.client
-        .wait_included(&a.id, Duration::from_secs(30))
+        .wait_included(&a.id(), Duration::from_secs(30))
         .unwrap();
     let before = c.client.status().unwrap();
     let err = c
         .client
-        .submit(&b.tx)
-        .and_then(|_| c.client.wait_included(&b.id, Duration::from_secs(30)));
+        .submit(b.transaction())
+        .and_then(|_| c.client.wait_included(&b.id(), Duration::from_secs(30)));
     match err {
         Err(ClientError::Rejected { reason, .. }) => {
             assert!(reason.message.contains("nullifier"), "{}", reason.message)

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use zkpension_prover::keys::{
     self, default_home, default_keys_dir, Ensured, SetupEvent, TablesOrigin,
 };
+use zkpension_prover::member::{MemberSession, NodeClient};
 use zkpension_prover::wallet::{readable_by_others, Wallet};
 use zkpension_prover::ProvingKeys;
 
@@ -143,10 +144,24 @@ impl WalletArg {
             .unwrap_or_else(|| default_home().join("wallet.json"))
     }
 
-    /// Loads the wallet, warning when others can read the file.
+    /// Loads the wallet (read only), warning when others can read the file.
     pub fn load(&self, out: &Output) -> anyhow::Result<Wallet> {
         let path = self.path();
         let w = Wallet::load(&path)?;
+        self.warn_if_readable(out);
+        Ok(w)
+    }
+
+    /// Opens the wallet for a command that changes it: exclusively, for the
+    /// whole command.
+    pub fn open(&self, out: &Output, client: NodeClient) -> anyhow::Result<MemberSession> {
+        let session = MemberSession::open(&self.path(), client)?;
+        self.warn_if_readable(out);
+        Ok(session)
+    }
+
+    fn warn_if_readable(&self, out: &Output) {
+        let path = self.path();
         if readable_by_others(&path).unwrap_or(false) {
             out.note(&format!(
                 "warning: {} is readable by other users; run `chmod 600 {}`",
@@ -154,6 +169,5 @@ impl WalletArg {
                 path.display()
             ));
         }
-        Ok(w)
     }
 }

@@ -10,8 +10,8 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 use zkpension_circuits::binding::ChainId;
-use zkpension_ledger::hexbytes::encode_hex;
-use zkpension_ledger::Params;
+use zkpension_core::hexbytes::encode_hex;
+use zkpension_core::Params;
 use zkpension_prover::member::flow::{self, EnrollRequest};
 use zkpension_prover::member::NodeClient;
 
@@ -117,7 +117,7 @@ pub enum AdminCommand {
 
 fn submit(
     client: &NodeClient,
-    tx: &zkpension_ledger::Transaction,
+    tx: &zkpension_core::Transaction,
     out: &Output,
     what: &str,
 ) -> anyhow::Result<()> {
@@ -173,7 +173,7 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
             };
             let tx = flow::approve(&req, &chain_id, &key, expect_eligible_epoch)
                 .map_err(|e| Rejected(e.to_string()))?;
-            let tx: zkpension_ledger::Transaction = tx.into();
+            let tx: zkpension_core::Transaction = tx.into();
             if let Some(file) = file {
                 std::fs::write(&file, hex::encode(tx.encode()))?;
                 println!("enroll transaction written to {}", file.display());

@@ -10,11 +10,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::FixedBytes;
-use zkpension_ledger::{Genesis, Node, NodeConfig, Params};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::{Genesis, Params};
+use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::NodeClient;
+use zkpension_prover::member::{Action, MemberSession, NodeClient};
 use zkpension_prover::wallet::Wallet;
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
@@ -46,7 +47,13 @@ pub struct Args {
 
 struct Member {
     name: &'static str,
-    wallet: Wallet,
+    session: MemberSession,
+}
+
+impl Member {
+    fn wallet(&self) -> &Wallet {
+        self.session.wallet()
+    }
 }
 
 struct Demo {
@@ -69,13 +76,11 @@ impl Demo {
     }
 
     fn submit(&mut self, m: &mut Member, p: Prepared) -> anyhow::Result<u64> {
-        let height = self.client.status()?.height;
-        flow::record(&mut m.wallet, &p, height);
+        let recorded = m.session.record(p)?;
         let start = Instant::now();
-        self.client.submit(&p.tx)?;
-        let h = self.client.wait_included(&p.id, Duration::from_secs(60))?;
+        m.session.submit(&recorded)?;
+        let h = m.session.wait(&recorded, Duration::from_secs(60))?;
         self.include_ms.push(start.elapsed().as_secs_f64() * 1e3);
-        flow::sync(&mut m.wallet, &self.client)?;
         Ok(h)
     }
 
@@ -94,16 +99,17 @@ impl Demo {
     }
 
     fn contribute(&mut self, m: &mut Member, amount: u64) -> anyhow::Result<()> {
-        flow::sync(&mut m.wallet, &self.client)?;
+        m.session.sync()?;
         let status = self.client.status()?;
         let start = Instant::now();
         let reference = format!("{} payroll epoch {}", m.name, status.epoch);
-        match flow::contribute(&m.wallet, &self.keys, &status, amount, reference.as_bytes(), &mut OsRng) {
+        let action = Action::Contribute { amount, payer_ref: reference.into_bytes() };
+        match m.session.prepare(&self.keys, &action, &mut OsRng) {
             Ok(p) => {
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 self.prove_ms.push(ms);
                 let h = self.submit(m, p)?;
-                let bal = m.wallet.current_note().map(|n| n.note.balance).unwrap_or(0);
+                let bal = m.wallet().current_note().map(|n| n.note.balance).unwrap_or(0);
                 self.say(
                     json!({"event": "contribute", "member": m.name, "amount": amount, "height": h, "prove_ms": ms, "balance": bal}),
                     format!("{:>6} contributes {amount:>5}: proved in {ms:.0} ms, in block {h}; balance now {bal}", m.name),
@@ -119,17 +125,17 @@ impl Demo {
     }
 
     fn claim(&mut self, m: &mut Member) -> anyhow::Result<()> {
-        flow::sync(&mut m.wallet, &self.client)?;
-        let status = self.client.status()?;
+        m.session.sync()?;
         let start = Instant::now();
         let recipient = format!("bank account of {}", m.name);
-        match flow::claim(&m.wallet, &self.keys, &status, recipient.as_bytes(), &mut OsRng) {
+        let action = Action::Claim { recipient: recipient.into_bytes() };
+        match m.session.prepare(&self.keys, &action, &mut OsRng) {
             Ok(p) => {
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 self.prove_ms.push(ms);
-                let paid = m.wallet.current_note().map(|n| n.note.balance).unwrap_or(0) - p.new_note.balance;
+                let paid = m.wallet().current_note().map(|n| n.note.balance).unwrap_or(0) - p.new_note.balance;
                 let h = self.submit(m, p)?;
-                let n = &m.wallet.current_note().context("claimed note")?.note;
+                let n = &m.wallet().current_note().context("claimed note")?.note;
                 self.say(
                     json!({"event": "claim", "member": m.name, "amount": paid, "pension": n.pension, "height": h, "prove_ms": ms, "balance": n.balance}),
                     format!("{:>6} claims a pension of {paid}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, n.balance),
@@ -213,21 +219,23 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     );
 
     // Enrollment.
-    let mut members: Vec<Member> = [("alice", 3u64), ("bob", 4), ("carol", 9)]
-        .into_iter()
-        .map(|(name, _)| Member {
-            name,
-            wallet: Wallet::random(&mut OsRng),
-        })
-        .collect();
+    // The members' wallet files live beside the node's database.
+    let wallets = data.join("wallets");
+    let mut members: Vec<Member> = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let path = wallets.join(format!("{name}.json"));
+        let session = MemberSession::create(&path, Wallet::random(&mut OsRng), d.client.clone())
+            .with_context(|| format!("creating {name}'s wallet"))?;
+        members.push(Member { name, session });
+    }
     d.say(json!({"event": "epoch", "epoch": 1}), "\n== epoch 1".into());
     for (m, eligible) in members.iter_mut().zip([3u64, 4, 9]) {
-        let req = flow::enroll_request(&mut m.wallet, chain, eligible, &mut OsRng)?;
-        let tx: zkpension_ledger::Transaction =
+        let req = m.session.enroll_request(chain, eligible, &mut OsRng)?;
+        let tx: zkpension_core::Transaction =
             flow::approve(&req, &chain, &registrar, Some(eligible))?.into();
         d.client.submit(&tx)?;
         let h = d.client.wait_included(&tx.id(), Duration::from_secs(60))?;
-        flow::sync(&mut m.wallet, &d.client)?;
+        m.session.sync()?;
         d.say(
             json!({"event": "enroll", "member": m.name, "eligible_epoch": eligible, "height": h}),
             format!("registrar enrolls {:>6} (eligible from epoch {eligible}): commitment {}.. in block {h}", m.name, &field::to_hex(&req.cm)[..14]),
@@ -254,8 +262,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     d.claim(alice)?;
     d.claim(bob)?;
     // Carol proves to a landlord that she has at least 500 saved over 2 epochs.
-    flow::sync(&mut carol.wallet, &d.client)?;
-    let status = d.client.status()?;
+    carol.session.sync()?;
     let req = AttestRequest {
         context: "landlord:flat-12".into(),
         min_balance: 500,
@@ -264,7 +271,9 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         message: b"tenancy application 2026-11".to_vec(),
     };
     let start = Instant::now();
-    let p = flow::attest(&carol.wallet, &d.keys, &status, &req, &mut OsRng)?;
+    let p = carol
+        .session
+        .prepare(&d.keys, &Action::Attest(req.clone()), &mut OsRng)?;
     let ms = start.elapsed().as_secs_f64() * 1e3;
     d.prove_ms.push(ms);
     let h = d.submit(carol, p)?;
@@ -291,14 +300,14 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let private: Vec<Value> = members
         .iter()
         .map(|m| {
-            let n = &m.wallet.current_note().expect("every member has a note").note;
+            let n = &m.wallet().current_note().expect("every member has a note").note;
             json!({"member": m.name, "balance": n.balance, "periods": n.periods, "eligible_epoch": n.eligible_epoch,
                    "pension": n.pension, "last_claim": n.last_claim})
         })
         .collect();
     let balances: u64 = members
         .iter()
-        .map(|m| m.wallet.current_note().map_or(0, |n| n.note.balance))
+        .map(|m| m.wallet().current_note().map_or(0, |n| n.note.balance))
         .sum();
     let pool_ok = s.totals.pool == s.totals.contributed - s.totals.paid_out;
     let solvent = s.totals.pool == balances;
@@ -313,7 +322,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         "public_ledger": {
             "height": s.height, "epoch": s.epoch, "commitments": s.leaf_count, "nullifiers": s.nullifier_count,
             "attestations": s.attestation_count, "contributed": s.totals.contributed, "paid_out": s.totals.paid_out,
-            "pool": s.totals.pool, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_ledger::hexbytes::encode_hex(&s.state_root.0),
+            "pool": s.totals.pool, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_core::hexbytes::encode_hex(&s.state_root.0),
         },
         "members_private_view": private,
         "checks": {"pool_equals_in_minus_out": pool_ok, "pool_equals_sum_of_private_balances": solvent},

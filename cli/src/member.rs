@@ -10,9 +10,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field;
-use zkpension_prover::member::flow::{self, AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::NodeClient;
-use zkpension_prover::wallet::{NoteStatus, Wallet};
+use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
+use zkpension_prover::member::{Action, MemberSession, NodeClient, Recorded};
+use zkpension_prover::wallet::NoteStatus;
 
 /// Where a node is.
 #[derive(clap::Args, Debug, Clone)]
@@ -59,15 +59,17 @@ pub struct EnrollArgs {
 }
 
 pub fn enroll(a: EnrollArgs, out: &Output) -> anyhow::Result<()> {
-    let path = a.wallet.path();
-    let mut w = a.wallet.load(out)?;
+    let mut session = a.wallet.open(out, a.node.client())?;
     let chain = match &a.chain {
         Some(name) => ChainId::from_name(name),
-        None => a.node.client().status()?.chain_id,
+        None => session.client().status()?.chain_id,
     };
-    let req = flow::enroll_request(&mut w, chain, a.eligible_epoch, &mut OsRng)
-        .map_err(|e| Usage(e.to_string()))?;
-    w.save(&path)?;
+    let req = session
+        .enroll_request(chain, a.eligible_epoch, &mut OsRng)
+        .map_err(|e| match e {
+            FlowError::Wallet(w) => anyhow::Error::from(w),
+            other => Usage(other.to_string()).into(),
+        })?;
     std::fs::write(&a.out, serde_json::to_vec_pretty(&req)?)
         .with_context(|| format!("writing {}", a.out.display()))?;
     if out.json {
@@ -98,13 +100,11 @@ pub struct SyncArgs {
 }
 
 pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
-    let path = a.wallet.path();
-    let mut w = a.wallet.load(out)?;
+    let mut session = a.wallet.open(out, a.node.client())?;
     let start = std::time::Instant::now();
-    let report = flow::sync(&mut w, &a.node.client());
-    // Save whatever was learnt, even when the sync stopped halfway.
-    w.save(&path)?;
-    let report = report?;
+    // The session saves whatever was learnt, even when the sync stopped halfway.
+    let report = session.sync()?;
+    let w = session.wallet();
     if report.spent_elsewhere {
         out.note("warning: this wallet's note was spent by a transaction it did not make");
     }
@@ -217,68 +217,48 @@ fn flow_err(e: FlowError) -> anyhow::Error {
     }
 }
 
-enum Kind {
-    Contribute(u64, String),
-    Claim(String),
-    Attest(AttestRequest),
-}
-
-fn transact(a: TxArgs, kind: Kind, out: &Output) -> anyhow::Result<()> {
-    let path = a.wallet.path();
-    let mut w = a.wallet.load(out)?;
-    let client = a.node.client();
-    flow::sync(&mut w, &client).map_err(flow_err)?;
-    w.save(&path)?;
+fn transact(a: TxArgs, action: Action, out: &Output) -> anyhow::Result<()> {
+    let mut session = a.wallet.open(out, a.node.client())?;
+    session.sync().map_err(flow_err)?;
     let keys = a.prover.load(&a.keys.resolve(out)?)?;
-    let status = client.status()?;
     let start = std::time::Instant::now();
-    let prepared = match kind {
-        Kind::Contribute(amount, r) => {
-            flow::contribute(&w, &keys, &status, amount, r.as_bytes(), &mut OsRng)
-        }
-        Kind::Claim(r) => flow::claim(&w, &keys, &status, r.as_bytes(), &mut OsRng),
-        Kind::Attest(req) => flow::attest(&w, &keys, &status, &req, &mut OsRng),
-    }
-    .map_err(flow_err)?;
+    let prepared = session
+        .prepare(&keys, &action, &mut OsRng)
+        .map_err(flow_err)?;
     let prove_s = start.elapsed().as_secs_f64();
     crate::args::tables_note(out, &keys);
-    submit_prepared(
-        &mut w, &path, &client, prepared, a.out, a.no_wait, prove_s, out,
-    )
+    // Recorded (and the wallet saved) before it leaves this process: a crash
+    // from here on loses nothing.
+    let recorded = session.record(prepared)?;
+    submit_recorded(&mut session, &recorded, a.out, a.no_wait, prove_s, out)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn submit_prepared(
-    w: &mut Wallet,
-    path: &std::path::Path,
-    client: &NodeClient,
-    p: Prepared,
+fn submit_recorded(
+    session: &mut MemberSession,
+    recorded: &Recorded,
     file: Option<PathBuf>,
     no_wait: bool,
     prove_s: f64,
     out: &Output,
 ) -> anyhow::Result<()> {
-    flow::record(w, &p, w.sync.height);
-    // Recorded before it leaves this process: a crash from here on loses nothing.
-    w.save(path)?;
+    let p = recorded.prepared();
     let id = p.id_hex();
     if let Some(file) = file {
-        std::fs::write(&file, hex::encode(p.tx.encode()))
+        std::fs::write(&file, hex::encode(recorded.encode()))
             .with_context(|| format!("writing {}", file.display()))?;
-        return report(out, &p, &id, None, prove_s, Some(&file));
+        return report(out, p, &id, None, prove_s, Some(&file));
     }
-    client.submit(&p.tx).map_err(|e| flow_err(e.into()))?;
+    session.submit(recorded).map_err(flow_err)?;
     let height = if no_wait {
         None
     } else {
-        let h = client
-            .wait_included(&p.id, std::time::Duration::from_secs(120))
-            .map_err(|e| flow_err(e.into()))?;
-        flow::sync(w, client).map_err(flow_err)?;
-        w.save(path)?;
-        Some(h)
+        Some(
+            session
+                .wait(recorded, std::time::Duration::from_secs(120))
+                .map_err(flow_err)?,
+        )
     };
-    report(out, &p, &id, height, prove_s, None)
+    report(out, p, &id, height, prove_s, None)
 }
 
 fn report(
@@ -311,11 +291,18 @@ fn report(
 }
 
 pub fn contribute(a: ContributeArgs, out: &Output) -> anyhow::Result<()> {
-    transact(a.tx, Kind::Contribute(a.amount, a.payer_ref), out)
+    let action = Action::Contribute {
+        amount: a.amount,
+        payer_ref: a.payer_ref.into_bytes(),
+    };
+    transact(a.tx, action, out)
 }
 
 pub fn claim(a: ClaimArgs, out: &Output) -> anyhow::Result<()> {
-    transact(a.tx, Kind::Claim(a.recipient), out)
+    let action = Action::Claim {
+        recipient: a.recipient.into_bytes(),
+    };
+    transact(a.tx, action, out)
 }
 
 pub fn attest(a: AttestArgs, out: &Output) -> anyhow::Result<()> {
@@ -326,7 +313,7 @@ pub fn attest(a: AttestArgs, out: &Output) -> anyhow::Result<()> {
         require_eligible: a.require_eligible,
         message: a.message.into_bytes(),
     };
-    transact(a.tx, Kind::Attest(req), out)
+    transact(a.tx, Action::Attest(req), out)
 }
 
 /// Show the account as this wallet knows it (offline; `sync` first for news).

@@ -4,6 +4,7 @@
 //! transaction written to a file instead of submitted, then submitted by sync
 //! (made with keys whose prover tables must be rebuilt).
 
+#[path = "../../prover/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -12,9 +13,10 @@ use std::time::Duration;
 
 use common::{copy_of_keys, keys_dir};
 use zkpension_circuits::binding::ChainId;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::FixedBytes;
-use zkpension_ledger::{Genesis, Node, NodeConfig};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::Genesis;
+use zkpension_ledger::{Node, NodeConfig};
 use zkpension_verifier::VerifierKeys;
 
 fn zkpension(home: &Path, node: &str) -> Command {

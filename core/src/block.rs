@@ -9,14 +9,14 @@
 //!
 //! Block 1's `prev_hash` is the genesis hash. `epoch` is the ledger's epoch
 //! after the block, `state_root` the state root after it
-//! ([`crate::state::State::state_root`]). `tx_root` is the RFC 6962 Merkle tree
+//! (the node's `State::state_root`). `tx_root` is the RFC 6962 Merkle tree
 //! hash of the block's transaction ids (leaf `SHA-256(0x00 || id)`, node
 //! `SHA-256(0x01 || left || right)`, the empty list `SHA-256("")`), so one
 //! transaction's inclusion can be shown with a logarithmic proof.
 
 use crate::codec::{DecodeError, Reader, Writer};
-use crate::hexbytes::FixedBytes;
-use crate::tx::{Hash32, Transaction, TxId, MAX_TX_BYTES};
+use crate::hexbytes::{FixedBytes, Hash32, TxId};
+use crate::tx::{Transaction, MAX_TX_BYTES};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -169,7 +169,7 @@ pub fn tx_root(ids: &[TxId]) -> Hash32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tx::{AdvanceEpoch, SignatureBytes};
+    use crate::tx::{AdvanceEpoch, AdvanceEpochBody};
 
     fn id(b: u8) -> TxId {
         FixedBytes([b; 32])
@@ -217,12 +217,7 @@ mod tests {
 
     #[test]
     fn block_round_trip_and_hash() {
-        let tx: Transaction = AdvanceEpoch {
-            epoch: 3,
-            nonce: 0,
-            signature: SignatureBytes::default(),
-        }
-        .into();
+        let tx: Transaction = AdvanceEpoch::unsigned(AdvanceEpochBody { epoch: 3, nonce: 0 }).into();
         let block = Block {
             header: BlockHeader {
                 height: 7,

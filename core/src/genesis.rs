@@ -18,8 +18,8 @@
 //! header commits to the genesis.
 
 use crate::codec::Writer;
-use crate::hexbytes::FixedBytes;
-use crate::tx::{Hash32, PublicKeyBytes};
+use crate::hexbytes::{FixedBytes, Hash32, PublicKeyBytes};
+use crate::params::{Params, ParamsError};
 use ed25519_dalek::VerifyingKey as Ed25519Key;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,41 +34,6 @@ pub const DEFAULT_ANCHOR_WINDOW: u64 = 256;
 pub const MAX_ANCHOR_WINDOW: u64 = 1 << 16;
 /// Domain of the genesis hash.
 pub const GENESIS_DOMAIN: &[u8] = b"zkpension/v1/genesis";
-
-/// The parameters the authority may change (SetParams).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    /// Largest sum one account may contribute in one epoch.
-    pub cap: u64,
-    /// Epochs with a contribution needed before the first claim (vesting).
-    pub min_periods: u64,
-    /// The first pension is `ceil(balance / divisor)` per epoch.
-    pub divisor: u64,
-}
-
-impl Params {
-    /// `cap >= 1` (a cap of 0 would forbid every contribution) and
-    /// `divisor >= 1` (SPEC §4 divides by it; `docs/PROTOCOL.md`).
-    pub fn validate(&self) -> Result<(), ParamsError> {
-        if self.cap == 0 {
-            return Err(ParamsError::ZeroCap);
-        }
-        if self.divisor == 0 {
-            return Err(ParamsError::ZeroDivisor);
-        }
-        Ok(())
-    }
-}
-
-/// Parameters a chain cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ParamsError {
-    #[error("cap must be at least 1")]
-    ZeroCap,
-    #[error("divisor must be at least 1 (the first pension divides the balance by it)")]
-    ZeroDivisor,
-}
 
 /// Genesis parameters: the initial [`Params`] and the fixed anchor window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,6 +32,22 @@ pub fn encode_hex(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
+/// A compressed Groth16 proof over BN254.
+pub const PROOF_BYTES: usize = 128;
+/// An Ed25519 signature.
+pub const SIGNATURE_BYTES: usize = 64;
+
+/// A 32-byte hash (transaction ids, block hashes, state roots, key ids).
+pub type Hash32 = FixedBytes<32>;
+/// A transaction id: SHA-256 of the encoding without the authorization.
+pub type TxId = Hash32;
+/// The 128 bytes of a compressed Groth16 proof, not yet decoded.
+pub type ProofBytes = FixedBytes<PROOF_BYTES>;
+/// The 64 bytes of an Ed25519 signature.
+pub type SignatureBytes = FixedBytes<SIGNATURE_BYTES>;
+/// The 32 bytes of an Ed25519 public key.
+pub type PublicKeyBytes = FixedBytes<32>;
+
 /// Exactly `N` bytes; JSON `0x` + `2N` hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FixedBytes<const N: usize>(pub [u8; N]);

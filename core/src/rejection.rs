@@ -1,8 +1,6 @@
-//! Why a transaction or a block is refused.
+//! Why a transaction is refused: the rejection codes (SPEC §5, `docs/PROTOCOL.md`).
 
-use crate::codec::DecodeError;
-use crate::genesis::ParamsError;
-use crate::tx::TxId;
+use crate::params::ParamsError;
 use serde::Serialize;
 use thiserror::Error;
 use zkpension_verifier::DecodeError as ProofDecodeError;
@@ -12,12 +10,6 @@ use zkpension_verifier::DecodeError as ProofDecodeError;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Rejection {
     // Stateless.
-    #[error("`{what}` is {len} bytes long; at most {max} are allowed")]
-    ContextTooLong {
-        what: &'static str,
-        len: usize,
-        max: usize,
-    },
     #[error("amount must be at least 1")]
     ZeroAmount,
     #[error("invalid parameters: {0}")]
@@ -66,7 +58,6 @@ impl Rejection {
     /// A stable snake_case name for JSON and tests.
     pub fn code(&self) -> &'static str {
         match self {
-            Rejection::ContextTooLong { .. } => "context_too_long",
             Rejection::ZeroAmount => "zero_amount",
             Rejection::Params(_) => "invalid_params",
             Rejection::MalformedProof(_) => "malformed_proof",
@@ -103,25 +94,4 @@ impl Rejection {
 pub struct Reason {
     pub code: String,
     pub message: String,
-}
-
-/// Why a block cannot be applied. The state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum BlockError {
-    #[error("block {got} does not follow the tip: expected height {expected}")]
-    Height { expected: u64, got: u64 },
-    #[error("block's prev_hash {got} is not the tip's hash {expected}")]
-    PrevHash { expected: String, got: String },
-    #[error("transaction {index} ({id}) is invalid: {reason}")]
-    InvalidTransaction {
-        index: usize,
-        id: TxId,
-        reason: Rejection,
-    },
-    #[error("the header's {field} differs from the one the transactions give")]
-    HeaderMismatch { field: &'static str },
-    #[error("block has {got} transactions, at most {max} are allowed")]
-    TooManyTransactions { got: usize, max: usize },
-    #[error("malformed block: {0}")]
-    Decode(#[from] DecodeError),
 }

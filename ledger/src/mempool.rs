@@ -1,7 +1,7 @@
 //! The queue of submitted transactions waiting for a block.
 
 use crate::rules::CheckedTx;
-use crate::tx::TxId;
+use zkpension_core::TxId;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use thiserror::Error;
 
@@ -130,14 +130,16 @@ impl<V> RecentRejections<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hexbytes::FixedBytes;
+    use zkpension_core::hexbytes::FixedBytes;
     use crate::rules::check_stateless;
-    use crate::tx::{AdvanceEpoch, Transaction};
+    use zkpension_core::tx::{AdvanceEpoch, AdvanceEpochBody, Transaction};
 
     fn tx(epoch: u64) -> (TxId, CheckedTx) {
         let t: Transaction = AdvanceEpoch {
-            epoch,
-            nonce: 0,
+            body: AdvanceEpochBody {
+                epoch,
+                nonce: 0,
+            },
             signature: FixedBytes([0; 64]),
         }
         .into();

@@ -19,26 +19,21 @@
 //! (no empty blocks), with at most `max_block_txs` each; a block's proofs are
 //! verified in one batch on the node's rayon pool.
 
-use crate::error::Reason;
-use crate::genesis::{Genesis, GenesisError};
-use crate::mempool::{Mempool, RecentRejections};
-use crate::rules::{check_stateless, BlockPlan};
-use crate::state::State;
+use zkpension_core::block::MAX_BLOCK_TXS;
+use zkpension_core::{Genesis, GenesisError};
+use crate::node_core::NodeCore;
 use crate::store::{Store, StoreError};
-use rand_core::OsRng;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use zkpension_verifier::{KeyError, VerifierKeys};
 
 /// Name of the database file inside the data directory.
 pub const DB_FILE: &str = "ledger.redb";
-/// Submit-time rejections remembered for `GET /v1/tx/{id}`.
-const RECENT_REJECTIONS: usize = 10_000;
 
 /// How to run a node.
 #[derive(Clone, Debug)]
@@ -99,63 +94,6 @@ pub enum NodeError {
     Panicked,
 }
 
-/// What the node's threads share.
-pub(crate) struct Shared {
-    pub(crate) keys: VerifierKeys,
-    pub(crate) store: Store,
-    pub(crate) state: RwLock<State>,
-    pub(crate) mempool: Mutex<Mempool>,
-    pub(crate) recent: Mutex<RecentRejections<Reason>>,
-    pub(crate) max_block_txs: usize,
-    pub(crate) pool: Option<rayon::ThreadPool>,
-    pub(crate) wake: Notify,
-    pub(crate) last_error: Mutex<Option<String>>,
-}
-
-/// Locks that are never poisoned in practice: a panic while holding one
-/// would be a bug; the data behind them is still consistent (every write is
-/// one assignment), so the guard is taken anyway.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(crate) fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(crate) fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    /// Produces one block from the queue if it holds anything. Returns
-    /// whether a full block's worth is still queued.
-    pub(crate) fn produce_block(&self) -> Result<bool, StoreError> {
-        let batch = lock(&self.mempool).batch(self.max_block_txs);
-        if batch.is_empty() {
-            return Ok(false);
-        }
-        let (seqs, txs): (Vec<u64>, Vec<_>) = batch.into_iter().unzip();
-        let plan: BlockPlan = {
-            let state = read(&self.state);
-            let propose = || state.propose_checked(txs, &self.keys, &mut OsRng);
-            match &self.pool {
-                Some(pool) => pool.install(propose),
-                None => propose(),
-            }
-        };
-        // Storage first: if the write fails nothing changed and the queued
-        // transactions are tried again.
-        self.store.write_block(&plan, &seqs)?;
-        write(&self.state)
-            .commit(&plan)
-            .map_err(|e| StoreError::Corrupt(format!("committing a stored block: {e}")))?;
-        let mut mempool = lock(&self.mempool);
-        mempool.remove(&seqs);
-        Ok(mempool.len() >= self.max_block_txs)
-    }
-}
-
 /// A running node.
 pub struct Node {
     addr: SocketAddr,
@@ -190,10 +128,10 @@ impl Node {
     /// stored block and the queued transactions, binds the listener and
     /// starts serving. Returns once the API accepts connections.
     pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
-        if config.max_block_txs == 0 || config.max_block_txs > crate::block::MAX_BLOCK_TXS {
+        if config.max_block_txs == 0 || config.max_block_txs > MAX_BLOCK_TXS {
             return Err(NodeError::Config(format!(
                 "max_block_txs must be between 1 and {}",
-                crate::block::MAX_BLOCK_TXS
+                MAX_BLOCK_TXS
             )));
         }
         if config.mempool_capacity == 0 {
@@ -206,19 +144,6 @@ impl Node {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("creating {}", config.data_dir.display())))?;
         let (store, state) = Store::open(&config.data_dir.join(DB_FILE), &config.genesis)?;
-        let queued = store.pending()?;
-        let next_seq = queued.last().map_or(0, |(s, _)| s + 1);
-        let mut mempool = Mempool::new(config.mempool_capacity.max(queued.len()), next_seq);
-        for (seq, tx) in queued {
-            let id = tx.id();
-            match check_stateless(tx) {
-                Ok(checked) => {
-                    mempool.insert(seq, checked);
-                }
-                // Queued by an older build with other rules.
-                Err(reason) => store.drop_pending(seq, &id, &reason)?,
-            }
-        }
         let pool = match config.verify_threads {
             Some(n) => Some(
                 rayon::ThreadPoolBuilder::new()
@@ -229,17 +154,14 @@ impl Node {
             ),
             None => None,
         };
-        let shared = Arc::new(Shared {
+        let core = Arc::new(NodeCore::new(
             keys,
             store,
-            state: RwLock::new(state),
-            mempool: Mutex::new(mempool),
-            recent: Mutex::new(RecentRejections::new(RECENT_REJECTIONS)),
-            max_block_txs: config.max_block_txs,
+            state,
+            config.mempool_capacity,
+            config.max_block_txs,
             pool,
-            wake: Notify::new(),
-            last_error: Mutex::new(None),
-        });
+        )?);
 
         let listener = std::net::TcpListener::bind(config.listen)
             .map_err(io(format!("binding {}", config.listen)))?;
@@ -264,7 +186,7 @@ impl Node {
         };
         let thread = std::thread::Builder::new()
             .name("zkpension-node".into())
-            .spawn(move || runtime.block_on(run(shared, listener, interval, shutdown_rx)))
+            .spawn(move || runtime.block_on(run(core, listener, interval, shutdown_rx)))
             .map_err(io("spawning the node thread"))?;
         Ok(Node {
             addr,
@@ -330,13 +252,13 @@ impl Drop for Node {
 }
 
 async fn run(
-    shared: Arc<Shared>,
+    core: Arc<NodeCore>,
     listener: tokio::net::TcpListener,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), NodeError> {
-    let producer = tokio::spawn(produce(shared.clone(), interval, shutdown.clone()));
-    let app = crate::api::router(shared);
+    let producer = tokio::spawn(produce(core.clone(), interval, shutdown.clone()));
+    let app = crate::api::router(core);
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     });
@@ -346,26 +268,26 @@ async fn run(
     served
 }
 
-async fn produce(shared: Arc<Shared>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+async fn produce(core: Arc<NodeCore>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = shared.wake.notified() => {}
+            _ = core.wake.notified() => {}
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
         loop {
-            let s = shared.clone();
-            let more = match tokio::task::spawn_blocking(move || s.produce_block()).await {
+            let c = core.clone();
+            let more = match tokio::task::spawn_blocking(move || c.produce_block()).await {
                 Ok(Ok(more)) => {
-                    *lock(&shared.last_error) = None;
+                    core.set_last_error(None);
                     more
                 }
                 Ok(Err(e)) => {
-                    *lock(&shared.last_error) = Some(format!("block production: {e}"));
+                    core.set_last_error(Some(format!("block production: {e}")));
                     false
                 }
                 Err(e) => {
-                    *lock(&shared.last_error) = Some(format!("block production panicked: {e}"));
+                    core.set_last_error(Some(format!("block production panicked: {e}")));
                     false
                 }
             };

@@ -25,20 +25,19 @@
 //! order they were added, checks every count and accumulator, and checks that
 //! the state root it computes is the one in the tip block's header.
 
-use crate::block::{Block, BlockHeader};
-use crate::codec::{Reader, Writer};
-use crate::error::Reason;
-use crate::genesis::Genesis;
-use crate::hexbytes::FixedBytes;
-use crate::rules::BlockPlan;
+use crate::state::BlockPlan;
 use crate::state::{RestoreError, Scalars, State};
 use crate::tables::*;
-use crate::tx::{Hash32, Transaction, TxId};
+use zkpension_core::codec::{DecodeError, Reader, Writer};
+use zkpension_core::views::{AttestationRecord, CompactBlock};
+use zkpension_core::{
+    Block, BlockHeader, FixedBytes, Genesis, Hash32, Reason, Transaction, TxId,
+};
 use redb::{Database, Durability, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
-use zkpension_circuits::field::{self, serde_hex, serde_hex_vec, Fr};
+use zkpension_circuits::field::{self, serde_hex, Fr};
 
 /// Why the database could not be used.
 #[derive(Debug, Error)]
@@ -107,7 +106,7 @@ impl BlockInfo {
         w.into_bytes()
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, crate::codec::DecodeError> {
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
         let info = BlockInfo {
             height: r.u64("height")?,
@@ -135,40 +134,6 @@ pub struct NullifierRecord {
     pub height: u64,
     pub index: u32,
     pub tx_id: TxId,
-}
-
-/// An attestation on the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttestationRecord {
-    #[serde(with = "serde_hex")]
-    pub context: Fr,
-    #[serde(with = "serde_hex")]
-    pub tag: Fr,
-    pub epoch: u64,
-    pub min_balance: u64,
-    pub min_periods: u64,
-    pub require_eligible: bool,
-    pub message: crate::hexbytes::HexBytes,
-    pub height: u64,
-    pub index: u32,
-    pub tx_id: TxId,
-}
-
-/// What a wallet needs of one block: the new commitments in leaf order (the
-/// first has index `leaf_start`) and the nullifiers spent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CompactBlock {
-    pub height: u64,
-    pub hash: Hash32,
-    pub epoch: u64,
-    /// The tree root after the block (an anchor while it is in the window).
-    #[serde(with = "serde_hex")]
-    pub tree_root: Fr,
-    pub leaf_start: u64,
-    #[serde(with = "serde_hex_vec")]
-    pub commitments: Vec<Fr>,
-    #[serde(with = "serde_hex_vec")]
-    pub nullifiers: Vec<Fr>,
 }
 
 /// The ledger database.
@@ -473,7 +438,7 @@ impl Store {
         &self,
         seq: u64,
         id: &TxId,
-        reason: &crate::Rejection,
+        reason: &zkpension_core::Rejection,
     ) -> Result<(), StoreError> {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
@@ -563,12 +528,12 @@ impl Store {
         c.copy_from_slice(&key[..32]);
         Ok(AttestationRecord {
             context: fr(&c)?,
-            tag: t.tag,
-            epoch: t.epoch,
-            min_balance: t.min_balance,
-            min_periods: t.min_periods,
-            require_eligible: t.require_eligible,
-            message: t.message.clone(),
+            tag: t.body.tag,
+            epoch: t.body.epoch,
+            min_balance: t.body.min_balance,
+            min_periods: t.body.min_periods,
+            require_eligible: t.body.require_eligible,
+            message: t.body.message.clone(),
             height,
             index,
             tx_id: tx.id(),

@@ -15,7 +15,7 @@ pub const META_GENESIS: &str = "genesis";
 pub const FORMAT: &[u8] = b"zkpension-ledger/1";
 pub const META_SCALARS: &str = "scalars";
 
-/// height → [`crate::block::Block::encode`] (heights from 1).
+/// height → [`zkpension_core::Block::encode`] (heights from 1).
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 
 /// height → [`crate::store::BlockInfo::encode`] (heights from 0; height 0 is
@@ -41,7 +41,7 @@ pub const TXS: TableDefinition<[u8; 32], [u8; 12]> = TableDefinition::new("txs")
 /// insertion number → transaction id.
 pub const TX_SEQ: TableDefinition<u64, [u8; 32]> = TableDefinition::new("tx_seq");
 
-/// transaction id → [`crate::error::Reason`] JSON, for transactions that were
+/// transaction id → [`zkpension_core::Reason`] JSON, for transactions that were
 /// queued and then left out of a block.
 pub const REJECTED: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("rejected");
 

@@ -22,11 +22,13 @@ use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::Statement;
-use zkpension_ledger::api::{BlockView, StatusView, TxState, TxStatusView};
-use zkpension_ledger::genesis::MAX_ANCHOR_WINDOW;
-use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
-use zkpension_ledger::tx::{Contribute, Enroll, TxId};
-use zkpension_ledger::{Genesis, Params, State, Transaction};
+use zkpension_core::views::{BlockView, StatusView, TxState, TxStatusView};
+use zkpension_core::tx::{ContributeBody, SpendHeader, Context};
+use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::{Contribute, Enroll, TxId};
+use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_ledger::State;
 
 const ROUNDS: usize = 20;
 const PER_ROUND: usize = 60;
@@ -236,12 +238,16 @@ fn kill_nine_during_block_production() {
             let contribution = i % 3 < 1;
             if contribution {
                 let mut c = Contribute {
-                    anchor: empty_root,
-                    nf: Fr::from(1_000_000 + i),
-                    cm_new: Fr::from(2_000_000 + i),
-                    amount: 1 + i % 100,
-                    epoch: 1,
-                    payer_ref: HexBytes(i.to_be_bytes().to_vec()),
+                    body: ContributeBody {
+                        spend: SpendHeader {
+                            anchor: empty_root,
+                            nf: Fr::from(1_000_000 + i),
+                            cm_new: Fr::from(2_000_000 + i),
+                        },
+                        amount: 1 + i % 100,
+                        epoch: 1,
+                        payer_ref: Context::new("payer_ref", i.to_be_bytes().to_vec()).unwrap(),
+                    },
                     proof: FixedBytes([0; 128]),
                 };
                 let inputs = c.public(&chain_id(), &PARAMS).to_field_elements();
@@ -303,7 +309,7 @@ fn kill_nine_during_block_production() {
     let mut vr = rng(9);
     for h in 1..=status.height {
         let b: BlockView = get(&format!("{url}/v1/blocks/{h}")).unwrap();
-        let block = zkpension_ledger::Block {
+        let block = zkpension_core::Block {
             header: b.header,
             transactions: b.transactions.into_iter().map(|t| t.tx).collect(),
         };

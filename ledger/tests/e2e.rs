@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::tree::MerkleTree;
-use zkpension_ledger::Transaction;
+use zkpension_core::Transaction;
 
 pub fn node_bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_zkpension-node"))
@@ -299,7 +299,7 @@ fn two_members_through_the_node_binary() {
     let Transaction::Contribute(c) = &ca else {
         panic!()
     };
-    let n = node.get(&format!("/v1/nullifiers/{}", field::to_hex(&c.nf)));
+    let n = node.get(&format!("/v1/nullifiers/{}", field::to_hex(&c.body.spend.nf)));
     assert_eq!(n["spent"], true);
     let list = node.get(&format!("/v1/attestations/{}", field::to_hex(&context)));
     assert_eq!(list["attestations"][0]["min_balance"], 300);

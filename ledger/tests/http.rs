@@ -11,10 +11,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::Statement;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
-use zkpension_ledger::tx::{Attest, Contribute, Enroll};
-use zkpension_ledger::{Genesis, Node, NodeConfig, Params, Transaction};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::tx::{ContributeBody, AttestBody, SpendHeader, Context};
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::{Attest, Contribute, Enroll};
+use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_ledger::{Node, NodeConfig};
 
 fn sim_genesis(sim: &SimKeys) -> Genesis {
     Genesis {
@@ -148,12 +150,16 @@ fn client_errors_are_json_4xx() {
     assert_eq!(v["reason"]["code"], "bad_registrar_signature");
     // A malformed proof.
     let c: Transaction = Contribute {
-        anchor: Fr::from(1u64),
-        nf: Fr::from(2u64),
-        cm_new: Fr::from(3u64),
-        amount: 5,
-        epoch: 1,
-        payer_ref: HexBytes(vec![]),
+        body: ContributeBody {
+            spend: SpendHeader {
+                anchor: Fr::from(1u64),
+                nf: Fr::from(2u64),
+                cm_new: Fr::from(3u64),
+            },
+            amount: 5,
+            epoch: 1,
+            payer_ref: Context::new("payer_ref", vec![]).unwrap(),
+        },
         proof: FixedBytes([0xff; 128]),
     }
     .into();
@@ -161,12 +167,16 @@ fn client_errors_are_json_4xx() {
     assert_eq!(e["code"], "malformed_proof");
     // A transaction for a later epoch is refused until that epoch has come.
     let mut future = Contribute {
-        anchor: zkpension_circuits::tree::MerkleTree::new().root(),
-        nf: Fr::from(2u64),
-        cm_new: Fr::from(3u64),
-        amount: 5,
-        epoch: 2,
-        payer_ref: HexBytes(vec![]),
+        body: ContributeBody {
+            spend: SpendHeader {
+                anchor: zkpension_circuits::tree::MerkleTree::new().root(),
+                nf: Fr::from(2u64),
+                cm_new: Fr::from(3u64),
+            },
+            amount: 5,
+            epoch: 2,
+            payer_ref: Context::new("payer_ref", vec![]).unwrap(),
+        },
         proof: FixedBytes([0; 128]),
     };
     let params = Params {
@@ -254,12 +264,16 @@ fn submit_query_and_restart() {
     let anchor = fr(&status["tree_root"]);
     let mut r = rng(3);
     let mut c = Contribute {
-        anchor,
-        nf: Fr::from(77u64),
-        cm_new: Fr::from(78u64),
-        amount: 300,
-        epoch: 1,
-        payer_ref: HexBytes(b"employer".to_vec()),
+        body: ContributeBody {
+            spend: SpendHeader {
+                anchor,
+                nf: Fr::from(77u64),
+                cm_new: Fr::from(78u64),
+            },
+            amount: 300,
+            epoch: 1,
+            payer_ref: Context::new("payer_ref", b"employer".to_vec()).unwrap(),
+        },
         proof: FixedBytes([0; 128]),
     };
     let params = Params {
@@ -274,16 +288,20 @@ fn submit_query_and_restart() {
     ));
     let context = Fr::from(4242u64);
     let mut att = Attest {
-        anchor,
-        nf: Fr::from(79u64),
-        cm_new: Fr::from(80u64),
-        epoch: 1,
-        context,
-        tag: Fr::from(81u64),
-        min_balance: 100,
-        min_periods: 1,
-        require_eligible: false,
-        message: HexBytes(b"hello".to_vec()),
+        body: AttestBody {
+            spend: SpendHeader {
+                anchor,
+                nf: Fr::from(79u64),
+                cm_new: Fr::from(80u64),
+            },
+            epoch: 1,
+            context,
+            tag: Fr::from(81u64),
+            min_balance: 100,
+            min_periods: 1,
+            require_eligible: false,
+            message: Context::new("message", b"hello".to_vec()).unwrap(),
+        },
         proof: FixedBytes([0; 128]),
     };
     att.proof = FixedBytes(sim.prove(
@@ -300,7 +318,7 @@ fn submit_query_and_restart() {
     // A second spend of the same nullifier can never be valid.
     let mut again = c.clone();
     if let Transaction::Contribute(t) = &mut again {
-        t.cm_new = Fr::from(99u64);
+        t.body.spend.cm_new = Fr::from(99u64);
     }
     let (code, v) = submit(&node, &again);
     assert_eq!((code, &v["code"]), (422, &json!("nullifier_spent")), "{v}");
@@ -449,12 +467,16 @@ fn a_copy_with_a_mangled_proof_does_not_shadow_the_real_one() {
         divisor: 2,
     };
     let mut c = Contribute {
-        anchor: zkpension_circuits::tree::MerkleTree::new().root(),
-        nf: Fr::from(5u64),
-        cm_new: Fr::from(6u64),
-        amount: 7,
-        epoch: 1,
-        payer_ref: HexBytes(vec![1]),
+        body: ContributeBody {
+            spend: SpendHeader {
+                anchor: zkpension_circuits::tree::MerkleTree::new().root(),
+                nf: Fr::from(5u64),
+                cm_new: Fr::from(6u64),
+            },
+            amount: 7,
+            epoch: 1,
+            payer_ref: Context::new("payer_ref", vec![1]).unwrap(),
+        },
         proof: FixedBytes([0; 128]),
     };
     let inputs = c.public(&chain_id(), &params).to_field_elements();

@@ -21,11 +21,13 @@ use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::Statement;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::tx::{ContributeBody, ClaimBody, AttestBody, SpendHeader, Context};
+use zkpension_core::hexbytes::FixedBytes;
 use zkpension_ledger::store::Store;
-use zkpension_ledger::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams, TxId};
-use zkpension_ledger::{Genesis, Params, State, Transaction};
+use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams, TxId};
+use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_ledger::State;
 
 const WINDOW: u64 = 4;
 const INITIAL: Params = Params {
@@ -164,9 +166,9 @@ impl Model {
         let id = tx.id();
         // Stateless.
         match tx {
-            Transaction::Contribute(t) if t.amount == 0 => return Err("zero_amount"),
-            Transaction::Claim(t) if t.amount == 0 => return Err("zero_amount"),
-            Transaction::SetParams(t) if t.divisor == 0 || t.cap == 0 => {
+            Transaction::Contribute(t) if t.body.amount == 0 => return Err("zero_amount"),
+            Transaction::Claim(t) if t.body.amount == 0 => return Err("zero_amount"),
+            Transaction::SetParams(t) if t.body.params.divisor == 0 || t.body.params.cap == 0 => {
                 return Err("invalid_params")
             }
             _ => {}
@@ -182,10 +184,10 @@ impl Model {
                 if meta.forged {
                     return Err("bad_authority_signature");
                 }
-                if t.nonce != self.nonce {
+                if t.body.nonce != self.nonce {
                     return Err("wrong_nonce");
                 }
-                if t.epoch <= self.epoch {
+                if t.body.epoch <= self.epoch {
                     return Err("epoch_not_increasing");
                 }
             }
@@ -193,13 +195,14 @@ impl Model {
                 if meta.forged {
                     return Err("bad_authority_signature");
                 }
-                if t.nonce != self.nonce {
+                if t.body.nonce != self.nonce {
                     return Err("wrong_nonce");
                 }
             }
             _ => {}
         }
-        if let Some((anchor, epoch)) = tx.anchor_and_epoch() {
+        if let (Some(spend), Some(epoch)) = (tx.spend(), tx.spend_epoch()) {
+            let anchor = spend.anchor;
             if epoch != self.epoch {
                 return Err("wrong_epoch");
             }
@@ -210,7 +213,7 @@ impl Model {
                 return Err("nullifier_spent");
             }
             if let Transaction::Attest(t) = tx {
-                if self.tags.contains(&(t.context, t.tag)) {
+                if self.tags.contains(&(t.body.context, t.body.tag)) {
                     return Err("duplicate_attestation");
                 }
             }
@@ -235,33 +238,33 @@ impl Model {
             }
         }
         match tx {
-            Transaction::Attest(t) if self.block_tags.contains(&(t.context, t.tag)) => {
+            Transaction::Attest(t) if self.block_tags.contains(&(t.body.context, t.body.tag)) => {
                 return Err("duplicate_attestation_in_block")
             }
-            Transaction::Claim(t) if t.amount > self.contributed - self.paid_out => {
+            Transaction::Claim(t) if t.body.amount > self.contributed - self.paid_out => {
                 return Err("insufficient_pool")
             }
-            Transaction::Contribute(t) if self.contributed.checked_add(t.amount).is_none() => {
+            Transaction::Contribute(t) if self.contributed.checked_add(t.body.amount).is_none() => {
                 return Err("total_overflow")
             }
             _ => {}
         }
         // Execution.
         match tx {
-            Transaction::Contribute(t) => self.contributed += t.amount,
-            Transaction::Claim(t) => self.paid_out += t.amount,
+            Transaction::Contribute(t) => self.contributed += t.body.amount,
+            Transaction::Claim(t) => self.paid_out += t.body.amount,
             Transaction::Attest(t) => {
-                self.block_tags.insert((t.context, t.tag));
+                self.block_tags.insert((t.body.context, t.body.tag));
             }
             Transaction::AdvanceEpoch(t) => {
-                self.epoch = t.epoch;
+                self.epoch = t.body.epoch;
                 if let Some(p) = self.pending.take() {
                     self.params = p;
                 }
                 self.nonce += 1;
             }
             Transaction::SetParams(t) => {
-                self.pending = Some(t.params());
+                self.pending = Some(t.body.params);
                 self.nonce += 1;
             }
             Transaction::Enroll(_) => {}
@@ -373,7 +376,7 @@ impl Minter {
                 // A divisor of 0 cannot be signed through `Params`; set it
                 // after signing (the signature no longer matters: it is
                 // refused before).
-                tx.divisor = divisor;
+                tx.body.params.divisor = divisor;
                 (tx.into(), honest(forged))
             }
             Op::Contribute {
@@ -389,12 +392,16 @@ impl Minter {
                     under.cap += 1;
                 }
                 let mut tx = Contribute {
-                    anchor: Self::anchor(m, age),
-                    nf: Fr::from(100 + nf as u64),
-                    cm_new: self.fresh(),
-                    amount,
-                    epoch: Self::shifted(m.epoch, epoch),
-                    payer_ref: HexBytes(b"payer".to_vec()),
+                    body: ContributeBody {
+                        spend: SpendHeader {
+                            anchor: Self::anchor(m, age),
+                            nf: Fr::from(100 + nf as u64),
+                            cm_new: self.fresh(),
+                        },
+                        amount,
+                        epoch: Self::shifted(m.epoch, epoch),
+                        payer_ref: Context::new("payer_ref", b"payer".to_vec()).unwrap(),
+                    },
                     proof: FixedBytes([0; 128]),
                 };
                 let inputs = tx.public(&chain, &under).to_field_elements();
@@ -421,12 +428,16 @@ impl Minter {
                     under.divisor += 1;
                 }
                 let mut tx = Claim {
-                    anchor: Self::anchor(m, age),
-                    nf: Fr::from(100 + nf as u64),
-                    cm_new: self.fresh(),
-                    amount,
-                    epoch: Self::shifted(m.epoch, epoch),
-                    recipient: HexBytes(b"recipient".to_vec()),
+                    body: ClaimBody {
+                        spend: SpendHeader {
+                            anchor: Self::anchor(m, age),
+                            nf: Fr::from(100 + nf as u64),
+                            cm_new: self.fresh(),
+                        },
+                        amount,
+                        epoch: Self::shifted(m.epoch, epoch),
+                        recipient: Context::new("recipient", b"recipient".to_vec()).unwrap(),
+                    },
                     proof: FixedBytes([0; 128]),
                 };
                 let inputs = tx.public(&chain, &under).to_field_elements();
@@ -449,16 +460,20 @@ impl Minter {
                 bad,
             } => {
                 let mut tx = Attest {
-                    anchor: Self::anchor(m, age),
-                    nf: Fr::from(100 + nf as u64),
-                    cm_new: self.fresh(),
-                    epoch: Self::shifted(m.epoch, epoch),
-                    context: Fr::from(context as u64),
-                    tag: Fr::from(50 + tag as u64),
-                    min_balance: 0,
-                    min_periods: 0,
-                    require_eligible: false,
-                    message: HexBytes(vec![]),
+                    body: AttestBody {
+                        spend: SpendHeader {
+                            anchor: Self::anchor(m, age),
+                            nf: Fr::from(100 + nf as u64),
+                            cm_new: self.fresh(),
+                        },
+                        epoch: Self::shifted(m.epoch, epoch),
+                        context: Fr::from(context as u64),
+                        tag: Fr::from(50 + tag as u64),
+                        min_balance: 0,
+                        min_periods: 0,
+                        require_eligible: false,
+                        message: Context::new("message", vec![]).unwrap(),
+                    },
                     proof: FixedBytes([0; 128]),
                 };
                 let inputs = tx.public(&chain).to_field_elements();

@@ -7,11 +7,13 @@ mod common;
 use common::*;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
-use zkpension_ledger::block::Block;
-use zkpension_ledger::codec::DecodeError;
-use zkpension_ledger::hexbytes::FixedBytes;
-use zkpension_ledger::tx::{AdvanceEpoch, Enroll, SetParams};
-use zkpension_ledger::{BlockError, BlockPlan, Params, State, Transaction};
+use zkpension_core::block::Block;
+use zkpension_core::tx::{Context, SetParamsBody};
+use zkpension_core::codec::DecodeError;
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams};
+use zkpension_core::{Params, Transaction};
+use zkpension_ledger::{BlockError, BlockPlan, State};
 
 const PARAMS: Params = Params {
     cap: 1000,
@@ -129,7 +131,7 @@ fn full_cycle_and_replay_by_a_follower() {
         PARAMS.divisor,
         b"IBAN 1",
     );
-    assert!(matches!(&claim, Transaction::Claim(c) if c.amount == 250));
+    assert!(matches!(&claim, Transaction::Claim(c) if c.body.amount == 250));
     plans.push(chain.include(vec![claim]));
     a.note = n3;
     a.locate(chain.tree());
@@ -138,7 +140,7 @@ fn full_cycle_and_replay_by_a_follower() {
     let Transaction::Attest(t) = &att else {
         panic!("an attestation")
     };
-    let tag = t.tag;
+    let tag = t.body.tag;
     plans.push(chain.include(vec![att]));
     a.note = n4;
     assert!(chain.state.has_attestation(&context, &tag));
@@ -285,7 +287,7 @@ fn invalid_proof_does_not_take_the_nullifier_of_a_valid_one() {
     // `forged` claims a's nullifier with the proof of b's spend.
     let mut forged = other.clone();
     if let (Transaction::Contribute(f), Transaction::Contribute(v)) = (&mut forged, &valid) {
-        f.nf = v.nf;
+        f.body.spend.nf = v.body.spend.nf;
     }
     let plan = chain.block(vec![forged.clone(), valid.clone()]);
     assert_eq!(plan.block.transactions, vec![valid]);
@@ -372,7 +374,7 @@ fn claim_before_eligibility() {
     // ...and relabelled as epoch 2 it no longer verifies.
     let mut relabelled = early;
     if let Transaction::Claim(c) = &mut relabelled {
-        c.epoch = 2;
+        c.body.epoch = 2;
     }
     chain.assert_rejected(relabelled, "invalid_proof");
 }
@@ -401,7 +403,7 @@ fn second_claim_in_one_epoch() {
     chain.assert_rejected(next.clone(), "wrong_epoch");
     let mut relabelled = next.clone();
     if let Transaction::Claim(c) = &mut relabelled {
-        c.epoch = 2;
+        c.body.epoch = 2;
     }
     chain.assert_rejected(relabelled, "invalid_proof");
     // ...which goes in once that epoch has come.
@@ -424,7 +426,7 @@ fn forged_registrar_signature() {
     );
     chain.assert_rejected(other_chain.into(), "bad_registrar_signature");
     let mut tampered = Enroll::sign(&chain_id(), cm, &registrar());
-    tampered.cm += Fr::from(1u64);
+    tampered.body.cm += Fr::from(1u64);
     chain.assert_rejected(tampered.into(), "bad_registrar_signature");
     chain.include(vec![m.enroll()]);
 }
@@ -435,7 +437,7 @@ fn forged_authority_signature() {
     let forged = AdvanceEpoch::sign(&chain_id(), 2, 0, &registrar());
     chain.assert_rejected(forged.into(), "bad_authority_signature");
     let mut tampered = AdvanceEpoch::sign(&chain_id(), 2, 0, &authority());
-    tampered.epoch = 3;
+    tampered.body.epoch = 3;
     chain.assert_rejected(tampered.into(), "bad_authority_signature");
     let forged = SetParams::sign(&chain_id(), PARAMS, 0, &registrar());
     chain.assert_rejected(forged.into(), "bad_authority_signature");
@@ -448,10 +450,14 @@ fn authority_nonce_epoch_order_and_parameters() {
     chain.assert_rejected(advance(2, 1), "wrong_nonce");
     chain.assert_rejected(advance(1, 0), "epoch_not_increasing");
     let zero_divisor = SetParams {
-        cap: 1,
-        min_periods: 0,
-        divisor: 0,
-        nonce: 0,
+        body: SetParamsBody {
+            params: Params {
+                cap: 1,
+                min_periods: 0,
+                divisor: 0,
+            },
+            nonce: 0,
+        },
         signature: FixedBytes([0; 64]),
     };
     chain.assert_rejected(zero_divisor.into(), "invalid_params");
@@ -515,14 +521,14 @@ fn non_canonical_field_element() {
     ));
     let json = serde_json::to_string(&enroll).unwrap();
     let cm_hex = match &enroll {
-        Transaction::Enroll(e) => zkpension_circuits::field::to_hex(&e.cm),
+        Transaction::Enroll(e) => zkpension_circuits::field::to_hex(&e.body.cm),
         _ => unreachable!(),
     };
     let alias = json.replace(&cm_hex, &format!("0x{}", hex::encode(&p)));
     assert!(serde_json::from_str::<Transaction>(&alias).is_err());
     // A block carrying it does not decode either.
     let block = Block {
-        header: zkpension_ledger::block::BlockHeader {
+        header: zkpension_core::block::BlockHeader {
             height: 1,
             prev_hash: FixedBytes([0; 32]),
             epoch: 1,
@@ -576,7 +582,7 @@ fn malformed_proof() {
     // The payer reference is bound to the proof.
     let mut rebound = c.clone();
     if let Transaction::Contribute(x) = &mut rebound {
-        x.payer_ref.0 = b"someone else".to_vec();
+        x.body.payer_ref = Context::new("payer_ref", b"someone else".to_vec()).unwrap();
     }
     chain.assert_rejected(rebound, "invalid_proof");
     chain.include(vec![c]);

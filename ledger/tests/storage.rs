@@ -9,12 +9,14 @@ use redb::{Database, ReadableTable};
 use std::path::Path;
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::Statement;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::{FixedBytes, HexBytes};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::tx::{ContributeBody, AttestBody, SpendHeader, Context};
+use zkpension_core::hexbytes::FixedBytes;
 use zkpension_ledger::store::{Store, StoreError, StoredStatus};
 use zkpension_ledger::tables;
-use zkpension_ledger::tx::{Attest, Contribute};
-use zkpension_ledger::{Genesis, Params, State, Transaction};
+use zkpension_core::tx::{Attest, Contribute};
+use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_ledger::State;
 
 const PARAMS: Params = Params {
     cap: 1000,
@@ -48,28 +50,36 @@ fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
             .map(|i| Member::new(100 * b + i, 2).enroll())
             .collect();
         let mut c = Contribute {
-            anchor,
-            nf: Fr::from(10 + b),
-            cm_new: Fr::from(20 + b),
-            amount: 5 + b,
-            epoch: 1,
-            payer_ref: HexBytes(vec![b as u8]),
+            body: ContributeBody {
+                spend: SpendHeader {
+                    anchor,
+                    nf: Fr::from(10 + b),
+                    cm_new: Fr::from(20 + b),
+                },
+                amount: 5 + b,
+                epoch: 1,
+                payer_ref: Context::new("payer_ref", vec![b as u8]).unwrap(),
+            },
             proof: FixedBytes([0; 128]),
         };
         let inputs = c.public(&chain_id(), &PARAMS).to_field_elements();
         c.proof = FixedBytes(sim.prove(Statement::Contribute, &inputs, &mut r));
         txs.push(c.into());
         let mut a = Attest {
-            anchor,
-            nf: Fr::from(30 + b),
-            cm_new: Fr::from(40 + b),
-            epoch: 1,
-            context: Fr::from(7u64),
-            tag: Fr::from(50 + b),
-            min_balance: b,
-            min_periods: 0,
-            require_eligible: false,
-            message: HexBytes(b"m".to_vec()),
+            body: AttestBody {
+                spend: SpendHeader {
+                    anchor,
+                    nf: Fr::from(30 + b),
+                    cm_new: Fr::from(40 + b),
+                },
+                epoch: 1,
+                context: Fr::from(7u64),
+                tag: Fr::from(50 + b),
+                min_balance: b,
+                min_periods: 0,
+                require_eligible: false,
+                message: Context::new("message", b"m".to_vec()).unwrap(),
+            },
             proof: FixedBytes([0; 128]),
         };
         a.proof = FixedBytes(sim.prove(

@@ -175,6 +175,49 @@ pub fn lock_is_stale(path: &Path) -> bool {
         .is_some_and(|age| age > std::time::Duration::from_secs(3600))
 }
 
+/// An exclusive advisory lock on a file (`flock`), held until dropped. The
+/// operating system releases it when the process ends, however it ends, so it
+/// is never left stale.
+#[derive(Debug)]
+pub struct ExclusiveLock {
+    _file: File,
+}
+
+/// Why [`try_lock_exclusive`] did not get the lock.
+#[derive(Debug)]
+pub enum TryLockError {
+    /// Another process holds it; its id, if it wrote one.
+    Busy { holder: Option<u32> },
+    Io(io::Error),
+}
+
+/// Takes the exclusive lock on `path` (creating it, mode 0600) without
+/// waiting, and writes this process's id into it for the next one to name.
+pub fn try_lock_exclusive(path: &Path) -> Result<ExclusiveLock, TryLockError> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(TryLockError::Io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(path)
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
+            return Err(TryLockError::Busy { holder });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(TryLockError::Io(e)),
+    }
+    file.set_len(0).map_err(TryLockError::Io)?;
+    file.write_all(std::process::id().to_string().as_bytes())
+        .map_err(TryLockError::Io)?;
+    Ok(ExclusiveLock { _file: file })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +257,19 @@ mod tests {
             let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
+    }
+
+    #[test]
+    fn exclusive_lock_names_its_holder_and_is_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json.lock");
+        let held = try_lock_exclusive(&path).unwrap();
+        match try_lock_exclusive(&path) {
+            Err(TryLockError::Busy { holder }) => assert_eq!(holder, Some(std::process::id())),
+            other => panic!("expected the lock to be busy: {other:?}"),
+        }
+        drop(held);
+        let again = try_lock_exclusive(&path).unwrap();
+        drop(again);
     }
 }

@@ -67,6 +67,8 @@ pub enum WalletError {
     Version { path: PathBuf, found: u32 },
     #[error("wallet {path} is inconsistent: its {field} is not derived from its secret key")]
     Inconsistent { path: PathBuf, field: &'static str },
+    #[error("wallet {path} is in use by {}; wait for it to finish (one command at a time per wallet)", match .pid { Some(pid) => format!("process {pid}"), None => "another process".to_string() })]
+    InUse { path: PathBuf, pid: Option<u32> },
     #[error("a seed phrase must contain at least one word")]
     EmptySeedPhrase,
 }

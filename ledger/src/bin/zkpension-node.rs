@@ -9,11 +9,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
-use zkpension_ledger::genesis::{GenesisParams, DEFAULT_ANCHOR_WINDOW};
-use zkpension_ledger::hexbytes::FixedBytes;
+use zkpension_core::genesis::{GenesisParams, DEFAULT_ANCHOR_WINDOW};
+use zkpension_core::hexbytes::FixedBytes;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
-use zkpension_ledger::tx::{AdvanceEpoch, Enroll, SetParams, Transaction};
-use zkpension_ledger::{Genesis, Params};
+use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams, Transaction};
+use zkpension_core::{Genesis, Params};
 use zkpension_verifier::{vk_file_name, KeyManifest, VerifierKeys, MANIFEST_FILE};
 
 const GENESIS_FILE: &str = "genesis.json";

@@ -9,11 +9,14 @@
 //! network: blocks go in through [`State::apply_block`] (or
 //! [`State::propose`] + [`State::commit`]), see [`crate::rules`].
 
-use crate::block::BlockHeader;
-use crate::codec::Writer;
-use crate::genesis::{ChainContext, Genesis, GenesisError, Params};
-use crate::hexbytes::FixedBytes;
-use crate::tx::{Hash32, TxId};
+mod apply;
+
+pub use apply::BlockPlan;
+
+use zkpension_core::codec::Writer;
+use zkpension_core::{
+    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, TxId,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -21,10 +21,10 @@ use zkpension_circuits::r1cs::{self, AttestCircuit, ClaimCircuit, ContributeCirc
 use zkpension_circuits::statements::{attest, claim, contribute};
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::Statement;
-use zkpension_ledger::genesis::GenesisParams;
-use zkpension_ledger::hexbytes::FixedBytes;
-use zkpension_ledger::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
-use zkpension_ledger::{Genesis, Params, Transaction};
+use zkpension_core::genesis::GenesisParams;
+use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
+use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_verifier::{KeyEntry, KeyManifest, Proof, VerifierKeys, VerifyingKey};
 
 /// Seed of the throwaway keys: insecure, for tests only.

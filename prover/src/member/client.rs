@@ -1,5 +1,5 @@
 //! A small blocking HTTP client for a zkpension node's JSON API (the routes of
-//! `zkpension_ledger::api`). Every answer is decoded into the node's own view
+//! `zkpension_core::views`). Every answer is decoded into the node's own view
 //! types, so a field the node renames is a compile error here, not a silent
 //! mismatch.
 
@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use zkpension_circuits::field::to_hex;
 use zkpension_circuits::Fr;
-use zkpension_ledger::api::{
+use zkpension_core::views::{
     AttestationsView, CompactView, GenesisView, NullifierView, ShardsView, StatusView, TxState,
     TxStatusView,
 };
-use zkpension_ledger::hexbytes::encode_hex;
-use zkpension_ledger::{Reason, Transaction, TxId};
+use zkpension_core::hexbytes::encode_hex;
+use zkpension_core::{Reason, Transaction, TxId};
 
 /// Why a request to the node failed.
 #[derive(Debug, Error)]

@@ -3,11 +3,12 @@
 //! Contribute, Claim and Attest, and the authority's signed commands.
 //!
 //! Every function that makes a proof checks the statement natively first (a
-//! broken rule is reported by its clause, e.g. "epoch_total_new <= cap"), and
-//! every transaction is recorded in the wallet as pending *before* it is
-//! submitted, with its full encoding, so a crash between proving and
-//! submission loses nothing: the next `sync` submits it again if the node never
-//! saw it.
+//! broken rule is reported by its clause, e.g. "epoch_total_new <= cap").
+//! A member's transactions go out through a
+//! [`MemberSession`](super::session::MemberSession), which records each in
+//! the wallet file as pending *before* it is submitted, with its full
+//! encoding, so a crash between proving and submission loses nothing: the
+//! next `sync` submits it again if the node never saw it.
 
 use super::client::{ClientError, NodeClient};
 use super::tracker::TrackerError;
@@ -23,10 +24,10 @@ use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind
 use zkpension_circuits::field::{serde_hex, Fr};
 use zkpension_circuits::note::Note;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
-use zkpension_ledger::api::{StatusView, TxState};
-use zkpension_ledger::hexbytes::encode_hex;
-use zkpension_ledger::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
-use zkpension_ledger::{Params, Transaction, TxId};
+use zkpension_core::views::{StatusView, TxState};
+use zkpension_core::hexbytes::encode_hex;
+use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
+use zkpension_core::{Params, Transaction, TxId};
 
 /// Format tag of an enrollment request file.
 pub const ENROLL_REQUEST_FORMAT: &str = "zkpension-enroll-request/1";
@@ -40,6 +41,8 @@ pub enum FlowError {
     Tree(#[from] TrackerError),
     #[error(transparent)]
     Prove(#[from] ProveError),
+    #[error(transparent)]
+    Wallet(#[from] crate::wallet::WalletError),
     #[error("the ledger's rules forbid this: {0}")]
     Relation(#[from] RelationError),
     #[error("this wallet has no account yet: create an enrollment request with `zkpension enroll`, have the registrar approve it, and sync")]
@@ -368,14 +371,16 @@ fn parse_id(s: &str) -> Result<TxId, FlowError> {
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .ok_or_else(|| FlowError::Build(format!("bad transaction id {s:?}")))?;
-    Ok(zkpension_ledger::hexbytes::FixedBytes(bytes))
+    Ok(zkpension_core::hexbytes::FixedBytes(bytes))
 }
 
-/// A transaction made by this wallet, not yet recorded or submitted.
+/// A transaction made by this wallet, not yet recorded or submitted. It
+/// gives out no transaction: record it with
+/// [`MemberSession::record`](super::session::MemberSession::record) first.
 #[derive(Debug)]
 pub struct Prepared {
     pub kind: &'static str,
-    pub tx: Transaction,
+    pub(crate) tx: Transaction,
     pub id: TxId,
     pub new_note: Note,
     pub nf: Fr,
@@ -539,9 +544,10 @@ pub fn attest<R: RngCore + CryptoRng>(
 }
 
 /// Records a prepared transaction in the wallet as pending (with its full
-/// encoding, for resubmission). Save the wallet after this and before
-/// submitting.
-pub fn record(wallet: &mut Wallet, p: &Prepared, height: u64) {
+/// encoding, for resubmission). Only
+/// [`MemberSession::record`](super::session::MemberSession::record) calls it,
+/// and saves the wallet before anything is submitted.
+pub(crate) fn record(wallet: &mut Wallet, p: &Prepared, height: u64) {
     let owned = OwnedNote::pending(p.new_note.clone());
     wallet.sync.tree.watch(owned.cm);
     wallet.pending.push(PendingTx {

@@ -1,0 +1,33 @@
+//! zkpension's wire types and consensus encodings (SPEC §5).
+//!
+//! Everything that crosses a process boundary is defined here once, below
+//! every crate that moves it: the node (`zkpension-ledger`) stores and serves
+//! these types, the member's library (`zkpension-prover`) builds and reads
+//! them, and neither links the other.
+//!
+//! - [`hexbytes`]: byte strings as `0x` hex, ids and hashes.
+//! - [`codec`]: the canonical binary encoding (writer and checked reader).
+//! - [`params`], [`genesis`]: the chain's configuration and parameters.
+//! - [`tx`]: transactions, their canonical encoding, ids and signed messages.
+//! - [`block`]: hash-linked blocks.
+//! - [`rejection`]: why a transaction is refused, with stable codes.
+//! - [`views`]: the JSON documents of the node's HTTP API.
+//!
+//! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
+//! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
+
+pub mod block;
+pub mod codec;
+pub mod genesis;
+pub mod hexbytes;
+pub mod params;
+pub mod rejection;
+pub mod tx;
+pub mod views;
+
+pub use block::{Block, BlockHeader};
+pub use genesis::{ChainContext, Genesis, GenesisError, GenesisParams};
+pub use hexbytes::{FixedBytes, Hash32, HexBytes, TxId};
+pub use params::{Params, ParamsError};
+pub use rejection::{Reason, Rejection};
+pub use tx::{Transaction, TxKind};

@@ -1,0 +1,298 @@
+//! Authorizations: a Groth16 proof for the member's kinds, an Ed25519
+//! signature for the registrar's and the authority's. The transaction id
+//! never covers them (see the module root).
+
+use super::body::{
+    AdvanceEpochBody, AttestBody, Body, ClaimBody, Context, ContextTooLong, ContributeBody,
+    EnrollBody, SetParamsBody, SpendHeader,
+};
+use super::encode_body;
+use crate::codec::Writer;
+use crate::hexbytes::{FixedBytes, ProofBytes, SignatureBytes, SIGNATURE_BYTES};
+use crate::params::Params;
+use ed25519_dalek::{Signer, SigningKey};
+use thiserror::Error;
+use zkpension_circuits::binding::{binding, ChainId, ProofKind};
+use zkpension_circuits::field::Fr;
+use zkpension_circuits::statements::{AttestPublic, ClaimPublic, ContributePublic};
+
+/// Domain of the registrar's enrollment signature (SPEC §5).
+pub const ENROLL_DOMAIN: &[u8] = b"zkpension/v1/enroll";
+/// Domain of the authority's signatures over AdvanceEpoch and SetParams.
+pub const AUTHORITY_DOMAIN: &[u8] = b"zkpension/v1/authority";
+
+/// A body authorized by a Groth16 proof of its statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proved<B> {
+    pub body: B,
+    pub proof: ProofBytes,
+}
+
+/// A body authorized by an Ed25519 signature of the registrar or the authority.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed<B> {
+    pub body: B,
+    pub signature: SignatureBytes,
+}
+
+/// Enroll a member, signed by the registrar over
+/// `"zkpension/v1/enroll" || chain_id || cm`.
+pub type Enroll = Signed<EnrollBody>;
+/// Pay into one's own account, proved by a Contribute proof.
+pub type Contribute = Proved<ContributeBody>;
+/// Draw the pension, proved by a Claim proof.
+pub type Claim = Proved<ClaimBody>;
+/// Attest facts about one's account, proved by an Attest proof.
+pub type Attest = Proved<AttestBody>;
+/// Advance the epoch, signed by the authority.
+pub type AdvanceEpoch = Signed<AdvanceEpochBody>;
+/// Change the parameters, signed by the authority.
+pub type SetParams = Signed<SetParamsBody>;
+
+/// A transaction's authorization, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authorization<'a> {
+    Proof(&'a ProofBytes),
+    Signature(&'a SignatureBytes),
+}
+
+impl Authorization<'_> {
+    /// The bytes that follow the body in the encoding.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Authorization::Proof(p) => &p.0,
+            Authorization::Signature(s) => &s.0,
+        }
+    }
+}
+
+/// The message the registrar signs: `"zkpension/v1/enroll" || chain_id || cm`.
+pub fn enroll_message(chain_id: &ChainId, cm: &Fr) -> Vec<u8> {
+    let mut w = Writer::with_prefix(ENROLL_DOMAIN);
+    w.raw(&chain_id.0).fr(cm);
+    w.into_bytes()
+}
+
+/// The message the authority signs:
+/// `"zkpension/v1/authority" || chain_id || body`, where `body` is the
+/// transaction's canonical encoding without the signature (it carries the kind
+/// byte, every field and the nonce).
+pub fn authority_message(chain_id: &ChainId, body: &[u8]) -> Vec<u8> {
+    let mut w = Writer::with_prefix(AUTHORITY_DOMAIN);
+    w.raw(&chain_id.0).raw(body);
+    w.into_bytes()
+}
+
+impl<B: Body> Signed<B> {
+    fn signed_with(body: B, message: &[u8], key: &SigningKey) -> Self {
+        Signed {
+            body,
+            signature: FixedBytes(key.sign(message).to_bytes()),
+        }
+    }
+
+    fn authority(chain_id: &ChainId, body: B, authority: &SigningKey) -> Self {
+        let message = authority_message(chain_id, &encode_body(&body));
+        Self::signed_with(body, &message, authority)
+    }
+
+    /// An unsigned placeholder (all-zero signature), for tests and for
+    /// building a body before signing elsewhere.
+    pub fn unsigned(body: B) -> Self {
+        Signed {
+            body,
+            signature: FixedBytes([0; SIGNATURE_BYTES]),
+        }
+    }
+}
+
+impl Enroll {
+    /// An enrollment of `cm` signed with the registrar's key.
+    pub fn sign(chain_id: &ChainId, cm: Fr, registrar: &SigningKey) -> Self {
+        Self::signed_with(EnrollBody { cm }, &enroll_message(chain_id, &cm), registrar)
+    }
+}
+
+impl AdvanceEpoch {
+    /// An epoch advance signed with the authority's key.
+    pub fn sign(chain_id: &ChainId, epoch: u64, nonce: u64, authority: &SigningKey) -> Self {
+        Self::authority(chain_id, AdvanceEpochBody { epoch, nonce }, authority)
+    }
+}
+
+impl SetParams {
+    /// A parameter change signed with the authority's key.
+    pub fn sign(chain_id: &ChainId, params: Params, nonce: u64, authority: &SigningKey) -> Self {
+        Self::authority(chain_id, SetParamsBody { params, nonce }, authority)
+    }
+}
+
+/// A transaction whose fields do not match the public inputs it was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    ContextTooLong(#[from] ContextTooLong),
+    #[error("the proof's binding input does not commit to this chain id and {0}")]
+    Binding(&'static str),
+}
+
+fn bound(
+    chain_id: &ChainId,
+    kind: ProofKind,
+    what: &'static str,
+    bytes: Vec<u8>,
+    expected: &Fr,
+) -> Result<Context, BuildError> {
+    let context = Context::new(what, bytes)?;
+    if binding(chain_id, kind, context.as_slice()) != *expected {
+        return Err(BuildError::Binding(what));
+    }
+    Ok(context)
+}
+
+impl Contribute {
+    /// The transaction for a proof of `public`; refuses a `payer_ref` the
+    /// proof's `binding` does not commit to.
+    pub fn from_public(
+        chain_id: &ChainId,
+        public: &ContributePublic,
+        payer_ref: Vec<u8>,
+        proof: [u8; super::PROOF_BYTES],
+    ) -> Result<Self, BuildError> {
+        let payer_ref = bound(
+            chain_id,
+            ProofKind::Contribute,
+            "payer_ref",
+            payer_ref,
+            &public.binding,
+        )?;
+        Ok(Proved {
+            body: ContributeBody {
+                spend: SpendHeader {
+                    anchor: public.anchor,
+                    nf: public.nf,
+                    cm_new: public.cm_new,
+                },
+                amount: public.amount,
+                epoch: public.epoch,
+                payer_ref,
+            },
+            proof: FixedBytes(proof),
+        })
+    }
+
+    /// The proof's public inputs under the ledger's current `params`.
+    pub fn public(&self, chain_id: &ChainId, params: &Params) -> ContributePublic {
+        let b = &self.body;
+        ContributePublic {
+            anchor: b.spend.anchor,
+            nf: b.spend.nf,
+            cm_new: b.spend.cm_new,
+            amount: b.amount,
+            epoch: b.epoch,
+            cap: params.cap,
+            binding: binding(chain_id, ProofKind::Contribute, b.payer_ref.as_slice()),
+        }
+    }
+}
+
+impl Claim {
+    /// The transaction for a proof of `public`; refuses a `recipient` the
+    /// proof's `binding` does not commit to.
+    pub fn from_public(
+        chain_id: &ChainId,
+        public: &ClaimPublic,
+        recipient: Vec<u8>,
+        proof: [u8; super::PROOF_BYTES],
+    ) -> Result<Self, BuildError> {
+        let recipient = bound(
+            chain_id,
+            ProofKind::Claim,
+            "recipient",
+            recipient,
+            &public.binding,
+        )?;
+        Ok(Proved {
+            body: ClaimBody {
+                spend: SpendHeader {
+                    anchor: public.anchor,
+                    nf: public.nf,
+                    cm_new: public.cm_new,
+                },
+                amount: public.amount,
+                epoch: public.epoch,
+                recipient,
+            },
+            proof: FixedBytes(proof),
+        })
+    }
+
+    /// The proof's public inputs under the ledger's current `params`.
+    pub fn public(&self, chain_id: &ChainId, params: &Params) -> ClaimPublic {
+        let b = &self.body;
+        ClaimPublic {
+            anchor: b.spend.anchor,
+            nf: b.spend.nf,
+            cm_new: b.spend.cm_new,
+            amount: b.amount,
+            epoch: b.epoch,
+            min_periods: params.min_periods,
+            divisor: params.divisor,
+            binding: binding(chain_id, ProofKind::Claim, b.recipient.as_slice()),
+        }
+    }
+}
+
+impl Attest {
+    /// The transaction for a proof of `public`; refuses a `message` the
+    /// proof's `binding` does not commit to.
+    pub fn from_public(
+        chain_id: &ChainId,
+        public: &AttestPublic,
+        message: Vec<u8>,
+        proof: [u8; super::PROOF_BYTES],
+    ) -> Result<Self, BuildError> {
+        let message = bound(
+            chain_id,
+            ProofKind::Attest,
+            "message",
+            message,
+            &public.binding,
+        )?;
+        Ok(Proved {
+            body: AttestBody {
+                spend: SpendHeader {
+                    anchor: public.anchor,
+                    nf: public.nf,
+                    cm_new: public.cm_new,
+                },
+                epoch: public.epoch,
+                context: public.context,
+                tag: public.tag,
+                min_balance: public.min_balance,
+                min_periods: public.min_periods,
+                require_eligible: public.require_eligible,
+                message,
+            },
+            proof: FixedBytes(proof),
+        })
+    }
+
+    /// The proof's public inputs (Attest takes no ledger parameter: its
+    /// thresholds are chosen by the relying party).
+    pub fn public(&self, chain_id: &ChainId) -> AttestPublic {
+        let b = &self.body;
+        AttestPublic {
+            anchor: b.spend.anchor,
+            nf: b.spend.nf,
+            cm_new: b.spend.cm_new,
+            epoch: b.epoch,
+            context: b.context,
+            tag: b.tag,
+            min_balance: b.min_balance,
+            min_periods: b.min_periods,
+            require_eligible: b.require_eligible,
+            binding: binding(chain_id, ProofKind::Attest, b.message.as_slice()),
+        }
+    }
+}

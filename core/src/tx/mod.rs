@@ -1,0 +1,354 @@
+//! Ledger transactions (SPEC §5): a body (what the transaction does) and an
+//! authorization (a proof or a signature), their canonical encoding, ids and
+//! the messages the registrar and the authority sign.
+//!
+//! Canonical encoding (`docs/PROTOCOL.md`, "Ledger"):
+//!
+//! ```text
+//! tx   = body || authorization
+//! body = version (1 byte, = 1) || kind (1 byte) || fields in declaration order
+//! authorization = Ed25519 signature (64 bytes) for Enroll, AdvanceEpoch, SetParams
+//!               | compressed Groth16 proof (128 bytes) for Contribute, Claim, Attest
+//! ```
+//!
+//! Field elements are 32 bytes big-endian and canonical, `u64`s 8 bytes
+//! big-endian, booleans one byte 0 or 1, byte strings a `u32` big-endian length
+//! and at most [`MAX_CONTEXT_BYTES`] bytes.
+//!
+//! The transaction id is `SHA-256(body)`: the encoding without its
+//! authorization. A Groth16 proof can be re-randomized by anyone, so its bytes
+//! must not name the transaction; the same holds for the signature (the
+//! registrar or authority could sign the same content twice with different
+//! nonces), so a replayed enrollment has the same id as the original.
+//!
+//! - [`body`]: the six bodies, the shared [`SpendHeader`] and the bounded [`Context`].
+//! - [`auth`]: [`Proved`] and [`Signed`], signing, and building from a proof's public inputs.
+//! - `json`: the JSON form (flat objects with a `"type"`, unknown fields refused).
+
+pub mod auth;
+pub mod body;
+mod json;
+#[cfg(test)]
+mod tests;
+
+pub use auth::{
+    authority_message, enroll_message, AdvanceEpoch, Attest, Authorization, BuildError, Claim,
+    Contribute, Enroll, Proved, SetParams, Signed, AUTHORITY_DOMAIN, ENROLL_DOMAIN,
+};
+pub use body::{
+    AdvanceEpochBody, AttestBody, Body, ClaimBody, Context, ContextTooLong, ContributeBody,
+    EnrollBody, SetParamsBody, SpendHeader, MAX_CONTEXT_BYTES,
+};
+pub use crate::hexbytes::{
+    FixedBytes, Hash32, HexBytes, ProofBytes, PublicKeyBytes, SignatureBytes, TxId, PROOF_BYTES,
+    SIGNATURE_BYTES,
+};
+
+use crate::codec::{DecodeError, Reader, Writer};
+use crate::params::Params;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::field::Fr;
+use zkpension_circuits::Statement;
+
+/// Version byte that opens every encoded transaction.
+pub const TX_ENCODING_VERSION: u8 = 1;
+/// Upper bound of one encoded transaction (the largest is an Attest with a
+/// maximal message).
+pub const MAX_TX_BYTES: usize = 2 + 6 * 32 + 4 * 8 + 1 + 4 + MAX_CONTEXT_BYTES + PROOF_BYTES;
+
+/// The kind byte of the encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum TxKind {
+    Enroll = 1,
+    Contribute = 2,
+    Claim = 3,
+    Attest = 4,
+    AdvanceEpoch = 5,
+    SetParams = 6,
+}
+
+impl TxKind {
+    pub fn from_byte(b: u8) -> Result<Self, DecodeError> {
+        Ok(match b {
+            1 => TxKind::Enroll,
+            2 => TxKind::Contribute,
+            3 => TxKind::Claim,
+            4 => TxKind::Attest,
+            5 => TxKind::AdvanceEpoch,
+            6 => TxKind::SetParams,
+            other => return Err(DecodeError::Kind(other)),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TxKind::Enroll => "enroll",
+            TxKind::Contribute => "contribute",
+            TxKind::Claim => "claim",
+            TxKind::Attest => "attest",
+            TxKind::AdvanceEpoch => "advance_epoch",
+            TxKind::SetParams => "set_params",
+        }
+    }
+
+    /// The statement whose proof this kind carries, if any.
+    pub fn statement(self) -> Option<Statement> {
+        match self {
+            TxKind::Contribute => Some(Statement::Contribute),
+            TxKind::Claim => Some(Statement::Claim),
+            TxKind::Attest => Some(Statement::Attest),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TxKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `version || kind || body`: what the id hashes and the authority signs.
+pub fn encode_body<B: Body>(body: &B) -> Vec<u8> {
+    let mut w = Writer::new();
+    write_body(body, &mut w);
+    w.into_bytes()
+}
+
+fn write_body<B: Body>(body: &B, w: &mut Writer) {
+    w.u8(TX_ENCODING_VERSION).u8(B::KIND as u8);
+    body.write(w);
+}
+
+/// A ledger transaction. JSON: an object with `"type"` (`enroll`, `contribute`,
+/// `claim`, `attest`, `advance_epoch`, `set_params`) and the variant's fields
+/// (the body's, flat, then `proof` or `signature`); unknown fields are refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "json::TransactionJson", from = "json::TransactionJson")]
+pub enum Transaction {
+    Enroll(Enroll),
+    Contribute(Contribute),
+    Claim(Claim),
+    Attest(Attest),
+    AdvanceEpoch(AdvanceEpoch),
+    SetParams(SetParams),
+}
+
+/// Runs `$e` with `$t` bound to the variant's inner value, whatever the kind.
+macro_rules! each {
+    ($tx:expr, $t:ident => $e:expr) => {
+        match $tx {
+            Transaction::Enroll($t) => $e,
+            Transaction::Contribute($t) => $e,
+            Transaction::Claim($t) => $e,
+            Transaction::Attest($t) => $e,
+            Transaction::AdvanceEpoch($t) => $e,
+            Transaction::SetParams($t) => $e,
+        }
+    };
+}
+
+macro_rules! from_variant {
+    ($($v:ident),*) => {$(
+        impl From<$v> for Transaction {
+            fn from(t: $v) -> Self {
+                Transaction::$v(t)
+            }
+        }
+    )*};
+}
+from_variant!(Enroll, Contribute, Claim, Attest, AdvanceEpoch, SetParams);
+
+/// A body and its authorization, whatever the kind.
+trait Authorized {
+    type B: Body;
+    fn body(&self) -> &Self::B;
+    fn authorization(&self) -> Authorization<'_>;
+}
+
+impl<B: Body> Authorized for Proved<B> {
+    type B = B;
+    fn body(&self) -> &B {
+        &self.body
+    }
+    fn authorization(&self) -> Authorization<'_> {
+        Authorization::Proof(&self.proof)
+    }
+}
+
+impl<B: Body> Authorized for Signed<B> {
+    type B = B;
+    fn body(&self) -> &B {
+        &self.body
+    }
+    fn authorization(&self) -> Authorization<'_> {
+        Authorization::Signature(&self.signature)
+    }
+}
+
+fn kind_of<T: Authorized>(_: &T) -> TxKind {
+    T::B::KIND
+}
+
+impl Transaction {
+    pub fn kind(&self) -> TxKind {
+        each!(self, t => kind_of(t))
+    }
+
+    /// The proof or signature.
+    pub fn authorization(&self) -> Authorization<'_> {
+        each!(self, t => t.authorization())
+    }
+
+    /// The spend header of a proof transaction.
+    pub fn spend(&self) -> Option<&SpendHeader> {
+        match self {
+            Transaction::Contribute(t) => Some(&t.body.spend),
+            Transaction::Claim(t) => Some(&t.body.spend),
+            Transaction::Attest(t) => Some(&t.body.spend),
+            _ => None,
+        }
+    }
+
+    /// The epoch a proof transaction is made for.
+    pub fn spend_epoch(&self) -> Option<u64> {
+        match self {
+            Transaction::Contribute(t) => Some(t.body.epoch),
+            Transaction::Claim(t) => Some(t.body.epoch),
+            Transaction::Attest(t) => Some(t.body.epoch),
+            _ => None,
+        }
+    }
+
+    /// The nullifier a proof transaction reveals.
+    pub fn nullifier(&self) -> Option<Fr> {
+        self.spend().map(|s| s.nf)
+    }
+
+    /// The commitment the transaction appends to the tree.
+    pub fn new_commitment(&self) -> Option<Fr> {
+        match self {
+            Transaction::Enroll(t) => Some(t.body.cm),
+            _ => self.spend().map(|s| s.cm_new),
+        }
+    }
+
+    /// The proof bytes of a proof transaction.
+    pub fn proof(&self) -> Option<&ProofBytes> {
+        match self.authorization() {
+            Authorization::Proof(p) => Some(p),
+            Authorization::Signature(_) => None,
+        }
+    }
+
+    /// The signature of a signed transaction.
+    pub fn signature(&self) -> Option<&SignatureBytes> {
+        match self.authorization() {
+            Authorization::Signature(s) => Some(s),
+            Authorization::Proof(_) => None,
+        }
+    }
+
+    /// The statement and public inputs (SPEC order, built by the statement's
+    /// one encoder) its proof must verify against, under `params`.
+    pub fn public_inputs(
+        &self,
+        chain_id: &ChainId,
+        params: &Params,
+    ) -> Option<(Statement, Vec<Fr>)> {
+        match self {
+            Transaction::Contribute(t) => Some((
+                Statement::Contribute,
+                t.public(chain_id, params).to_field_elements(),
+            )),
+            Transaction::Claim(t) => Some((
+                Statement::Claim,
+                t.public(chain_id, params).to_field_elements(),
+            )),
+            Transaction::Attest(t) => {
+                Some((Statement::Attest, t.public(chain_id).to_field_elements()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The canonical encoding without the authorization (proof or signature).
+    pub fn encode_body(&self) -> Vec<u8> {
+        each!(self, t => encode_body(t.body()))
+    }
+
+    /// The full canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        each!(self, t => write_body(t.body(), &mut w));
+        w.raw(self.authorization().bytes());
+        w.into_bytes()
+    }
+
+    /// `SHA-256(body)`: names the transaction independently of its proof or
+    /// signature bytes.
+    pub fn id(&self) -> TxId {
+        FixedBytes(Sha256::digest(self.encode_body()).into())
+    }
+
+    /// Decodes one canonical encoding, refusing trailing bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(DecodeError::TooLong {
+                what: "transaction",
+                len: bytes.len(),
+                max: MAX_TX_BYTES,
+            });
+        }
+        let mut r = Reader::new(bytes);
+        let tx = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(tx)
+    }
+
+    /// Reads one transaction from `r`.
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let version = r.u8("version")?;
+        if version != TX_ENCODING_VERSION {
+            return Err(DecodeError::Version {
+                got: version,
+                expected: TX_ENCODING_VERSION,
+            });
+        }
+        fn proved<B: Body>(r: &mut Reader<'_>) -> Result<Proved<B>, DecodeError> {
+            Ok(Proved {
+                body: B::read(r)?,
+                proof: FixedBytes(r.array("proof")?),
+            })
+        }
+        fn signed<B: Body>(r: &mut Reader<'_>) -> Result<Signed<B>, DecodeError> {
+            Ok(Signed {
+                body: B::read(r)?,
+                signature: FixedBytes(r.array("signature")?),
+            })
+        }
+        Ok(match TxKind::from_byte(r.u8("kind")?)? {
+            TxKind::Enroll => Transaction::Enroll(signed(r)?),
+            TxKind::Contribute => Transaction::Contribute(proved(r)?),
+            TxKind::Claim => Transaction::Claim(proved(r)?),
+            TxKind::Attest => Transaction::Attest(proved(r)?),
+            TxKind::AdvanceEpoch => Transaction::AdvanceEpoch(signed(r)?),
+            TxKind::SetParams => Transaction::SetParams(signed(r)?),
+        })
+    }
+
+    /// The message the transaction's signature must cover, for signed kinds.
+    pub fn signed_message(&self, chain_id: &ChainId) -> Option<Vec<u8>> {
+        match self {
+            Transaction::Enroll(t) => Some(enroll_message(chain_id, &t.body.cm)),
+            Transaction::AdvanceEpoch(_) | Transaction::SetParams(_) => {
+                Some(authority_message(chain_id, &self.encode_body()))
+            }
+            _ => None,
+        }
+    }
+}

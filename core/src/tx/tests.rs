@@ -1,0 +1,243 @@
+//! Encoding, id and JSON tests of transactions.
+
+use super::*;
+use ed25519_dalek::SigningKey;
+use zkpension_circuits::binding::{binding, ProofKind};
+use zkpension_circuits::statements::ContributePublic;
+use rand::SeedableRng;
+
+fn chain() -> ChainId {
+    ChainId::from_name("test")
+}
+
+fn f(x: u64) -> Fr {
+    Fr::from(x)
+}
+
+fn spend(anchor: u64, nf: u64, cm_new: u64) -> SpendHeader {
+    SpendHeader {
+        anchor: f(anchor),
+        nf: f(nf),
+        cm_new: f(cm_new),
+    }
+}
+
+fn ctx(bytes: &[u8]) -> Context {
+    Context::new("test", bytes.to_vec()).unwrap()
+}
+
+fn samples() -> Vec<Transaction> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let key = SigningKey::generate(&mut rng);
+    vec![
+        Enroll::sign(&chain(), f(11), &key).into(),
+        Contribute {
+            body: ContributeBody {
+                spend: spend(1, 2, 3),
+                amount: 500,
+                epoch: 4,
+                payer_ref: ctx(b"employer-7"),
+            },
+            proof: FixedBytes([9; PROOF_BYTES]),
+        }
+        .into(),
+        Claim {
+            body: ClaimBody {
+                spend: spend(1, 5, 6),
+                amount: 70,
+                epoch: 9,
+                recipient: Context::empty(),
+            },
+            proof: FixedBytes([8; PROOF_BYTES]),
+        }
+        .into(),
+        Attest {
+            body: AttestBody {
+                spend: spend(1, 7, 8),
+                epoch: 2,
+                context: -f(1),
+                tag: f(12),
+                min_balance: 1000,
+                min_periods: 3,
+                require_eligible: true,
+                message: ctx(&[0xab; MAX_CONTEXT_BYTES]),
+            },
+            proof: FixedBytes([7; PROOF_BYTES]),
+        }
+        .into(),
+        AdvanceEpoch::sign(&chain(), 2, 0, &key).into(),
+        SetParams::sign(
+            &chain(),
+            Params {
+                cap: 1,
+                min_periods: 2,
+                divisor: 3,
+            },
+            1,
+            &key,
+        )
+        .into(),
+    ]
+}
+
+#[test]
+fn encoding_round_trips_and_is_canonical() {
+    for tx in samples() {
+        let bytes = tx.encode();
+        assert!(bytes.len() <= MAX_TX_BYTES);
+        assert_eq!(Transaction::decode(&bytes).unwrap(), tx);
+        // One byte more or less never decodes.
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            Transaction::decode(&longer),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        assert!(Transaction::decode(&bytes[..bytes.len() - 1]).is_err());
+        // JSON round trip.
+        let json = serde_json::to_string(&tx).unwrap();
+        assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), tx);
+    }
+}
+
+#[test]
+fn id_ignores_authorization_only() {
+    for tx in samples() {
+        let id = tx.id();
+        let mut other = tx.clone();
+        match &mut other {
+            Transaction::Enroll(t) => t.signature.0[0] ^= 1,
+            Transaction::Contribute(t) => t.proof.0[0] ^= 1,
+            Transaction::Claim(t) => t.proof.0[0] ^= 1,
+            Transaction::Attest(t) => t.proof.0[0] ^= 1,
+            Transaction::AdvanceEpoch(t) => t.signature.0[0] ^= 1,
+            Transaction::SetParams(t) => t.signature.0[0] ^= 1,
+        }
+        assert_eq!(other.id(), id, "authorization must not change the id");
+        assert_ne!(other.encode(), tx.encode());
+        let mut changed = tx.clone();
+        match &mut changed {
+            Transaction::Enroll(t) => t.body.cm += f(1),
+            Transaction::Contribute(t) => t.body.amount += 1,
+            Transaction::Claim(t) => t.body.recipient = ctx(&[1]),
+            Transaction::Attest(t) => t.body.require_eligible = false,
+            Transaction::AdvanceEpoch(t) => t.body.nonce += 1,
+            Transaction::SetParams(t) => t.body.params.divisor += 1,
+        }
+        assert_ne!(changed.id(), id, "content must change the id");
+    }
+}
+
+#[test]
+fn pinned_encoding() {
+    // The encoding is consensus: pin one of each shape.
+    let tx: Transaction = AdvanceEpoch {
+        body: AdvanceEpochBody { epoch: 2, nonce: 5 },
+        signature: FixedBytes([0xee; 64]),
+    }
+    .into();
+    let mut expected = vec![1u8, 5];
+    expected.extend_from_slice(&2u64.to_be_bytes());
+    expected.extend_from_slice(&5u64.to_be_bytes());
+    expected.extend_from_slice(&[0xee; 64]);
+    assert_eq!(tx.encode(), expected);
+    assert_eq!(tx.id().0, <[u8; 32]>::from(Sha256::digest(&expected[..18])));
+
+    let c = &samples()[1];
+    let bytes = c.encode();
+    assert_eq!(&bytes[..2], &[1, 2]);
+    assert_eq!(&bytes[2 + 96..2 + 104], &500u64.to_be_bytes());
+    assert_eq!(&bytes[2 + 112..2 + 116], &10u32.to_be_bytes());
+    assert_eq!(&bytes[2 + 116..2 + 126], b"employer-7");
+    assert_eq!(bytes.len(), 2 + 116 + 10 + PROOF_BYTES);
+}
+
+#[test]
+fn decoding_refuses_bad_input() {
+    let enroll = samples()[0].encode();
+    let mut bad_version = enroll.clone();
+    bad_version[0] = 2;
+    assert!(matches!(
+        Transaction::decode(&bad_version),
+        Err(DecodeError::Version { got: 2, .. })
+    ));
+    let mut bad_kind = enroll.clone();
+    bad_kind[1] = 7;
+    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(7)));
+    let mut alias = enroll.clone();
+    alias[2..34].copy_from_slice(&[0xff; 32]);
+    assert!(matches!(
+        Transaction::decode(&alias),
+        Err(DecodeError::Field { what: "cm", .. })
+    ));
+    let attest = samples()[3].encode();
+    let bool_at = 2 + 32 * 5 + 8 * 3;
+    let mut bad_bool = attest.clone();
+    bad_bool[bool_at] = 2;
+    assert!(matches!(
+        Transaction::decode(&bad_bool),
+        Err(DecodeError::Bool { .. })
+    ));
+    let mut too_long = attest.clone();
+    too_long[bool_at + 1..bool_at + 5].copy_from_slice(&1025u32.to_be_bytes());
+    assert!(matches!(
+        Transaction::decode(&too_long),
+        Err(DecodeError::TooLong { len: 1025, .. })
+    ));
+}
+
+#[test]
+fn json_is_strict() {
+    let ok = r#"{"type":"advance_epoch","epoch":2,"nonce":0,"signature":"0x"#.to_string()
+        + &"00".repeat(64)
+        + "\"}";
+    serde_json::from_str::<Transaction>(&ok).unwrap();
+    let unknown = ok.replace("\"nonce\":0", "\"nonce\":0,\"extra\":1");
+    assert!(serde_json::from_str::<Transaction>(&unknown).is_err());
+    let p = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    let enroll = format!(
+        r#"{{"type":"enroll","cm":"{p}","signature":"0x{}"}}"#,
+        "00".repeat(64)
+    );
+    let err = serde_json::from_str::<Transaction>(&enroll).unwrap_err();
+    assert!(err.to_string().contains("not below"), "{err}");
+    let short_proof = serde_json::to_string(&samples()[1])
+        .unwrap()
+        .replace(&"09".repeat(PROOF_BYTES), &"09".repeat(PROOF_BYTES - 1));
+    assert!(serde_json::from_str::<Transaction>(&short_proof).is_err());
+}
+
+#[test]
+fn from_public_checks_binding() {
+    let c = ContributePublic {
+        anchor: f(1),
+        nf: f(2),
+        cm_new: f(3),
+        amount: 4,
+        epoch: 5,
+        cap: 6,
+        binding: binding(&chain(), ProofKind::Contribute, b"payer"),
+    };
+    let tx = Contribute::from_public(&chain(), &c, b"payer".to_vec(), [0; 128]).unwrap();
+    let params = Params {
+        cap: 6,
+        min_periods: 0,
+        divisor: 1,
+    };
+    assert_eq!(
+        Contribute::from_public(&chain(), &c, vec![0; MAX_CONTEXT_BYTES + 1], [0; 128]),
+        Err(BuildError::ContextTooLong(ContextTooLong {
+            what: "payer_ref",
+            len: MAX_CONTEXT_BYTES + 1
+        }))
+    );
+    assert_eq!(tx.public(&chain(), &params), c);
+    assert_eq!(
+        Contribute::from_public(&chain(), &c, b"other".to_vec(), [0; 128]),
+        Err(BuildError::Binding("payer_ref"))
+    );
+    assert_eq!(
+        Contribute::from_public(&ChainId::from_name("x"), &c, b"payer".to_vec(), [0; 128]),
+        Err(BuildError::Binding("payer_ref"))
+    );
+}

@@ -1,0 +1,218 @@
+//! The JSON documents of the node's HTTP API (version 1), shared by the node
+//! that writes them and the clients (wallet, CLI, auditors) that read them.
+//! The routes are listed in the node's `api` module.
+//!
+//! Field elements are `0x` + 64 hex digits (values `>= p` are refused),
+//! hashes and ids `0x` + 64 hex digits, amounts plain JSON integers.
+
+use crate::block::BlockHeader;
+use crate::genesis::Genesis;
+use crate::hexbytes::{Hash32, TxId};
+use crate::params::Params;
+use crate::rejection::Reason;
+use crate::tx::{Context, Transaction};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::field::{serde_hex, serde_hex_vec, Fr};
+use zkpension_circuits::tree::SHARD_HEIGHT;
+use zkpension_circuits::Statement;
+
+/// Most blocks one `/v1/compact` answer covers.
+pub const MAX_COMPACT_BLOCKS: u64 = 1000;
+
+/// Most leaves one `/v1/tree/leaves` answer holds (one shard).
+pub const MAX_LEAVES: u64 = 1 << SHARD_HEIGHT;
+
+/// Most shard roots one `/v1/tree/shards` answer holds.
+pub const MAX_SHARDS: usize = 1 << 16;
+
+/// Most attestations one `/v1/attestations/{context}` answer holds.
+pub const MAX_ATTESTATIONS: usize = 1000;
+
+/// The JSON of an error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<TxId>,
+}
+
+/// Where a transaction stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TxState {
+    /// Queued for a block.
+    Pending,
+    /// In block `height`, at position `index`.
+    Included { height: u64, index: u32 },
+    /// Refused, with the reason.
+    Rejected { reason: Reason },
+}
+
+/// `{"id": .., "status": "pending" | "included" | "rejected", ..}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxStatusView {
+    pub id: TxId,
+    #[serde(flatten)]
+    pub state: TxState,
+}
+
+/// Public totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotalsView {
+    pub contributed: u64,
+    pub paid_out: u64,
+    /// `contributed - paid_out`.
+    pub pool: u64,
+}
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub chain_id: ChainId,
+    pub genesis_hash: Hash32,
+    pub height: u64,
+    pub tip_hash: Hash32,
+    pub epoch: u64,
+    #[serde(with = "serde_hex")]
+    pub tree_root: Fr,
+    pub state_root: Hash32,
+    pub leaf_count: u64,
+    pub nullifier_count: u64,
+    pub attestation_count: u64,
+    pub tx_count: u64,
+    pub totals: TotalsView,
+    pub params: Params,
+    pub pending_params: Option<Params>,
+    pub anchor_window: u64,
+    pub authority_nonce: u64,
+    pub verifying_keys: BTreeMap<Statement, Hash32>,
+    pub mempool: usize,
+    pub mempool_capacity: usize,
+    /// The last block-production error, cleared by the next block.
+    pub last_error: Option<String>,
+}
+
+/// `GET /v1/genesis`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisView {
+    pub hash: Hash32,
+    pub genesis: Genesis,
+}
+
+/// A transaction with its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxView {
+    pub id: TxId,
+    pub tx: Transaction,
+}
+
+/// `GET /v1/blocks/{height}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockView {
+    pub hash: Hash32,
+    pub header: BlockHeader,
+    /// The tree root after the block.
+    #[serde(with = "serde_hex")]
+    pub tree_root: Fr,
+    /// Leaf index of the block's first new commitment.
+    pub leaf_start: u64,
+    /// Leaves in the tree after the block.
+    pub leaf_count: u64,
+    pub transactions: Vec<TxView>,
+}
+
+/// What a wallet needs of one block: the new commitments in leaf order (the
+/// first has index `leaf_start`) and the nullifiers spent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactBlock {
+    pub height: u64,
+    pub hash: Hash32,
+    pub epoch: u64,
+    /// The tree root after the block (an anchor while it is in the window).
+    #[serde(with = "serde_hex")]
+    pub tree_root: Fr,
+    pub leaf_start: u64,
+    #[serde(with = "serde_hex_vec")]
+    pub commitments: Vec<Fr>,
+    #[serde(with = "serde_hex_vec")]
+    pub nullifiers: Vec<Fr>,
+}
+
+/// `GET /v1/compact`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactView {
+    pub from: u64,
+    pub to: u64,
+    /// The node's height when it answered.
+    pub tip: u64,
+    pub blocks: Vec<CompactBlock>,
+}
+
+/// `GET /v1/nullifiers/{nf}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NullifierView {
+    #[serde(with = "serde_hex")]
+    pub nullifier: Fr,
+    pub spent: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub height: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tx_id: Option<TxId>,
+}
+
+/// An attestation on the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationRecord {
+    #[serde(with = "serde_hex")]
+    pub context: Fr,
+    #[serde(with = "serde_hex")]
+    pub tag: Fr,
+    pub epoch: u64,
+    pub min_balance: u64,
+    pub min_periods: u64,
+    pub require_eligible: bool,
+    pub message: Context,
+    pub height: u64,
+    pub index: u32,
+    pub tx_id: TxId,
+}
+
+/// `GET /v1/attestations/{context}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationsView {
+    #[serde(with = "serde_hex")]
+    pub context: Fr,
+    pub attestations: Vec<AttestationRecord>,
+    /// Whether more follow: ask again with `after` = the last tag.
+    pub more: bool,
+}
+
+/// `GET /v1/tree/shards`: with the leaves of its own shard and of the last,
+/// incomplete one, a wallet computes its path
+/// (`zkpension_circuits::tree::path_from_shards`) and checks the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardsView {
+    pub height: u64,
+    pub leaf_count: u64,
+    #[serde(with = "serde_hex")]
+    pub tree_root: Fr,
+    pub shard_height: usize,
+    /// Number of the first shard listed.
+    pub from: u64,
+    #[serde(with = "serde_hex_vec")]
+    pub roots: Vec<Fr>,
+    /// Whether more complete shards follow.
+    pub more: bool,
+}
+
+/// `GET /v1/tree/leaves`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeavesView {
+    pub from: u64,
+    #[serde(with = "serde_hex_vec")]
+    pub leaves: Vec<Fr>,
+}
