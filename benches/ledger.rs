@@ -25,13 +25,13 @@ use std::collections::BTreeMap;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_core::genesis::{GenesisParams, MAX_ANCHOR_WINDOW};
-use zkpension_core::tx::{ContributeBody, SpendHeader, Context};
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::Contribute;
+use zkpension_core::tx::{Context, ContributeBody, SpendHeader};
+use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::rules::check_stateless;
 use zkpension_ledger::state::root_after_append;
 use zkpension_ledger::store::Store;
-use zkpension_core::tx::Contribute;
-use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_verifier::{Fr, Proof, Statement, VerifierKeys, VerifyingKey};
 
 const SIZES: [usize; 5] = [1, 16, 64, 256, 1024];
@@ -147,7 +147,8 @@ fn setup() -> Setup {
                     },
                     amount: 1000 + i,
                     epoch: 1,
-                    payer_ref: Context::new("payer_ref", format!("employer {i}").into_bytes()).unwrap(),
+                    payer_ref: Context::new("payer_ref", format!("employer {i}").into_bytes())
+                        .unwrap(),
                 },
                 proof: FixedBytes([0; 128]),
             };

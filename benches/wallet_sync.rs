@@ -14,9 +14,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
-use zkpension_core::views::CompactView;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::views::CompactBlock;
+use zkpension_core::views::CompactView;
 use zkpension_prover::member::TreeTracker;
 
 const PER_BLOCK: usize = 1024;

@@ -20,6 +20,7 @@ use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::keys::test_keys;
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError};
 use zkpension_prover::member::{Action, ClientError, MemberSession, NodeClient};
+use zkpension_prover::roles;
 use zkpension_prover::wallet::{NoteStatus, Wallet, WalletError};
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
@@ -91,8 +92,10 @@ impl Chain {
     }
 
     fn enroll(&mut self, m: &mut MemberSession, eligible: u64) {
-        let req = m.enroll_request(self.chain, eligible, &mut self.rng).unwrap();
-        let tx = flow::approve(&req, &self.chain, &self.registrar, Some(eligible)).unwrap();
+        let req = m
+            .enroll_request(self.chain, eligible, &mut self.rng)
+            .unwrap();
+        let tx = roles::approve(&req, &self.chain, &self.registrar, Some(eligible)).unwrap();
         self.include(&tx.into());
         m.sync().unwrap();
         assert!(
@@ -103,7 +106,7 @@ impl Chain {
 
     fn advance(&self) {
         let s = self.client.status().unwrap();
-        self.include(&flow::advance_epoch(
+        self.include(&roles::advance_epoch(
             &self.chain,
             s.epoch + 1,
             s.authority_nonce,
@@ -228,7 +231,9 @@ fn a_recorded_but_unsent_transaction_is_submitted_by_the_next_sync() {
     ));
     let report = w.sync().unwrap();
     assert_eq!(report.resubmitted, vec![id_hex.clone()]);
-    c.client.wait_included(&id, Duration::from_secs(30)).unwrap();
+    c.client
+        .wait_included(&id, Duration::from_secs(30))
+        .unwrap();
     let report = w.sync().unwrap();
     assert_eq!(report.included, vec![id_hex]);
     assert!(w.wallet().pending.is_empty());

@@ -1,50 +1,43 @@
 //! The registrar's and the authority's commands, signed with Ed25519 keys
-//! kept in files (32-byte secret seed as hex, mode 0600).
+//! kept in key files (`zkpension_core::keyfile`: JSON with the role, the
+//! public key and the secret key, mode 0600).
 
 use crate::member::NodeArg;
-use crate::output::{Output, Rejected};
+use crate::output::{Output, Rejected, Usage};
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
-use rand_core::OsRng;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use zeroize::Zeroizing;
 use zkpension_circuits::binding::ChainId;
 use zkpension_core::hexbytes::encode_hex;
+use zkpension_core::keyfile::{KeyFileError, Role, RoleKey};
 use zkpension_core::Params;
-use zkpension_prover::member::flow::{self, EnrollRequest};
+use zkpension_prover::member::flow::EnrollRequest;
 use zkpension_prover::member::NodeClient;
+use zkpension_prover::roles;
 
-/// Writes a new Ed25519 key file (never overwrites) and returns the public key.
-pub fn keygen(path: &Path) -> anyhow::Result<String> {
-    let key = SigningKey::generate(&mut OsRng);
-    let text = Zeroizing::new(format!("{}\n", hex::encode(key.to_bytes())));
-    zkpension_prover::fsutil::create_new_atomic(path, text.as_bytes(), 0o600).with_context(
-        || {
+/// Writes a new key file of `role` (mode 0600, never overwrites) and returns
+/// its public key.
+pub fn keygen(path: &Path, role: Role) -> anyhow::Result<String> {
+    let key = RoleKey::generate(role);
+    zkpension_prover::fsutil::create_new_atomic(path, key.to_json().as_bytes(), 0o600)
+        .with_context(|| {
             format!(
                 "creating {} (an existing key is never overwritten)",
                 path.display()
             )
-        },
-    )?;
-    Ok(encode_hex(key.verifying_key().as_bytes()))
+        })?;
+    Ok(key.public_key().to_hex())
 }
 
-/// Reads an Ed25519 key file.
-pub fn load_key(path: &Path) -> anyhow::Result<SigningKey> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).with_context(|| format!("reading key {}", path.display()))?,
-    );
-    let bytes = Zeroizing::new(
-        hex::decode(text.trim().trim_start_matches("0x"))
-            .ok()
-            .filter(|b| b.len() == 32)
-            .with_context(|| {
-                format!("{} is not a 32-byte hex Ed25519 secret key", path.display())
-            })?,
-    );
-    let seed: [u8; 32] = bytes.as_slice().try_into().expect("length checked");
-    Ok(SigningKey::from_bytes(&seed))
+/// Reads a key file of `role`; a file of another role or format is a usage
+/// error (exit code 2).
+pub fn load_key(path: &Path, role: Role) -> anyhow::Result<SigningKey> {
+    match RoleKey::load(path, role) {
+        Ok(k) => Ok(k.key),
+        Err(e @ KeyFileError::Read { .. }) => Err(e.into()),
+        Err(e) => Err(Usage(e.to_string()).into()),
+    }
 }
 
 /// Registrar commands.
@@ -54,6 +47,11 @@ pub enum RegistrarCommand {
     Keygen {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Print the public key of a registrar key file (for `zkpension-node init --registrar`).
+    Pubkey {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
     },
     /// Check a member's enrollment request and sign its commitment.
     #[command(after_help = "\
@@ -85,11 +83,16 @@ Example:
 
 /// Authority commands.
 #[derive(clap::Subcommand, Debug)]
-pub enum AdminCommand {
+pub enum AuthorityCommand {
     /// Create an authority key file; prints the public key for the genesis.
     Keygen {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Print the public key of an authority key file (for `zkpension-node init --authority`).
+    Pubkey {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
     },
     /// Move the ledger to the next epoch (or to --to EPOCH).
     AdvanceEpoch {
@@ -146,7 +149,10 @@ fn submit(
 
 pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
     match cmd {
-        RegistrarCommand::Keygen { out: file } => print_key(out, &keygen(&file)?, &file),
+        RegistrarCommand::Keygen { out: file } => {
+            print_key(out, &keygen(&file, Role::Registrar)?, &file)
+        }
+        RegistrarCommand::Pubkey { key } => print_pubkey(out, &key, Role::Registrar),
         RegistrarCommand::Approve {
             request,
             key,
@@ -165,13 +171,13 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
                     request.display()
                 ))
             })?;
-            let key = load_key(&key)?;
+            let key = load_key(&key, Role::Registrar)?;
             let client = node.client();
             let chain_id = match &chain {
                 Some(name) => ChainId::from_name(name),
                 None => client.status()?.chain_id,
             };
-            let tx = flow::approve(&req, &chain_id, &key, expect_eligible_epoch)
+            let tx = roles::approve(&req, &chain_id, &key, expect_eligible_epoch)
                 .map_err(|e| Rejected(e.to_string()))?;
             let tx: zkpension_core::Transaction = tx.into();
             if let Some(file) = file {
@@ -193,25 +199,38 @@ fn print_key(out: &Output, public: &str, file: &Path) -> anyhow::Result<()> {
     }
 }
 
-pub fn admin(cmd: AdminCommand, out: &Output) -> anyhow::Result<()> {
+fn print_pubkey(out: &Output, file: &Path, role: Role) -> anyhow::Result<()> {
+    let public = encode_hex(load_key(file, role)?.verifying_key().as_bytes());
+    if out.json {
+        out.print_json(&json!({"public_key": public, "kind": role.to_string(), "key_file": file}))
+    } else {
+        println!("{public}");
+        Ok(())
+    }
+}
+
+pub fn authority(cmd: AuthorityCommand, out: &Output) -> anyhow::Result<()> {
     match cmd {
-        AdminCommand::Keygen { out: file } => print_key(out, &keygen(&file)?, &file),
-        AdminCommand::AdvanceEpoch { key, to, node } => {
-            let key = load_key(&key)?;
+        AuthorityCommand::Keygen { out: file } => {
+            print_key(out, &keygen(&file, Role::Authority)?, &file)
+        }
+        AuthorityCommand::Pubkey { key } => print_pubkey(out, &key, Role::Authority),
+        AuthorityCommand::AdvanceEpoch { key, to, node } => {
+            let key = load_key(&key, Role::Authority)?;
             let client = node.client();
             let s = client.status()?;
             let epoch = to.unwrap_or(s.epoch + 1);
-            let tx = flow::advance_epoch(&s.chain_id, epoch, s.authority_nonce, &key);
+            let tx = roles::advance_epoch(&s.chain_id, epoch, s.authority_nonce, &key);
             submit(&client, &tx, out, "advance-epoch")
         }
-        AdminCommand::SetParams {
+        AuthorityCommand::SetParams {
             key,
             cap,
             min_periods,
             divisor,
             node,
         } => {
-            let key = load_key(&key)?;
+            let key = load_key(&key, Role::Authority)?;
             let client = node.client();
             let s = client.status()?;
             let params = Params {
@@ -219,7 +238,7 @@ pub fn admin(cmd: AdminCommand, out: &Output) -> anyhow::Result<()> {
                 min_periods,
                 divisor,
             };
-            let tx = flow::set_params(&s.chain_id, params, s.authority_nonce, &key);
+            let tx = roles::set_params(&s.chain_id, params, s.authority_nonce, &key);
             submit(&client, &tx, out, "set-params")
         }
     }

@@ -14,8 +14,9 @@ use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::{Genesis, Params};
 use zkpension_ledger::{Node, NodeConfig};
-use zkpension_prover::member::flow::{self, AttestRequest, FlowError, Prepared};
+use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
 use zkpension_prover::member::{Action, MemberSession, NodeClient};
+use zkpension_prover::roles;
 use zkpension_prover::wallet::Wallet;
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
@@ -86,7 +87,7 @@ impl Demo {
 
     fn advance(&mut self) -> anyhow::Result<u64> {
         let s = self.client.status()?;
-        let tx = flow::advance_epoch(&self.chain, s.epoch + 1, s.authority_nonce, &self.authority);
+        let tx = roles::advance_epoch(&self.chain, s.epoch + 1, s.authority_nonce, &self.authority);
         self.client.submit(&tx)?;
         self.client
             .wait_included(&tx.id(), Duration::from_secs(60))?;
@@ -103,7 +104,10 @@ impl Demo {
         let status = self.client.status()?;
         let start = Instant::now();
         let reference = format!("{} payroll epoch {}", m.name, status.epoch);
-        let action = Action::Contribute { amount, payer_ref: reference.into_bytes() };
+        let action = Action::Contribute {
+            amount,
+            payer_ref: reference.into_bytes(),
+        };
         match m.session.prepare(&self.keys, &action, &mut OsRng) {
             Ok(p) => {
                 let ms = start.elapsed().as_secs_f64() * 1e3;
@@ -128,7 +132,9 @@ impl Demo {
         m.session.sync()?;
         let start = Instant::now();
         let recipient = format!("bank account of {}", m.name);
-        let action = Action::Claim { recipient: recipient.into_bytes() };
+        let action = Action::Claim {
+            recipient: recipient.into_bytes(),
+        };
         match m.session.prepare(&self.keys, &action, &mut OsRng) {
             Ok(p) => {
                 let ms = start.elapsed().as_secs_f64() * 1e3;
@@ -232,7 +238,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     for (m, eligible) in members.iter_mut().zip([3u64, 4, 9]) {
         let req = m.session.enroll_request(chain, eligible, &mut OsRng)?;
         let tx: zkpension_core::Transaction =
-            flow::approve(&req, &chain, &registrar, Some(eligible))?.into();
+            roles::approve(&req, &chain, &registrar, Some(eligible))?.into();
         d.client.submit(&tx)?;
         let h = d.client.wait_included(&tx.id(), Duration::from_secs(60))?;
         m.session.sync()?;

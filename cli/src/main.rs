@@ -72,8 +72,8 @@ enum Command {
     Balance(member::BalanceArgs),
     #[command(subcommand)]
     Registrar(authority::RegistrarCommand),
-    #[command(subcommand)]
-    Admin(authority::AdminCommand),
+    #[command(subcommand, alias = "admin")]
+    Authority(authority::AuthorityCommand),
 }
 
 fn main() -> ExitCode {
@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => member::attest(args, &out),
         Command::Balance(args) => member::balance(args, &out),
         Command::Registrar(cmd) => authority::registrar(cmd, &out),
-        Command::Admin(cmd) => authority::admin(cmd, &out),
+        Command::Authority(cmd) => authority::authority(cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

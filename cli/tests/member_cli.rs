@@ -61,9 +61,14 @@ fn member_registrar_and_authority_through_the_cli() {
         .args(["registrar", "keygen", "--out"])
         .arg(home.join("registrar.key")));
     let auth = ok(z("")
-        .args(["admin", "keygen", "--out"])
+        .args(["authority", "keygen", "--out"])
         .arg(home.join("authority.key")));
-    // A key file is never overwritten.
+    // The public key can be read back from the file.
+    let pk = ok(z("")
+        .args(["authority", "pubkey", "--key"])
+        .arg(home.join("authority.key")));
+    assert_eq!(pk["public_key"], auth["public_key"]);
+    // A key file is never overwritten (`admin` is the old name of `authority`).
     let again = z("")
         .args(["admin", "keygen", "--out"])
         .arg(home.join("authority.key"))
@@ -157,7 +162,7 @@ fn member_registrar_and_authority_through_the_cli() {
     ok(&mut z(&["sync"]));
     assert_eq!(ok(&mut z(&["balance"]))["balance"], 500);
 
-    ok(z(&["admin", "advance-epoch", "--key"]).arg(home.join("authority.key")));
+    ok(z(&["authority", "advance-epoch", "--key"]).arg(home.join("authority.key")));
     let v = ok(&mut z(&["claim", "--recipient", "my bank"]));
     assert_eq!(v["pension"], 250);
     assert_eq!(v["balance"], 250);
@@ -173,11 +178,17 @@ fn member_registrar_and_authority_through_the_cli() {
     assert_eq!(b["pension"], 250);
     assert_eq!(b["pending"].as_array().unwrap().len(), 0);
 
-    // A forged authority command: signed with the registrar's key.
-    let o = z(&["admin", "advance-epoch", "--key"])
+    // The registrar's key cannot sign an authority command: the key file says
+    // whose key it is, and the command refuses it before signing anything.
+    let o = z(&["authority", "advance-epoch", "--key"])
         .arg(home.join("registrar.key"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("holds the registrar key"),
+        "{}",
+        show(&o)
+    );
     node.shutdown().unwrap();
 }

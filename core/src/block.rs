@@ -217,7 +217,8 @@ mod tests {
 
     #[test]
     fn block_round_trip_and_hash() {
-        let tx: Transaction = AdvanceEpoch::unsigned(AdvanceEpochBody { epoch: 3, nonce: 0 }).into();
+        let tx: Transaction =
+            AdvanceEpoch::unsigned(AdvanceEpochBody { epoch: 3, nonce: 0 }).into();
         let block = Block {
             header: BlockHeader {
                 height: 7,

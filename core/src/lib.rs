@@ -11,6 +11,7 @@
 //! - [`tx`]: transactions, their canonical encoding, ids and signed messages.
 //! - [`block`]: hash-linked blocks.
 //! - [`rejection`]: why a transaction is refused, with stable codes.
+//! - [`keyfile`]: the registrar's and the authority's key file.
 //! - [`views`]: the JSON documents of the node's HTTP API.
 //!
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
@@ -20,6 +21,7 @@ pub mod block;
 pub mod codec;
 pub mod genesis;
 pub mod hexbytes;
+pub mod keyfile;
 pub mod params;
 pub mod rejection;
 pub mod tx;

@@ -24,8 +24,6 @@
 
 use crate::node_core::{CoreError, NodeCore, Stage};
 use crate::store::StoreError;
-use zkpension_core::views::*;
-use zkpension_core::{Rejection, Transaction, TxId};
 use axum::body::{Body, HttpBody};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State as AxState};
@@ -38,6 +36,8 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use zkpension_circuits::field::{self, Fr};
+use zkpension_core::views::*;
+use zkpension_core::{Rejection, Transaction, TxId};
 
 /// Largest request body; a transaction's JSON is at most about 3.5 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -121,13 +121,15 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("request handler failed: {e}"),
-        )
-    })?
-    .map_err(Into::into)
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("request handler failed: {e}"),
+            )
+        })?
+        .map_err(Into::into)
 }
 
 pub(crate) fn router(core: Arc<NodeCore>) -> Router {

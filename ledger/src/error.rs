@@ -1,9 +1,9 @@
 //! Why a block is refused (a transaction's rejection codes are
 //! [`zkpension_core::Rejection`]).
 
+use thiserror::Error;
 use zkpension_core::codec::DecodeError;
 use zkpension_core::{Rejection, TxId};
-use thiserror::Error;
 
 /// Why a block cannot be applied. The state is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -1,9 +1,9 @@
 //! The queue of submitted transactions waiting for a block.
 
 use crate::rules::CheckedTx;
-use zkpension_core::TxId;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use thiserror::Error;
+use zkpension_core::TxId;
 
 /// Why a transaction was not queued.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -130,16 +130,13 @@ impl<V> RecentRejections<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkpension_core::hexbytes::FixedBytes;
     use crate::rules::check_stateless;
+    use zkpension_core::hexbytes::FixedBytes;
     use zkpension_core::tx::{AdvanceEpoch, AdvanceEpochBody, Transaction};
 
     fn tx(epoch: u64) -> (TxId, CheckedTx) {
         let t: Transaction = AdvanceEpoch {
-            body: AdvanceEpochBody {
-                epoch,
-                nonce: 0,
-            },
+            body: AdvanceEpochBody { epoch, nonce: 0 },
             signature: FixedBytes([0; 64]),
         }
         .into();

@@ -19,8 +19,6 @@
 //! (no empty blocks), with at most `max_block_txs` each; a block's proofs are
 //! verified in one batch on the node's rayon pool.
 
-use zkpension_core::block::MAX_BLOCK_TXS;
-use zkpension_core::{Genesis, GenesisError};
 use crate::node_core::NodeCore;
 use crate::store::{Store, StoreError};
 use std::collections::BTreeMap;
@@ -30,6 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::watch;
+use zkpension_core::block::MAX_BLOCK_TXS;
+use zkpension_core::{Genesis, GenesisError};
 use zkpension_verifier::{KeyError, VerifierKeys};
 
 /// Name of the database file inside the data directory.

@@ -160,8 +160,7 @@ impl NodeCore {
     /// the answer.
     pub fn submit(&self, tx: Transaction) -> Result<Submitted, CoreError> {
         let id = tx.id();
-        let checked =
-            check_stateless(tx).map_err(|r| self.refuse(Stage::Stateless, id, r))?;
+        let checked = check_stateless(tx).map_err(|r| self.refuse(Stage::Stateless, id, r))?;
         let public;
         {
             let state = read(&self.state);
@@ -380,7 +379,9 @@ impl NodeCore {
         limit: Option<usize>,
     ) -> Result<AttestationsView, CoreError> {
         let limit = limit.unwrap_or(MAX_ATTESTATIONS).clamp(1, MAX_ATTESTATIONS);
-        let mut list = self.store.attestations(&context, after.as_ref(), limit + 1)?;
+        let mut list = self
+            .store
+            .attestations(&context, after.as_ref(), limit + 1)?;
         let more = list.len() > limit;
         list.truncate(limit);
         Ok(AttestationsView {
@@ -392,9 +393,9 @@ impl NodeCore {
 
     /// `GET /v1/attestations/{context}/{tag}`.
     pub fn attestation(&self, context: Fr, tag: Fr) -> Result<AttestationRecord, CoreError> {
-        self.store
-            .attestation(&context, &tag)?
-            .ok_or_else(|| CoreError::NotFound("no attestation with this tag in this context".into()))
+        self.store.attestation(&context, &tag)?.ok_or_else(|| {
+            CoreError::NotFound("no attestation with this tag in this context".into())
+        })
     }
 
     /// `GET /v1/tree/shards?from=`.

@@ -28,15 +28,15 @@
 //! when other proofs fail.
 
 use crate::state::{Scalars, State};
-use zkpension_core::Rejection;
-use zkpension_core::tx::{authority_message, enroll_message};
-use zkpension_core::{Transaction, TxId};
 use ed25519_dalek::{Signature, VerifyingKey as Ed25519Key};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::CAPACITY;
 use zkpension_circuits::Statement;
+use zkpension_core::tx::{authority_message, enroll_message};
+use zkpension_core::Rejection;
+use zkpension_core::{Transaction, TxId};
 use zkpension_verifier::Proof;
 
 /// A transaction that passed [`check_stateless`], with its id and decoded

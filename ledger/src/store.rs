@@ -28,16 +28,14 @@
 use crate::state::BlockPlan;
 use crate::state::{RestoreError, Scalars, State};
 use crate::tables::*;
-use zkpension_core::codec::{DecodeError, Reader, Writer};
-use zkpension_core::views::{AttestationRecord, CompactBlock};
-use zkpension_core::{
-    Block, BlockHeader, FixedBytes, Genesis, Hash32, Reason, Transaction, TxId,
-};
 use redb::{Database, Durability, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use zkpension_circuits::field::{self, serde_hex, Fr};
+use zkpension_core::codec::{DecodeError, Reader, Writer};
+use zkpension_core::views::{AttestationRecord, CompactBlock};
+use zkpension_core::{Block, BlockHeader, FixedBytes, Genesis, Hash32, Reason, Transaction, TxId};
 
 /// Why the database could not be used.
 #[derive(Debug, Error)]

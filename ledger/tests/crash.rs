@@ -22,11 +22,11 @@ use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::Statement;
-use zkpension_core::views::{BlockView, StatusView, TxState, TxStatusView};
-use zkpension_core::tx::{ContributeBody, SpendHeader, Context};
 use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::{Context, ContributeBody, SpendHeader};
 use zkpension_core::tx::{Contribute, Enroll, TxId};
+use zkpension_core::views::{BlockView, StatusView, TxState, TxStatusView};
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::State;
 

@@ -13,6 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_core::keyfile::{Role, RoleKey};
+use zkpension_core::tx::{AdvanceEpoch, Enroll};
 use zkpension_core::Transaction;
 
 pub fn node_bin() -> Command {
@@ -156,26 +158,43 @@ fn two_members_through_the_node_binary() {
     let d = dir.path();
     let data = d.join("node");
 
-    // Registrar and authority keys, made by the binary.
-    let keygen = |name: &str| -> (String, std::path::PathBuf) {
+    // Registrar and authority key files (as `zkpension registrar|authority
+    // keygen` writes them); init reads their public keys.
+    let key_file = |role: Role, name: &str| -> (RoleKey, std::path::PathBuf) {
+        let key = RoleKey::generate(role);
         let path = d.join(name);
-        let v: Value = serde_json::from_str(&run_ok(&[
-            "keygen",
-            "--out",
-            path.to_str().unwrap(),
-            "--json",
-        ]))
-        .unwrap();
-        (v["public_key"].as_str().unwrap().to_string(), path)
+        std::fs::write(&path, key.to_json().as_bytes()).unwrap();
+        (key, path)
     };
-    let (registrar_pk, registrar_file) = keygen("registrar.json");
-    let (authority_pk, authority_file) = keygen("authority.json");
-    // keygen refuses to overwrite a key.
-    assert!(!node_bin()
-        .args(["keygen", "--out", registrar_file.to_str().unwrap()])
-        .status()
-        .unwrap()
-        .success());
+    let (registrar_key, registrar_file) = key_file(Role::Registrar, "registrar.key");
+    let (authority_key, _) = key_file(Role::Authority, "authority.key");
+    let registrar_pk = registrar_file.to_str().unwrap().to_string();
+    // A public key given in hex, without 0x, is taken as well.
+    let authority_pk = authority_key.public_key().to_hex()[2..].to_string();
+    // A secret key pasted for a public key is refused while its file is in sight.
+    let secret = hex::encode(authority_key.key.as_bytes());
+    let refused = node_bin()
+        .current_dir(d)
+        .args(["init", "--data", data.to_str().unwrap(), "--keys"])
+        .arg(&keys.keys_dir)
+        .args([
+            "--chain",
+            "x",
+            "--registrar",
+            &registrar_pk,
+            "--authority",
+            &secret,
+        ])
+        .args(["--cap", "1", "--min-periods", "1", "--divisor", "1"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("SECRET key"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!data.exists(), "a refused init writes nothing");
 
     let genesis: Value = serde_json::from_str(&run_ok(&[
         "init",
@@ -225,23 +244,12 @@ fn two_members_through_the_node_binary() {
         .unwrap()
         .success());
 
-    let sign = |args: &[&str]| -> Transaction {
-        serde_json::from_str(&run_ok(&[&["sign"], args].concat())).unwrap()
-    };
     let node = spawn(&data, 100);
 
     let mut a = Member::new(21, 2);
     let mut b = Member::new(22, 3);
-    let enroll = |m: &Member| {
-        sign(&[
-            "enroll",
-            "--key",
-            registrar_file.to_str().unwrap(),
-            "--chain",
-            "zkpension-test",
-            "--cm",
-            &field::to_hex(&m.note.commit()),
-        ])
+    let enroll = |m: &Member| -> Transaction {
+        Enroll::sign(&chain_id(), m.note.commit(), &registrar_key.key).into()
     };
     let (ea, eb) = (enroll(&a), enroll(&b));
     node.submit_ok(&ea);
@@ -262,17 +270,7 @@ fn two_members_through_the_node_binary() {
     b.note = nb;
 
     // Epoch 2, by the authority.
-    let adv = sign(&[
-        "advance-epoch",
-        "--key",
-        authority_file.to_str().unwrap(),
-        "--chain",
-        "zkpension-test",
-        "--epoch",
-        "2",
-        "--nonce",
-        "0",
-    ]);
+    let adv: Transaction = AdvanceEpoch::sign(&chain_id(), 2, 0, &authority_key.key).into();
     node.submit_ok(&adv);
     node.wait_included(&[&adv]);
     assert_eq!(node.get("/v1/status")["epoch"], 2);
@@ -299,7 +297,10 @@ fn two_members_through_the_node_binary() {
     let Transaction::Contribute(c) = &ca else {
         panic!()
     };
-    let n = node.get(&format!("/v1/nullifiers/{}", field::to_hex(&c.body.spend.nf)));
+    let n = node.get(&format!(
+        "/v1/nullifiers/{}",
+        field::to_hex(&c.body.spend.nf)
+    ));
     assert_eq!(n["spent"], true);
     let list = node.get(&format!("/v1/attestations/{}", field::to_hex(&context)));
     assert_eq!(list["attestations"][0]["min_balance"], 300);

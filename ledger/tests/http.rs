@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
-use zkpension_core::tx::{ContributeBody, AttestBody, SpendHeader, Context};
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Attest, Contribute, Enroll};
+use zkpension_core::tx::{AttestBody, Context, ContributeBody, SpendHeader};
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::{Node, NodeConfig};
 

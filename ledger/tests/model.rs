@@ -22,11 +22,11 @@ use std::collections::{HashMap, HashSet};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
-use zkpension_core::tx::{ContributeBody, ClaimBody, AttestBody, SpendHeader, Context};
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_ledger::store::Store;
 use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams, TxId};
+use zkpension_core::tx::{AttestBody, ClaimBody, Context, ContributeBody, SpendHeader};
 use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_ledger::store::Store;
 use zkpension_ledger::State;
 
 const WINDOW: u64 = 4;

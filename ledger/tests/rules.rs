@@ -8,10 +8,10 @@ use common::*;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_core::block::Block;
-use zkpension_core::tx::{Context, SetParamsBody};
 use zkpension_core::codec::DecodeError;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams};
+use zkpension_core::tx::{Context, SetParamsBody};
 use zkpension_core::{Params, Transaction};
 use zkpension_ledger::{BlockError, BlockPlan, State};
 

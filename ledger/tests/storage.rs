@@ -10,12 +10,12 @@ use std::path::Path;
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
-use zkpension_core::tx::{ContributeBody, AttestBody, SpendHeader, Context};
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::tx::{Attest, Contribute};
+use zkpension_core::tx::{AttestBody, Context, ContributeBody, SpendHeader};
+use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::store::{Store, StoreError, StoredStatus};
 use zkpension_ledger::tables;
-use zkpension_core::tx::{Attest, Contribute};
-use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::State;
 
 const PARAMS: Params = Params {

@@ -187,7 +187,9 @@ pub struct ExclusiveLock {
 #[derive(Debug)]
 pub enum TryLockError {
     /// Another process holds it; its id, if it wrote one.
-    Busy { holder: Option<u32> },
+    Busy {
+        holder: Option<u32>,
+    },
     Io(io::Error),
 }
 

@@ -125,21 +125,19 @@ impl From<Transaction> for TransactionJson {
                 recipient: b.recipient,
                 proof,
             }),
-            Transaction::Attest(Proved { body: b, proof }) => {
-                TransactionJson::Attest(AttestJson {
-                    anchor: b.spend.anchor,
-                    nf: b.spend.nf,
-                    cm_new: b.spend.cm_new,
-                    epoch: b.epoch,
-                    context: b.context,
-                    tag: b.tag,
-                    min_balance: b.min_balance,
-                    min_periods: b.min_periods,
-                    require_eligible: b.require_eligible,
-                    message: b.message,
-                    proof,
-                })
-            }
+            Transaction::Attest(Proved { body: b, proof }) => TransactionJson::Attest(AttestJson {
+                anchor: b.spend.anchor,
+                nf: b.spend.nf,
+                cm_new: b.spend.cm_new,
+                epoch: b.epoch,
+                context: b.context,
+                tag: b.tag,
+                min_balance: b.min_balance,
+                min_periods: b.min_periods,
+                require_eligible: b.require_eligible,
+                message: b.message,
+                proof,
+            }),
             Transaction::AdvanceEpoch(t) => TransactionJson::AdvanceEpoch(AdvanceEpochJson {
                 epoch: t.body.epoch,
                 nonce: t.body.nonce,

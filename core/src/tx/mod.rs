@@ -31,6 +31,10 @@ mod json;
 #[cfg(test)]
 mod tests;
 
+pub use crate::hexbytes::{
+    FixedBytes, Hash32, HexBytes, ProofBytes, PublicKeyBytes, SignatureBytes, TxId, PROOF_BYTES,
+    SIGNATURE_BYTES,
+};
 pub use auth::{
     authority_message, enroll_message, AdvanceEpoch, Attest, Authorization, BuildError, Claim,
     Contribute, Enroll, Proved, SetParams, Signed, AUTHORITY_DOMAIN, ENROLL_DOMAIN,
@@ -38,10 +42,6 @@ pub use auth::{
 pub use body::{
     AdvanceEpochBody, AttestBody, Body, ClaimBody, Context, ContextTooLong, ContributeBody,
     EnrollBody, SetParamsBody, SpendHeader, MAX_CONTEXT_BYTES,
-};
-pub use crate::hexbytes::{
-    FixedBytes, Hash32, HexBytes, ProofBytes, PublicKeyBytes, SignatureBytes, TxId, PROOF_BYTES,
-    SIGNATURE_BYTES,
 };
 
 use crate::codec::{DecodeError, Reader, Writer};

@@ -2,9 +2,9 @@
 
 use super::*;
 use ed25519_dalek::SigningKey;
+use rand::SeedableRng;
 use zkpension_circuits::binding::{binding, ProofKind};
 use zkpension_circuits::statements::ContributePublic;
-use rand::SeedableRng;
 
 fn chain() -> ChainId {
     ChainId::from_name("test")

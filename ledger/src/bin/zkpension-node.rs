@@ -2,18 +2,15 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use ed25519_dalek::SigningKey;
-use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
 use zkpension_core::genesis::{GenesisParams, DEFAULT_ANCHOR_WINDOW};
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::keyfile::{parse_public_key, Role};
+use zkpension_core::Genesis;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
-use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams, Transaction};
-use zkpension_core::{Genesis, Params};
 use zkpension_verifier::{vk_file_name, KeyManifest, VerifierKeys, MANIFEST_FILE};
 
 const GENESIS_FILE: &str = "genesis.json";
@@ -27,18 +24,18 @@ const KEYS_DIR: &str = "keys";
     long_about = "The zkpension ledger node: keeps note commitments, nullifiers and public \
 totals, checks a Groth16 proof for every change, and serves an HTTP/JSON API.
 
-Typical use:
+Typical use (the registrar's and the authority's keys are made with the
+`zkpension` tool, which also signs their transactions):
 
-  zkpension-node keygen --out registrar.json
-  zkpension-node keygen --out authority.json
+  zkpension registrar keygen --out registrar.key
+  zkpension authority keygen --out authority.key
   zkpension-node init --data node --keys keys --chain demo \\
-      --registrar 0x<registrar public key> --authority 0x<authority public key> \\
+      --registrar registrar.key --authority authority.key \\
       --cap 100000 --min-periods 2 --divisor 240
   zkpension-node run --data node --listen 127.0.0.1:8080
 
-The authority moves the ledger to the next epoch with
-  zkpension-node sign advance-epoch --key authority.json --chain demo --epoch 2 --nonce 0 \\
-    | curl -d @- -H 'content-type: application/json' http://127.0.0.1:8080/v1/tx"
+--registrar and --authority take a key file (only its public key is read) or
+a public key in hex."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,11 +48,6 @@ enum Command {
     Init(InitArgs),
     /// Run the node on a data directory made by `init`.
     Run(RunArgs),
-    /// Generate an Ed25519 key for the registrar or the authority.
-    Keygen(KeygenArgs),
-    /// Sign an enrollment (registrar) or an authority transaction and print its JSON.
-    #[command(subcommand)]
-    Sign(SignCommand),
 }
 
 #[derive(Args)]
@@ -68,12 +60,14 @@ struct InitArgs {
     keys: PathBuf,
     #[command(flatten)]
     chain: ChainArgs,
-    /// Registrar's Ed25519 public key (0x + 64 hex digits); it signs enrollments.
-    #[arg(long)]
-    registrar: FixedBytes<32>,
-    /// Authority's Ed25519 public key (0x + 64 hex digits); it advances epochs and sets parameters.
-    #[arg(long)]
-    authority: FixedBytes<32>,
+    /// Registrar's Ed25519 public key (64 hex digits, with or without 0x), or
+    /// its key file (only the public key is read); it signs enrollments.
+    #[arg(long, value_name = "KEY")]
+    registrar: String,
+    /// Authority's Ed25519 public key (64 hex digits, with or without 0x), or
+    /// its key file; it advances epochs and sets parameters.
+    #[arg(long, value_name = "KEY")]
+    authority: String,
     /// Largest sum one account may contribute in one epoch (atomic units).
     #[arg(long)]
     cap: u64,
@@ -143,77 +137,27 @@ struct RunArgs {
     json: bool,
 }
 
-#[derive(Args)]
-struct KeygenArgs {
-    /// File to write the key to (JSON with the secret key; created with mode 0600).
-    #[arg(long)]
-    out: PathBuf,
-    /// Print the public key as JSON.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Subcommand)]
-enum SignCommand {
-    /// Registrar: enroll a member's note commitment.
-    Enroll {
-        #[arg(long)]
-        key: PathBuf,
-        #[command(flatten)]
-        chain: ChainArgs,
-        /// The new member's note commitment (0x + 64 hex digits).
-        #[arg(long)]
-        cm: String,
-    },
-    /// Authority: move the ledger to a later epoch.
-    AdvanceEpoch {
-        #[arg(long)]
-        key: PathBuf,
-        #[command(flatten)]
-        chain: ChainArgs,
-        #[arg(long)]
-        epoch: u64,
-        /// The ledger's authority nonce (`authority_nonce` in GET /v1/status).
-        #[arg(long)]
-        nonce: u64,
-    },
-    /// Authority: parameters in force from the next epoch.
-    SetParams {
-        #[arg(long)]
-        key: PathBuf,
-        #[command(flatten)]
-        chain: ChainArgs,
-        #[arg(long)]
-        cap: u64,
-        #[arg(long)]
-        min_periods: u64,
-        #[arg(long)]
-        divisor: u64,
-        #[arg(long)]
-        nonce: u64,
-    },
-}
-
-/// A registrar or authority key file.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyFile {
-    public_key: FixedBytes<32>,
-    secret_key: FixedBytes<32>,
-}
-
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(a) => init(a),
         Command::Run(a) => run(a),
-        Command::Keygen(a) => keygen(a),
-        Command::Sign(s) => sign(s),
     };
     if let Err(e) = result {
         eprintln!("zkpension-node: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// The files of `dir` that may be key files (`*.key`, `*.json`).
+fn key_files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "key" || x == "json"))
+        .collect()
 }
 
 fn read_genesis(data: &Path) -> Result<Genesis> {
@@ -233,10 +177,16 @@ fn init(a: InitArgs) -> Result<()> {
     }
     let keys = VerifierKeys::load_dir(&a.keys)
         .with_context(|| format!("loading verifying keys from {}", a.keys.display()))?;
+    // A secret key pasted where a public key belongs would be published in
+    // genesis.json: compare with the key files in sight.
+    let known = key_files_in(Path::new("."));
+    let known: Vec<&Path> = known.iter().map(PathBuf::as_path).collect();
+    let registrar = parse_public_key("--registrar", &a.registrar, Role::Registrar, &known)?;
+    let authority = parse_public_key("--authority", &a.authority, Role::Authority, &known)?;
     let genesis = Genesis {
         chain_id: a.chain.id(),
-        registrar: a.registrar,
-        authority: a.authority,
+        registrar,
+        authority,
         params: GenesisParams {
             cap: a.cap,
             min_periods: a.min_periods,
@@ -303,96 +253,5 @@ fn run(a: RunArgs) -> Result<()> {
     use std::io::Write;
     std::io::stdout().flush()?;
     node.run_until_signal()?;
-    Ok(())
-}
-
-fn keygen(a: KeygenArgs) -> Result<()> {
-    if a.out.exists() {
-        bail!("{} exists; refusing to overwrite a key", a.out.display());
-    }
-    let key = SigningKey::generate(&mut OsRng);
-    let file = KeyFile {
-        public_key: FixedBytes(key.verifying_key().to_bytes()),
-        secret_key: FixedBytes(key.to_bytes()),
-    };
-    let json = serde_json::to_string_pretty(&file)? + "\n";
-    write_private(&a.out, json.as_bytes())?;
-    if a.json {
-        println!("{}", serde_json::json!({ "public_key": file.public_key }));
-    } else {
-        println!(
-            "public key {} (secret key in {})",
-            file.public_key,
-            a.out.display()
-        );
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
-}
-
-fn read_key(path: &Path) -> Result<SigningKey> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let file: KeyFile =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let key = SigningKey::from_bytes(&file.secret_key.0);
-    if key.verifying_key().to_bytes() != file.public_key.0 {
-        bail!(
-            "{}: the public key does not match the secret key",
-            path.display()
-        );
-    }
-    Ok(key)
-}
-
-fn sign(s: SignCommand) -> Result<()> {
-    let tx: Transaction = match s {
-        SignCommand::Enroll { key, chain, cm } => {
-            let cm = zkpension_circuits::field::from_hex(&cm).context("--cm")?;
-            Enroll::sign(&chain.id(), cm, &read_key(&key)?).into()
-        }
-        SignCommand::AdvanceEpoch {
-            key,
-            chain,
-            epoch,
-            nonce,
-        } => AdvanceEpoch::sign(&chain.id(), epoch, nonce, &read_key(&key)?).into(),
-        SignCommand::SetParams {
-            key,
-            chain,
-            cap,
-            min_periods,
-            divisor,
-            nonce,
-        } => {
-            let params = Params {
-                cap,
-                min_periods,
-                divisor,
-            };
-            params.validate()?;
-            SetParams::sign(&chain.id(), params, nonce, &read_key(&key)?).into()
-        }
-    };
-    println!("{}", serde_json::to_string(&tx)?);
     Ok(())
 }

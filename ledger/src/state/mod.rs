@@ -13,10 +13,6 @@ mod apply;
 
 pub use apply::BlockPlan;
 
-use zkpension_core::codec::Writer;
-use zkpension_core::{
-    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, TxId,
-};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,6 +21,10 @@ use thiserror::Error;
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::poseidon::hash2;
 use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
+use zkpension_core::codec::Writer;
+use zkpension_core::{
+    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, TxId,
+};
 
 /// Domain of the state root.
 pub const STATE_DOMAIN: &[u8] = b"zkpension/v1/state";

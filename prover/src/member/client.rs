@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use zkpension_circuits::field::to_hex;
 use zkpension_circuits::Fr;
+use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::views::{
     AttestationsView, CompactView, GenesisView, NullifierView, ShardsView, StatusView, TxState,
     TxStatusView,
 };
-use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::{Reason, Transaction, TxId};
 
 /// Why a request to the node failed.

@@ -1,6 +1,6 @@
 //! The member's transactions, built from the wallet's own state: enrollment
-//! requests and their approval by the registrar, syncing with a node,
-//! Contribute, Claim and Attest, and the authority's signed commands.
+//! requests, syncing with a node, Contribute, Claim and Attest. (The
+//! registrar's approval and the authority's commands are in `crate::roles`.)
 //!
 //! Every function that makes a proof checks the statement natively first (a
 //! broken rule is reported by its clause, e.g. "epoch_total_new <= cap").
@@ -16,7 +16,6 @@ use crate::prove::{prove, ProveError, Witness};
 use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
 use crate::ProvingKeys;
 use ark_ff::UniformRand;
-use ed25519_dalek::SigningKey;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -24,10 +23,10 @@ use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind
 use zkpension_circuits::field::{serde_hex, Fr};
 use zkpension_circuits::note::Note;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
-use zkpension_core::views::{StatusView, TxState};
 use zkpension_core::hexbytes::encode_hex;
-use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
-use zkpension_core::{Params, Transaction, TxId};
+use zkpension_core::tx::{Attest, Claim, Contribute};
+use zkpension_core::views::{StatusView, TxState};
+use zkpension_core::{Transaction, TxId};
 
 /// Format tag of an enrollment request file.
 pub const ENROLL_REQUEST_FORMAT: &str = "zkpension-enroll-request/1";
@@ -107,63 +106,6 @@ pub fn enroll_request<R: RngCore + CryptoRng>(
         cm: note.commit(),
         note,
     })
-}
-
-/// The registrar's check of a request, and its signature.
-///
-/// Checks the request is for this chain, that `cm` is the commitment of the
-/// opening, and that the note is a fresh account (everything but owner,
-/// eligible epoch and randomness zero). `expected_eligible_epoch`, when given,
-/// is what the registrar computed from the member's documents.
-pub fn approve(
-    request: &EnrollRequest,
-    chain_id: &ChainId,
-    registrar: &SigningKey,
-    expected_eligible_epoch: Option<u64>,
-) -> Result<Enroll, FlowError> {
-    let bad = |m: String| Err(FlowError::BadRequest(m));
-    if request.format != ENROLL_REQUEST_FORMAT {
-        return bad(format!(
-            "format {:?}, expected {ENROLL_REQUEST_FORMAT:?}",
-            request.format
-        ));
-    }
-    if request.chain_id != *chain_id {
-        return bad("the request is for another chain".into());
-    }
-    let n = &request.note;
-    if n.commit() != request.cm {
-        return bad("cm is not the commitment of the note given".into());
-    }
-    let fresh = Note::enrollment(n.owner, n.eligible_epoch, n.rho, n.r);
-    if *n != fresh {
-        return bad(
-            "the note is not a fresh account (balance, periods, epochs and pension must be 0)"
-                .into(),
-        );
-    }
-    if n.eligible_epoch == 0 {
-        return bad("eligible_epoch is 0 (epochs are numbered from 1)".into());
-    }
-    if let Some(e) = expected_eligible_epoch {
-        if n.eligible_epoch != e {
-            return bad(format!(
-                "eligible_epoch is {}, the registrar expects {e}",
-                n.eligible_epoch
-            ));
-        }
-    }
-    Ok(Enroll::sign(chain_id, request.cm, registrar))
-}
-
-/// The authority's epoch advance; `nonce` is the node's `authority_nonce`.
-pub fn advance_epoch(chain_id: &ChainId, epoch: u64, nonce: u64, key: &SigningKey) -> Transaction {
-    AdvanceEpoch::sign(chain_id, epoch, nonce, key).into()
-}
-
-/// The authority's parameter change (effective from the next epoch).
-pub fn set_params(chain_id: &ChainId, params: Params, nonce: u64, key: &SigningKey) -> Transaction {
-    SetParams::sign(chain_id, params, nonce, key).into()
 }
 
 fn check_chain(wallet: &Wallet, chain_id: &ChainId) -> Result<(), FlowError> {
