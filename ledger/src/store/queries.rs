@@ -1,0 +1,184 @@
+//! The read side of the store: blocks, statuses, nullifiers, attestations,
+//! leaves and compact blocks, each one read transaction.
+
+use super::{
+    attestation_key, corrupt, fr, read_location, BlockInfo, NullifierRecord, Store, StoreError,
+    StoredStatus,
+};
+use crate::tables::*;
+use zkpension_circuits::field::{self, Fr};
+use zkpension_core::codec::Reader;
+use zkpension_core::views::{AttestationRecord, CompactBlock};
+use zkpension_core::{Block, FixedBytes, Reason, Transaction, TxId};
+
+impl Store {
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(BLOCKS)?;
+        let Some(bytes) = t.get(height)? else {
+            return Ok(None);
+        };
+        let bytes = bytes.value();
+        Block::decode(bytes).map(Some).map_err(corrupt)
+    }
+
+    pub fn block_info(&self, height: u64) -> Result<Option<BlockInfo>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(BLOCK_INFO)?;
+        let Some(bytes) = t.get(height)? else {
+            return Ok(None);
+        };
+        let bytes = bytes.value();
+        BlockInfo::decode(bytes).map(Some).map_err(corrupt)
+    }
+
+    /// The stored status of a transaction: included, or queued and then
+    /// left out of a block.
+    pub fn tx_status(&self, id: &TxId) -> Result<Option<StoredStatus>, StoreError> {
+        let tx = self.db.begin_read()?;
+        if let Some(v) = tx.open_table(TXS)?.get(id.0)? {
+            let (height, index) = read_location(&v.value());
+            return Ok(Some(StoredStatus::Included { height, index }));
+        }
+        if let Some(v) = tx.open_table(REJECTED)?.get(id.0)? {
+            let reason: Reason = serde_json::from_slice(v.value()).map_err(corrupt)?;
+            return Ok(Some(StoredStatus::Rejected(reason)));
+        }
+        Ok(None)
+    }
+
+    pub fn nullifier(&self, nf: &Fr) -> Result<Option<NullifierRecord>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(NULLIFIERS)?;
+        let Some(v) = t.get(field::to_bytes(nf))? else {
+            return Ok(None);
+        };
+        let v = v.value();
+        let (height, index) = read_location(&v);
+        let mut id = [0u8; 32];
+        id.copy_from_slice(&v[12..]);
+        Ok(Some(NullifierRecord {
+            height,
+            index,
+            tx_id: FixedBytes(id),
+        }))
+    }
+
+    fn attestation_record(key: &[u8; 64], value: &[u8]) -> Result<AttestationRecord, StoreError> {
+        let mut r = Reader::new(value);
+        let height = r.u64("height").map_err(corrupt)?;
+        let index = r.u32("index").map_err(corrupt)?;
+        let tx =
+            Transaction::decode(r.take(r.remaining(), "tx").map_err(corrupt)?).map_err(corrupt)?;
+        let Transaction::Attest(t) = &tx else {
+            return Err(corrupt("an attestation record holds another transaction"));
+        };
+        let mut c = [0u8; 32];
+        c.copy_from_slice(&key[..32]);
+        Ok(AttestationRecord {
+            context: fr(&c)?,
+            tag: t.body.tag,
+            epoch: t.body.epoch,
+            min_balance: t.body.min_balance,
+            min_periods: t.body.min_periods,
+            require_eligible: t.body.require_eligible,
+            message: t.body.message.clone(),
+            height,
+            index,
+            tx_id: tx.id(),
+        })
+    }
+
+    /// Up to `limit` attestations of `context`, by tag, with tags greater
+    /// than `after` if given.
+    pub fn attestations(
+        &self,
+        context: &Fr,
+        after: Option<&Fr>,
+        limit: usize,
+    ) -> Result<Vec<AttestationRecord>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ATTESTATIONS)?;
+        let mut start = [0u8; 64];
+        start[..32].copy_from_slice(&field::to_bytes(context));
+        let mut end = start;
+        end[32..].copy_from_slice(&[0xff; 32]);
+        if let Some(after) = after {
+            start[32..].copy_from_slice(&field::to_bytes(after));
+        }
+        let mut out = Vec::new();
+        for item in t.range(start..=end)? {
+            let (k, v) = item?;
+            let key = k.value();
+            if after.is_some() && key == start {
+                continue;
+            }
+            out.push(Self::attestation_record(&key, v.value())?);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The attestation of `tag` in `context`, if any.
+    pub fn attestation(
+        &self,
+        context: &Fr,
+        tag: &Fr,
+    ) -> Result<Option<AttestationRecord>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(ATTESTATIONS)?;
+        let key = attestation_key(context, tag);
+        match t.get(key)? {
+            None => Ok(None),
+            Some(v) => Self::attestation_record(&key, v.value()).map(Some),
+        }
+    }
+
+    /// Leaves with indices in `from..to`.
+    pub fn leaves(&self, from: u64, to: u64) -> Result<Vec<Fr>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(LEAVES)?;
+        let mut out = Vec::new();
+        for item in t.range(from..to)? {
+            out.push(fr(&item?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Compact blocks `from..=to` (those that exist).
+    pub fn compact_blocks(&self, from: u64, to: u64) -> Result<Vec<CompactBlock>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let blocks = tx.open_table(BLOCKS)?;
+        let infos = tx.open_table(BLOCK_INFO)?;
+        let mut out = Vec::new();
+        for item in blocks.range(from.max(1)..=to)? {
+            let (k, v) = item?;
+            let height = k.value();
+            let block = Block::decode(v.value()).map_err(corrupt)?;
+            let info = infos
+                .get(height)?
+                .ok_or_else(|| corrupt(format!("block info {height} is missing")))?;
+            let info = BlockInfo::decode(info.value()).map_err(corrupt)?;
+            out.push(CompactBlock {
+                height,
+                hash: info.hash,
+                epoch: block.header.epoch,
+                tree_root: info.tree_root,
+                leaf_start: info.leaf_start,
+                commitments: block
+                    .transactions
+                    .iter()
+                    .filter_map(Transaction::new_commitment)
+                    .collect(),
+                nullifiers: block
+                    .transactions
+                    .iter()
+                    .filter_map(Transaction::nullifier)
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+}
