@@ -1,7 +1,8 @@
 //! zkpension's prover side: Groth16 key generation and checked key loading
-//! ([`keys`]), multithreaded proving of the three statements ([`prove`]), the
+//! ([`keys`]), multithreaded proving of the three statements ([`mod@prove`]), the
 //! member's wallet file ([`wallet`]), the member's side of the ledger
-//! ([`member`]), and export to snarkjs's JSON format ([`snarkjs`]). The CLI
+//! ([`member`]), the registrar's and the authority's signatures ([`roles`]),
+//! and export to snarkjs's JSON format ([`snarkjs`]). The CLI
 //! `zkpension` is built on this library.
 //!
 //! ```no_run
@@ -46,7 +47,9 @@ pub mod keys;
 pub mod member;
 pub mod msm;
 pub mod prove;
+pub mod roles;
 pub mod snarkjs;
+pub mod tables_file;
 pub mod wallet;
 
 pub use keys::{setup, setup_with, KeyError, ProvingKeys, SetupEvent, SetupOptions};

@@ -336,7 +336,8 @@ fn setup_writes_prover_tables_that_load_reads() {
 /// is decoded.
 #[test]
 fn unusable_prover_tables_are_refused_with_the_reason() {
-    use zkpension_prover::groth16::{ProverTables, TablesError};
+    use zkpension_prover::groth16::ProverTables;
+    use zkpension_prover::tables_file::TablesError;
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_of_keys(tmp.path());
     let keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute]).unwrap();

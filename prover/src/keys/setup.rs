@@ -1,0 +1,169 @@
+//! Key generation: circuit-specific Groth16 setup of every statement into a
+//! key directory (see the [`crate::keys`] docs on trust).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use ark_bn254::Bn254;
+use ark_groth16::{Groth16, ProvingKey};
+use ark_relations::gr1cs::SynthesisError;
+use ark_serialize::CanonicalSerialize;
+use ark_snark::SNARK;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
+use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::Statement;
+use zkpension_verifier::{KeyEntry, KeyManifest, VerifyingKey};
+
+use super::circuits::{circuit_info, hex_digest, statement_index};
+use super::error::{io_err, KeyError};
+use super::manifest::write_manifest;
+use super::tables::{save_tables, tables_file_name};
+use super::KEY_FILE_MODE;
+use crate::fsutil;
+use crate::groth16::ProverTables;
+
+/// `setup` field of keys made from OS randomness.
+pub const SETUP_SINGLE_PARTY: &str =
+    "single-party setup from OS randomness: trust in these keys is trust in whoever ran it";
+
+/// `setup` field of keys made from a seed.
+pub const SETUP_SEEDED: &str =
+    "single-party setup from a seed: FOR TESTS ONLY, anyone who knows the seed can forge proofs";
+
+/// A progress report from [`setup_with`].
+#[derive(Clone, Copy, Debug)]
+pub enum SetupEvent {
+    /// Generating the keys of a statement, with its constraint count.
+    Generating {
+        statement: Statement,
+        constraints: usize,
+    },
+    /// A statement's keys were written.
+    Written {
+        statement: Statement,
+        pk_size: u64,
+        /// Bytes of its prover-tables file (a cache derived from the key).
+        tables_size: u64,
+        seconds: f64,
+    },
+}
+
+/// Options of [`setup_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetupOptions {
+    /// Derive all randomness from this seed. **Tests only**: anyone who knows
+    /// the seed can forge proofs.
+    pub seed: Option<[u8; 32]>,
+    /// Replace keys already in the directory.
+    pub force: bool,
+}
+
+/// Groth16 setup of one statement's circuit.
+fn generate<R: RngCore + CryptoRng>(
+    statement: Statement,
+    rng: &mut R,
+) -> Result<ProvingKey<Bn254>, SynthesisError> {
+    let (pk, _vk) = match statement {
+        Statement::Contribute => {
+            Groth16::<Bn254>::circuit_specific_setup(ContributeCircuit::blank(), rng)?
+        }
+        Statement::Claim => Groth16::<Bn254>::circuit_specific_setup(ClaimCircuit::blank(), rng)?,
+        Statement::Attest => Groth16::<Bn254>::circuit_specific_setup(AttestCircuit::blank(), rng)?,
+    };
+    Ok(pk)
+}
+
+/// Circuit-specific Groth16 setup of all three statements into `dir` (created
+/// if missing); refuses a directory that already holds files. See the [`crate::keys`]
+/// docs on trust: a single-party setup is only as good as whoever ran it, and
+/// `seed` keys are for reproducible tests only.
+///
+/// Runs on the caller's rayon pool.
+pub fn setup(dir: &Path, seed: Option<[u8; 32]>) -> Result<KeyManifest, KeyError> {
+    setup_with(dir, SetupOptions { seed, force: false }, &mut |_| {})
+}
+
+/// [`setup`] with options and a progress callback.
+///
+/// Each key file is written atomically, and the manifest last: a directory
+/// whose setup was interrupted has no manifest (or, with `force`, the previous
+/// one, whose ids no longer match) and never loads.
+pub fn setup_with(
+    dir: &Path,
+    options: SetupOptions,
+    progress: &mut dyn FnMut(SetupEvent),
+) -> Result<KeyManifest, KeyError> {
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+        if entries.next().is_some() && !options.force {
+            return Err(KeyError::DirNotEmpty(dir.to_path_buf()));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut statements = BTreeMap::new();
+    for statement in Statement::ALL {
+        let info = circuit_info(statement)?;
+        progress(SetupEvent::Generating {
+            statement,
+            constraints: info.constraints,
+        });
+        let started = Instant::now();
+        let pk = match options.seed {
+            // One ChaCha20 stream per statement, so each statement's keys depend
+            // only on the seed and the statement.
+            Some(seed) => {
+                let mut rng = ChaCha20Rng::from_seed(seed);
+                rng.set_stream(statement_index(statement) as u64 + 1);
+                generate(statement, &mut rng)
+            }
+            None => generate(statement, &mut OsRng),
+        }
+        .map_err(|source| KeyError::Circuit { statement, source })?;
+
+        let pk_path = dir.join(zkpension_verifier::pk_file_name(statement));
+        let vk_path = dir.join(zkpension_verifier::vk_file_name(statement));
+        let mut pk_bytes = Vec::with_capacity(pk.uncompressed_size());
+        pk.serialize_uncompressed(&mut pk_bytes)
+            .map_err(|source| KeyError::Decode {
+                path: pk_path.clone(),
+                source,
+            })?;
+        let vk_bytes = VerifyingKey::new(statement, pk.vk.clone())?.to_bytes();
+        fsutil::write_atomic(&pk_path, &pk_bytes, KEY_FILE_MODE).map_err(io_err(&pk_path))?;
+        fsutil::write_atomic(&vk_path, &vk_bytes, KEY_FILE_MODE).map_err(io_err(&vk_path))?;
+        let entry = KeyEntry::new(
+            statement,
+            info.constraints as u64,
+            hex_digest(&info.digest),
+            &pk_bytes,
+            &vk_bytes,
+        );
+        // The prover's fixed-base tables: derived from the proving key, so
+        // not in the manifest; bound to the key by its id instead.
+        let tables_path = dir.join(tables_file_name(statement));
+        save_tables(&tables_path, &entry.pk_id()?, &ProverTables::new(&pk))
+            .map_err(io_err(&tables_path))?;
+        let tables_size = std::fs::metadata(&tables_path)
+            .map_err(io_err(&tables_path))?
+            .len();
+        progress(SetupEvent::Written {
+            statement,
+            pk_size: pk_bytes.len() as u64,
+            tables_size,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        statements.insert(statement, entry);
+    }
+    let manifest = KeyManifest::new(
+        if options.seed.is_some() {
+            SETUP_SEEDED
+        } else {
+            SETUP_SINGLE_PARTY
+        },
+        statements,
+    );
+    write_manifest(dir, &manifest)?;
+    Ok(manifest)
+}
