@@ -300,3 +300,49 @@ fn a_double_spend_is_rejected_and_changes_nothing() {
     assert_eq!(after.totals.contributed, 10);
     c.node.take().unwrap().shutdown().unwrap();
 }
+
+#[test]
+fn a_copy_with_a_broken_proof_does_not_cost_the_member_the_account() {
+    let mut c = start();
+    let mut w = c.member("griefed");
+    let mut other = c.member("bystander");
+    c.enroll(&mut w, 3);
+    c.enroll(&mut other, 3);
+    let contribute = |amount| Action::Contribute {
+        amount,
+        payer_ref: b"ref".to_vec(),
+    };
+    // The member's transaction, recorded but not yet submitted (say, written
+    // to a file that someone else gets to see first).
+    let p = w.prepare(&c.keys, &contribute(100), &mut c.rng).unwrap();
+    let mine = w.record(p).unwrap();
+    // Whoever saw it submits a copy with a proof taken from another
+    // transaction: valid points, wrong statement. The id leaves the proof
+    // out, so the node reports the member's id as rejected.
+    let p = other.prepare(&c.keys, &contribute(7), &mut c.rng).unwrap();
+    let stolen = other.record(p).unwrap().transaction().proof().unwrap().clone();
+    let mut forged = mine.transaction().clone();
+    let Transaction::Contribute(t) = &mut forged else {
+        panic!("a contribute")
+    };
+    t.proof = stolen;
+    assert_eq!(forged.id(), mine.id());
+    c.client.submit(&forged).unwrap();
+    match c.client.wait_included(&mine.id(), Duration::from_secs(30)) {
+        Err(ClientError::Rejected { reason, .. }) => assert_eq!(reason.code, "invalid_proof"),
+        other => panic!("the forged copy must be refused: {other:?}"),
+    }
+    // The wallet does not take the node's word for it: it keeps the note,
+    // submits its own copy again, and the chain includes it.
+    let report = w.sync().unwrap();
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(report.resubmitted, vec![mine.prepared().id_hex()]);
+    c.client
+        .wait_included(&mine.id(), Duration::from_secs(30))
+        .unwrap();
+    let report = w.sync().unwrap();
+    assert_eq!(report.included, vec![mine.prepared().id_hex()]);
+    assert_eq!(balance(&w), 100);
+    assert!(!w.wallet().spent_elsewhere);
+    c.node.take().unwrap().shutdown().unwrap();
+}
