@@ -24,7 +24,7 @@ use zkpension_prover::ProvingKeys;
 /// The key directory.
 #[derive(clap::Args, Debug, Clone)]
 pub struct KeysArg {
-    /// Key directory (manifest.json, <statement>.pk/.vk) [default:
+    /// Key directory (manifest.json, STATEMENT.pk/.vk) [default:
     /// $ZKPENSION_HOME/keys, else ~/.zkpension/keys; generated there on first
     /// use if missing]
     #[arg(long = "keys", value_name = "DIR", env = "ZKPENSION_KEYS")]
@@ -91,7 +91,7 @@ pub fn progress_note(out: &Output, event: SetupEvent) {
 /// How proofs are computed.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ProverArg {
-    /// Prove without the precomputed prover tables (<statement>.tables): about
+    /// Prove without the precomputed prover tables (STATEMENT.tables): about
     /// 1.7x slower, but about 35 MB of memory instead of about 130 MB; the
     /// tables files are neither read nor written. The proof is the same.
     #[arg(long, env = "ZKPENSION_LOW_MEMORY", value_parser = clap::builder::FalseyValueParser::new())]

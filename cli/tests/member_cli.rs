@@ -190,5 +190,33 @@ fn member_registrar_and_authority_through_the_cli() {
         "{}",
         show(&o)
     );
+
+    // Three contributions at once on one wallet: each process holds the
+    // wallet's lock for its whole run, so the others are refused with the
+    // holder's pid, and nothing is lost: the balance counts exactly the ones
+    // that succeeded.
+    let mut children: Vec<_> = (0..3)
+        .map(|_| {
+            z(&["contribute", "--amount", "10"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .drain(..)
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let done = outputs.iter().filter(|o| o.status.success()).count();
+    assert!(done >= 1, "no contribution went through");
+    for o in outputs.iter().filter(|o| !o.status.success()) {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("is in use by process"), "{}", show(o));
+    }
+    ok(&mut z(&["sync"]));
+    let b = ok(&mut z(&["balance"]));
+    assert_eq!(b["balance"], 250 + 10 * done as u64, "{b}");
+    assert_eq!(b["pending"].as_array().unwrap().len(), 0);
     node.shutdown().unwrap();
 }

@@ -11,7 +11,7 @@
 //!    signatures (keys from genesis), authority nonce, epoch, anchor window,
 //!    spent nullifiers and attestation tags — giving each proof its public
 //!    inputs under the parameters in force at its position. Then the proofs
-//!    of the block are verified together ([`batch_verify`]); then
+//!    of the block are verified together ([`zkpension_verifier::batch_verify`]); then
 //!    [`check_in_block`] checks what depends on the block's other accepted
 //!    transactions: duplicates, nullifiers and tags spent earlier in the
 //!    block, the pool, overflow, tree capacity.
