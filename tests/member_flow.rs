@@ -320,7 +320,7 @@ fn a_copy_with_a_broken_proof_does_not_cost_the_member_the_account() {
     // transaction: valid points, wrong statement. The id leaves the proof
     // out, so the node reports the member's id as rejected.
     let p = other.prepare(&c.keys, &contribute(7), &mut c.rng).unwrap();
-    let stolen = other.record(p).unwrap().transaction().proof().unwrap().clone();
+    let stolen = *other.record(p).unwrap().transaction().proof().unwrap();
     let mut forged = mine.transaction().clone();
     let Transaction::Contribute(t) = &mut forged else {
         panic!("a contribute")

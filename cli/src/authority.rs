@@ -142,7 +142,7 @@ fn submit(
     if out.json {
         out.print_json(&json!({"kind": what, "tx_id": encode_hex(&id.0), "included_at": height}))
     } else {
-        println!("{what} {} included at height {height}", encode_hex(&id.0));
+        crate::outln!("{what} {} included at height {height}", encode_hex(&id.0));
         Ok(())
     }
 }
@@ -182,7 +182,7 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
             let tx: zkpension_core::Transaction = tx.into();
             if let Some(file) = file {
                 std::fs::write(&file, hex::encode(tx.encode()))?;
-                println!("enroll transaction written to {}", file.display());
+                crate::outln!("enroll transaction written to {}", file.display());
                 return Ok(());
             }
             submit(&client, &tx, out, "enroll")
@@ -194,7 +194,7 @@ fn print_key(out: &Output, public: &str, file: &Path) -> anyhow::Result<()> {
     if out.json {
         out.print_json(&json!({"public_key": public, "key_file": file}))
     } else {
-        println!("wrote {} (mode 600); public key {public}", file.display());
+        crate::outln!("wrote {} (mode 600); public key {public}", file.display());
         Ok(())
     }
 }
@@ -204,7 +204,7 @@ fn print_pubkey(out: &Output, file: &Path, role: Role) -> anyhow::Result<()> {
     if out.json {
         out.print_json(&json!({"public_key": public, "kind": role.to_string(), "key_file": file}))
     } else {
-        println!("{public}");
+        crate::outln!("{public}");
         Ok(())
     }
 }

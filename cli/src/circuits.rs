@@ -58,22 +58,23 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             });
         }
         if !out.json {
-            println!("{statement}:");
-            println!("  constraints    {}", info.constraints);
-            println!(
+            crate::outln!("{statement}:");
+            crate::outln!("  constraints    {}", info.constraints);
+            crate::outln!(
                 "  variables      {} public (with the constant 1), {} private",
-                info.instance_variables, info.witness_variables
+                info.instance_variables,
+                info.witness_variables
             );
-            println!("  digest         {digest}");
-            println!(
+            crate::outln!("  digest         {digest}");
+            crate::outln!(
                 "  public inputs  [{}]",
                 statement.public_input_names().join(", ")
             );
             if let Some(k) = v.get("keys") {
-                println!("  pk id          {}", k["pk_id"].as_str().unwrap_or("?"));
-                println!("  vk id          {}", k["vk_id"].as_str().unwrap_or("?"));
+                crate::outln!("  pk id          {}", k["pk_id"].as_str().unwrap_or("?"));
+                crate::outln!("  vk id          {}", k["vk_id"].as_str().unwrap_or("?"));
                 if k["matches_circuit"] != serde_json::Value::Bool(true) {
-                    println!("  WARNING        these keys were made for another circuit");
+                    crate::outln!("  WARNING        these keys were made for another circuit");
                 }
             }
         }

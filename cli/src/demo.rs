@@ -71,7 +71,7 @@ struct Demo {
 impl Demo {
     fn say(&mut self, event: Value, text: String) {
         if !self.out_json {
-            println!("{text}");
+            crate::outln!("{text}");
         }
         self.log.push(event);
     }
@@ -338,28 +338,32 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     if out.json {
         out.print_json(&json!({"events": d.log, "summary": summary}))?;
     } else {
-        println!("\n== what the public ledger shows");
-        println!(
+        crate::outln!("\n== what the public ledger shows");
+        crate::outln!(
             "height {}, epoch {}, {} commitments, {} nullifiers, {} attestation(s)",
-            s.height, s.epoch, s.leaf_count, s.nullifier_count, s.attestation_count
+            s.height,
+            s.epoch,
+            s.leaf_count,
+            s.nullifier_count,
+            s.attestation_count
         );
-        println!(
+        crate::outln!(
             "money in {}, money out {}, pool {}  (which account paid or drew what: not shown, not knowable)",
             s.totals.contributed, s.totals.paid_out, s.totals.pool
         );
-        println!("\n== what each member alone knows");
+        crate::outln!("\n== what each member alone knows");
         for v in &private {
-            println!(
+            crate::outln!(
                 "{:>6}: balance {:>5}, {} periods, eligible from epoch {}, pension {}, last claim epoch {}",
                 v["member"].as_str().unwrap_or(""), v["balance"], v["periods"], v["eligible_epoch"], v["pension"], v["last_claim"]
             );
         }
-        println!(
+        crate::outln!(
             "\ncheck: pool = in - out: {}; pool = sum of the members' private balances: {}",
             if pool_ok { "yes" } else { "NO" },
             if solvent { "yes" } else { "NO" }
         );
-        println!(
+        crate::outln!(
             "timings: {} proofs, {:.0} ms each on average; submit to inclusion {:.0} ms on average; {:.1} s in all",
             d.prove_ms.len(), avg(&d.prove_ms), avg(&d.include_ms), total.elapsed().as_secs_f64()
         );

@@ -47,8 +47,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             "public": files.public,
         }));
     }
-    println!("{}", files.verification_key.display());
-    println!("{}", files.proof.display());
-    println!("{}", files.public.display());
+    crate::outln!("{}", files.verification_key.display());
+    crate::outln!("{}", files.proof.display());
+    crate::outln!("{}", files.public.display());
     Ok(())
 }

@@ -77,7 +77,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let out = output::Output { json: cli.json };
     if let Some(n) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
@@ -107,4 +110,25 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => out.fail(&e),
     }
+}
+
+/// A command line clap refused. With `--json` anywhere on it, the error is
+/// also one JSON document on stdout (`{"error", "exit_code": 2}`), like every
+/// other error; `--help` and `--version` print as usual.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let json = std::env::args().any(|a| a == "--json");
+    if informational || !json {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(output::EXIT_USAGE));
+    }
+    let message = e.kind().to_string();
+    let detail = e.render().to_string();
+    eprint!("{detail}");
+    crate::outln!(
+        "{}",
+        serde_json::json!({ "error": detail.trim(), "kind": message, "exit_code": output::EXIT_USAGE })
+    );
+    ExitCode::from(output::EXIT_USAGE)
 }

@@ -75,7 +75,7 @@ pub fn enroll(a: EnrollArgs, out: &Output) -> anyhow::Result<()> {
     if out.json {
         out.print_json(&json!({"request": a.out, "cm": field::to_hex(&req.cm), "eligible_epoch": a.eligible_epoch}))
     } else {
-        println!(
+        crate::outln!(
             "wrote enrollment request {} (commitment {}); give it to the registrar",
             a.out.display(),
             field::to_hex(&req.cm)
@@ -111,7 +111,7 @@ pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
     if out.json {
         out.print_json(&json!({"report": report, "height": w.sync.height, "seconds": start.elapsed().as_secs_f64()}))
     } else {
-        println!(
+        crate::outln!(
             "synced to height {} ({} blocks, {} commitments) in {:.2} s; {} included, {} rejected",
             w.sync.height,
             report.blocks,
@@ -121,7 +121,7 @@ pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
             report.rejected.len()
         );
         for (id, why) in &report.rejected {
-            println!("  rejected {id}: {why}");
+            crate::outln!("  rejected {id}: {why}");
         }
         Ok(())
     }
@@ -276,16 +276,17 @@ fn report(
         }));
     }
     match (file, height) {
-        (Some(f), _) => println!("{} transaction {id} written to {}", p.kind, f.display()),
-        (None, Some(h)) => println!(
+        (Some(f), _) => crate::outln!("{} transaction {id} written to {}", p.kind, f.display()),
+        (None, Some(h)) => crate::outln!(
             "{} {id} included at height {h} (proved in {prove_s:.2} s)",
             p.kind
         ),
-        (None, None) => println!("{} {id} submitted (proved in {prove_s:.2} s)", p.kind),
+        (None, None) => crate::outln!("{} {id} submitted (proved in {prove_s:.2} s)", p.kind),
     }
-    println!(
+    crate::outln!(
         "balance now {} (pension {})",
-        p.new_note.balance, p.new_note.pension
+        p.new_note.balance,
+        p.new_note.pension
     );
     Ok(())
 }
@@ -347,17 +348,19 @@ pub fn balance(a: BalanceArgs, out: &Output) -> anyhow::Result<()> {
         return out.print_json(&v);
     }
     match current {
-        Some(n) => println!(
+        Some(n) => crate::outln!(
             "balance {} over {} periods; eligible from epoch {}; pension {} (last claim epoch {}); synced to height {}",
             n.note.balance, n.note.periods, n.note.eligible_epoch, n.note.pension, n.note.last_claim, w.sync.height
         ),
-        None => println!("no confirmed account yet (synced to height {})", w.sync.height),
+        None => crate::outln!("no confirmed account yet (synced to height {})", w.sync.height),
     }
     for p in &w.pending {
-        println!("pending {} {}", p.kind, p.tx_id);
+        crate::outln!("pending {} {}", p.kind, p.tx_id);
     }
     if w.spent_elsewhere {
-        println!("WARNING: the account's note was spent by a transaction this wallet did not make");
+        crate::outln!(
+            "WARNING: the account's note was spent by a transaction this wallet did not make"
+        );
     }
     Ok(())
 }

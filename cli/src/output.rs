@@ -6,6 +6,18 @@
 use serde::Serialize;
 use std::process::ExitCode;
 
+/// `println!` for results on stdout that never panics: when the reader has
+/// gone away (`zkpension ... | head`), the rest of the output is dropped and
+/// the command still finishes what it started (a transaction already proved
+/// is still submitted and recorded).
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The exit codes, as `--help` documents them.
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -41,7 +53,7 @@ pub struct Output {
 impl Output {
     /// Prints `value` as pretty JSON on stdout.
     pub fn print_json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        crate::outln!("{}", serde_json::to_string_pretty(value)?);
         Ok(())
     }
 
@@ -62,7 +74,7 @@ impl Output {
             if code == EXIT_REJECTED {
                 v["valid"] = false.into();
             }
-            println!("{v}");
+            crate::outln!("{v}");
         }
         ExitCode::from(code)
     }

@@ -88,16 +88,20 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         }));
     }
     for (statement, e) in &manifest.statements {
-        println!("{statement}:");
-        println!("  constraints  {}", e.constraints);
-        println!("  digest       {}", e.constraint_digest);
-        println!(
+        crate::outln!("{statement}:");
+        crate::outln!("  constraints  {}", e.constraints);
+        crate::outln!("  digest       {}", e.constraint_digest);
+        crate::outln!(
             "  pk           {}  {} ({} bytes)",
-            e.pk_file, e.pk_id, e.pk_size
+            e.pk_file,
+            e.pk_id,
+            e.pk_size
         );
-        println!(
+        crate::outln!(
             "  vk           {}  {} ({} bytes)",
-            e.vk_file, e.vk_id, e.vk_size
+            e.vk_file,
+            e.vk_id,
+            e.vk_size
         );
     }
     Ok(())

@@ -69,6 +69,6 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             "public_inputs": inputs,
         }));
     }
-    println!("valid {} proof (verifying key {vk_id})", file.statement);
+    crate::outln!("valid {} proof (verifying key {vk_id})", file.statement);
     Ok(())
 }

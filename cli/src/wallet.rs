@@ -83,7 +83,7 @@ fn new(arg: &WalletArg, seed_phrase_stdin: bool, out: &Output) -> anyhow::Result
             "owner": field::to_hex(&wallet.owner),
         }));
     }
-    println!("owner {}", field::to_hex(&wallet.owner));
+    crate::outln!("owner {}", field::to_hex(&wallet.owner));
     Ok(())
 }
 
@@ -116,10 +116,10 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
         }
         return out.print_json(&v);
     }
-    println!("wallet   {}", path.display());
-    println!("owner    {}", field::to_hex(&w.owner));
+    crate::outln!("wallet   {}", path.display());
+    crate::outln!("owner    {}", field::to_hex(&w.owner));
     match w.current_note() {
-        Some(n) => println!(
+        Some(n) => crate::outln!(
             "account  balance {} in {} periods, eligible from epoch {}, pension {}, leaf {}",
             n.note.balance,
             n.note.periods,
@@ -127,22 +127,23 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
             n.note.pension,
             n.leaf_index.map_or("?".to_string(), |i| i.to_string())
         ),
-        None => println!("account  none yet (not enrolled, or not synced)"),
+        None => crate::outln!("account  none yet (not enrolled, or not synced)"),
     }
-    println!(
+    crate::outln!(
         "notes    {} ({unspent} unspent), pending transactions {}",
         w.notes.len(),
         w.pending.len()
     );
-    println!(
+    crate::outln!(
         "synced   height {}, {} commitments",
-        w.sync.height, w.sync.tree.len
+        w.sync.height,
+        w.sync.tree.len
     );
     if show_secret {
-        println!("sk       {}", field::to_hex(&w.spending_key().expose()));
-        println!("nk       {}", field::to_hex(&w.nk));
+        crate::outln!("sk       {}", field::to_hex(&w.spending_key().expose()));
+        crate::outln!("nk       {}", field::to_hex(&w.nk));
     } else {
-        println!("(secret key hidden; --show-secret prints it)");
+        crate::outln!("(secret key hidden; --show-secret prints it)");
     }
     Ok(())
 }

@@ -111,6 +111,29 @@ fn usage_errors_exit_2() {
         let o = run(zkpension(home.path()).args(args));
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
     }
+    // With --json, a usage error is a JSON document too.
+    let o = run(zkpension(home.path()).args(["circuits", "--json", "--threads", "0"]));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["exit_code"], 2);
+    assert!(v["error"].as_str().unwrap().contains("--threads"), "{v}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    // `zkpension circuits --json | head -c 1`: the reader goes away early.
+    let home = tempfile::tempdir().unwrap();
+    let mut child = zkpension(home.path())
+        .args(["circuits", "--json", "--keys"])
+        .arg(keys_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
 
 #[test]
@@ -400,4 +423,32 @@ fn export_snarkjs_writes_three_files() {
         .arg("--out")
         .arg(tmp.path().join("out2")));
     assert_eq!(code(&o), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn the_demo_tells_the_whole_story_and_the_books_balance() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("demo");
+    let o = run(zkpension(home.path())
+        .args(["demo", "--json", "--keys"])
+        .arg(keys_dir())
+        .arg("--data")
+        .arg(&data));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    let events = v["events"].as_array().unwrap();
+    let count = |kind: &str| events.iter().filter(|e| e["event"] == kind).count();
+    assert_eq!(count("enroll"), 3);
+    assert_eq!(count("attest"), 1);
+    assert!(count("contribute") >= 6, "{events:?}");
+    assert!(count("claim") >= 3, "{events:?}");
+    // The cap, the early claim and the second claim in one epoch are refused.
+    assert_eq!(count("refused"), 3, "{events:?}");
+    let checks = &v["summary"]["checks"];
+    assert_eq!(checks["pool_equals_in_minus_out"], true);
+    assert_eq!(checks["pool_equals_sum_of_private_balances"], true);
+    // The members' wallets are files beside the node's data.
+    for name in ["alice", "bob", "carol"] {
+        assert!(data.join("wallets").join(format!("{name}.json")).exists());
+    }
 }

@@ -212,7 +212,7 @@ fn member_registrar_and_authority_through_the_cli() {
     assert!(done >= 1, "no contribution went through");
     for o in outputs.iter().filter(|o| !o.status.success()) {
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("is in use by process"), "{}", show(o));
+        assert!(err.contains("is in use by"), "{}", show(o));
     }
     ok(&mut z(&["sync"]));
     let b = ok(&mut z(&["balance"]));

@@ -207,9 +207,18 @@ pub fn try_lock_exclusive(path: &Path) -> Result<ExclusiveLock, TryLockError> {
     match file.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
-            let holder = fs::read_to_string(path)
-                .ok()
-                .and_then(|s| s.trim().parse().ok());
+            // The holder writes its id just after taking the lock: give it a
+            // moment before saying "another process".
+            let mut holder = None;
+            for _ in 0..20 {
+                holder = fs::read_to_string(path)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok());
+                if holder.is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             return Err(TryLockError::Busy { holder });
         }
         Err(fs::TryLockError::Error(e)) => return Err(TryLockError::Io(e)),
