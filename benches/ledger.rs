@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_core::genesis::{GenesisParams, MAX_ANCHOR_WINDOW};
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::Contribute;
@@ -141,9 +142,9 @@ fn setup() -> Setup {
             let mut c = Contribute {
                 body: ContributeBody {
                     spend: SpendHeader {
-                        anchor,
-                        nf: Fr::from(1_000_000 + i),
-                        cm_new: Fr::from(2_000_000 + i),
+                        anchor: Anchor::from(anchor),
+                        nf: Nullifier::from(Fr::from(1_000_000 + i)),
+                        cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
                     },
                     amount: 1000 + i,
                     epoch: 1,

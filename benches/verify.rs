@@ -37,7 +37,7 @@ fn setup(n: usize) -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(0xbe7c);
     let sk = SpendingKey::random(&mut rng);
     let note = Note::enrollment(sk.owner(), 60, Fr::rand(&mut rng), Fr::rand(&mut rng));
-    let tree = MerkleTree::from_leaves(&[note.commit()]).expect("one leaf");
+    let tree = MerkleTree::from_leaves(&[note.commit().to_field()]).expect("one leaf");
     let (public, private, _) = contribute::prepare(
         &sk,
         &note,

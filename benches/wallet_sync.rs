@@ -51,8 +51,8 @@ fn bench(c: &mut Criterion) {
                     epoch: 1,
                     tree_root: root,
                     leaf_start: ((p * 100 + i) * PER_BLOCK) as u64,
-                    commitments: cms.to_vec(),
-                    nullifiers: cms.to_vec(),
+                    commitments: cms.iter().map(|&x| x.into()).collect(),
+                    nullifiers: cms.iter().map(|&x| x.into()).collect(),
                 })
                 .collect::<Vec<_>>();
             serde_json::to_vec(&CompactView {
@@ -75,7 +75,8 @@ fn bench(c: &mut Criterion) {
             for page in &pages {
                 let view: CompactView = serde_json::from_slice(page).unwrap();
                 for block in &view.blocks {
-                    t.append(block.leaf_start, &block.commitments).unwrap();
+                    let leaves: Vec<Fr> = block.commitments.iter().map(|c| c.to_field()).collect();
+                    t.append(block.leaf_start, &leaves).unwrap();
                 }
             }
             let missing = t.missing_shard_roots();

@@ -59,9 +59,9 @@ pub fn text_to_field(domain: &[u8], text: &[u8]) -> Fr {
 /// Domain of attest contexts given as text (`docs/PROTOCOL.md`).
 pub const CONTEXT_DOMAIN: &[u8] = b"zkpension/v1/context";
 
-/// The field element of an attest context given as text.
-pub fn context_from_text(text: &str) -> Fr {
-    text_to_field(CONTEXT_DOMAIN, text.as_bytes())
+/// The attest context of a text (`landlord:flat-12`).
+pub fn context_from_text(text: &str) -> crate::values::ContextId {
+    crate::values::ContextId::from_field(text_to_field(CONTEXT_DOMAIN, text.as_bytes()))
 }
 
 /// Serde for 32 raw bytes as `0x` + 64 hex digits.

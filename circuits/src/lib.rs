@@ -17,6 +17,8 @@ pub mod poseidon;
 pub mod r1cs;
 pub mod statements;
 pub mod tree;
+pub mod values;
 
 pub use field::Fr;
 pub use statements::Statement;
+pub use values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};

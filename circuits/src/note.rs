@@ -3,6 +3,8 @@
 use crate::field::{serde_hex, Fr};
 use crate::keys::domain;
 use crate::poseidon;
+use crate::values::ContextId;
+pub use crate::values::{AttestTag, NoteCommitment, Nullifier};
 use serde::{Deserialize, Serialize};
 
 /// A member's account: one note at a time (SPEC §2).
@@ -61,43 +63,41 @@ impl Note {
 
     /// `cm = H(NOTE, owner, eligible_epoch, balance, periods, last_epoch,
     /// epoch_total, last_claim, pension, rho, r)`.
-    pub fn commit(&self) -> Fr {
+    pub fn commit(&self) -> NoteCommitment {
         NoteCommitment::derive(&self.to_field_elements())
     }
 
     /// `nf = H(NF, nk, rho)`.
-    pub fn nullifier(&self, nk: &Fr) -> Fr {
+    pub fn nullifier(&self, nk: &Fr) -> Nullifier {
         Nullifier::derive(nk, &self.rho)
     }
 }
 
-/// Note commitments over a raw opening (the circuits' tests also commit to
-/// openings that no `Note` can hold, such as a balance of 2^64).
-pub struct NoteCommitment;
-
 impl NoteCommitment {
-    pub fn derive(opening: &[Fr; NOTE_FIELDS]) -> Fr {
+    /// The commitment of a raw opening (the circuits' tests also commit to
+    /// openings that no `Note` can hold, such as a balance of 2^64).
+    pub fn derive(opening: &[Fr; NOTE_FIELDS]) -> Self {
         let mut inputs = [Fr::from(domain::NOTE); NOTE_FIELDS + 1];
         inputs[1..].copy_from_slice(opening);
-        poseidon::hash(&inputs)
+        Self::from_field(poseidon::hash(&inputs))
     }
 }
-
-/// Nullifiers: `nf = H(NF, nk, rho)`.
-pub struct Nullifier;
 
 impl Nullifier {
-    pub fn derive(nk: &Fr, rho: &Fr) -> Fr {
-        poseidon::hash(&[Fr::from(domain::NF), *nk, *rho])
+    /// `nf = H(NF, nk, rho)`.
+    pub fn derive(nk: &Fr, rho: &Fr) -> Self {
+        Self::from_field(poseidon::hash(&[Fr::from(domain::NF), *nk, *rho]))
     }
 }
 
-/// Attest pseudonyms: `tag = H(ATTEST, nk, context)`, one per member per
-/// context, unlinkable across contexts.
-pub struct AttestTag;
-
 impl AttestTag {
-    pub fn derive(nk: &Fr, context: &Fr) -> Fr {
-        poseidon::hash(&[Fr::from(domain::ATTEST), *nk, *context])
+    /// `tag = H(ATTEST, nk, context)`: one pseudonym per member per context,
+    /// unlinkable across contexts.
+    pub fn derive(nk: &Fr, context: &ContextId) -> Self {
+        Self::from_field(poseidon::hash(&[
+            Fr::from(domain::ATTEST),
+            *nk,
+            context.to_field(),
+        ]))
     }
 }

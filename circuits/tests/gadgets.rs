@@ -14,6 +14,7 @@ use zkpension_circuits::r1cs::{
     PoseidonVar,
 };
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::values::ContextId;
 use zkpension_circuits::{field, keys, poseidon, Fr};
 
 fn rng() -> ChaCha20Rng {
@@ -91,7 +92,7 @@ fn key_note_nullifier_tag_gadgets_match_native() {
         let vars: [FpVar<Fr>; 10] = std::array::from_fn(|i| witness(&cs, opening[i]));
         assert_eq!(
             NoteCommitmentVar::derive(&vars).unwrap().value().unwrap(),
-            NoteCommitment::derive(&opening)
+            (NoteCommitment::derive(&opening)).to_field()
         );
         let rho = random_fr(&mut rng);
         assert_eq!(
@@ -99,7 +100,7 @@ fn key_note_nullifier_tag_gadgets_match_native() {
                 .unwrap()
                 .value()
                 .unwrap(),
-            Nullifier::derive(&nk, &rho)
+            (Nullifier::derive(&nk, &rho)).to_field()
         );
         let context = random_fr(&mut rng);
         assert_eq!(
@@ -107,7 +108,7 @@ fn key_note_nullifier_tag_gadgets_match_native() {
                 .unwrap()
                 .value()
                 .unwrap(),
-            AttestTag::derive(&nk, &context)
+            AttestTag::derive(&nk, &ContextId::from_field(context)).to_field()
         );
         assert!(cs.is_satisfied().unwrap());
     }

@@ -244,7 +244,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         m.session.sync()?;
         d.say(
             json!({"event": "enroll", "member": m.name, "eligible_epoch": eligible, "height": h}),
-            format!("registrar enrolls {:>6} (eligible from epoch {eligible}): commitment {}.. in block {h}", m.name, &field::to_hex(&req.cm)[..14]),
+            format!("registrar enrolls {:>6} (eligible from epoch {eligible}): commitment {}.. in block {h}", m.name, &req.cm.to_hex()[..14]),
         );
     }
     let [alice, bob, carol] = &mut members[..] else {
@@ -294,10 +294,10 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         .context("the attestation is on the ledger")?;
     d.say(
         json!({"event": "attest", "member": "carol", "context": req.context, "height": h, "prove_ms": ms,
-               "landlord_sees": {"tag": field::to_hex(&record.tag), "min_balance": record.min_balance, "min_periods": record.min_periods}}),
+               "landlord_sees": {"tag": record.tag.to_hex(), "min_balance": record.min_balance, "min_periods": record.min_periods}}),
         format!(
             "  carol attests to landlord:flat-12 (balance >= 500, >= 2 periods): in block {h}; the landlord sees pseudonym {}.. and nothing else",
-            &field::to_hex(&record.tag)[..14]
+            &record.tag.to_hex()[..14]
         ),
     );
 

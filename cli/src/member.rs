@@ -9,7 +9,6 @@ use rand_core::OsRng;
 use serde_json::json;
 use std::path::PathBuf;
 use zkpension_circuits::binding::ChainId;
-use zkpension_circuits::field;
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
 use zkpension_prover::member::{Action, MemberSession, NodeClient, Recorded};
 use zkpension_prover::wallet::NoteStatus;
@@ -73,12 +72,14 @@ pub fn enroll(a: EnrollArgs, out: &Output) -> anyhow::Result<()> {
     std::fs::write(&a.out, serde_json::to_vec_pretty(&req)?)
         .with_context(|| format!("writing {}", a.out.display()))?;
     if out.json {
-        out.print_json(&json!({"request": a.out, "cm": field::to_hex(&req.cm), "eligible_epoch": a.eligible_epoch}))
+        out.print_json(
+            &json!({"request": a.out, "cm": req.cm.to_hex(), "eligible_epoch": a.eligible_epoch}),
+        )
     } else {
         crate::outln!(
             "wrote enrollment request {} (commitment {}); give it to the registrar",
             a.out.display(),
-            field::to_hex(&req.cm)
+            req.cm.to_hex()
         );
         Ok(())
     }

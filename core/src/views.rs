@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::{serde_hex, serde_hex_vec, Fr};
 use zkpension_circuits::tree::SHARD_HEIGHT;
+use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 
 /// Most blocks one `/v1/compact` answer covers.
@@ -136,10 +137,8 @@ pub struct CompactBlock {
     #[serde(with = "serde_hex")]
     pub tree_root: Fr,
     pub leaf_start: u64,
-    #[serde(with = "serde_hex_vec")]
-    pub commitments: Vec<Fr>,
-    #[serde(with = "serde_hex_vec")]
-    pub nullifiers: Vec<Fr>,
+    pub commitments: Vec<NoteCommitment>,
+    pub nullifiers: Vec<Nullifier>,
 }
 
 /// `GET /v1/compact`.
@@ -155,8 +154,7 @@ pub struct CompactView {
 /// `GET /v1/nullifiers/{nf}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NullifierView {
-    #[serde(with = "serde_hex")]
-    pub nullifier: Fr,
+    pub nullifier: Nullifier,
     pub spent: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub height: Option<u64>,
@@ -167,10 +165,8 @@ pub struct NullifierView {
 /// An attestation on the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttestationRecord {
-    #[serde(with = "serde_hex")]
-    pub context: Fr,
-    #[serde(with = "serde_hex")]
-    pub tag: Fr,
+    pub context: ContextId,
+    pub tag: AttestTag,
     pub epoch: u64,
     pub min_balance: u64,
     pub min_periods: u64,
@@ -184,8 +180,7 @@ pub struct AttestationRecord {
 /// `GET /v1/attestations/{context}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttestationsView {
-    #[serde(with = "serde_hex")]
-    pub context: Fr,
+    pub context: ContextId,
     pub attestations: Vec<AttestationRecord>,
     /// Whether more follow: ask again with `after` = the last tag.
     pub more: bool,
@@ -213,6 +208,5 @@ pub struct ShardsView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeavesView {
     pub from: u64,
-    #[serde(with = "serde_hex_vec")]
-    pub leaves: Vec<Fr>,
+    pub leaves: Vec<NoteCommitment>,
 }

@@ -36,6 +36,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::views::*;
 use zkpension_core::{Rejection, Transaction, TxId};
 
@@ -153,8 +154,11 @@ pub(crate) fn router(core: Arc<NodeCore>) -> Router {
         .with_state(core)
 }
 
-fn parse_fr(what: &str, s: &str) -> Result<Fr, ApiError> {
-    field::from_hex(s).map_err(|e| ApiError::bad_request(format!("{what}: {e}")))
+/// A protocol value (`0x` + 64 hex digits below p) from a path or query.
+fn parse_fr<T: From<Fr>>(what: &str, s: &str) -> Result<T, ApiError> {
+    field::from_hex(s)
+        .map(T::from)
+        .map_err(|e| ApiError::bad_request(format!("{what}: {e}")))
 }
 
 fn parse_id(s: &str) -> Result<TxId, ApiError> {
@@ -280,7 +284,7 @@ async fn nullifier(
     AxState(core): AxState<Arc<NodeCore>>,
     Path(nf): Path<String>,
 ) -> ApiResult<NullifierView> {
-    let nf = parse_fr("nullifier", &nf)?;
+    let nf: Nullifier = parse_fr("nullifier", &nf)?;
     blocking(move || core.nullifier(nf).map(Json)).await
 }
 
@@ -295,12 +299,12 @@ async fn attestations(
     Path(context): Path<String>,
     q: Result<Query<AttestationsQuery>, QueryRejection>,
 ) -> ApiResult<AttestationsView> {
-    let context = parse_fr("context", &context)?;
+    let context: ContextId = parse_fr("context", &context)?;
     let q = query(q)?;
     let after = q
         .after
         .as_deref()
-        .map(|a| parse_fr("after", a))
+        .map(|a| parse_fr::<AttestTag>("after", a))
         .transpose()?;
     blocking(move || core.attestations(context, after, q.limit).map(Json)).await
 }
@@ -309,8 +313,8 @@ async fn attestation(
     AxState(core): AxState<Arc<NodeCore>>,
     Path((context, tag)): Path<(String, String)>,
 ) -> ApiResult<AttestationRecord> {
-    let context = parse_fr("context", &context)?;
-    let tag = parse_fr("tag", &tag)?;
+    let context: ContextId = parse_fr("context", &context)?;
+    let tag: AttestTag = parse_fr("tag", &tag)?;
     blocking(move || core.attestation(context, tag).map(Json)).await
 }
 

@@ -15,8 +15,8 @@ use rand_core::OsRng;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use thiserror::Error;
 use tokio::sync::Notify;
-use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::SHARD_HEIGHT;
+use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_core::views::*;
 use zkpension_core::{Reason, Rejection, Transaction, TxId};
 use zkpension_verifier::VerifierKeys;
@@ -360,7 +360,7 @@ impl NodeCore {
     }
 
     /// `GET /v1/nullifiers/{nf}`.
-    pub fn nullifier(&self, nf: Fr) -> Result<NullifierView, CoreError> {
+    pub fn nullifier(&self, nf: Nullifier) -> Result<NullifierView, CoreError> {
         let record = self.store.nullifier(&nf)?;
         Ok(NullifierView {
             nullifier: nf,
@@ -374,8 +374,8 @@ impl NodeCore {
     /// `limit` (clamped to 1..=[`MAX_ATTESTATIONS`]).
     pub fn attestations(
         &self,
-        context: Fr,
-        after: Option<Fr>,
+        context: ContextId,
+        after: Option<AttestTag>,
         limit: Option<usize>,
     ) -> Result<AttestationsView, CoreError> {
         let limit = limit.unwrap_or(MAX_ATTESTATIONS).clamp(1, MAX_ATTESTATIONS);
@@ -392,7 +392,11 @@ impl NodeCore {
     }
 
     /// `GET /v1/attestations/{context}/{tag}`.
-    pub fn attestation(&self, context: Fr, tag: Fr) -> Result<AttestationRecord, CoreError> {
+    pub fn attestation(
+        &self,
+        context: ContextId,
+        tag: AttestTag,
+    ) -> Result<AttestationRecord, CoreError> {
         self.store.attestation(&context, &tag)?.ok_or_else(|| {
             CoreError::NotFound("no attestation with this tag in this context".into())
         })
@@ -425,7 +429,12 @@ impl NodeCore {
         }
         Ok(LeavesView {
             from,
-            leaves: self.store.leaves(from, to)?,
+            leaves: self
+                .store
+                .leaves(from, to)?
+                .into_iter()
+                .map(NoteCommitment::from_field)
+                .collect(),
         })
     }
 }

@@ -33,6 +33,7 @@ use rayon::prelude::*;
 use std::collections::HashSet;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::CAPACITY;
+use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::tx::{authority_message, enroll_message};
 use zkpension_core::Rejection;
@@ -146,7 +147,7 @@ pub fn check_stateful(
                     got: epoch,
                 });
             }
-            if !state.anchors.contains(&spend.anchor) {
+            if !state.anchors.contains(&spend.anchor.to_field()) {
                 return Err(Rejection::UnknownAnchor {
                     window: state.anchor_window(),
                 });
@@ -196,13 +197,13 @@ pub struct BlockDelta {
     pub leaves: Vec<Fr>,
     pub leaf_start: u64,
     /// Nullifiers inserted, with the index of their transaction in the block.
-    pub nullifiers: Vec<(Fr, u32)>,
+    pub nullifiers: Vec<(Nullifier, u32)>,
     /// `(context, tag)` pairs recorded, with their transaction's index.
-    pub attestations: Vec<((Fr, Fr), u32)>,
+    pub attestations: Vec<((ContextId, AttestTag), u32)>,
     /// Included transactions, in order.
     pub included: Vec<CheckedTx>,
-    nullifier_set: HashSet<Fr>,
-    attestation_set: HashSet<(Fr, Fr)>,
+    nullifier_set: HashSet<Nullifier>,
+    attestation_set: HashSet<(ContextId, AttestTag)>,
     id_set: HashSet<TxId>,
 }
 
@@ -297,7 +298,7 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
     }
     if let Some(cm) = c.tx.new_commitment() {
         s.leaf_count += 1;
-        delta.leaves.push(cm);
+        delta.leaves.push(cm.to_field());
     }
     s.add_tx(&c.id);
     delta.id_set.insert(c.id);

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
 use zkpension_core::hexbytes::FixedBytes;
@@ -240,9 +241,9 @@ fn kill_nine_during_block_production() {
                 let mut c = Contribute {
                     body: ContributeBody {
                         spend: SpendHeader {
-                            anchor: empty_root,
-                            nf: Fr::from(1_000_000 + i),
-                            cm_new: Fr::from(2_000_000 + i),
+                            anchor: Anchor::from(empty_root),
+                            nf: Nullifier::from(Fr::from(1_000_000 + i)),
+                            cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
                         },
                         amount: 1 + i % 100,
                         epoch: 1,
@@ -254,7 +255,12 @@ fn kill_nine_during_block_production() {
                 c.proof = FixedBytes(sim.prove(Statement::Contribute, &inputs, &mut r));
                 c.into()
             } else {
-                Enroll::sign(&chain_id(), Fr::from(3_000_000 + i), &registrar()).into()
+                Enroll::sign(
+                    &chain_id(),
+                    NoteCommitment::from(Fr::from(3_000_000 + i)),
+                    &registrar(),
+                )
+                .into()
             }
         })
         .collect();

@@ -299,7 +299,7 @@ fn two_members_through_the_node_binary() {
     };
     let n = node.get(&format!(
         "/v1/nullifiers/{}",
-        field::to_hex(&c.body.spend.nf)
+        field::to_hex(&c.body.spend.nf.to_field())
     ));
     assert_eq!(n["spent"], true);
     let list = node.get(&format!("/v1/attestations/{}", field::to_hex(&context)));

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
@@ -141,7 +142,12 @@ fn client_errors_are_json_4xx() {
     let e = error(post(&node, &v.to_string()), 400);
     assert!(e["error"].as_str().unwrap().contains("modulus"), "{e}");
     // A forged registrar signature: a rule no later block can change.
-    let forged: Transaction = Enroll::sign(&chain_id(), Fr::from(5u64), &authority()).into();
+    let forged: Transaction = Enroll::sign(
+        &chain_id(),
+        NoteCommitment::from(Fr::from(5u64)),
+        &authority(),
+    )
+    .into();
     let e = error(submit(&node, &forged), 422);
     assert_eq!(e["code"], "bad_registrar_signature");
     assert_eq!(e["id"], json!(forged.id()));
@@ -152,9 +158,9 @@ fn client_errors_are_json_4xx() {
     let c: Transaction = Contribute {
         body: ContributeBody {
             spend: SpendHeader {
-                anchor: Fr::from(1u64),
-                nf: Fr::from(2u64),
-                cm_new: Fr::from(3u64),
+                anchor: Anchor::from(Fr::from(1u64)),
+                nf: Nullifier::from(Fr::from(2u64)),
+                cm_new: NoteCommitment::from(Fr::from(3u64)),
             },
             amount: 5,
             epoch: 1,
@@ -169,9 +175,9 @@ fn client_errors_are_json_4xx() {
     let mut future = Contribute {
         body: ContributeBody {
             spend: SpendHeader {
-                anchor: zkpension_circuits::tree::MerkleTree::new().root(),
-                nf: Fr::from(2u64),
-                cm_new: Fr::from(3u64),
+                anchor: Anchor::from(zkpension_circuits::tree::MerkleTree::new().root()),
+                nf: Nullifier::from(Fr::from(2u64)),
+                cm_new: NoteCommitment::from(Fr::from(3u64)),
             },
             amount: 5,
             epoch: 2,
@@ -266,9 +272,9 @@ fn submit_query_and_restart() {
     let mut c = Contribute {
         body: ContributeBody {
             spend: SpendHeader {
-                anchor,
-                nf: Fr::from(77u64),
-                cm_new: Fr::from(78u64),
+                anchor: Anchor::from(anchor),
+                nf: Nullifier::from(Fr::from(77u64)),
+                cm_new: NoteCommitment::from(Fr::from(78u64)),
             },
             amount: 300,
             epoch: 1,
@@ -290,13 +296,13 @@ fn submit_query_and_restart() {
     let mut att = Attest {
         body: AttestBody {
             spend: SpendHeader {
-                anchor,
-                nf: Fr::from(79u64),
-                cm_new: Fr::from(80u64),
+                anchor: Anchor::from(anchor),
+                nf: Nullifier::from(Fr::from(79u64)),
+                cm_new: NoteCommitment::from(Fr::from(80u64)),
             },
             epoch: 1,
-            context,
-            tag: Fr::from(81u64),
+            context: ContextId::from(context),
+            tag: AttestTag::from(Fr::from(81u64)),
             min_balance: 100,
             min_periods: 1,
             require_eligible: false,
@@ -318,7 +324,7 @@ fn submit_query_and_restart() {
     // A second spend of the same nullifier can never be valid.
     let mut again = c.clone();
     if let Transaction::Contribute(t) = &mut again {
-        t.body.spend.cm_new = Fr::from(99u64);
+        t.body.spend.cm_new = NoteCommitment::from(Fr::from(99u64));
     }
     let (code, v) = submit(&node, &again);
     assert_eq!((code, &v["code"]), (422, &json!("nullifier_spent")), "{v}");
@@ -469,9 +475,9 @@ fn a_copy_with_a_mangled_proof_does_not_shadow_the_real_one() {
     let mut c = Contribute {
         body: ContributeBody {
             spend: SpendHeader {
-                anchor: zkpension_circuits::tree::MerkleTree::new().root(),
-                nf: Fr::from(5u64),
-                cm_new: Fr::from(6u64),
+                anchor: Anchor::from(zkpension_circuits::tree::MerkleTree::new().root()),
+                nf: Nullifier::from(Fr::from(5u64)),
+                cm_new: NoteCommitment::from(Fr::from(6u64)),
             },
             amount: 7,
             epoch: 1,

@@ -20,6 +20,7 @@ use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
@@ -206,14 +207,20 @@ impl Model {
             if epoch != self.epoch {
                 return Err("wrong_epoch");
             }
-            if !self.anchor_ok(&anchor) {
+            if !self.anchor_ok(&anchor.to_field()) {
                 return Err("unknown_anchor");
             }
-            if self.nullifiers.contains(&tx.nullifier().unwrap()) {
+            if self
+                .nullifiers
+                .contains(&tx.nullifier().unwrap().to_field())
+            {
                 return Err("nullifier_spent");
             }
             if let Transaction::Attest(t) = tx {
-                if self.tags.contains(&(t.body.context, t.body.tag)) {
+                if self
+                    .tags
+                    .contains(&(t.body.context.to_field(), t.body.tag.to_field()))
+                {
                     return Err("duplicate_attestation");
                 }
             }
@@ -233,12 +240,16 @@ impl Model {
             return Err("duplicate_in_block");
         }
         if let Some(nf) = tx.nullifier() {
-            if self.block_nullifiers.contains(&nf) {
+            if self.block_nullifiers.contains(&nf.to_field()) {
                 return Err("nullifier_spent_in_block");
             }
         }
         match tx {
-            Transaction::Attest(t) if self.block_tags.contains(&(t.body.context, t.body.tag)) => {
+            Transaction::Attest(t)
+                if self
+                    .block_tags
+                    .contains(&(t.body.context.to_field(), t.body.tag.to_field())) =>
+            {
                 return Err("duplicate_attestation_in_block")
             }
             Transaction::Claim(t) if t.body.amount > self.contributed - self.paid_out => {
@@ -254,7 +265,8 @@ impl Model {
             Transaction::Contribute(t) => self.contributed += t.body.amount,
             Transaction::Claim(t) => self.paid_out += t.body.amount,
             Transaction::Attest(t) => {
-                self.block_tags.insert((t.body.context, t.body.tag));
+                self.block_tags
+                    .insert((t.body.context.to_field(), t.body.tag.to_field()));
             }
             Transaction::AdvanceEpoch(t) => {
                 self.epoch = t.body.epoch;
@@ -270,7 +282,7 @@ impl Model {
             Transaction::Enroll(_) => {}
         }
         if let Some(nf) = tx.nullifier() {
-            self.block_nullifiers.insert(nf);
+            self.block_nullifiers.insert(nf.to_field());
         }
         if tx.new_commitment().is_some() {
             self.leaves += 1;
@@ -339,7 +351,11 @@ impl Minter {
         match *op {
             Op::Enroll { seed, forged } => {
                 let key = signer(forged, registrar(), authority());
-                let tx = Enroll::sign(&chain, Fr::from(5000 + seed as u64), &key);
+                let tx = Enroll::sign(
+                    &chain,
+                    NoteCommitment::from(Fr::from(5000 + seed as u64)),
+                    &key,
+                );
                 (tx.into(), honest(forged))
             }
             Op::Advance {
@@ -394,9 +410,9 @@ impl Minter {
                 let mut tx = Contribute {
                     body: ContributeBody {
                         spend: SpendHeader {
-                            anchor: Self::anchor(m, age),
-                            nf: Fr::from(100 + nf as u64),
-                            cm_new: self.fresh(),
+                            anchor: Anchor::from(Self::anchor(m, age)),
+                            nf: Nullifier::from(Fr::from(100 + nf as u64)),
+                            cm_new: NoteCommitment::from(self.fresh()),
                         },
                         amount,
                         epoch: Self::shifted(m.epoch, epoch),
@@ -430,9 +446,9 @@ impl Minter {
                 let mut tx = Claim {
                     body: ClaimBody {
                         spend: SpendHeader {
-                            anchor: Self::anchor(m, age),
-                            nf: Fr::from(100 + nf as u64),
-                            cm_new: self.fresh(),
+                            anchor: Anchor::from(Self::anchor(m, age)),
+                            nf: Nullifier::from(Fr::from(100 + nf as u64)),
+                            cm_new: NoteCommitment::from(self.fresh()),
                         },
                         amount,
                         epoch: Self::shifted(m.epoch, epoch),
@@ -462,13 +478,13 @@ impl Minter {
                 let mut tx = Attest {
                     body: AttestBody {
                         spend: SpendHeader {
-                            anchor: Self::anchor(m, age),
-                            nf: Fr::from(100 + nf as u64),
-                            cm_new: self.fresh(),
+                            anchor: Anchor::from(Self::anchor(m, age)),
+                            nf: Nullifier::from(Fr::from(100 + nf as u64)),
+                            cm_new: NoteCommitment::from(self.fresh()),
                         },
                         epoch: Self::shifted(m.epoch, epoch),
-                        context: Fr::from(context as u64),
-                        tag: Fr::from(50 + tag as u64),
+                        context: ContextId::from(Fr::from(context as u64)),
+                        tag: AttestTag::from(Fr::from(50 + tag as u64)),
                         min_balance: 0,
                         min_periods: 0,
                         require_eligible: false,

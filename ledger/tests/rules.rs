@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::values::ContextId;
 use zkpension_core::block::Block;
 use zkpension_core::codec::DecodeError;
 use zkpension_core::hexbytes::FixedBytes;
@@ -143,7 +144,7 @@ fn full_cycle_and_replay_by_a_follower() {
     let tag = t.body.tag;
     plans.push(chain.include(vec![att]));
     a.note = n4;
-    assert!(chain.state.has_attestation(&context, &tag));
+    assert!(chain.state.has_attestation(&ContextId::from(context), &tag));
     let s = chain.state.scalars().clone();
     assert_eq!(
         (s.total_contributed, s.total_paid_out, s.pool()),
@@ -426,7 +427,7 @@ fn forged_registrar_signature() {
     );
     chain.assert_rejected(other_chain.into(), "bad_registrar_signature");
     let mut tampered = Enroll::sign(&chain_id(), cm, &registrar());
-    tampered.body.cm += Fr::from(1u64);
+    tampered.body.cm = (tampered.body.cm.to_field() + Fr::from(1u64)).into();
     chain.assert_rejected(tampered.into(), "bad_registrar_signature");
     chain.include(vec![m.enroll()]);
 }
@@ -521,7 +522,7 @@ fn non_canonical_field_element() {
     ));
     let json = serde_json::to_string(&enroll).unwrap();
     let cm_hex = match &enroll {
-        Transaction::Enroll(e) => zkpension_circuits::field::to_hex(&e.body.cm),
+        Transaction::Enroll(e) => zkpension_circuits::field::to_hex(&e.body.cm.to_field()),
         _ => unreachable!(),
     };
     let alias = json.replace(&cm_hex, &format!("0x{}", hex::encode(&p)));

@@ -8,6 +8,7 @@ use common::*;
 use redb::{Database, ReadableTable};
 use std::path::Path;
 use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
@@ -52,9 +53,9 @@ fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
         let mut c = Contribute {
             body: ContributeBody {
                 spend: SpendHeader {
-                    anchor,
-                    nf: Fr::from(10 + b),
-                    cm_new: Fr::from(20 + b),
+                    anchor: Anchor::from(anchor),
+                    nf: Nullifier::from(Fr::from(10 + b)),
+                    cm_new: NoteCommitment::from(Fr::from(20 + b)),
                 },
                 amount: 5 + b,
                 epoch: 1,
@@ -68,13 +69,13 @@ fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
         let mut a = Attest {
             body: AttestBody {
                 spend: SpendHeader {
-                    anchor,
-                    nf: Fr::from(30 + b),
-                    cm_new: Fr::from(40 + b),
+                    anchor: Anchor::from(anchor),
+                    nf: Nullifier::from(Fr::from(30 + b)),
+                    cm_new: NoteCommitment::from(Fr::from(40 + b)),
                 },
                 epoch: 1,
-                context: Fr::from(7u64),
-                tag: Fr::from(50 + b),
+                context: ContextId::from(Fr::from(7u64)),
+                tag: AttestTag::from(Fr::from(50 + b)),
                 min_balance: b,
                 min_periods: 0,
                 require_eligible: false,
@@ -134,19 +135,31 @@ fn reload_queries_and_integrity() {
         store.tx_status(&replay).unwrap(),
         Some(StoredStatus::Included { height: 2, .. })
     ));
-    let nf = store.nullifier(&Fr::from(12u64)).unwrap().unwrap();
+    let nf = store
+        .nullifier(&Nullifier::from(Fr::from(12u64)))
+        .unwrap()
+        .unwrap();
     assert_eq!((nf.height, nf.tx_id), (3, id));
-    assert_eq!(store.nullifier(&Fr::from(99u64)).unwrap(), None);
-    let atts = store.attestations(&Fr::from(7u64), None, 10).unwrap();
     assert_eq!(
-        atts.iter().map(|a| a.tag).collect::<Vec<_>>(),
+        store.nullifier(&Nullifier::from(Fr::from(99u64))).unwrap(),
+        None
+    );
+    let atts = store
+        .attestations(&ContextId::from(Fr::from(7u64)), None, 10)
+        .unwrap();
+    assert_eq!(
+        atts.iter().map(|a| a.tag.to_field()).collect::<Vec<_>>(),
         (50..55u64).map(Fr::from).collect::<Vec<_>>()
     );
     let page = store
-        .attestations(&Fr::from(7u64), Some(&Fr::from(51u64)), 2)
+        .attestations(
+            &ContextId::from(Fr::from(7u64)),
+            Some(&AttestTag::from(Fr::from(51u64))),
+            2,
+        )
         .unwrap();
     assert_eq!(
-        page.iter().map(|a| a.tag).collect::<Vec<_>>(),
+        page.iter().map(|a| a.tag.to_field()).collect::<Vec<_>>(),
         vec![Fr::from(52u64), Fr::from(53u64)]
     );
     let compact = store.compact_blocks(2, 4).unwrap();
@@ -155,7 +168,10 @@ fn reload_queries_and_integrity() {
     assert_eq!(compact[0].commitments.len(), 5);
     assert_eq!(
         compact[0].nullifiers,
-        vec![Fr::from(11u64), Fr::from(31u64)]
+        vec![
+            Nullifier::from(Fr::from(11u64)),
+            Nullifier::from(Fr::from(31u64))
+        ]
     );
     assert_eq!(
         store.leaves(0, 100).unwrap(),

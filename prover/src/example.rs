@@ -20,7 +20,8 @@ pub const EXAMPLE_CHAIN: &str = "zkpension-example";
 
 /// The path of `note` as the only leaf of a fresh tree.
 pub fn one_leaf_path(note: &Note) -> MerklePath {
-    let tree = MerkleTree::from_leaves(&[note.commit()]).expect("one leaf fits in the tree");
+    let tree =
+        MerkleTree::from_leaves(&[note.commit().to_field()]).expect("one leaf fits in the tree");
     tree.path(0).expect("leaf 0 exists")
 }
 

@@ -28,6 +28,7 @@ use zkpension_circuits::field::{self, serde_hex, Fr};
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
 use zkpension_circuits::tree::{empty_roots, DEPTH};
+use zkpension_circuits::values::{NoteCommitment, Nullifier};
 
 /// The `format` field of a wallet file.
 pub const WALLET_FORMAT: &str = "zkpension-wallet";
@@ -90,8 +91,7 @@ pub enum NoteStatus {
 pub struct OwnedNote {
     pub note: Note,
     /// `cm(note)`.
-    #[serde(with = "serde_hex")]
-    pub cm: Fr,
+    pub cm: NoteCommitment,
     /// Leaf position in the commitment tree, once the wallet has seen it there.
     #[serde(default)]
     pub leaf_index: Option<u64>,
@@ -119,11 +119,10 @@ pub struct PendingTx {
     /// the proof, SPEC §5).
     pub tx_id: String,
     /// The nullifier it reveals (absent for an enrollment).
-    #[serde(default, with = "opt_hex")]
-    pub nf: Option<Fr>,
+    #[serde(default)]
+    pub nf: Option<Nullifier>,
     /// The commitment it appends.
-    #[serde(with = "serde_hex")]
-    pub cm_new: Fr,
+    pub cm_new: NoteCommitment,
     /// The ledger height when it was submitted, if known.
     #[serde(default)]
     pub submitted_at: Option<u64>,
@@ -353,25 +352,6 @@ mod secret_hex {
     }
 }
 
-/// Serde for an optional field element as `0x` hex or `null`.
-mod opt_hex {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(x: &Option<Fr>, s: S) -> Result<S::Ok, S::Error> {
-        match x {
-            Some(x) => s.serialize_some(&field::to_hex(x)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Fr>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|s| field::from_hex(&s).map_err(serde::de::Error::custom))
-            .transpose()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,7 +373,7 @@ mod tests {
             kind: "enroll".into(),
             tx_id: format!("0x{}", "ab".repeat(32)),
             nf: None,
-            cm_new: note.commit(),
+            cm_new: NoteCommitment::from(note.commit().to_field()),
             submitted_at: Some(5),
             tx: None,
         });

@@ -127,12 +127,12 @@ fn an_unsatisfied_witness_names_the_clause_and_gets_no_proof() {
         (
             "anchor",
             Clause::Membership,
-            Box::new(|p, _| p.anchor += Fr::from(1u64)),
+            Box::new(|p, _| p.anchor = (p.anchor.to_field() + Fr::from(1u64)).into()),
         ),
         (
             "nullifier",
             Clause::Nullifier,
-            Box::new(|p, _| p.nf += Fr::from(1u64)),
+            Box::new(|p, _| p.nf = (p.nf.to_field() + Fr::from(1u64)).into()),
         ),
         (
             "owner",

@@ -10,25 +10,21 @@ use super::{
 };
 use crate::field::{serde_hex, Fr};
 use crate::keys::SpendingKey;
-use crate::note::{AttestTag, Note};
+use crate::note::Note;
 use crate::tree::MerklePath;
+use crate::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use ark_ff::{One, Zero};
 use serde::{Deserialize, Serialize};
 
 /// Public inputs of Attest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttestPublic {
-    #[serde(with = "serde_hex")]
-    pub anchor: Fr,
-    #[serde(with = "serde_hex")]
-    pub nf: Fr,
-    #[serde(with = "serde_hex")]
-    pub cm_new: Fr,
+    pub anchor: Anchor,
+    pub nf: Nullifier,
+    pub cm_new: NoteCommitment,
     pub epoch: u64,
-    #[serde(with = "serde_hex")]
-    pub context: Fr,
-    #[serde(with = "serde_hex")]
-    pub tag: Fr,
+    pub context: ContextId,
+    pub tag: AttestTag,
     pub min_balance: u64,
     pub min_periods: u64,
     pub require_eligible: bool,
@@ -57,12 +53,12 @@ impl AttestPublic {
     /// The one encoder of the public inputs, in SPEC order.
     pub fn to_field_elements(&self) -> Vec<Fr> {
         vec![
-            self.anchor,
-            self.nf,
-            self.cm_new,
+            self.anchor.to_field(),
+            self.nf.to_field(),
+            self.cm_new.to_field(),
             Fr::from(self.epoch),
-            self.context,
-            self.tag,
+            self.context.to_field(),
+            self.tag.to_field(),
             Fr::from(self.min_balance),
             Fr::from(self.min_periods),
             Fr::from(u64::from(self.require_eligible)),
@@ -75,12 +71,12 @@ impl AttestPublic {
     pub fn from_field_elements(inputs: &[Fr]) -> Result<Self, PublicInputError> {
         let mut r = PublicReader::new(Statement::Attest, inputs)?;
         Ok(AttestPublic {
-            anchor: r.field(),
-            nf: r.field(),
-            cm_new: r.field(),
+            anchor: Anchor::from_field(r.field()),
+            nf: Nullifier::from_field(r.field()),
+            cm_new: NoteCommitment::from_field(r.field()),
             epoch: r.u64()?,
-            context: r.field(),
-            tag: r.field(),
+            context: ContextId::from_field(r.field()),
+            tag: AttestTag::from_field(r.field()),
             min_balance: r.u64()?,
             min_periods: r.u64()?,
             require_eligible: r.boolean()?,
@@ -145,7 +141,10 @@ fn relation(
         ],
     )?;
     // Attest: tag
-    ensure(AttestTag::derive(&w.nk(), context) == *tag, Tag)?;
+    ensure(
+        AttestTag::derive(&w.nk(), &ContextId::from_field(*context)).to_field() == *tag,
+        Tag,
+    )?;
     // Attest: thresholds
     let balance_old = u64_of(&w.old[idx::BALANCE], "balance_old")?;
     let periods_old = u64_of(&w.old[idx::PERIODS], "periods_old")?;
@@ -173,7 +172,7 @@ pub fn prepare(
     old: &Note,
     path: MerklePath,
     epoch: u64,
-    context: Fr,
+    context: ContextId,
     min_balance: u64,
     min_periods: u64,
     require_eligible: bool,
@@ -183,12 +182,12 @@ pub fn prepare(
     let nk = sk.nullifier_key();
     let nf = old.nullifier(&nk);
     let new = Note {
-        rho: nf,
+        rho: nf.to_field(),
         r: r_new,
         ..old.clone()
     };
     let public = AttestPublic {
-        anchor: path.root(old.commit()),
+        anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,
         cm_new: new.commit(),
         epoch,

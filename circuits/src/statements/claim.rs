@@ -10,17 +10,15 @@ use crate::field::{serde_hex, Fr};
 use crate::keys::SpendingKey;
 use crate::note::Note;
 use crate::tree::MerklePath;
+use crate::values::{Anchor, NoteCommitment, Nullifier};
 use serde::{Deserialize, Serialize};
 
 /// Public inputs of Claim.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimPublic {
-    #[serde(with = "serde_hex")]
-    pub anchor: Fr,
-    #[serde(with = "serde_hex")]
-    pub nf: Fr,
-    #[serde(with = "serde_hex")]
-    pub cm_new: Fr,
+    pub anchor: Anchor,
+    pub nf: Nullifier,
+    pub cm_new: NoteCommitment,
     pub amount: u64,
     pub epoch: u64,
     pub min_periods: u64,
@@ -48,9 +46,9 @@ impl ClaimPublic {
     /// The one encoder of the public inputs, in SPEC order.
     pub fn to_field_elements(&self) -> Vec<Fr> {
         vec![
-            self.anchor,
-            self.nf,
-            self.cm_new,
+            self.anchor.to_field(),
+            self.nf.to_field(),
+            self.cm_new.to_field(),
             Fr::from(self.amount),
             Fr::from(self.epoch),
             Fr::from(self.min_periods),
@@ -63,9 +61,9 @@ impl ClaimPublic {
     pub fn from_field_elements(inputs: &[Fr]) -> Result<Self, PublicInputError> {
         let mut r = PublicReader::new(Statement::Claim, inputs)?;
         Ok(ClaimPublic {
-            anchor: r.field(),
-            nf: r.field(),
-            cm_new: r.field(),
+            anchor: Anchor::from_field(r.field()),
+            nf: Nullifier::from_field(r.field()),
+            cm_new: NoteCommitment::from_field(r.field()),
             amount: r.u64()?,
             epoch: r.u64()?,
             min_periods: r.u64()?,
@@ -203,9 +201,9 @@ pub fn prepare(
     r_new: Fr,
 ) -> Result<(ClaimPublic, ClaimPrivate, Note), RelationError> {
     let nf = old.nullifier(&sk.nullifier_key());
-    let (new, amount) = next_note(old, epoch, min_periods, divisor, nf, r_new)?;
+    let (new, amount) = next_note(old, epoch, min_periods, divisor, nf.to_field(), r_new)?;
     let public = ClaimPublic {
-        anchor: path.root(old.commit()),
+        anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,
         cm_new: new.commit(),
         amount,

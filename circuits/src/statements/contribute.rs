@@ -10,17 +10,15 @@ use crate::field::{serde_hex, Fr};
 use crate::keys::SpendingKey;
 use crate::note::Note;
 use crate::tree::MerklePath;
+use crate::values::{Anchor, NoteCommitment, Nullifier};
 use serde::{Deserialize, Serialize};
 
 /// Public inputs of Contribute.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContributePublic {
-    #[serde(with = "serde_hex")]
-    pub anchor: Fr,
-    #[serde(with = "serde_hex")]
-    pub nf: Fr,
-    #[serde(with = "serde_hex")]
-    pub cm_new: Fr,
+    pub anchor: Anchor,
+    pub nf: Nullifier,
+    pub cm_new: NoteCommitment,
     pub amount: u64,
     pub epoch: u64,
     pub cap: u64,
@@ -40,9 +38,9 @@ impl ContributePublic {
     /// The one encoder of the public inputs, in SPEC order.
     pub fn to_field_elements(&self) -> Vec<Fr> {
         vec![
-            self.anchor,
-            self.nf,
-            self.cm_new,
+            self.anchor.to_field(),
+            self.nf.to_field(),
+            self.cm_new.to_field(),
             Fr::from(self.amount),
             Fr::from(self.epoch),
             Fr::from(self.cap),
@@ -54,9 +52,9 @@ impl ContributePublic {
     pub fn from_field_elements(inputs: &[Fr]) -> Result<Self, PublicInputError> {
         let mut r = PublicReader::new(Statement::Contribute, inputs)?;
         Ok(ContributePublic {
-            anchor: r.field(),
-            nf: r.field(),
-            cm_new: r.field(),
+            anchor: Anchor::from_field(r.field()),
+            nf: Nullifier::from_field(r.field()),
+            cm_new: NoteCommitment::from_field(r.field()),
             amount: r.u64()?,
             epoch: r.u64()?,
             cap: r.u64()?,
@@ -186,9 +184,9 @@ pub fn prepare(
     r_new: Fr,
 ) -> Result<(ContributePublic, ContributePrivate, Note), RelationError> {
     let nf = old.nullifier(&sk.nullifier_key());
-    let new = next_note(old, amount, epoch, cap, nf, r_new)?;
+    let new = next_note(old, amount, epoch, cap, nf.to_field(), r_new)?;
     let public = ContributePublic {
-        anchor: path.root(old.commit()),
+        anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,
         cm_new: new.commit(),
         amount,

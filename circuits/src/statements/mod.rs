@@ -279,11 +279,11 @@ pub(crate) fn u64_of(x: &Fr, what: &'static str) -> Result<u64, Clause> {
 pub(crate) fn check_spend(anchor: &Fr, nf: &Fr, cm_new: &Fr, w: &SpendWitness) -> Check {
     ensure(keys::owner(&w.sk) == w.old[idx::OWNER], Clause::Owner)?;
     ensure(
-        w.path.root(NoteCommitment::derive(&w.old)) == *anchor,
+        w.path.root(NoteCommitment::derive(&w.old).to_field()) == *anchor,
         Clause::Membership,
     )?;
     ensure(
-        Nullifier::derive(&w.nk(), &w.old[idx::RHO]) == *nf,
+        Nullifier::derive(&w.nk(), &w.old[idx::RHO]).to_field() == *nf,
         Clause::Nullifier,
     )?;
     ensure(w.new[idx::OWNER] == w.old[idx::OWNER], Clause::KeepOwner)?;
@@ -293,7 +293,7 @@ pub(crate) fn check_spend(anchor: &Fr, nf: &Fr, cm_new: &Fr, w: &SpendWitness) -
     )?;
     ensure(w.new[idx::RHO] == *nf, Clause::RhoChain)?;
     ensure(
-        NoteCommitment::derive(&w.new) == *cm_new,
+        NoteCommitment::derive(&w.new).to_field() == *cm_new,
         Clause::NewCommitment,
     )
 }

@@ -13,6 +13,7 @@ use zkpension_circuits::statements::{
     attest, claim, contribute, idx, RelationError, SpendWitness, Statement,
 };
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::values::ContextId;
 use zkpension_circuits::Fr;
 
 /// 2^64 as a field element.
@@ -42,7 +43,7 @@ pub fn note_in_tree(note: &Note) -> (Note, zkpension_circuits::tree::MerklePath)
     let mut tree = MerkleTree::new();
     for i in 0..9u64 {
         let leaf = if i == 5 {
-            note.commit()
+            note.commit().to_field()
         } else {
             Fr::from(1000 + i)
         };
@@ -138,7 +139,7 @@ pub fn attest_case(require_eligible: bool, epoch: u64) -> Case {
         &note,
         path,
         epoch,
-        Fr::from(4242u64),
+        ContextId::from(Fr::from(4242u64)),
         300,
         2,
         require_eligible,
@@ -160,18 +161,19 @@ impl Case {
     /// attest tag. What it leaves alone is what the edit broke.
     pub fn seal(mut self) -> Self {
         let cm_old = NoteCommitment::derive(&self.w.old);
-        self.public[0] = self.w.path.root(cm_old);
+        self.public[0] = self.w.path.root(cm_old.to_field());
         let nf = Nullifier::derive(&self.w.nk(), &self.w.old[idx::RHO]);
-        self.public[1] = nf;
-        self.w.new[idx::RHO] = nf;
+        self.public[1] = nf.to_field();
+        self.w.new[idx::RHO] = nf.to_field();
         self.seal_new()
     }
 
     /// Recomputes only `cm_new` (and the attest tag) from the new note.
     pub fn seal_new(mut self) -> Self {
-        self.public[2] = NoteCommitment::derive(&self.w.new);
+        self.public[2] = NoteCommitment::derive(&self.w.new).to_field();
         if self.statement == Statement::Attest {
-            self.public[5] = AttestTag::derive(&self.w.nk(), &self.public[4]);
+            let context = ContextId::from_field(self.public[4]);
+            self.public[5] = AttestTag::derive(&self.w.nk(), &context).to_field();
         }
         self
     }

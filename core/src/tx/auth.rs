@@ -15,6 +15,7 @@ use thiserror::Error;
 use zkpension_circuits::binding::{binding, ChainId, ProofKind};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::statements::{AttestPublic, ClaimPublic, ContributePublic};
+use zkpension_circuits::values::NoteCommitment;
 
 /// Domain of the registrar's enrollment signature (SPEC §5).
 pub const ENROLL_DOMAIN: &[u8] = b"zkpension/v1/enroll";
@@ -67,9 +68,9 @@ impl Authorization<'_> {
 }
 
 /// The message the registrar signs: `"zkpension/v1/enroll" || chain_id || cm`.
-pub fn enroll_message(chain_id: &ChainId, cm: &Fr) -> Vec<u8> {
+pub fn enroll_message(chain_id: &ChainId, cm: &NoteCommitment) -> Vec<u8> {
     let mut w = Writer::with_prefix(ENROLL_DOMAIN);
-    w.raw(&chain_id.0).fr(cm);
+    w.raw(&chain_id.0).fr(&cm.to_field());
     w.into_bytes()
 }
 
@@ -108,7 +109,7 @@ impl<B: Body> Signed<B> {
 
 impl Enroll {
     /// An enrollment of `cm` signed with the registrar's key.
-    pub fn sign(chain_id: &ChainId, cm: Fr, registrar: &SigningKey) -> Self {
+    pub fn sign(chain_id: &ChainId, cm: NoteCommitment, registrar: &SigningKey) -> Self {
         Self::signed_with(EnrollBody { cm }, &enroll_message(chain_id, &cm), registrar)
     }
 }

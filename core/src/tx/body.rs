@@ -13,7 +13,7 @@ use crate::params::Params;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use thiserror::Error;
-use zkpension_circuits::field::Fr;
+use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 
 /// Maximum length of a [`Context`]: `payer_ref`, `recipient`, an attest `message`.
 pub const MAX_CONTEXT_BYTES: usize = 1024;
@@ -104,21 +104,23 @@ impl<'de> Deserialize<'de> for Context {
 /// recent tree root) and its nullifier, and the commitment of the new note.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpendHeader {
-    pub anchor: Fr,
-    pub nf: Fr,
-    pub cm_new: Fr,
+    pub anchor: Anchor,
+    pub nf: Nullifier,
+    pub cm_new: NoteCommitment,
 }
 
 impl SpendHeader {
     fn write(&self, w: &mut Writer) {
-        w.fr(&self.anchor).fr(&self.nf).fr(&self.cm_new);
+        w.fr(&self.anchor.to_field())
+            .fr(&self.nf.to_field())
+            .fr(&self.cm_new.to_field());
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(SpendHeader {
-            anchor: r.fr("anchor")?,
-            nf: r.fr("nf")?,
-            cm_new: r.fr("cm_new")?,
+            anchor: Anchor::from_field(r.fr("anchor")?),
+            nf: Nullifier::from_field(r.fr("nf")?),
+            cm_new: NoteCommitment::from_field(r.fr("cm_new")?),
         })
     }
 }
@@ -126,16 +128,18 @@ impl SpendHeader {
 /// Enroll a member: append the commitment of a new member's note.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EnrollBody {
-    pub cm: Fr,
+    pub cm: NoteCommitment,
 }
 
 impl Body for EnrollBody {
     const KIND: TxKind = TxKind::Enroll;
     fn write(&self, w: &mut Writer) {
-        w.fr(&self.cm);
+        w.fr(&self.cm.to_field());
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(EnrollBody { cm: r.fr("cm")? })
+        Ok(EnrollBody {
+            cm: NoteCommitment::from_field(r.fr("cm")?),
+        })
     }
 }
 
@@ -200,8 +204,8 @@ impl Body for ClaimBody {
 pub struct AttestBody {
     pub spend: SpendHeader,
     pub epoch: u64,
-    pub context: Fr,
-    pub tag: Fr,
+    pub context: ContextId,
+    pub tag: AttestTag,
     pub min_balance: u64,
     pub min_periods: u64,
     pub require_eligible: bool,
@@ -214,8 +218,8 @@ impl Body for AttestBody {
     fn write(&self, w: &mut Writer) {
         self.spend.write(w);
         w.u64(self.epoch)
-            .fr(&self.context)
-            .fr(&self.tag)
+            .fr(&self.context.to_field())
+            .fr(&self.tag.to_field())
             .u64(self.min_balance)
             .u64(self.min_periods)
             .bool(self.require_eligible)
@@ -225,8 +229,8 @@ impl Body for AttestBody {
         Ok(AttestBody {
             spend: SpendHeader::read(r)?,
             epoch: r.u64("epoch")?,
-            context: r.fr("context")?,
-            tag: r.fr("tag")?,
+            context: ContextId::from_field(r.fr("context")?),
+            tag: AttestTag::from_field(r.fr("tag")?),
             min_balance: r.u64("min_balance")?,
             min_periods: r.u64("min_periods")?,
             require_eligible: r.bool("require_eligible")?,

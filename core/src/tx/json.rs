@@ -4,7 +4,7 @@
 //! `0x` hex (values `>= p` refused), contexts at most `MAX_CONTEXT_BYTES`.
 
 use super::*;
-use zkpension_circuits::field::serde_hex;
+use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -20,20 +20,16 @@ pub(super) enum TransactionJson {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EnrollJson {
-    #[serde(with = "serde_hex")]
-    cm: Fr,
+    cm: NoteCommitment,
     signature: SignatureBytes,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ContributeJson {
-    #[serde(with = "serde_hex")]
-    anchor: Fr,
-    #[serde(with = "serde_hex")]
-    nf: Fr,
-    #[serde(with = "serde_hex")]
-    cm_new: Fr,
+    anchor: Anchor,
+    nf: Nullifier,
+    cm_new: NoteCommitment,
     amount: u64,
     epoch: u64,
     payer_ref: Context,
@@ -43,12 +39,9 @@ pub(super) struct ContributeJson {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ClaimJson {
-    #[serde(with = "serde_hex")]
-    anchor: Fr,
-    #[serde(with = "serde_hex")]
-    nf: Fr,
-    #[serde(with = "serde_hex")]
-    cm_new: Fr,
+    anchor: Anchor,
+    nf: Nullifier,
+    cm_new: NoteCommitment,
     amount: u64,
     epoch: u64,
     recipient: Context,
@@ -58,17 +51,12 @@ pub(super) struct ClaimJson {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AttestJson {
-    #[serde(with = "serde_hex")]
-    anchor: Fr,
-    #[serde(with = "serde_hex")]
-    nf: Fr,
-    #[serde(with = "serde_hex")]
-    cm_new: Fr,
+    anchor: Anchor,
+    nf: Nullifier,
+    cm_new: NoteCommitment,
     epoch: u64,
-    #[serde(with = "serde_hex")]
-    context: Fr,
-    #[serde(with = "serde_hex")]
-    tag: Fr,
+    context: ContextId,
+    tag: AttestTag,
     min_balance: u64,
     min_periods: u64,
     require_eligible: bool,
@@ -94,7 +82,7 @@ pub(super) struct SetParamsJson {
     signature: SignatureBytes,
 }
 
-fn spend(anchor: Fr, nf: Fr, cm_new: Fr) -> SpendHeader {
+fn spend(anchor: Anchor, nf: Nullifier, cm_new: NoteCommitment) -> SpendHeader {
     SpendHeader { anchor, nf, cm_new }
 }
 

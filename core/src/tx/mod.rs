@@ -50,6 +50,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 
 /// Version byte that opens every encoded transaction.
@@ -225,12 +226,12 @@ impl Transaction {
     }
 
     /// The nullifier a proof transaction reveals.
-    pub fn nullifier(&self) -> Option<Fr> {
+    pub fn nullifier(&self) -> Option<Nullifier> {
         self.spend().map(|s| s.nf)
     }
 
     /// The commitment the transaction appends to the tree.
-    pub fn new_commitment(&self) -> Option<Fr> {
+    pub fn new_commitment(&self) -> Option<NoteCommitment> {
         match self {
             Transaction::Enroll(t) => Some(t.body.cm),
             _ => self.spend().map(|s| s.cm_new),

@@ -5,6 +5,7 @@ use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
 use zkpension_circuits::binding::{binding, ProofKind};
 use zkpension_circuits::statements::ContributePublic;
+use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 
 fn chain() -> ChainId {
     ChainId::from_name("test")
@@ -16,9 +17,9 @@ fn f(x: u64) -> Fr {
 
 fn spend(anchor: u64, nf: u64, cm_new: u64) -> SpendHeader {
     SpendHeader {
-        anchor: f(anchor),
-        nf: f(nf),
-        cm_new: f(cm_new),
+        anchor: f(anchor).into(),
+        nf: f(nf).into(),
+        cm_new: f(cm_new).into(),
     }
 }
 
@@ -30,7 +31,7 @@ fn samples() -> Vec<Transaction> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let key = SigningKey::generate(&mut rng);
     vec![
-        Enroll::sign(&chain(), f(11), &key).into(),
+        Enroll::sign(&chain(), f(11).into(), &key).into(),
         Contribute {
             body: ContributeBody {
                 spend: spend(1, 2, 3),
@@ -55,8 +56,8 @@ fn samples() -> Vec<Transaction> {
             body: AttestBody {
                 spend: spend(1, 7, 8),
                 epoch: 2,
-                context: -f(1),
-                tag: f(12),
+                context: (-f(1)).into(),
+                tag: f(12).into(),
                 min_balance: 1000,
                 min_periods: 3,
                 require_eligible: true,
@@ -117,7 +118,7 @@ fn id_ignores_authorization_only() {
         assert_ne!(other.encode(), tx.encode());
         let mut changed = tx.clone();
         match &mut changed {
-            Transaction::Enroll(t) => t.body.cm += f(1),
+            Transaction::Enroll(t) => t.body.cm = (t.body.cm.to_field() + f(1)).into(),
             Transaction::Contribute(t) => t.body.amount += 1,
             Transaction::Claim(t) => t.body.recipient = ctx(&[1]),
             Transaction::Attest(t) => t.body.require_eligible = false,
@@ -210,9 +211,9 @@ fn json_is_strict() {
 #[test]
 fn from_public_checks_binding() {
     let c = ContributePublic {
-        anchor: f(1),
-        nf: f(2),
-        cm_new: f(3),
+        anchor: Anchor::from(f(1)),
+        nf: Nullifier::from(f(2)),
+        cm_new: NoteCommitment::from(f(3)),
         amount: 4,
         epoch: 5,
         cap: 6,

@@ -21,6 +21,7 @@ use thiserror::Error;
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::poseidon::hash2;
 use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
+use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::codec::Writer;
 use zkpension_core::{
     BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, TxId,
@@ -72,21 +73,17 @@ impl Scalars {
         self.total_contributed.saturating_sub(self.total_paid_out)
     }
 
-    pub(crate) fn add_nullifier(&mut self, nf: &Fr) {
+    pub(crate) fn add_nullifier(&mut self, nf: &Nullifier) {
         self.nullifier_count += 1;
-        self.nullifier_acc = chain(
-            NULLIFIER_ACC_DOMAIN,
-            &self.nullifier_acc,
-            &[&field::to_bytes(nf)],
-        );
+        self.nullifier_acc = chain(NULLIFIER_ACC_DOMAIN, &self.nullifier_acc, &[&nf.to_bytes()]);
     }
 
-    pub(crate) fn add_attestation(&mut self, context: &Fr, tag: &Fr) {
+    pub(crate) fn add_attestation(&mut self, context: &ContextId, tag: &AttestTag) {
         self.attestation_count += 1;
         self.attestation_acc = chain(
             ATTESTATION_ACC_DOMAIN,
             &self.attestation_acc,
-            &[&field::to_bytes(context), &field::to_bytes(tag)],
+            &[&context.to_bytes(), &tag.to_bytes()],
         );
     }
 
@@ -193,8 +190,8 @@ pub struct State {
     pub(crate) ctx: ChainContext,
     pub(crate) tree: MerkleTree,
     pub(crate) anchors: RootHistory,
-    pub(crate) nullifiers: HashSet<Fr>,
-    pub(crate) attestations: HashSet<(Fr, Fr)>,
+    pub(crate) nullifiers: HashSet<Nullifier>,
+    pub(crate) attestations: HashSet<(ContextId, AttestTag)>,
     pub(crate) tx_ids: HashSet<TxId>,
     pub(crate) scalars: Scalars,
 }
@@ -246,8 +243,8 @@ impl State {
         scalars: Scalars,
         leaves: &[Fr],
         anchors: &[Fr],
-        nullifiers: &[Fr],
-        attestations: &[(Fr, Fr)],
+        nullifiers: &[Nullifier],
+        attestations: &[(ContextId, AttestTag)],
         tx_ids: &[TxId],
         tip: Option<&BlockHeader>,
     ) -> Result<State, RestoreError> {
@@ -386,11 +383,11 @@ impl State {
         self.anchors.contains(root)
     }
 
-    pub fn is_spent(&self, nf: &Fr) -> bool {
+    pub fn is_spent(&self, nf: &Nullifier) -> bool {
         self.nullifiers.contains(nf)
     }
 
-    pub fn has_attestation(&self, context: &Fr, tag: &Fr) -> bool {
+    pub fn has_attestation(&self, context: &ContextId, tag: &AttestTag) -> bool {
         self.attestations.contains(&(*context, *tag))
     }
 

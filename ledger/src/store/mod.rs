@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use zkpension_circuits::field::{self, serde_hex, Fr};
+use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::codec::{DecodeError, Reader, Writer};
 
 use zkpension_core::{BlockHeader, FixedBytes, Genesis, Hash32, Reason, Transaction, TxId};
@@ -167,10 +168,10 @@ pub(crate) fn fr(bytes: &[u8; 32]) -> Result<Fr, StoreError> {
     field::from_bytes(bytes).map_err(corrupt)
 }
 
-pub(crate) fn attestation_key(context: &Fr, tag: &Fr) -> [u8; 64] {
+pub(crate) fn attestation_key(context: &ContextId, tag: &AttestTag) -> [u8; 64] {
     let mut key = [0u8; 64];
-    key[..32].copy_from_slice(&field::to_bytes(context));
-    key[32..].copy_from_slice(&field::to_bytes(tag));
+    key[..32].copy_from_slice(&context.to_bytes());
+    key[32..].copy_from_slice(&tag.to_bytes());
     key
 }
 
@@ -285,7 +286,7 @@ impl Store {
             let t = tx.open_table(NULLIFIER_SEQ)?;
             let mut out = Vec::with_capacity(t.len()? as usize);
             for item in t.iter()? {
-                out.push(fr(&item?.1.value())?);
+                out.push(Nullifier::from_field(fr(&item?.1.value())?));
             }
             out
         };
@@ -298,7 +299,10 @@ impl Store {
                 let mut g = [0u8; 32];
                 c.copy_from_slice(&key[..32]);
                 g.copy_from_slice(&key[32..]);
-                out.push((fr(&c)?, fr(&g)?));
+                out.push((
+                    ContextId::from_field(fr(&c)?),
+                    AttestTag::from_field(fr(&g)?),
+                ));
             }
             out
         };
@@ -373,8 +377,8 @@ impl Store {
                 let mut v = [0u8; 44];
                 v[..12].copy_from_slice(&location(height, *index));
                 v[12..].copy_from_slice(&d.included[*index as usize].id.0);
-                nfs.insert(field::to_bytes(nf), v)?;
-                nf_seq.insert(seq, field::to_bytes(nf))?;
+                nfs.insert(nf.to_bytes(), v)?;
+                nf_seq.insert(seq, nf.to_bytes())?;
             }
             let mut atts = tx.open_table(ATTESTATIONS)?;
             let mut att_seq = tx.open_table(ATTESTATION_SEQ)?;

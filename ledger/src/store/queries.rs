@@ -6,7 +6,8 @@ use super::{
     StoredStatus,
 };
 use crate::tables::*;
-use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::field::Fr;
+use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::codec::Reader;
 use zkpension_core::views::{AttestationRecord, CompactBlock};
 use zkpension_core::{Block, FixedBytes, Reason, Transaction, TxId};
@@ -47,10 +48,10 @@ impl Store {
         Ok(None)
     }
 
-    pub fn nullifier(&self, nf: &Fr) -> Result<Option<NullifierRecord>, StoreError> {
+    pub fn nullifier(&self, nf: &Nullifier) -> Result<Option<NullifierRecord>, StoreError> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(NULLIFIERS)?;
-        let Some(v) = t.get(field::to_bytes(nf))? else {
+        let Some(v) = t.get(nf.to_bytes())? else {
             return Ok(None);
         };
         let v = v.value();
@@ -76,7 +77,7 @@ impl Store {
         let mut c = [0u8; 32];
         c.copy_from_slice(&key[..32]);
         Ok(AttestationRecord {
-            context: fr(&c)?,
+            context: ContextId::from_field(fr(&c)?),
             tag: t.body.tag,
             epoch: t.body.epoch,
             min_balance: t.body.min_balance,
@@ -93,18 +94,18 @@ impl Store {
     /// than `after` if given.
     pub fn attestations(
         &self,
-        context: &Fr,
-        after: Option<&Fr>,
+        context: &ContextId,
+        after: Option<&AttestTag>,
         limit: usize,
     ) -> Result<Vec<AttestationRecord>, StoreError> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(ATTESTATIONS)?;
         let mut start = [0u8; 64];
-        start[..32].copy_from_slice(&field::to_bytes(context));
+        start[..32].copy_from_slice(&context.to_bytes());
         let mut end = start;
         end[32..].copy_from_slice(&[0xff; 32]);
         if let Some(after) = after {
-            start[32..].copy_from_slice(&field::to_bytes(after));
+            start[32..].copy_from_slice(&after.to_bytes());
         }
         let mut out = Vec::new();
         for item in t.range(start..=end)? {
@@ -124,8 +125,8 @@ impl Store {
     /// The attestation of `tag` in `context`, if any.
     pub fn attestation(
         &self,
-        context: &Fr,
-        tag: &Fr,
+        context: &ContextId,
+        tag: &AttestTag,
     ) -> Result<Option<AttestationRecord>, StoreError> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(ATTESTATIONS)?;

@@ -20,6 +20,7 @@ use zkpension_circuits::note::Note;
 use zkpension_circuits::r1cs::{self, AttestCircuit, ClaimCircuit, ContributeCircuit};
 use zkpension_circuits::statements::{attest, claim, contribute};
 use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::values::ContextId;
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
@@ -216,7 +217,7 @@ impl Member {
         self.index = tree
             .leaves()
             .iter()
-            .rposition(|l| *l == cm)
+            .rposition(|l| *l == cm.to_field())
             .map(|i| i as u64);
         assert!(self.index.is_some(), "note not in the tree");
     }
@@ -301,7 +302,7 @@ impl Member {
             &self.note,
             path,
             epoch,
-            context,
+            ContextId::from(context),
             min_balance,
             min_periods,
             require_eligible,

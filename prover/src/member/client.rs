@@ -6,8 +6,8 @@
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 use thiserror::Error;
-use zkpension_circuits::field::to_hex;
-use zkpension_circuits::Fr;
+
+use zkpension_circuits::values::{ContextId, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::views::{
     AttestationsView, CompactView, GenesisView, NullifierView, ShardsView, StatusView, TxState,
@@ -163,12 +163,12 @@ impl NodeClient {
     }
 
     /// `GET /v1/nullifiers/{nf}`.
-    pub fn nullifier(&self, nf: &Fr) -> Result<NullifierView, ClientError> {
-        self.get(&format!("/v1/nullifiers/{}", to_hex(nf)))
+    pub fn nullifier(&self, nf: &Nullifier) -> Result<NullifierView, ClientError> {
+        self.get(&format!("/v1/nullifiers/{nf}"))
     }
 
     /// `GET /v1/attestations/{context}`.
-    pub fn attestations(&self, context: &Fr) -> Result<AttestationsView, ClientError> {
-        self.get(&format!("/v1/attestations/{}", to_hex(context)))
+    pub fn attestations(&self, context: &ContextId) -> Result<AttestationsView, ClientError> {
+        self.get(&format!("/v1/attestations/{context}"))
     }
 }

@@ -20,9 +20,10 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind};
-use zkpension_circuits::field::{serde_hex, Fr};
+use zkpension_circuits::field::Fr;
 use zkpension_circuits::note::Note;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
+use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::tx::{Attest, Claim, Contribute};
 use zkpension_core::views::{StatusView, TxState};
@@ -71,8 +72,7 @@ pub struct EnrollRequest {
     pub format: String,
     pub chain_id: ChainId,
     pub note: Note,
-    #[serde(with = "serde_hex")]
-    pub cm: Fr,
+    pub cm: NoteCommitment,
 }
 
 /// A member's first note, recorded in the wallet, and the request for the registrar.
@@ -91,13 +91,13 @@ pub fn enroll_request<R: RngCore + CryptoRng>(
     if let Some(n) = wallet.notes.iter().find(|n| n.status != NoteStatus::Spent) {
         return Err(FlowError::BadRequest(format!(
             "this wallet already has an account note ({}, {:?})",
-            encode_hex(&zkpension_circuits::field::to_bytes(&n.cm)),
+            n.cm.to_hex(),
             n.status
         )));
     }
     let note = Note::enrollment(wallet.owner, eligible_epoch, Fr::rand(rng), Fr::rand(rng));
     let owned = OwnedNote::pending(note.clone());
-    wallet.sync.tree.watch(owned.cm);
+    wallet.sync.tree.watch(owned.cm.to_field());
     wallet.chain_id = Some(chain_id);
     wallet.notes.push(owned);
     Ok(EnrollRequest {
@@ -167,7 +167,8 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
                     ),
                 }));
             }
-            wallet.sync.tree.append(b.leaf_start, &b.commitments)?;
+            let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
+            wallet.sync.tree.append(b.leaf_start, &leaves)?;
             for nf in &b.nullifiers {
                 let ours = wallet
                     .notes
@@ -218,7 +219,7 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
     // Notes now in the tree become the account's current note.
     for n in wallet.notes.iter_mut() {
         if n.status == NoteStatus::Pending {
-            if let Some(i) = wallet.sync.tree.index_of(&n.cm) {
+            if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
                 n.leaf_index = Some(i);
                 n.status = NoteStatus::Unspent;
             }
@@ -226,16 +227,16 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
     }
     settle_pending(wallet, client, status.anchor_window, &mut report)?;
     if let Some(current) = wallet.current_note().map(|n| n.cm) {
-        wallet.sync.tree.retain_only(&current);
+        wallet.sync.tree.retain_only(&current.to_field());
         for p in &wallet.pending {
-            wallet.sync.tree.watch(p.cm_new);
+            wallet.sync.tree.watch(p.cm_new.to_field());
         }
         for n in wallet
             .notes
             .iter()
             .filter(|n| n.status == NoteStatus::Pending)
         {
-            wallet.sync.tree.watch(n.cm);
+            wallet.sync.tree.watch(n.cm.to_field());
         }
     }
     Ok(report)
@@ -256,7 +257,7 @@ enum Outcome {
 }
 
 fn outcome(wallet: &Wallet, p: &PendingTx, anchor_window: u64) -> Outcome {
-    if wallet.sync.tree.index_of(&p.cm_new).is_some() {
+    if wallet.sync.tree.index_of(&p.cm_new.to_field()).is_some() {
         return Outcome::Included;
     }
     let Some(nf) = p.nf else {
@@ -277,7 +278,7 @@ fn outcome(wallet: &Wallet, p: &PendingTx, anchor_window: u64) -> Outcome {
 
 /// Forgets a pending transaction and the note it would have made.
 fn drop_pending(wallet: &mut Wallet, p: &PendingTx) {
-    wallet.sync.tree.unwatch(&p.cm_new);
+    wallet.sync.tree.unwatch(&p.cm_new.to_field());
     wallet
         .notes
         .retain(|n| !(n.status == NoteStatus::Pending && n.cm == p.cm_new));
@@ -401,7 +402,7 @@ pub struct Prepared {
     pub(crate) tx: Transaction,
     pub id: TxId,
     pub new_note: Note,
-    pub nf: Fr,
+    pub nf: Nullifier,
 }
 
 impl Prepared {
@@ -434,9 +435,7 @@ fn spendable(
                     .iter()
                     .find(|n| n.status == NoteStatus::Pending)
                 {
-                    Some(n) => FlowError::NotConfirmed(encode_hex(
-                        &zkpension_circuits::field::to_bytes(&n.cm),
-                    )),
+                    Some(n) => FlowError::NotConfirmed(n.cm.to_hex()),
                     None => FlowError::NotEnrolled,
                 },
             )
@@ -448,14 +447,15 @@ fn spendable(
             tip: status.height,
         });
     }
-    let path = wallet
-        .sync
-        .tree
-        .path(&current.cm, wallet.sync.tree_root, wallet.sync.height)?;
+    let path = wallet.sync.tree.path(
+        &current.cm.to_field(),
+        wallet.sync.tree_root,
+        wallet.sync.height,
+    )?;
     Ok((current.note.clone(), path))
 }
 
-fn finish(kind: &'static str, tx: Transaction, new_note: Note, nf: Fr) -> Prepared {
+fn finish(kind: &'static str, tx: Transaction, new_note: Note, nf: Nullifier) -> Prepared {
     Prepared {
         kind,
         id: tx.id(),
@@ -567,7 +567,7 @@ pub fn attest<R: RngCore + CryptoRng>(
 /// and saves the wallet before anything is submitted.
 pub(crate) fn record(wallet: &mut Wallet, p: &Prepared, height: u64) {
     let owned = OwnedNote::pending(p.new_note.clone());
-    wallet.sync.tree.watch(owned.cm);
+    wallet.sync.tree.watch(owned.cm.to_field());
     wallet.pending.push(PendingTx {
         kind: p.kind.to_string(),
         tx_id: p.id_hex(),

@@ -17,6 +17,7 @@ use zkpension_circuits::note::Note;
 use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
 use zkpension_circuits::statements::{attest, claim, contribute};
 use zkpension_circuits::tree::{MerklePath, MerkleTree};
+use zkpension_circuits::values::ContextId;
 use zkpension_verifier::{
     KeyEntry, KeyManifest, Proof, ProofFile, Statement, VerifierKeys, VerifyingKey,
 };
@@ -77,7 +78,7 @@ pub fn fixture() -> &'static Fixture {
 }
 
 fn one_leaf_path(note: &Note) -> MerklePath {
-    let tree = MerkleTree::from_leaves(&[note.commit()]).expect("one leaf fits");
+    let tree = MerkleTree::from_leaves(&[note.commit().to_field()]).expect("one leaf fits");
     tree.path(0).expect("leaf 0 exists")
 }
 
@@ -163,7 +164,7 @@ fn make_statement(
                 &note,
                 one_leaf_path(&note),
                 10,
-                Fr::from(77u64),
+                ContextId::from(Fr::from(77u64)),
                 5_000,
                 10,
                 true,
