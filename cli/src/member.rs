@@ -16,7 +16,7 @@ use zkpension_prover::wallet::NoteStatus;
 /// Where a node is.
 #[derive(clap::Args, Debug, Clone)]
 pub struct NodeArg {
-    /// Node URL
+    /// Node URL (`http://host:port`, or just `host:port`)
     #[arg(
         long = "node",
         value_name = "URL",

@@ -37,10 +37,21 @@ pub struct NodeClient {
     agent: ureq::Agent,
 }
 
+/// `url` with a scheme: `host:port` means `http://host:port`.
+fn base_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    }
+}
+
 impl NodeClient {
+    /// A client of the node at `url` (`http://host:port`, or just `host:port`).
     pub fn new(url: &str) -> Self {
         NodeClient {
-            base: url.trim_end_matches('/').to_string(),
+            base: base_url(url),
             agent: ureq::AgentBuilder::new()
                 .timeout_connect(Duration::from_secs(5))
                 .timeout(Duration::from_secs(120))
@@ -170,5 +181,30 @@ impl NodeClient {
     /// `GET /v1/attestations/{context}`.
     pub fn attestations(&self, context: &ContextId) -> Result<AttestationsView, ClientError> {
         self.get(&format!("/v1/attestations/{context}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_can_be_named_by_host_and_port() {
+        assert_eq!(
+            NodeClient::new("127.0.0.1:8080").url(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            NodeClient::new("node.example:80/").url(),
+            "http://node.example:80"
+        );
+        assert_eq!(
+            NodeClient::new("http://10.0.0.1:8080/").url(),
+            "http://10.0.0.1:8080"
+        );
+        assert_eq!(
+            NodeClient::new("https://fund.example").url(),
+            "https://fund.example"
+        );
     }
 }
