@@ -125,20 +125,16 @@ fn submit(
     what: &str,
 ) -> anyhow::Result<()> {
     let id = tx.id();
-    client.submit(tx).map_err(|e| match e {
+    let refused = |e: zkpension_prover::member::ClientError| match e {
         zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
             Rejected(format!("the node rejected {what} {id}: {}", reason.message)),
         ),
         e => e.into(),
-    })?;
+    };
+    client.submit(tx).map_err(refused)?;
     let height = client
         .wait_included(&id, std::time::Duration::from_secs(60))
-        .map_err(|e| match e {
-            zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
-                Rejected(format!("the node rejected {what} {id}: {}", reason.message)),
-            ),
-            e => e.into(),
-        })?;
+        .map_err(refused)?;
     if out.json {
         out.print_json(&json!({"kind": what, "tx_id": encode_hex(&id.0), "included_at": height}))
     } else {

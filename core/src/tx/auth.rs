@@ -169,11 +169,7 @@ impl Contribute {
         )?;
         Ok(Proved {
             body: ContributeBody {
-                spend: SpendHeader {
-                    anchor: public.anchor,
-                    nf: public.nf,
-                    cm_new: public.cm_new,
-                },
+                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
                 amount: public.amount,
                 epoch: public.epoch,
                 payer_ref,
@@ -215,11 +211,7 @@ impl Claim {
         )?;
         Ok(Proved {
             body: ClaimBody {
-                spend: SpendHeader {
-                    anchor: public.anchor,
-                    nf: public.nf,
-                    cm_new: public.cm_new,
-                },
+                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
                 amount: public.amount,
                 epoch: public.epoch,
                 recipient,
@@ -262,11 +254,7 @@ impl Attest {
         )?;
         Ok(Proved {
             body: AttestBody {
-                spend: SpendHeader {
-                    anchor: public.anchor,
-                    nf: public.nf,
-                    cm_new: public.cm_new,
-                },
+                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
                 epoch: public.epoch,
                 context: public.context,
                 tag: public.tag,

@@ -110,6 +110,10 @@ pub struct SpendHeader {
 }
 
 impl SpendHeader {
+    pub fn new(anchor: Anchor, nf: Nullifier, cm_new: NoteCommitment) -> Self {
+        SpendHeader { anchor, nf, cm_new }
+    }
+
     fn write(&self, w: &mut Writer) {
         w.fr(&self.anchor.to_field())
             .fr(&self.nf.to_field())

@@ -82,10 +82,6 @@ pub(super) struct SetParamsJson {
     signature: SignatureBytes,
 }
 
-fn spend(anchor: Anchor, nf: Nullifier, cm_new: NoteCommitment) -> SpendHeader {
-    SpendHeader { anchor, nf, cm_new }
-}
-
 impl From<Transaction> for TransactionJson {
     fn from(tx: Transaction) -> Self {
         match tx {
@@ -151,7 +147,7 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::Contribute(t) => Transaction::Contribute(Proved {
                 body: ContributeBody {
-                    spend: spend(t.anchor, t.nf, t.cm_new),
+                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
                     amount: t.amount,
                     epoch: t.epoch,
                     payer_ref: t.payer_ref,
@@ -160,7 +156,7 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::Claim(t) => Transaction::Claim(Proved {
                 body: ClaimBody {
-                    spend: spend(t.anchor, t.nf, t.cm_new),
+                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
                     amount: t.amount,
                     epoch: t.epoch,
                     recipient: t.recipient,
@@ -169,7 +165,7 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::Attest(t) => Transaction::Attest(Proved {
                 body: AttestBody {
-                    spend: spend(t.anchor, t.nf, t.cm_new),
+                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
                     epoch: t.epoch,
                     context: t.context,
                     tag: t.tag,
