@@ -25,17 +25,47 @@ use zkpension_prover::ProvingKeys;
 #[derive(clap::Args, Debug, Clone)]
 pub struct KeysArg {
     /// Key directory (manifest.json, STATEMENT.pk/.vk) [default:
-    /// $ZKPENSION_HOME/keys, else ~/.zkpension/keys; generated there on first
-    /// use if missing]
+    /// $ZKPENSION_HOME/keys, else ~/.zkpension/keys]. Get a chain's keys with
+    /// `zkpension keys fetch --node URL`
     #[arg(long = "keys", value_name = "DIR", env = "ZKPENSION_KEYS")]
     pub dir: Option<PathBuf>,
 }
 
 impl KeysArg {
-    /// The directory to use. A directory given with `--keys` must hold keys;
-    /// the default directory is generated on first use (single-party setup,
-    /// with a note on stderr), so a fresh machine works without setup by hand.
-    pub fn resolve(&self, out: &Output) -> anyhow::Result<PathBuf> {
+    /// The directory named, or the default one.
+    pub fn path(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(default_keys_dir)
+    }
+
+    /// Whether the user named the directory.
+    pub fn given(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// The directory to use, which must hold keys: only `setup` and `demo`
+    /// make keys, a member fetches the chain's (`zkpension keys fetch`).
+    pub fn resolve(&self) -> anyhow::Result<PathBuf> {
+        let dir = self.path();
+        if !dir.join(zkpension_verifier::MANIFEST_FILE).exists() {
+            let keys_arg = if self.given() {
+                format!(" --keys {}", dir.display())
+            } else {
+                String::new()
+            };
+            anyhow::bail!(
+                "no keys in {}: get a chain's keys with `zkpension keys fetch --node URL{keys_arg}`, \
+                 or make development keys with `zkpension setup --out {}`",
+                dir.display(),
+                dir.display()
+            );
+        }
+        Ok(dir)
+    }
+
+    /// The directory to use; the default directory is generated on first
+    /// use (single-party setup, with a note on stderr). Only the demo does
+    /// this, so a fresh machine runs it without setup by hand.
+    pub fn resolve_or_generate(&self, out: &Output) -> anyhow::Result<PathBuf> {
         if let Some(dir) = &self.dir {
             return Ok(dir.clone());
         }
@@ -46,7 +76,7 @@ impl KeysArg {
                 announced = true;
                 out.note(&format!(
                     "note: no keys in {}; generating them now (a single-party setup on this \
-                     machine: see `zkpension setup --help`). This happens once.",
+                     machine, fit for this demo only: see `zkpension setup --help`). This happens once.",
                     dir.display()
                 ));
             }

@@ -7,8 +7,10 @@ use crate::output::{Output, Rejected, Usage};
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use zkpension_circuits::binding::ChainId;
+use zkpension_core::format_amount as money;
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::keyfile::{KeyFileError, Role, RoleKey};
 use zkpension_core::Params;
@@ -56,8 +58,12 @@ pub enum RegistrarCommand {
     /// Check a member's enrollment request and sign its commitment.
     #[command(after_help = "\
 Checks that the request is for this chain, that its commitment opens to the
-note given, and that the note is a fresh account; then submits the signed
-Enroll transaction (or writes it with --out).
+note given, and that the note is a fresh account; shows what it signs (the
+eligible epoch above all: the member picks it, the registrar vouches for it)
+and asks on a terminal; then submits the signed Enroll transaction (or
+writes it with --out). Without a terminal, --expect-eligible-epoch (the
+epoch the registrar computed from the member's documents) or --yes is
+required.
 
 Example:
   zkpension registrar approve --request alice.enroll.json --key registrar.key --expect-eligible-epoch 40")]
@@ -78,6 +84,9 @@ Example:
         /// Chain name, when writing to a file without a node
         #[arg(long, value_name = "NAME")]
         chain: Option<String>,
+        /// Sign without asking
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -104,26 +113,51 @@ pub enum AuthorityCommand {
         node: NodeArg,
     },
     /// Change cap, min_periods and divisor (effective from the next epoch).
+    #[command(
+        after_help = "Example:\n  zkpension authority set-params --key authority.key --cap 1500.00 --min-periods 4 --divisor 240"
+    )]
     SetParams {
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
-        #[arg(long)]
+        /// Largest contribution per account per epoch, in currency units (e.g. 1000.00)
+        #[arg(long, value_parser = positive_amount)]
         cap: u64,
+        /// Contributing epochs needed before the first claim
         #[arg(long)]
         min_periods: u64,
-        #[arg(long)]
+        /// The first pension is the balance divided by this, per epoch (at least 1)
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         divisor: u64,
         #[command(flatten)]
         node: NodeArg,
     },
 }
 
+/// An amount of at least 0.01, in currency units.
+fn positive_amount(s: &str) -> Result<u64, String> {
+    match zkpension_core::parse_amount(s) {
+        Ok(0) => Err("must be at least 0.01".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Asks `question` on the terminal; `false` unless the answer is yes.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::Write;
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// Submits `tx`, waits for its block and returns the height.
 fn submit(
     client: &NodeClient,
     tx: &zkpension_core::Transaction,
-    out: &Output,
     what: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let id = tx.id();
     let refused = |e: zkpension_prover::member::ClientError| match e {
         zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
@@ -132,15 +166,19 @@ fn submit(
         e => e.into(),
     };
     client.submit(tx).map_err(refused)?;
-    let height = client
+    client
         .wait_included(&id, std::time::Duration::from_secs(60))
-        .map_err(refused)?;
-    if out.json {
-        out.print_json(&json!({"kind": what, "tx_id": encode_hex(&id.0), "included_at": height}))
-    } else {
-        crate::outln!("{what} {} included at height {height}", encode_hex(&id.0));
-        Ok(())
-    }
+        .map_err(refused)
+}
+
+/// Parameters in the fund's terms.
+fn params_text(p: &Params) -> String {
+    format!(
+        "cap {} per epoch, vesting {} contributing epochs, divisor {}",
+        money(p.cap),
+        p.min_periods,
+        p.divisor
+    )
 }
 
 pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
@@ -156,6 +194,7 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
             node,
             out: file,
             chain,
+            yes,
         } => {
             let req: EnrollRequest = serde_json::from_slice(
                 &std::fs::read(&request)
@@ -168,20 +207,53 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
                 ))
             })?;
             let key = load_key(&key, Role::Registrar)?;
-            let client = node.client();
+            let client = node.client()?;
             let chain_id = match &chain {
                 Some(name) => ChainId::from_name(name),
                 None => client.status()?.chain_id,
             };
             let tx = roles::approve(&req, &chain_id, &key, expect_eligible_epoch)
                 .map_err(|e| Rejected(e.to_string()))?;
+            out.note(&format!(
+                "approving an account with eligible epoch {} (payouts may start then), \
+                 commitment {}, chain {}",
+                req.note.eligible_epoch,
+                req.cm.to_hex(),
+                encode_hex(&chain_id.0)
+            ));
+            if !yes && expect_eligible_epoch.is_none() {
+                if !std::io::stdin().is_terminal() {
+                    return Err(Usage(format!(
+                        "not on a terminal, so nobody can confirm eligible epoch {}: give \
+                         --expect-eligible-epoch EPOCH (from the member's documents) or --yes",
+                        req.note.eligible_epoch
+                    ))
+                    .into());
+                }
+                if !confirm("sign this enrollment?")? {
+                    return Err(Rejected("not signed".into()).into());
+                }
+            }
             let tx: zkpension_core::Transaction = tx.into();
+            let id = encode_hex(&tx.id().0);
             if let Some(file) = file {
-                std::fs::write(&file, hex::encode(tx.encode()))?;
-                crate::outln!("enroll transaction written to {}", file.display());
+                std::fs::write(&file, hex::encode(tx.encode()))
+                    .with_context(|| format!("writing {}", file.display()))?;
+                if out.json {
+                    return out.print_json(&json!({"kind": "enroll", "tx_id": id, "file": file, "eligible_epoch": req.note.eligible_epoch}));
+                }
+                crate::outln!("enroll transaction {id} written to {}", file.display());
                 return Ok(());
             }
-            submit(&client, &tx, out, "enroll")
+            let height = submit(&client, &tx, "enroll")?;
+            if out.json {
+                return out.print_json(&json!({"kind": "enroll", "tx_id": id, "included_at": height, "eligible_epoch": req.note.eligible_epoch}));
+            }
+            crate::outln!(
+                "enroll {id} included at height {height}: account with eligible epoch {}",
+                req.note.eligible_epoch
+            );
+            Ok(())
         }
     }
 }
@@ -213,11 +285,36 @@ pub fn authority(cmd: AuthorityCommand, out: &Output) -> anyhow::Result<()> {
         AuthorityCommand::Pubkey { key } => print_pubkey(out, &key, Role::Authority),
         AuthorityCommand::AdvanceEpoch { key, to, node } => {
             let key = load_key(&key, Role::Authority)?;
-            let client = node.client();
+            let client = node.client()?;
             let s = client.status()?;
             let epoch = to.unwrap_or(s.epoch + 1);
+            if epoch <= s.epoch {
+                return Err(Usage(format!(
+                    "the ledger is at epoch {} already: --to must be later",
+                    s.epoch
+                ))
+                .into());
+            }
+            out.note(&format!(
+                "now epoch {}; advancing to epoch {epoch}",
+                s.epoch
+            ));
             let tx = roles::advance_epoch(&s.chain_id, epoch, s.authority_nonce, &key);
-            submit(&client, &tx, out, "advance-epoch")
+            let height = submit(&client, &tx, "advance-epoch")?;
+            let after = client.status()?;
+            if out.json {
+                return out.print_json(&json!({
+                    "kind": "advance-epoch", "tx_id": encode_hex(&tx.id().0), "included_at": height,
+                    "epoch_before": s.epoch, "epoch_after": after.epoch, "params": after.params,
+                }));
+            }
+            crate::outln!(
+                "epoch {} -> {} (included at height {height}); in force: {}",
+                s.epoch,
+                after.epoch,
+                params_text(&after.params)
+            );
+            Ok(())
         }
         AuthorityCommand::SetParams {
             key,
@@ -227,15 +324,42 @@ pub fn authority(cmd: AuthorityCommand, out: &Output) -> anyhow::Result<()> {
             node,
         } => {
             let key = load_key(&key, Role::Authority)?;
-            let client = node.client();
+            let client = node.client()?;
             let s = client.status()?;
             let params = Params {
                 cap,
                 min_periods,
                 divisor,
             };
+            params.validate().map_err(|e| Usage(e.to_string()))?;
+            out.note(&format!(
+                "epoch {}: in force {}; setting {} from epoch {}",
+                s.epoch,
+                params_text(&s.params),
+                params_text(&params),
+                s.epoch + 1
+            ));
             let tx = roles::set_params(&s.chain_id, params, s.authority_nonce, &key);
-            submit(&client, &tx, out, "set-params")
+            let height = submit(&client, &tx, "set-params")?;
+            let after = client.status()?;
+            if out.json {
+                return out.print_json(&json!({
+                    "kind": "set-params", "tx_id": encode_hex(&tx.id().0), "included_at": height,
+                    "before": s.params, "pending": after.pending_params, "in_force": after.params,
+                    "epoch": after.epoch,
+                }));
+            }
+            crate::outln!(
+                "set-params included at height {height}: {} in force now (epoch {}), {} from epoch {}",
+                params_text(&after.params),
+                after.epoch,
+                after
+                    .pending_params
+                    .as_ref()
+                    .map_or_else(|| params_text(&after.params), params_text),
+                after.epoch + 1
+            );
+            Ok(())
         }
     }
 }

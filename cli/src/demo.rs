@@ -12,7 +12,7 @@ use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::{Genesis, Params};
+use zkpension_core::{format_amount as money, Genesis, Params};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
 use zkpension_prover::member::{Action, MemberSession, NodeClient};
@@ -116,12 +116,12 @@ impl Demo {
                 let bal = m.wallet().current_note().map(|n| n.note.balance).unwrap_or(0);
                 self.say(
                     json!({"event": "contribute", "member": m.name, "amount": amount, "height": h, "prove_ms": ms, "balance": bal}),
-                    format!("{:>6} contributes {amount:>5}: proved in {ms:.0} ms, in block {h}; balance now {bal}", m.name),
+                    format!("{:>6} contributes {:>6}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, money(amount), money(bal)),
                 );
             }
-            Err(FlowError::Relation(e)) => self.say(
-                json!({"event": "refused", "member": m.name, "what": "contribute", "amount": amount, "reason": e.to_string()}),
-                format!("{:>6} tries to contribute {amount}: refused by the rules ({})", m.name, e.clause),
+            Err(FlowError::Rule { clause, explanation }) => self.say(
+                json!({"event": "refused", "member": m.name, "what": "contribute", "amount": amount, "reason": explanation, "clause": clause.to_string()}),
+                format!("{:>6} tries to contribute {}: refused by the rules: {explanation}", m.name, money(amount)),
             ),
             Err(e) => return Err(e.into()),
         }
@@ -144,12 +144,12 @@ impl Demo {
                 let n = &m.wallet().current_note().context("claimed note")?.note;
                 self.say(
                     json!({"event": "claim", "member": m.name, "amount": paid, "pension": n.pension, "height": h, "prove_ms": ms, "balance": n.balance}),
-                    format!("{:>6} claims a pension of {paid}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, n.balance),
+                    format!("{:>6} claims a pension of {}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, money(paid), money(n.balance)),
                 );
             }
-            Err(FlowError::Relation(e)) => self.say(
-                json!({"event": "refused", "member": m.name, "what": "claim", "reason": e.to_string()}),
-                format!("{:>6} tries to claim: refused by the rules ({})", m.name, e.clause),
+            Err(FlowError::Rule { clause, explanation }) => self.say(
+                json!({"event": "refused", "member": m.name, "what": "claim", "reason": explanation, "clause": clause.to_string()}),
+                format!("{:>6} tries to claim: refused by the rules: {explanation}", m.name),
             ),
             Err(e) => return Err(e.into()),
         }
@@ -159,7 +159,7 @@ impl Demo {
 
 pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let total = Instant::now();
-    let keys_dir = args.keys.resolve(out)?;
+    let keys_dir = args.keys.resolve_or_generate(out)?;
     let keys = args.prover.load(&keys_dir)?;
     let vk_ids = VerifierKeys::load_dir(&keys_dir)?.ids();
     let tmp;
@@ -182,7 +182,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let authority = SigningKey::generate(&mut OsRng);
     let chain = ChainId::from_name("zkpension-demo");
     let params = Params {
-        cap: 1000,
+        cap: 100_000,
         min_periods: 2,
         divisor: 4,
     };
@@ -220,7 +220,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         json!({"event": "node", "url": node.url(), "cap": params.cap, "min_periods": params.min_periods, "divisor": params.divisor}),
         format!(
             "node at {} (data {}); rules: cap {} per epoch, {} contributing epochs before a pension, first pension = ceil(balance / {})",
-            node.url(), data.display(), params.cap, params.min_periods, params.divisor
+            node.url(), data.display(), money(params.cap), params.min_periods, params.divisor
         ),
     );
 
@@ -250,28 +250,28 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let [alice, bob, carol] = &mut members[..] else {
         unreachable!()
     };
-    d.contribute(alice, 400)?;
-    d.contribute(bob, 600)?;
-    d.contribute(carol, 300)?;
-    d.contribute(bob, 500)?; // over the cap of 1000 in one epoch
-    d.contribute(bob, 400)?; // exactly at the cap
+    d.contribute(alice, 40_000)?;
+    d.contribute(bob, 60_000)?;
+    d.contribute(carol, 30_000)?;
+    d.contribute(bob, 50_000)?; // over the cap of 1,000.00 in one epoch
+    d.contribute(bob, 40_000)?; // exactly at the cap
     d.advance()?;
-    d.contribute(alice, 400)?;
-    d.contribute(bob, 1000)?;
-    d.contribute(carol, 250)?;
+    d.contribute(alice, 40_000)?;
+    d.contribute(bob, 100_000)?;
+    d.contribute(carol, 25_000)?;
     d.claim(alice)?; // eligible only from epoch 3
     d.advance()?;
     d.claim(alice)?;
     d.claim(alice)?; // second claim in one epoch
-    d.contribute(bob, 700)?;
+    d.contribute(bob, 70_000)?;
     d.advance()?;
     d.claim(alice)?;
     d.claim(bob)?;
-    // Carol proves to a landlord that she has at least 500 saved over 2 epochs.
+    // Carol proves to a landlord that she has at least 500.00 saved over 2 epochs.
     carol.session.sync()?;
     let req = AttestRequest {
         context: "landlord:flat-12".into(),
-        min_balance: 500,
+        min_balance: 50_000,
         min_periods: 2,
         require_eligible: false,
         message: b"tenancy application 2026-11".to_vec(),
@@ -296,7 +296,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         json!({"event": "attest", "member": "carol", "context": req.context, "height": h, "prove_ms": ms,
                "landlord_sees": {"tag": record.tag.to_hex(), "min_balance": record.min_balance, "min_periods": record.min_periods}}),
         format!(
-            "  carol attests to landlord:flat-12 (balance >= 500, >= 2 periods): in block {h}; the landlord sees pseudonym {}.. and nothing else",
+            "  carol attests to landlord:flat-12 (balance >= 500.00, >= 2 periods): in block {h}; the landlord sees pseudonym {}.. and nothing else",
             &record.tag.to_hex()[..14]
         ),
     );
@@ -349,13 +349,14 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         );
         crate::outln!(
             "money in {}, money out {}, pool {}  (which account paid or drew what: not shown, not knowable)",
-            s.totals.contributed, s.totals.paid_out, s.totals.pool
+            money(s.totals.contributed), money(s.totals.paid_out), money(s.totals.pool)
         );
         crate::outln!("\n== what each member alone knows");
         for v in &private {
             crate::outln!(
-                "{:>6}: balance {:>5}, {} periods, eligible from epoch {}, pension {}, last claim epoch {}",
-                v["member"].as_str().unwrap_or(""), v["balance"], v["periods"], v["eligible_epoch"], v["pension"], v["last_claim"]
+                "{:>6}: balance {:>8}, {} periods, eligible from epoch {}, pension {}, last claim epoch {}",
+                v["member"].as_str().unwrap_or(""), money(v["balance"].as_u64().unwrap_or(0)), v["periods"], v["eligible_epoch"],
+                money(v["pension"].as_u64().unwrap_or(0)), v["last_claim"]
             );
         }
         crate::outln!(

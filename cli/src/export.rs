@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
-    let keys = args.keys.resolve(out)?;
+    let keys = args.keys.resolve()?;
     let files = match export_snarkjs(&keys, &args.proof, &args.out) {
         Ok(files) => files,
         Err(e @ (ExportError::InvalidProof { .. } | ExportError::ParseProof { .. })) => {

@@ -13,9 +13,12 @@ mod authority;
 mod circuits;
 mod demo;
 mod export;
+mod keys;
+mod lookup;
 mod member;
 mod output;
 mod setup;
+mod transact;
 mod verify;
 mod wallet;
 
@@ -32,8 +35,9 @@ Examples:
   zkpension verify proof.json --keys keys     # check a proof file
   zkpension export-snarkjs --keys keys --proof proof.json --out snarkjs/
 
-Without --keys, commands use $ZKPENSION_HOME/keys (default ~/.zkpension/keys)
-and generate keys there on first use.
+Without --keys, commands use $ZKPENSION_HOME/keys (default ~/.zkpension/keys).
+A member gets the chain's keys with `zkpension keys fetch --node URL`; only
+`setup` and `demo` make keys.
 
 Environment: ZKPENSION_HOME, ZKPENSION_KEYS, ZKPENSION_WALLET, ZKPENSION_THREADS.
 ";
@@ -64,12 +68,18 @@ enum Command {
     Verify(verify::Args),
     ExportSnarkjs(export::Args),
     Demo(demo::Args),
+    #[command(subcommand)]
+    Keys(keys::Command),
     Enroll(member::EnrollArgs),
     Sync(member::SyncArgs),
-    Contribute(member::ContributeArgs),
-    Claim(member::ClaimArgs),
-    Attest(member::AttestArgs),
+    Contribute(transact::ContributeArgs),
+    Claim(transact::ClaimArgs),
+    Attest(transact::AttestArgs),
+    Submit(transact::SubmitArgs),
     Balance(member::BalanceArgs),
+    #[command(subcommand)]
+    Tx(lookup::TxCommand),
+    CheckAttestation(lookup::CheckAttestationArgs),
     #[command(subcommand)]
     Registrar(authority::RegistrarCommand),
     #[command(subcommand, alias = "admin")]
@@ -97,12 +107,16 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args, &out),
         Command::ExportSnarkjs(args) => export::run(args, &out),
         Command::Demo(args) => demo::run(args, &out),
+        Command::Keys(cmd) => keys::run(cmd, &out),
         Command::Enroll(args) => member::enroll(args, &out),
         Command::Sync(args) => member::sync(args, &out),
-        Command::Contribute(args) => member::contribute(args, &out),
-        Command::Claim(args) => member::claim(args, &out),
-        Command::Attest(args) => member::attest(args, &out),
+        Command::Contribute(args) => transact::contribute(args, &out),
+        Command::Claim(args) => transact::claim(args, &out),
+        Command::Attest(args) => transact::attest(args, &out),
+        Command::Submit(args) => transact::submit(args, &out),
         Command::Balance(args) => member::balance(args, &out),
+        Command::Tx(cmd) => lookup::tx(cmd, &out),
+        Command::CheckAttestation(args) => lookup::check_attestation(args, &out),
         Command::Registrar(cmd) => authority::registrar(cmd, &out),
         Command::Authority(cmd) => authority::authority(cmd, &out),
     };

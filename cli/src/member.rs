@@ -1,16 +1,17 @@
-//! Member commands: `enroll`, `sync`, `contribute`, `claim`, `attest`,
-//! `balance`. Each that makes a transaction submits it to `--node`, or writes
-//! it to `--out FILE` (canonical encoding, hex) for submission elsewhere.
+//! Member commands that make no proof: `enroll`, `sync`, `balance`, and the
+//! node's address (`--node`) every command that talks to a node shares. The
+//! commands that prove are in [`crate::transact`].
 
-use crate::args::{KeysArg, ProverArg, WalletArg};
-use crate::output::{Output, Rejected, Usage};
+use crate::args::WalletArg;
+use crate::output::{Output, Usage};
 use anyhow::Context;
 use rand_core::OsRng;
 use serde_json::json;
 use std::path::PathBuf;
 use zkpension_circuits::binding::ChainId;
-use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::{Action, MemberSession, NodeClient, Recorded};
+use zkpension_core::format_amount as money;
+use zkpension_prover::member::flow::FlowError;
+use zkpension_prover::member::NodeClient;
 use zkpension_prover::wallet::NoteStatus;
 
 /// Where a node is.
@@ -27,9 +28,39 @@ pub struct NodeArg {
 }
 
 impl NodeArg {
-    pub fn client(&self) -> NodeClient {
-        NodeClient::new(&self.url)
+    /// A client of the node; a URL that cannot name a node is a usage error.
+    pub fn client(&self) -> anyhow::Result<NodeClient> {
+        check_node_url(&self.url).map_err(Usage)?;
+        Ok(NodeClient::new(&self.url))
     }
+}
+
+/// `http://host[:port]`, `https://host[:port]` or `host:port`.
+fn check_node_url(url: &str) -> Result<(), String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "--node {url:?} is not a node address ({why}): give http://host:port, https://host or host:port"
+        ))
+    };
+    let rest = match url.trim().split_once("://") {
+        Some(("http" | "https", rest)) => rest,
+        Some((scheme, _)) => return bad(&format!("scheme {scheme:?}")),
+        None => url.trim(),
+    };
+    let host_port = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
+        _ => (host_port, None),
+    };
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '@') {
+        return bad("no host");
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().map_or(true, |p| p == 0) {
+            return bad(&format!("port {p:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// Ask the registrar to enroll this wallet: writes an enrollment request.
@@ -58,7 +89,7 @@ pub struct EnrollArgs {
 }
 
 pub fn enroll(a: EnrollArgs, out: &Output) -> anyhow::Result<()> {
-    let mut session = a.wallet.open(out, a.node.client())?;
+    let mut session = a.wallet.open(out, a.node.client()?)?;
     let chain = match &a.chain {
         Some(name) => ChainId::from_name(name),
         None => session.client().status()?.chain_id,
@@ -101,7 +132,7 @@ pub struct SyncArgs {
 }
 
 pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
-    let mut session = a.wallet.open(out, a.node.client())?;
+    let mut session = a.wallet.open(out, a.node.client()?)?;
     let start = std::time::Instant::now();
     // The session saves whatever was learnt, even when the sync stopped halfway.
     let report = session.sync()?;
@@ -128,196 +159,6 @@ pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
     }
 }
 
-/// Options of every command that makes a transaction.
-#[derive(clap::Args, Debug)]
-pub struct TxArgs {
-    #[command(flatten)]
-    wallet: WalletArg,
-    #[command(flatten)]
-    keys: KeysArg,
-    #[command(flatten)]
-    node: NodeArg,
-    #[command(flatten)]
-    prover: ProverArg,
-    /// Write the transaction (hex of its canonical encoding) to FILE instead of submitting it
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-    /// Return once submitted instead of waiting for the block
-    #[arg(long)]
-    no_wait: bool,
-}
-
-/// Pay into your pension account in the current epoch.
-#[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Example:\n  zkpension contribute --amount 25000 --payer-ref 'salary 2026-11'"
-)]
-pub struct ContributeArgs {
-    #[command(flatten)]
-    tx: TxArgs,
-    /// Amount in atomic units (cents)
-    #[arg(long)]
-    amount: u64,
-    /// Public payment reference bound into the proof
-    #[arg(long, default_value = "")]
-    payer_ref: String,
-}
-
-/// Draw this epoch's pension.
-#[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Example:\n  zkpension claim --recipient 'IBAN DE89 3704 0044 0532 0130 00'"
-)]
-pub struct ClaimArgs {
-    #[command(flatten)]
-    tx: TxArgs,
-    /// Where the payout goes (public, bound into the proof)
-    #[arg(long)]
-    recipient: String,
-}
-
-/// Prove facts about your account to a third party under a per-context pseudonym.
-#[derive(clap::Args, Debug)]
-#[command(after_help = "\
-The relying party looks the attestation up by context:
-  GET /v1/attestations/{context}
-
-Example:
-  zkpension attest --context 'landlord:flat-12' --min-balance 100000 --message 'challenge 7f3a'")]
-pub struct AttestArgs {
-    #[command(flatten)]
-    tx: TxArgs,
-    /// The relying party's context (one pseudonym per member per context)
-    #[arg(long)]
-    context: String,
-    #[arg(long, default_value_t = 0)]
-    min_balance: u64,
-    #[arg(long, default_value_t = 0)]
-    min_periods: u64,
-    /// Also prove the member has reached their eligible epoch
-    #[arg(long)]
-    require_eligible: bool,
-    /// Message bound into the proof (e.g. the relying party's challenge)
-    #[arg(long, default_value = "")]
-    message: String,
-}
-
-/// Turns a flow error into the right exit code: a rule the statement forbids
-/// is a rejection (1), the rest failures (3).
-fn flow_err(e: FlowError) -> anyhow::Error {
-    match e {
-        FlowError::Relation(r) => Rejected(format!("the ledger's rules forbid this: {r}")).into(),
-        FlowError::Client(zkpension_prover::member::ClientError::Rejected { id, reason }) => {
-            Rejected(format!(
-                "the node rejected transaction {id}: {}",
-                reason.message
-            ))
-            .into()
-        }
-        other => other.into(),
-    }
-}
-
-fn transact(a: TxArgs, action: Action, out: &Output) -> anyhow::Result<()> {
-    let mut session = a.wallet.open(out, a.node.client())?;
-    session.sync().map_err(flow_err)?;
-    let keys = a.prover.load(&a.keys.resolve(out)?)?;
-    let start = std::time::Instant::now();
-    let prepared = session
-        .prepare(&keys, &action, &mut OsRng)
-        .map_err(flow_err)?;
-    let prove_s = start.elapsed().as_secs_f64();
-    crate::args::tables_note(out, &keys);
-    // Recorded (and the wallet saved) before it leaves this process: a crash
-    // from here on loses nothing.
-    let recorded = session.record(prepared)?;
-    submit_recorded(&mut session, &recorded, a.out, a.no_wait, prove_s, out)
-}
-
-fn submit_recorded(
-    session: &mut MemberSession,
-    recorded: &Recorded,
-    file: Option<PathBuf>,
-    no_wait: bool,
-    prove_s: f64,
-    out: &Output,
-) -> anyhow::Result<()> {
-    let p = recorded.prepared();
-    let id = p.id_hex();
-    if let Some(file) = file {
-        std::fs::write(&file, hex::encode(recorded.encode()))
-            .with_context(|| format!("writing {}", file.display()))?;
-        return report(out, p, &id, None, prove_s, Some(&file));
-    }
-    session.submit(recorded).map_err(flow_err)?;
-    let height = if no_wait {
-        None
-    } else {
-        Some(
-            session
-                .wait(recorded, std::time::Duration::from_secs(120))
-                .map_err(flow_err)?,
-        )
-    };
-    report(out, p, &id, height, prove_s, None)
-}
-
-fn report(
-    out: &Output,
-    p: &Prepared,
-    id: &str,
-    height: Option<u64>,
-    prove_s: f64,
-    file: Option<&PathBuf>,
-) -> anyhow::Result<()> {
-    if out.json {
-        return out.print_json(&json!({
-            "kind": p.kind, "tx_id": id, "included_at": height, "file": file,
-            "prove_seconds": prove_s, "balance": p.new_note.balance, "pension": p.new_note.pension,
-        }));
-    }
-    match (file, height) {
-        (Some(f), _) => crate::outln!("{} transaction {id} written to {}", p.kind, f.display()),
-        (None, Some(h)) => crate::outln!(
-            "{} {id} included at height {h} (proved in {prove_s:.2} s)",
-            p.kind
-        ),
-        (None, None) => crate::outln!("{} {id} submitted (proved in {prove_s:.2} s)", p.kind),
-    }
-    crate::outln!(
-        "balance now {} (pension {})",
-        p.new_note.balance,
-        p.new_note.pension
-    );
-    Ok(())
-}
-
-pub fn contribute(a: ContributeArgs, out: &Output) -> anyhow::Result<()> {
-    let action = Action::Contribute {
-        amount: a.amount,
-        payer_ref: a.payer_ref.into_bytes(),
-    };
-    transact(a.tx, action, out)
-}
-
-pub fn claim(a: ClaimArgs, out: &Output) -> anyhow::Result<()> {
-    let action = Action::Claim {
-        recipient: a.recipient.into_bytes(),
-    };
-    transact(a.tx, action, out)
-}
-
-pub fn attest(a: AttestArgs, out: &Output) -> anyhow::Result<()> {
-    let req = AttestRequest {
-        context: a.context,
-        min_balance: a.min_balance,
-        min_periods: a.min_periods,
-        require_eligible: a.require_eligible,
-        message: a.message.into_bytes(),
-    };
-    transact(a.tx, Action::Attest(req), out)
-}
-
 /// Show the account as this wallet knows it (offline; `sync` first for news).
 #[derive(clap::Args, Debug)]
 pub struct BalanceArgs {
@@ -331,7 +172,7 @@ pub fn balance(a: BalanceArgs, out: &Output) -> anyhow::Result<()> {
     let pending: Vec<_> = w
         .pending
         .iter()
-        .map(|p| json!({"kind": p.kind, "tx_id": p.tx_id}))
+        .map(|p| json!({"kind": p.kind, "tx_id": p.tx_id, "held": p.held}))
         .collect();
     let v = json!({
         "synced_height": w.sync.height,
@@ -350,13 +191,21 @@ pub fn balance(a: BalanceArgs, out: &Output) -> anyhow::Result<()> {
     }
     match current {
         Some(n) => crate::outln!(
-            "balance {} over {} periods; eligible from epoch {}; pension {} (last claim epoch {}); synced to height {}",
-            n.note.balance, n.note.periods, n.note.eligible_epoch, n.note.pension, n.note.last_claim, w.sync.height
+            "balance {} over {} contributing epochs; eligible from epoch {}; pension {} (last claim epoch {}); synced to height {}",
+            money(n.note.balance), n.note.periods, n.note.eligible_epoch, money(n.note.pension), n.note.last_claim, w.sync.height
         ),
         None => crate::outln!("no confirmed account yet (synced to height {})", w.sync.height),
     }
     for p in &w.pending {
-        crate::outln!("pending {} {}", p.kind, p.tx_id);
+        if p.held {
+            crate::outln!(
+                "held {} {} (written with --out: submit it with `zkpension submit FILE`)",
+                p.kind,
+                p.tx_id
+            );
+        } else {
+            crate::outln!("pending {} {}", p.kind, p.tx_id);
+        }
     }
     if w.spent_elsewhere {
         crate::outln!(

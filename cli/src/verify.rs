@@ -43,7 +43,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             args.file.display()
         ))
     })?;
-    let dir = args.keys.resolve(out)?;
+    let dir = args.keys.resolve()?;
     let keys = VerifierKeys::load_dir(&dir)
         .with_context(|| format!("cannot load verifying keys from {}", dir.display()))?;
     file.verify(&keys).map_err(|e| {

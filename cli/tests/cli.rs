@@ -368,23 +368,18 @@ fn verify_accepts_a_valid_proof_and_says_why_it_rejects_others() {
 }
 
 #[test]
-fn without_keys_the_default_directory_is_generated_on_first_use() {
+fn without_keys_nothing_is_generated_and_the_error_says_where_keys_come_from() {
+    // Only `setup` and `demo` make keys: a member's keys are the chain's.
     let home = tempfile::tempdir().unwrap();
     let good = proof_file(home.path(), Statement::Contribute);
-    let o = run(zkpension(home.path())
-        .args(["verify", "--threads", "1"])
-        .arg(&good));
-    let err = stderr(&o);
-    assert!(err.contains("generating them now"), "{err}");
-    // Fresh random keys are not the ones the proof was made with.
-    assert_eq!(code(&o), 1, "{err}");
-    let dir = home.path().join("keys");
-    let manifest = KeyManifest::read(&dir).unwrap();
-    assert_eq!(manifest.setup, zkpension_prover::keys::SETUP_SINGLE_PARTY);
-    // The second run finds them.
     let o = run(zkpension(home.path()).arg("verify").arg(&good));
-    assert!(!stderr(&o).contains("generating"), "{}", stderr(&o));
-    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains("no keys in") && err.contains("zkpension keys fetch --node URL"),
+        "{err}"
+    );
+    assert!(!home.path().join("keys").exists());
 }
 
 #[test]

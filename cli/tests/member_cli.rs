@@ -1,8 +1,9 @@
 //! The member, registrar and authority commands of the `zkpension` binary
 //! against an embedded node: keygen, enroll, approve, sync, contribute (and the
-//! cap refusal, exit code 1), advance-epoch, claim, attest, balance, and a
-//! transaction written to a file instead of submitted, then submitted by sync
-//! (made with keys whose prover tables must be rebuilt).
+//! cap refusal in the member's terms, exit code 1), advance-epoch, claim,
+//! `tx export` and `verify`, attest and `check-attestation`, balance, and a
+//! transaction written to a file and held, then sent with `submit` (made with
+//! keys whose prover tables must be rebuilt).
 
 #[path = "../../prover/tests/common/mod.rs"]
 mod common;
@@ -116,29 +117,56 @@ fn member_registrar_and_authority_through_the_cli() {
     ok(&mut z(&["sync"]));
     let v = ok(&mut z(&[
         "contribute",
-        "--amount",
+        "--cents",
         "300",
         "--payer-ref",
         "nov",
     ]));
     assert_eq!(v["balance"], 300);
-    // Over the cap of 500 this epoch: refused, exit code 1, nothing submitted.
-    let o = z(&["contribute", "--amount", "201"]).output().unwrap();
+    // Over the cap of 5.00 this epoch: refused in the member's terms, exit
+    // code 1, nothing submitted.
+    let o = z(&["contribute", "--amount", "2.01"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("cap"),
+        String::from_utf8_lossy(&o.stderr).contains(
+            "2.01 is more than you can pay this epoch: you can pay 2.00 more (cap 5.00, paid 3.00)"
+        ),
         "{}",
         show(&o)
     );
+    // An amount that is not one, and a payment reference the ledger cannot
+    // hold: usage errors (2) before anything is proved.
+    for bad in [
+        vec!["contribute", "--amount", "2.001"],
+        vec!["contribute", "--amount", "250,5"],
+        vec!["contribute", "--cents", "5", "--amount", "1.00"],
+    ] {
+        let o = z(&bad).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", show(&o));
+    }
+    let long_ref = "x".repeat(1025);
+    let o = z(&["contribute", "--amount", "1.00", "--payer-ref", &long_ref])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("at most 1024"),
+        "{}",
+        show(&o)
+    );
+    let o = z(&["sync", "--node", "http://no host:80"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
 
-    // Written to a file instead of submitted; the next sync submits it. With
+    // Written to a file and held: sync does not submit it, `submit` does. With
     // keys whose prover tables are missing: the proof still comes, and the
     // user is told that the tables were rebuilt and saved.
     let keys = copy_of_keys(home);
     let tables = keys.join("contribute.tables");
     std::fs::remove_file(&tables).unwrap();
     let file = home.join("tx.hex");
-    let o = z(&["contribute", "--amount", "200", "--json", "--out"])
+    let o = z(&["contribute", "--amount", "2", "--json", "--out"])
         .arg(&file)
         .arg("--keys")
         .arg(&keys)
@@ -156,23 +184,73 @@ fn member_registrar_and_authority_through_the_cli() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["included_at"].is_null());
     assert!(file.exists());
+    assert_eq!(v["held"], true);
     let v = ok(&mut z(&["sync"]));
-    assert_eq!(v["report"]["resubmitted"].as_array().unwrap().len(), 1);
-    std::thread::sleep(Duration::from_millis(300));
-    ok(&mut z(&["sync"]));
-    assert_eq!(ok(&mut z(&["balance"]))["balance"], 500);
+    assert_eq!(v["report"]["resubmitted"].as_array().unwrap().len(), 0);
+    let b = ok(&mut z(&["balance"]));
+    assert_eq!(b["balance"], 300);
+    assert_eq!(b["pending"][0]["held"], true);
+    let v = ok(z(&["submit"]).arg(&file));
+    assert!(v["included_at"].as_u64().is_some(), "{v}");
+    let b = ok(&mut z(&["balance"]));
+    assert_eq!(b["balance"], 500);
+    assert_eq!(b["pending"].as_array().unwrap().len(), 0);
 
     ok(z(&["authority", "advance-epoch", "--key"]).arg(home.join("authority.key")));
     let v = ok(&mut z(&["claim", "--recipient", "my bank"]));
     assert_eq!(v["pension"], 250);
     assert_eq!(v["balance"], 250);
-    ok(&mut z(&[
+    let claim_id = v["tx_id"].as_str().unwrap().to_string();
+    // Its proof file, from the chain, verifies.
+    let proof = home.join("claim.proof.json");
+    ok(z(&["tx", "export", &claim_id, "--out"]).arg(&proof));
+    let v = ok(z(&["verify"]).arg(&proof));
+    assert_eq!(v["statement"], "claim");
+    // An attestation, and the relying party's checks of it.
+    let v = ok(&mut z(&[
         "attest",
         "--context",
-        "landlord",
+        "landlord:flat-12",
         "--min-balance",
-        "200",
+        "2.00",
+        "--message",
+        "challenge 7f3a",
     ]));
+    let tag = v["attestation"]["tag"].as_str().unwrap().to_string();
+    let check = |extra: &[&str]| {
+        let mut c = z(&["check-attestation", "--context", "landlord:flat-12"]);
+        c.args(extra);
+        c
+    };
+    let v = ok(&mut check(&[
+        "--tag",
+        &tag,
+        "--min-balance",
+        "2.00",
+        "--message",
+        "challenge 7f3a",
+    ]));
+    assert_eq!(v["proof_rechecked"], true);
+    for (extra, why) in [
+        (vec!["--min-balance", "2.01"], "you ask for 2.01"),
+        (
+            vec!["--message", "another challenge"],
+            "not \"another challenge\"",
+        ),
+        (vec!["--require-eligible"], "does not prove eligibility"),
+    ] {
+        let o = check(&extra).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(why),
+            "{}",
+            show(&o)
+        );
+    }
+    let o = check(&["--tag", &format!("0x{}", "11".repeat(32))])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     let b = ok(&mut z(&["balance"]));
     assert_eq!(b["balance"], 250);
     assert_eq!(b["pension"], 250);
@@ -197,7 +275,7 @@ fn member_registrar_and_authority_through_the_cli() {
     // that succeeded.
     let mut children: Vec<_> = (0..3)
         .map(|_| {
-            z(&["contribute", "--amount", "10"])
+            z(&["contribute", "--cents", "10"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -5,6 +5,7 @@
 //! these types, the member's library (`zkpension-prover`) builds and reads
 //! them, and neither links the other.
 //!
+//! - [`amount`]: amounts in currency units (`250.00`) and cents.
 //! - [`hexbytes`]: byte strings as `0x` hex, ids and hashes.
 //! - [`codec`]: the canonical binary encoding (writer and checked reader).
 //! - [`params`], [`genesis`]: the chain's configuration and parameters.
@@ -17,6 +18,7 @@
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
 //! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
 
+pub mod amount;
 pub mod block;
 pub mod codec;
 pub mod genesis;
@@ -27,6 +29,7 @@ pub mod rejection;
 pub mod tx;
 pub mod views;
 
+pub use amount::{format_amount, parse_amount, AmountError};
 pub use block::{Block, BlockHeader};
 pub use genesis::{ChainContext, Genesis, GenesisError, GenesisParams};
 pub use hexbytes::{FixedBytes, Hash32, HexBytes, TxId};

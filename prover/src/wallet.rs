@@ -130,6 +130,10 @@ pub struct PendingTx {
     /// node never received it.
     #[serde(default)]
     pub tx: Option<String>,
+    /// Written to a file (`--out`) and held back: this wallet does not
+    /// submit it until `zkpension submit FILE` releases it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 /// How far the wallet has followed the ledger.
@@ -376,6 +380,7 @@ mod tests {
             cm_new: NoteCommitment::from(note.commit().to_field()),
             submitted_at: Some(5),
             tx: None,
+            held: false,
         });
         w.save(&path).unwrap();
         let back = Wallet::load(&path).unwrap();

@@ -30,6 +30,34 @@ pub enum ClientError {
     Timeout { id: String, waited: Duration },
 }
 
+/// A failed request as a [`ClientError`]; `{"error", "code", "id"}` bodies
+/// are read, and 422 (the node checked the transaction and refuses it) is a
+/// rejection.
+fn error(url: &str, e: ureq::Error) -> ClientError {
+    match e {
+        ureq::Error::Status(status, resp) => {
+            let body = resp.into_string().unwrap_or_default();
+            let v = serde_json::from_str::<serde_json::Value>(&body).ok();
+            let field = |k: &str| v.as_ref().and_then(|v| v[k].as_str().map(str::to_string));
+            let message = field("error").unwrap_or(body);
+            if status == 422 {
+                return ClientError::Rejected {
+                    id: field("id").unwrap_or_default(),
+                    reason: Reason {
+                        code: field("code").unwrap_or_default(),
+                        message,
+                    },
+                };
+            }
+            ClientError::Refused { status, message }
+        }
+        e => ClientError::Unreachable {
+            url: url.to_string(),
+            message: e.to_string(),
+        },
+    }
+}
+
 /// A node's base URL, e.g. `http://127.0.0.1:8080`.
 #[derive(Clone, Debug)]
 pub struct NodeClient {
@@ -68,33 +96,12 @@ impl NodeClient {
         url: &str,
         r: Result<ureq::Response, ureq::Error>,
     ) -> Result<T, ClientError> {
-        match r {
-            Ok(resp) => resp.into_json::<T>().map_err(|e| ClientError::BadAnswer {
+        r.map_err(|e| error(url, e))?
+            .into_json::<T>()
+            .map_err(|e| ClientError::BadAnswer {
                 url: url.to_string(),
                 message: e.to_string(),
-            }),
-            Err(ureq::Error::Status(status, resp)) => {
-                let body = resp.into_string().unwrap_or_default();
-                let v = serde_json::from_str::<serde_json::Value>(&body).ok();
-                let field = |k: &str| v.as_ref().and_then(|v| v[k].as_str().map(str::to_string));
-                let message = field("error").unwrap_or(body);
-                // 422: the node checked the transaction and refuses it.
-                if status == 422 {
-                    return Err(ClientError::Rejected {
-                        id: field("id").unwrap_or_default(),
-                        reason: Reason {
-                            code: field("code").unwrap_or_default(),
-                            message,
-                        },
-                    });
-                }
-                Err(ClientError::Refused { status, message })
-            }
-            Err(e) => Err(ClientError::Unreachable {
-                url: url.to_string(),
-                message: e.to_string(),
-            }),
-        }
+            })
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -176,6 +183,51 @@ impl NodeClient {
     /// `GET /v1/nullifiers/{nf}`.
     pub fn nullifier(&self, nf: &Nullifier) -> Result<NullifierView, ClientError> {
         self.get(&format!("/v1/nullifiers/{nf}"))
+    }
+
+    /// `GET /v1/keys`: the manifest of the node's key directory.
+    pub fn keys_manifest(&self) -> Result<zkpension_verifier::KeyManifest, ClientError> {
+        self.get("/v1/keys")
+    }
+
+    /// `GET /v1/keys/{file}`: one file of the node's key directory, at most
+    /// `limit` bytes.
+    pub fn key_file(&self, file: &str, limit: u64) -> Result<Vec<u8>, ClientError> {
+        use std::io::Read;
+        let url = format!("{}/v1/keys/{file}", self.base);
+        let resp = match self.agent.get(&url).call() {
+            Ok(resp) => resp,
+            Err(e) => return Err(error(&url, e)),
+        };
+        let mut bytes = Vec::new();
+        resp.into_reader()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ClientError::Unreachable {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        if bytes.len() as u64 > limit {
+            return Err(ClientError::BadAnswer {
+                url,
+                message: format!("more than the {limit} bytes the manifest gives"),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// `GET /v1/blocks/{height}`.
+    pub fn block(&self, height: u64) -> Result<zkpension_core::views::BlockView, ClientError> {
+        self.get(&format!("/v1/blocks/{height}"))
+    }
+
+    /// `GET /v1/attestations/{context}/{tag}`.
+    pub fn attestation(
+        &self,
+        context: &ContextId,
+        tag: &zkpension_circuits::values::AttestTag,
+    ) -> Result<zkpension_core::views::AttestationRecord, ClientError> {
+        self.get(&format!("/v1/attestations/{context}/{tag}"))
     }
 
     /// `GET /v1/attestations/{context}`.

@@ -11,6 +11,8 @@
 //! next `sync` submits it again if the node never saw it.
 
 use super::client::{ClientError, NodeClient};
+use super::explain::{explain, Asked};
+use super::settle::settle_pending;
 use super::tracker::TrackerError;
 use crate::prove::{prove, ProveError, Witness};
 use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
@@ -26,7 +28,7 @@ use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::tx::{Attest, Claim, Contribute};
-use zkpension_core::views::{StatusView, TxState};
+use zkpension_core::views::StatusView;
 use zkpension_core::{Transaction, TxId};
 
 /// Format tag of an enrollment request file.
@@ -45,6 +47,13 @@ pub enum FlowError {
     Wallet(#[from] crate::wallet::WalletError),
     #[error("the ledger's rules forbid this: {0}")]
     Relation(#[from] RelationError),
+    /// A rule the transaction would break, in the member's words
+    /// ([`super::explain`]), found before any proving.
+    #[error("{explanation}")]
+    Rule {
+        clause: RelationError,
+        explanation: String,
+    },
     #[error("this wallet has no account yet: create an enrollment request with `zkpension enroll`, have the registrar approve it, and sync")]
     NotEnrolled,
     #[error("the wallet's account note is not in the ledger's tree yet (pending {0}); run `zkpension sync` once the node has included it")]
@@ -242,157 +251,6 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
     Ok(report)
 }
 
-/// The pending transaction's outcome as the chain itself shows it.
-enum Outcome {
-    /// Its new commitment is in the tree.
-    Included,
-    /// The note it spends was spent by another transaction: its new note can
-    /// never appear.
-    Superseded,
-    /// Its anchor has left the window and its nullifier is unspent: it can
-    /// never be included.
-    Expired,
-    /// Not decided yet.
-    Open,
-}
-
-fn outcome(wallet: &Wallet, p: &PendingTx, anchor_window: u64) -> Outcome {
-    if wallet.sync.tree.index_of(&p.cm_new.to_field()).is_some() {
-        return Outcome::Included;
-    }
-    let Some(nf) = p.nf else {
-        return Outcome::Open;
-    };
-    let spent_on_chain = wallet
-        .notes
-        .iter()
-        .any(|n| n.status == NoteStatus::Spent && n.note.nullifier(&wallet.nk) == nf);
-    if spent_on_chain {
-        return Outcome::Superseded;
-    }
-    match p.submitted_at {
-        Some(at) if wallet.sync.height >= at.saturating_add(anchor_window) => Outcome::Expired,
-        _ => Outcome::Open,
-    }
-}
-
-/// Forgets a pending transaction and the note it would have made.
-fn drop_pending(wallet: &mut Wallet, p: &PendingTx) {
-    wallet.sync.tree.unwatch(&p.cm_new.to_field());
-    wallet
-        .notes
-        .retain(|n| !(n.status == NoteStatus::Pending && n.cm == p.cm_new));
-}
-
-/// Settles the wallet's pending transactions. A spend's new note is never
-/// forgotten on the node's word alone: anyone who saw the transaction can
-/// submit a copy with a broken proof and make the node report the id as
-/// rejected while the genuine copy is still valid. The opening is kept until
-/// the chain shows the outcome (the commitment in the tree, the nullifier
-/// spent by another transaction, or the anchor expired); meanwhile the
-/// wallet submits its own copy again. An enrollment (no nullifier) is
-/// dropped when the node rejects it, as its signature is checked on arrival.
-fn settle_pending(
-    wallet: &mut Wallet,
-    client: &NodeClient,
-    anchor_window: u64,
-    report: &mut SyncReport,
-) -> Result<(), FlowError> {
-    let mut keep = Vec::new();
-    let pending = std::mem::take(&mut wallet.pending);
-    let mut iter = pending.into_iter();
-    while let Some(p) = iter.next() {
-        match outcome(wallet, &p, anchor_window) {
-            Outcome::Included => {
-                report.included.push(p.tx_id.clone());
-                continue;
-            }
-            Outcome::Superseded => {
-                // Another transaction spent the note: a copy of this wallet.
-                report.rejected.push((
-                    p.tx_id.clone(),
-                    "the note it spends was spent by another transaction".into(),
-                ));
-                report.spent_elsewhere = true;
-                wallet.spent_elsewhere = true;
-                drop_pending(wallet, &p);
-                continue;
-            }
-            Outcome::Expired => {
-                report.rejected.push((
-                    p.tx_id.clone(),
-                    format!("its anchor left the ledger's last {anchor_window} roots before it was included"),
-                ));
-                drop_pending(wallet, &p);
-                continue;
-            }
-            Outcome::Open => {}
-        }
-        let id = parse_id(&p.tx_id)?;
-        let state = match client.tx(&id) {
-            Ok(v) => Some(v.state),
-            Err(ClientError::Refused { status: 404, .. }) => None,
-            Err(e) => {
-                keep.push(p);
-                keep.extend(iter);
-                wallet.pending = keep;
-                return Err(e.into());
-            }
-        };
-        let resubmit = match state {
-            Some(TxState::Included { .. }) | Some(TxState::Pending) => false,
-            Some(TxState::Rejected { reason }) if p.nf.is_none() => {
-                report
-                    .rejected
-                    .push((p.tx_id.clone(), reason.message.clone()));
-                drop_pending(wallet, &p);
-                continue;
-            }
-            // The node's word is not the chain's: submit this wallet's own
-            // copy again, and keep the note until the chain decides.
-            Some(TxState::Rejected { .. }) => true,
-            // The node never saw it (the wallet stopped before submitting,
-            // or the node lost its queue): submit again.
-            None => true,
-        };
-        if resubmit {
-            if let Some(Ok(bytes)) = p.tx.as_deref().map(hex::decode) {
-                let tx = Transaction::decode(&bytes)
-                    .map_err(|e| FlowError::Build(format!("stored transaction: {e}")))?;
-                match client.submit(&tx) {
-                    Ok(_) => report.resubmitted.push(p.tx_id.clone()),
-                    Err(ClientError::Rejected { reason, .. }) if p.nf.is_none() => {
-                        report
-                            .rejected
-                            .push((p.tx_id.clone(), reason.message.clone()));
-                        drop_pending(wallet, &p);
-                        continue;
-                    }
-                    // Kept until the chain decides (see above).
-                    Err(ClientError::Rejected { .. }) => {}
-                    Err(e) => {
-                        keep.push(p);
-                        keep.extend(iter);
-                        wallet.pending = keep;
-                        return Err(e.into());
-                    }
-                }
-            }
-        }
-        keep.push(p);
-    }
-    wallet.pending = keep;
-    Ok(())
-}
-
-fn parse_id(s: &str) -> Result<TxId, FlowError> {
-    let bytes = hex::decode(s.trim_start_matches("0x"))
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| FlowError::Build(format!("bad transaction id {s:?}")))?;
-    Ok(zkpension_core::hexbytes::FixedBytes(bytes))
-}
-
 /// A transaction made by this wallet, not yet recorded or submitted. It
 /// gives out no transaction: record it with
 /// [`MemberSession::record`](super::session::MemberSession::record) first.
@@ -455,6 +313,13 @@ fn spendable(
     Ok((current.note.clone(), path))
 }
 
+fn rule(clause: RelationError, note: &Note, asked: Asked) -> FlowError {
+    FlowError::Rule {
+        explanation: explain(&clause, note, asked),
+        clause,
+    }
+}
+
 fn finish(kind: &'static str, tx: Transaction, new_note: Note, nf: Nullifier) -> Prepared {
     Prepared {
         kind,
@@ -486,7 +351,18 @@ pub fn contribute<R: RngCore + CryptoRng>(
         status.params.cap,
         b,
         Fr::rand(rng),
-    )?;
+    )
+    .map_err(|e| {
+        rule(
+            e,
+            &note,
+            Asked::Contribute {
+                amount,
+                epoch: status.epoch,
+                cap: status.params.cap,
+            },
+        )
+    })?;
     let proof = prove(keys, &Witness::Contribute(public.clone(), private), rng)?;
     let tx = Contribute::from_public(&chain, &public, payer_ref.to_vec(), proof.to_bytes())
         .map_err(|e| FlowError::Build(e.to_string()))?;
@@ -513,7 +389,17 @@ pub fn claim<R: RngCore + CryptoRng>(
         status.params.divisor,
         b,
         Fr::rand(rng),
-    )?;
+    )
+    .map_err(|e| {
+        rule(
+            e,
+            &note,
+            Asked::Claim {
+                epoch: status.epoch,
+                min_periods: status.params.min_periods,
+            },
+        )
+    })?;
     let proof = prove(keys, &Witness::Claim(public.clone(), private), rng)?;
     let tx = Claim::from_public(&chain, &public, recipient.to_vec(), proof.to_bytes())
         .map_err(|e| FlowError::Build(e.to_string()))?;
@@ -554,7 +440,19 @@ pub fn attest<R: RngCore + CryptoRng>(
         request.require_eligible,
         b,
         Fr::rand(rng),
-    )?;
+    )
+    .map_err(|e| {
+        rule(
+            e,
+            &note,
+            Asked::Attest {
+                epoch: status.epoch,
+                min_balance: request.min_balance,
+                min_periods: request.min_periods,
+                require_eligible: request.require_eligible,
+            },
+        )
+    })?;
     let proof = prove(keys, &Witness::Attest(public.clone(), private), rng)?;
     let tx = Attest::from_public(&chain, &public, request.message.clone(), proof.to_bytes())
         .map_err(|e| FlowError::Build(e.to_string()))?;
@@ -565,7 +463,7 @@ pub fn attest<R: RngCore + CryptoRng>(
 /// encoding, for resubmission). Only
 /// [`MemberSession::record`](super::session::MemberSession::record) calls it,
 /// and saves the wallet before anything is submitted.
-pub(crate) fn record(wallet: &mut Wallet, p: &Prepared, height: u64) {
+pub(crate) fn record(wallet: &mut Wallet, p: &Prepared, height: u64, held: bool) {
     let owned = OwnedNote::pending(p.new_note.clone());
     wallet.sync.tree.watch(owned.cm.to_field());
     wallet.pending.push(PendingTx {
@@ -575,6 +473,7 @@ pub(crate) fn record(wallet: &mut Wallet, p: &Prepared, height: u64) {
         cm_new: owned.cm,
         submitted_at: Some(height),
         tx: Some(hex::encode(p.tx.encode())),
+        held,
     });
     wallet.notes.push(owned);
 }

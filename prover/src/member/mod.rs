@@ -1,12 +1,16 @@
 //! The member's side of the ledger: a client for a node's HTTP API
-//! ([`client`]), the wallet's partial view of the commitment tree
+//! ([`client`]), the chain's keys ([`chain_keys`]), the wallet's partial view of the commitment tree
 //! ([`tracker`]), and the transactions a member, the registrar and the
-//! authority make ([`flow`]), and the session that owns a wallet file while
+//! authority make ([`flow`]), broken rules in the member's words
+//! ([`explain`]), and the session that owns a wallet file while
 //! it makes them ([`session`]).
 
+pub mod chain_keys;
 pub mod client;
+pub mod explain;
 pub mod flow;
 pub mod session;
+mod settle;
 pub mod tracker;
 
 pub use client::{ClientError, NodeClient};

@@ -195,10 +195,34 @@ impl MemberSession {
     /// here a crash loses nothing (the next sync submits it if the node never
     /// saw it).
     pub fn record(&mut self, prepared: Prepared) -> Result<Recorded, FlowError> {
+        self.record_as(prepared, false)
+    }
+
+    /// Records `prepared` like [`record`](Self::record), but held back: no
+    /// sync submits it until [`release`](Self::release) (the transaction is
+    /// handed out as a file, to be submitted elsewhere or later).
+    pub fn record_held(&mut self, prepared: Prepared) -> Result<Recorded, FlowError> {
+        self.record_as(prepared, true)
+    }
+
+    fn record_as(&mut self, prepared: Prepared, held: bool) -> Result<Recorded, FlowError> {
         let height = self.wallet.sync.height;
-        flow::record(&mut self.wallet, &prepared, height);
+        flow::record(&mut self.wallet, &prepared, height, held);
         self.save()?;
         Ok(Recorded(prepared))
+    }
+
+    /// Releases a held transaction of this wallet so that it is submitted
+    /// (now by the caller, later by any sync). Returns whether the wallet
+    /// held it.
+    pub fn release(&mut self, id: &TxId) -> Result<bool, FlowError> {
+        let hex = zkpension_core::hexbytes::encode_hex(&id.0);
+        let Some(p) = self.wallet.pending.iter_mut().find(|p| p.tx_id == hex) else {
+            return Ok(false);
+        };
+        let was_held = std::mem::replace(&mut p.held, false);
+        self.save()?;
+        Ok(was_held)
     }
 
     /// Submits a recorded transaction to the node.

@@ -1,0 +1,165 @@
+//! Settling the wallet's pending transactions after a sync: each outcome
+//! is taken from the chain itself (the new commitment in the tree, the spent
+//! nullifier, the anchor window), never from the node's word alone.
+
+use super::client::{ClientError, NodeClient};
+use super::flow::{FlowError, SyncReport};
+use crate::wallet::{NoteStatus, PendingTx, Wallet};
+use zkpension_core::views::TxState;
+use zkpension_core::{Transaction, TxId};
+
+/// The pending transaction's outcome as the chain itself shows it.
+enum Outcome {
+    /// Its new commitment is in the tree.
+    Included,
+    /// The note it spends was spent by another transaction: its new note can
+    /// never appear.
+    Superseded,
+    /// Its anchor has left the window and its nullifier is unspent: it can
+    /// never be included.
+    Expired,
+    /// Not decided yet.
+    Open,
+}
+
+fn outcome(wallet: &Wallet, p: &PendingTx, anchor_window: u64) -> Outcome {
+    if wallet.sync.tree.index_of(&p.cm_new.to_field()).is_some() {
+        return Outcome::Included;
+    }
+    let Some(nf) = p.nf else {
+        return Outcome::Open;
+    };
+    let spent_on_chain = wallet
+        .notes
+        .iter()
+        .any(|n| n.status == NoteStatus::Spent && n.note.nullifier(&wallet.nk) == nf);
+    if spent_on_chain {
+        return Outcome::Superseded;
+    }
+    match p.submitted_at {
+        Some(at) if wallet.sync.height >= at.saturating_add(anchor_window) => Outcome::Expired,
+        _ => Outcome::Open,
+    }
+}
+
+/// Forgets a pending transaction and the note it would have made.
+fn drop_pending(wallet: &mut Wallet, p: &PendingTx) {
+    wallet.sync.tree.unwatch(&p.cm_new.to_field());
+    wallet
+        .notes
+        .retain(|n| !(n.status == NoteStatus::Pending && n.cm == p.cm_new));
+}
+
+/// Settles the wallet's pending transactions. A spend's new note is never
+/// forgotten on the node's word alone: anyone who saw the transaction can
+/// submit a copy with a broken proof and make the node report the id as
+/// rejected while the genuine copy is still valid. The opening is kept until
+/// the chain shows the outcome (the commitment in the tree, the nullifier
+/// spent by another transaction, or the anchor expired); meanwhile the
+/// wallet submits its own copy again. An enrollment (no nullifier) is
+/// dropped when the node rejects it, as its signature is checked on arrival.
+pub(crate) fn settle_pending(
+    wallet: &mut Wallet,
+    client: &NodeClient,
+    anchor_window: u64,
+    report: &mut SyncReport,
+) -> Result<(), FlowError> {
+    let mut keep = Vec::new();
+    let pending = std::mem::take(&mut wallet.pending);
+    let mut iter = pending.into_iter();
+    while let Some(p) = iter.next() {
+        match outcome(wallet, &p, anchor_window) {
+            Outcome::Included => {
+                report.included.push(p.tx_id.clone());
+                continue;
+            }
+            Outcome::Superseded => {
+                // Another transaction spent the note: a copy of this wallet.
+                report.rejected.push((
+                    p.tx_id.clone(),
+                    "the note it spends was spent by another transaction".into(),
+                ));
+                report.spent_elsewhere = true;
+                wallet.spent_elsewhere = true;
+                drop_pending(wallet, &p);
+                continue;
+            }
+            Outcome::Expired => {
+                report.rejected.push((
+                    p.tx_id.clone(),
+                    format!("its anchor left the ledger's last {anchor_window} roots before it was included"),
+                ));
+                drop_pending(wallet, &p);
+                continue;
+            }
+            Outcome::Open => {}
+        }
+        if p.held {
+            // Its holder decides when it is submitted.
+            keep.push(p);
+            continue;
+        }
+        let id = parse_id(&p.tx_id)?;
+        let state = match client.tx(&id) {
+            Ok(v) => Some(v.state),
+            Err(ClientError::Refused { status: 404, .. }) => None,
+            Err(e) => {
+                keep.push(p);
+                keep.extend(iter);
+                wallet.pending = keep;
+                return Err(e.into());
+            }
+        };
+        let resubmit = match state {
+            Some(TxState::Included { .. }) | Some(TxState::Pending) => false,
+            Some(TxState::Rejected { reason }) if p.nf.is_none() => {
+                report
+                    .rejected
+                    .push((p.tx_id.clone(), reason.message.clone()));
+                drop_pending(wallet, &p);
+                continue;
+            }
+            // The node's word is not the chain's: submit this wallet's own
+            // copy again, and keep the note until the chain decides.
+            Some(TxState::Rejected { .. }) => true,
+            // The node never saw it (the wallet stopped before submitting,
+            // or the node lost its queue): submit again.
+            None => true,
+        };
+        if resubmit {
+            if let Some(Ok(bytes)) = p.tx.as_deref().map(hex::decode) {
+                let tx = Transaction::decode(&bytes)
+                    .map_err(|e| FlowError::Build(format!("stored transaction: {e}")))?;
+                match client.submit(&tx) {
+                    Ok(_) => report.resubmitted.push(p.tx_id.clone()),
+                    Err(ClientError::Rejected { reason, .. }) if p.nf.is_none() => {
+                        report
+                            .rejected
+                            .push((p.tx_id.clone(), reason.message.clone()));
+                        drop_pending(wallet, &p);
+                        continue;
+                    }
+                    // Kept until the chain decides (see above).
+                    Err(ClientError::Rejected { .. }) => {}
+                    Err(e) => {
+                        keep.push(p);
+                        keep.extend(iter);
+                        wallet.pending = keep;
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        keep.push(p);
+    }
+    wallet.pending = keep;
+    Ok(())
+}
+
+pub(crate) fn parse_id(s: &str) -> Result<TxId, FlowError> {
+    let bytes = hex::decode(s.trim_start_matches("0x"))
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| FlowError::Build(format!("bad transaction id {s:?}")))?;
+    Ok(zkpension_core::hexbytes::FixedBytes(bytes))
+}
