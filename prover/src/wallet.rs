@@ -70,6 +70,13 @@ pub enum WalletError {
     Inconsistent { path: PathBuf, field: &'static str },
     #[error("wallet {path} is in use by {}; wait for it to finish (one command at a time per wallet)", match .pid { Some(pid) => format!("process {pid}"), None => "another process".to_string() })]
     InUse { path: PathBuf, pid: Option<u32> },
+    #[error("wallet {path} is damaged: note {index} (commitment {cm}) {what}; restore the wallet from a backup")]
+    Damaged {
+        path: PathBuf,
+        index: usize,
+        cm: String,
+        what: &'static str,
+    },
     #[error("a seed phrase must contain at least one word")]
     EmptySeedPhrase,
 }
@@ -320,6 +327,24 @@ impl Wallet {
                 field: "nk",
             });
         }
+        // Every stored note must open its commitment and belong to this
+        // wallet: an edited balance is refused here, not proved against a
+        // root that does not exist.
+        for (index, n) in w.notes.iter().enumerate() {
+            let what = if n.note.commit() != n.cm {
+                "does not open its commitment (its fields were changed)"
+            } else if n.note.owner != w.owner {
+                "belongs to another owner"
+            } else {
+                continue;
+            };
+            return Err(WalletError::Damaged {
+                path: path.to_path_buf(),
+                index,
+                cm: n.cm.to_hex(),
+                what,
+            });
+        }
         Ok(w)
     }
 }
@@ -389,6 +414,27 @@ mod tests {
         assert_eq!(back.notes, w.notes);
         assert_eq!(back.pending, w.pending);
         assert!(!readable_by_others(&path).unwrap());
+    }
+
+    #[test]
+    fn an_edited_note_is_refused_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        let mut w = Wallet::from_seed_phrase("edited balance").unwrap();
+        let note = Note::enrollment(w.owner, 40, Fr::from(3u64), Fr::from(4u64));
+        w.notes.push(OwnedNote::pending(note));
+        w.create(&path).unwrap();
+        Wallet::load(&path).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        json["notes"][0]["note"]["balance"] = 1_000_000.into();
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let e = Wallet::load(&path).unwrap_err();
+        assert!(matches!(e, WalletError::Damaged { index: 0, .. }), "{e}");
+        assert!(
+            e.to_string().contains("does not open its commitment"),
+            "{e}"
+        );
     }
 
     #[test]
