@@ -129,6 +129,7 @@ fn setup() -> Setup {
             anchor_window: MAX_ANCHOR_WINDOW,
         },
         initial_epoch: 1,
+        paying_agent: None,
         verifying_keys: keys
             .ids()
             .into_iter()

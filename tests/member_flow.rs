@@ -58,6 +58,7 @@ fn start() -> Chain {
             anchor_window: 64,
         },
         initial_epoch: 1,
+        paying_agent: None,
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     };
     let dir = tempfile::tempdir().unwrap();

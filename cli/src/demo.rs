@@ -12,6 +12,7 @@ use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::sealed::{AgentKey, SealedField};
 use zkpension_core::{format_amount as money, Genesis, Params};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
@@ -180,6 +181,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     };
     let registrar = SigningKey::generate(&mut OsRng);
     let authority = SigningKey::generate(&mut OsRng);
+    // Payout details go to the paying agent sealed; the ledger holds ciphertexts.
+    let agent = AgentKey::generate(&mut OsRng);
     let chain = ChainId::from_name("zkpension-demo");
     let params = Params {
         cap: 100_000,
@@ -197,6 +200,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             anchor_window: 256,
         },
         initial_epoch: 1,
+        paying_agent: Some(FixedBytes(agent.public())),
         verifying_keys: vk_ids
             .into_iter()
             .map(|(s, id)| (s, FixedBytes(id)))
@@ -303,6 +307,17 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
 
     // The public ledger beside each member's private view.
     let s = d.client.status()?;
+    // What only the paying agent reads: the claims' recipients.
+    let mut payouts = Vec::new();
+    for height in 1..=s.height {
+        for t in d.client.block(height)?.transactions {
+            if let zkpension_core::Transaction::Claim(c) = &t.tx {
+                let to = agent.open(&chain, SealedField::Recipient, c.body.recipient.as_slice())?;
+                payouts.push(json!({"height": height, "amount": c.body.amount,
+                    "recipient": String::from_utf8_lossy(&to), "on_ledger_bytes": c.body.recipient.len()}));
+            }
+        }
+    }
     let private: Vec<Value> = members
         .iter()
         .map(|m| {
@@ -331,6 +346,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             "pool": s.totals.pool, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_core::hexbytes::encode_hex(&s.state_root.0),
         },
         "members_private_view": private,
+        "paying_agent_view": payouts,
         "checks": {"pool_equals_in_minus_out": pool_ok, "pool_equals_sum_of_private_balances": solvent},
         "timings": {"proofs": d.prove_ms.len(), "avg_prove_ms": avg(&d.prove_ms), "avg_submit_to_inclusion_ms": avg(&d.include_ms),
                     "total_s": total.elapsed().as_secs_f64()},
@@ -357,6 +373,16 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
                 "{:>6}: balance {:>8}, {} periods, eligible from epoch {}, pension {}, last claim epoch {}",
                 v["member"].as_str().unwrap_or(""), money(v["balance"].as_u64().unwrap_or(0)), v["periods"], v["eligible_epoch"],
                 money(v["pension"].as_u64().unwrap_or(0)), v["last_claim"]
+            );
+        }
+        crate::outln!("\n== what only the paying agent reads (sealed on the ledger)");
+        for p in &payouts {
+            crate::outln!(
+                "block {:>3}: pay {:>8} to {} ({} bytes of ciphertext on the ledger)",
+                p["height"],
+                money(p["amount"].as_u64().unwrap_or(0)),
+                p["recipient"].as_str().unwrap_or(""),
+                p["on_ledger_bytes"]
             );
         }
         crate::outln!(

@@ -8,6 +8,7 @@
 //! `match` in `main`. Errors decide the exit code through the marker types of
 //! [`output`] (`Rejected` for 1, `Usage` for 2, anything else 3).
 
+mod agent;
 mod args;
 mod authority;
 mod circuits;
@@ -84,6 +85,8 @@ enum Command {
     Registrar(authority::RegistrarCommand),
     #[command(subcommand, alias = "admin")]
     Authority(authority::AuthorityCommand),
+    #[command(subcommand)]
+    Agent(agent::Command),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         Command::CheckAttestation(args) => lookup::check_attestation(args, &out),
         Command::Registrar(cmd) => authority::registrar(cmd, &out),
         Command::Authority(cmd) => authority::authority(cmd, &out),
+        Command::Agent(cmd) => agent::run(cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

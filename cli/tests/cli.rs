@@ -442,6 +442,32 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
     let checks = &v["summary"]["checks"];
     assert_eq!(checks["pool_equals_in_minus_out"], true);
     assert_eq!(checks["pool_equals_sum_of_private_balances"], true);
+    // The paying agent reads every claim's recipient; the ledger stores none
+    // of them in clear (its block files are searched for the text).
+    let payouts = v["summary"]["paying_agent_view"].as_array().unwrap();
+    assert_eq!(payouts.len(), count("claim"), "{payouts:?}");
+    for p in payouts {
+        assert!(p["recipient"]
+            .as_str()
+            .unwrap()
+            .starts_with("bank account of "));
+    }
+    let mut stored = Vec::new();
+    for e in std::fs::read_dir(&data).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_file() {
+            stored.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    assert!(!stored.is_empty());
+    assert!(
+        !stored.windows(15).any(|w| w == b"bank account of"),
+        "a recipient is stored in clear"
+    );
+    assert!(
+        !stored.windows(7).any(|w| w == b"payroll"),
+        "a payment reference is stored in clear"
+    );
     // The members' wallets are files beside the node's data.
     for name in ["alice", "bob", "carol"] {
         assert!(data.join("wallets").join(format!("{name}.json")).exists());

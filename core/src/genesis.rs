@@ -79,6 +79,11 @@ pub struct Genesis {
     /// The id of each statement's verifying key (`VerifierKeys::ids()`); a node
     /// refuses to start with other keys.
     pub verifying_keys: BTreeMap<Statement, Hash32>,
+    /// X25519 public key of the fund's paying agent. When present, claims'
+    /// recipients and contributions' payment references are carried only
+    /// sealed to it ([`crate::sealed`]; protocol version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paying_agent: Option<PublicKeyBytes>,
 }
 
 /// A genesis that cannot start a chain.
@@ -96,6 +101,8 @@ pub enum GenesisError {
     InitialEpoch,
     #[error("verifying_keys lacks the {0} statement")]
     MissingKey(Statement),
+    #[error("paying_agent is the all-zero X25519 key")]
+    ZeroAgentKey,
 }
 
 /// The parts of genesis every check needs, decoded once.
@@ -105,6 +112,8 @@ pub struct ChainContext {
     pub registrar: Ed25519Key,
     pub authority: Ed25519Key,
     pub genesis_hash: Hash32,
+    /// The paying agent's X25519 key: payout details must be sealed to it.
+    pub paying_agent: Option<[u8; 32]>,
 }
 
 fn decode_key(bytes: &PublicKeyBytes, which: &'static str) -> Result<Ed25519Key, GenesisError> {
@@ -132,21 +141,27 @@ impl Genesis {
                 return Err(GenesisError::MissingKey(s));
             }
         }
+        if self.paying_agent.is_some_and(|k| k.0 == [0; 32]) {
+            return Err(GenesisError::ZeroAgentKey);
+        }
         Ok(ChainContext {
             chain_id: self.chain_id,
             registrar,
             authority,
             genesis_hash: self.hash(),
+            paying_agent: self.paying_agent.map(|k| k.0),
         })
     }
 
     /// The canonical encoding: `"zkpension/v1/genesis" || version (1) ||
     /// chain_id || registrar || authority || cap || min_periods || divisor ||
     /// anchor_window || initial_epoch || count (u32) || (statement name as
-    /// length-prefixed bytes || key id) for each statement in name order`.
+    /// length-prefixed bytes || key id) for each statement in name order`;
+    /// with a paying agent, version 2 and its key appended (a genesis
+    /// without one encodes, and hashes, as before).
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::with_prefix(GENESIS_DOMAIN);
-        w.u8(1)
+        w.u8(if self.paying_agent.is_some() { 2 } else { 1 })
             .raw(&self.chain_id.0)
             .raw(&self.registrar.0)
             .raw(&self.authority.0)
@@ -160,6 +175,9 @@ impl Genesis {
         by_name.sort_by_key(|(s, _)| s.name());
         for (s, id) in by_name {
             w.var_bytes(s.name().as_bytes()).raw(&id.0);
+        }
+        if let Some(agent) = &self.paying_agent {
+            w.raw(&agent.0);
         }
         w.into_bytes()
     }
@@ -199,6 +217,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, s)| (*s, FixedBytes([i as u8; 32])))
                 .collect(),
+            paying_agent: None,
         }
     }
 
@@ -229,6 +248,19 @@ mod tests {
         g4.verifying_keys
             .insert(Statement::Claim, FixedBytes([9; 32]));
         assert_ne!(g4.hash(), g.hash());
+        // A paying agent is encoded as version 2 and changes the hash; a
+        // genesis without one keeps its version 1 encoding.
+        assert_eq!(g.encode()[GENESIS_DOMAIN.len()], 1);
+        let mut g5 = g.clone();
+        g5.paying_agent = Some(FixedBytes([7; 32]));
+        assert_eq!(g5.encode()[GENESIS_DOMAIN.len()], 2);
+        assert_ne!(g5.hash(), g.hash());
+        let json5 = serde_json::to_string(&g5).unwrap();
+        assert_eq!(Genesis::from_json(&json5).unwrap(), g5);
+        assert!(!json.contains("paying_agent"));
+        assert_eq!(g5.validate().unwrap().paying_agent, Some([7; 32]));
+        g5.paying_agent = Some(FixedBytes([0; 32]));
+        assert_eq!(g5.validate().unwrap_err(), GenesisError::ZeroAgentKey);
     }
 
     #[test]

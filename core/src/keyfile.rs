@@ -1,4 +1,4 @@
-//! The key file of the registrar and the authority: one format for both,
+//! The key file of the registrar, the authority and the paying agent: one format for all,
 //! typed so that one cannot be taken for the other, nor a secret key for a
 //! public one.
 //!
@@ -18,6 +18,7 @@
 //! public key is used).
 
 use crate::hexbytes::{decode_hex, encode_hex, FixedBytes, PublicKeyBytes};
+use crate::sealed::AgentKey;
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -36,6 +37,19 @@ pub enum Role {
     Registrar,
     /// Advances epochs and sets parameters.
     Authority,
+    /// Reads the sealed payout details (an X25519 key, [`crate::sealed`]).
+    PayingAgent,
+}
+
+impl Role {
+    /// The `zkpension` command group of the role.
+    pub fn command(&self) -> &'static str {
+        match self {
+            Role::Registrar => "registrar",
+            Role::Authority => "authority",
+            Role::PayingAgent => "agent",
+        }
+    }
 }
 
 impl fmt::Display for Role {
@@ -43,6 +57,7 @@ impl fmt::Display for Role {
         f.write_str(match self {
             Role::Registrar => "registrar",
             Role::Authority => "authority",
+            Role::PayingAgent => "paying agent",
         })
     }
 }
@@ -56,7 +71,7 @@ pub enum KeyFileError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not a zkpension key file ({reason}); make one with `zkpension {role} keygen --out FILE`")]
+    #[error("{path} is not a zkpension key file ({reason}); make one with `zkpension {} keygen --out FILE`", role.command())]
     Format {
         path: String,
         role: Role,
@@ -131,54 +146,95 @@ impl RoleKey {
 
     /// Parses a key file's content; `path` names it in errors.
     pub fn from_json(text: &str, path: &str, expected: Role) -> Result<Self, KeyFileError> {
-        let format = |reason: String| KeyFileError::Format {
-            path: path.into(),
-            role: expected,
-            reason,
-        };
-        let json: KeyFileJson = serde_json::from_str(text).map_err(|e| format(e.to_string()))?;
-        if json.format != KEY_FILE_FORMAT {
-            return Err(format(format!(
-                "format {:?}, expected {KEY_FILE_FORMAT:?}",
-                json.format
-            )));
-        }
-        if json.kind != expected {
-            return Err(KeyFileError::WrongRole {
-                path: path.into(),
-                found: json.kind,
-                expected,
-            });
-        }
-        let secret = Zeroizing::new(
-            decode_hex(&json.secret_key).map_err(|e| format(format!("secret_key: {e}")))?,
-        );
-        let seed: [u8; 32] = secret
-            .as_slice()
-            .try_into()
-            .map_err(|_| format(format!("secret_key has {} bytes, not 32", secret.len())))?;
+        let (public, seed) = parse_key_json(text, path, expected)?;
         let key = SigningKey::from_bytes(&seed);
-        if key.verifying_key().to_bytes() != json.public_key.0 {
+        if key.verifying_key().to_bytes() != public.0 {
             return Err(KeyFileError::Mismatch { path: path.into() });
         }
         Ok(RoleKey {
-            role: json.kind,
+            role: expected,
             key,
         })
     }
 
     /// Reads the key file at `path`.
     pub fn load(path: &Path, expected: Role) -> Result<Self, KeyFileError> {
-        let shown = path.display().to_string();
-        let text =
-            Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
-                    path: shown.clone(),
-                    source,
-                })?,
-            );
-        Self::from_json(&text, &shown, expected)
+        Self::from_json(&read_text(path)?, &path.display().to_string(), expected)
     }
+}
+
+/// The public key and the 32 secret bytes of a key file of `expected`.
+fn parse_key_json(
+    text: &str,
+    path: &str,
+    expected: Role,
+) -> Result<(PublicKeyBytes, Zeroizing<[u8; 32]>), KeyFileError> {
+    let format = |reason: String| KeyFileError::Format {
+        path: path.into(),
+        role: expected,
+        reason,
+    };
+    let json: KeyFileJson = serde_json::from_str(text).map_err(|e| format(e.to_string()))?;
+    if json.format != KEY_FILE_FORMAT {
+        return Err(format(format!(
+            "format {:?}, expected {KEY_FILE_FORMAT:?}",
+            json.format
+        )));
+    }
+    if json.kind != expected {
+        return Err(KeyFileError::WrongRole {
+            path: path.into(),
+            found: json.kind,
+            expected,
+        });
+    }
+    let secret = Zeroizing::new(
+        decode_hex(&json.secret_key).map_err(|e| format(format!("secret_key: {e}")))?,
+    );
+    let seed: [u8; 32] = secret
+        .as_slice()
+        .try_into()
+        .map_err(|_| format(format!("secret_key has {} bytes, not 32", secret.len())))?;
+    Ok((json.public_key, Zeroizing::new(seed)))
+}
+
+fn read_text(path: &Path) -> Result<Zeroizing<String>, KeyFileError> {
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|source| KeyFileError::Read {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// The paying agent's key file: the same format with kind `paying_agent`
+/// and X25519 keys.
+pub fn agent_key_json(key: &AgentKey) -> Zeroizing<String> {
+    let json = KeyFileJson {
+        format: KEY_FILE_FORMAT.into(),
+        kind: Role::PayingAgent,
+        public_key: FixedBytes(key.public()),
+        secret_key: encode_hex(&key.secret_bytes()[..]),
+    };
+    let mut text =
+        Zeroizing::new(serde_json::to_string_pretty(&json).expect("a key file serializes"));
+    text.push('\n');
+    text
+}
+
+/// Reads the paying agent's key file at `path`.
+pub fn load_agent_key(path: &Path) -> Result<AgentKey, KeyFileError> {
+    let shown = path.display().to_string();
+    let (public, secret) = parse_key_json(&read_text(path)?, &shown, Role::PayingAgent)?;
+    let key = AgentKey::from_secret(&secret).map_err(|e| KeyFileError::Format {
+        path: shown.clone(),
+        role: Role::PayingAgent,
+        reason: e.to_string(),
+    })?;
+    if key.public() != public.0 {
+        return Err(KeyFileError::Mismatch { path: shown });
+    }
+    Ok(key)
 }
 
 fn getrandom(out: &mut [u8]) {
@@ -202,7 +258,10 @@ pub fn parse_public_key(
     };
     let path = Path::new(arg);
     if path.is_file() {
-        return RoleKey::load(path, role).map(|k| k.public_key());
+        return match role {
+            Role::PayingAgent => load_agent_key(path).map(|k| FixedBytes(k.public())),
+            _ => RoleKey::load(path, role).map(|k| k.public_key()),
+        };
     }
     let digits = arg.trim().strip_prefix("0x").unwrap_or(arg.trim());
     let bytes = hex::decode(digits).map_err(|_| bad(format!("{arg:?} is not hex")))?;
@@ -258,6 +317,55 @@ mod tests {
             err.to_string().contains("zkpension authority keygen"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn agent_key_files_round_trip_and_are_not_signing_keys() {
+        let dir = tempfile_dir("agent");
+        let agent = AgentKey::generate(&mut rand_core::OsRng);
+        let file = dir.join("agent.key");
+        std::fs::write(&file, agent_key_json(&agent).as_bytes()).unwrap();
+        assert_eq!(load_agent_key(&file).unwrap().public(), agent.public());
+        assert_eq!(
+            parse_public_key(
+                "--paying-agent",
+                &file.display().to_string(),
+                Role::PayingAgent,
+                &[]
+            )
+            .unwrap()
+            .0,
+            agent.public()
+        );
+        // The agent's file is not a registrar's, nor the other way round.
+        assert!(matches!(
+            RoleKey::load(&file, Role::Registrar),
+            Err(KeyFileError::WrongRole {
+                found: Role::PayingAgent,
+                ..
+            })
+        ));
+        let reg = dir.join("registrar.key");
+        std::fs::write(
+            &reg,
+            RoleKey::generate(Role::Registrar).to_json().as_bytes(),
+        )
+        .unwrap();
+        assert!(matches!(
+            load_agent_key(&reg),
+            Err(KeyFileError::WrongRole {
+                expected: Role::PayingAgent,
+                ..
+            })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("zkpension-keyfile-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]

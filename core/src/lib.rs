@@ -12,6 +12,7 @@
 //! - [`tx`]: transactions, their canonical encoding, ids and signed messages.
 //! - [`block`]: hash-linked blocks.
 //! - [`rejection`]: why a transaction is refused, with stable codes.
+//! - [`sealed`]: payout details sealed to the paying agent (HPKE).
 //! - [`keyfile`]: the registrar's and the authority's key file.
 //! - [`views`]: the JSON documents of the node's HTTP API.
 //!
@@ -26,6 +27,7 @@ pub mod hexbytes;
 pub mod keyfile;
 pub mod params;
 pub mod rejection;
+pub mod sealed;
 pub mod tx;
 pub mod views;
 

@@ -38,6 +38,11 @@ pub enum Rejection {
     EpochNotIncreasing { current: u64, got: u64 },
     #[error("the proof does not verify for the transaction's public inputs under the ledger's parameters")]
     InvalidProof,
+    #[error("the {field} is not sealed to the fund's paying agent ({why}): this chain carries payout details only encrypted")]
+    ClearPayoutDetail {
+        field: &'static str,
+        why: crate::sealed::SealError,
+    },
 
     // Stateful, against earlier transactions of the same block.
     #[error("the transaction appears twice in the block")]
@@ -71,6 +76,7 @@ impl Rejection {
             Rejection::WrongNonce { .. } => "wrong_nonce",
             Rejection::EpochNotIncreasing { .. } => "epoch_not_increasing",
             Rejection::InvalidProof => "invalid_proof",
+            Rejection::ClearPayoutDetail { .. } => "clear_payout_detail",
             Rejection::DuplicateInBlock => "duplicate_in_block",
             Rejection::NullifierSpentInBlock => "nullifier_spent_in_block",
             Rejection::DuplicateAttestationInBlock => "duplicate_attestation_in_block",

@@ -141,6 +141,9 @@ pub fn check_stateful(
             let (Some(spend), Some(epoch)) = (c.tx.spend(), c.tx.spend_epoch()) else {
                 unreachable!("every proof kind has a spend header and an epoch");
             };
+            if state.ctx.paying_agent.is_some() {
+                check_sealed(&c.tx)?;
+            }
             if epoch != scalars.epoch {
                 return Err(Rejection::WrongEpoch {
                     current: scalars.epoch,
@@ -163,6 +166,21 @@ pub fn check_stateful(
             Ok(c.tx.public_inputs(chain_id, &scalars.params))
         }
     }
+}
+
+/// On a chain with a paying agent, a claim's recipient and a non-empty
+/// payment reference must be framed as sealed texts
+/// (`zkpension_core::sealed`): the ledger never stores them in clear.
+fn check_sealed(tx: &Transaction) -> Result<(), Rejection> {
+    let (field, text) = match tx {
+        Transaction::Claim(t) => ("recipient", t.body.recipient.as_slice()),
+        Transaction::Contribute(t) if !t.body.payer_ref.is_empty() => {
+            ("payment reference", t.body.payer_ref.as_slice())
+        }
+        _ => return Ok(()),
+    };
+    zkpension_core::sealed::check_framing(text)
+        .map_err(|why| Rejection::ClearPayoutDetail { field, why })
 }
 
 fn check_authority(

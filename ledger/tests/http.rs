@@ -31,6 +31,7 @@ fn sim_genesis(sim: &SimKeys) -> Genesis {
             anchor_window: 8,
         },
         initial_epoch: 1,
+        paying_agent: None,
         verifying_keys: sim.vk_ids(),
     }
 }

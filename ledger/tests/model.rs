@@ -520,6 +520,7 @@ fn genesis_for(sim: &SimKeys) -> Genesis {
             anchor_window: WINDOW,
         },
         initial_epoch: 1,
+        paying_agent: None,
         verifying_keys: sim.vk_ids(),
     }
 }

@@ -588,3 +588,71 @@ fn malformed_proof() {
     chain.assert_rejected(rebound, "invalid_proof");
     chain.include(vec![c]);
 }
+
+#[test]
+fn payout_details_must_be_sealed_when_genesis_names_a_paying_agent() {
+    use zkpension_core::sealed::{seal, AgentKey, SealedField};
+    let mut r = rng(5);
+    let agent = AgentKey::generate(&mut r);
+    let mut g = genesis(PARAMS, 16);
+    g.paying_agent = Some(FixedBytes(agent.public()));
+    let mut chain = Chain {
+        state: State::genesis(&g).unwrap(),
+        rng: rng(99),
+    };
+    let (mut a, _) = two_members(&mut chain);
+    // A payment reference in clear is refused, even with a valid proof over it.
+    let (clear, _) = a.contribute(chain.tree(), 800, 1, PARAMS.cap, b"salary 2026-11");
+    chain.assert_rejected(clear, "clear_payout_detail");
+    let sealed_ref = seal(
+        &agent.public(),
+        &chain_id(),
+        SealedField::PayerRef,
+        b"salary 2026-11",
+        &mut r,
+    )
+    .unwrap();
+    let (tx, note) = a.contribute(chain.tree(), 800, 1, PARAMS.cap, &sealed_ref);
+    chain.include(vec![tx, advance(2, 0)]);
+    a.note = note;
+    a.locate(chain.tree());
+    // So is a recipient in clear; sealed, the claim is paid.
+    let (clear, _) = a.claim(
+        chain.tree(),
+        2,
+        PARAMS.min_periods,
+        PARAMS.divisor,
+        b"IBAN DE89",
+    );
+    chain.assert_rejected(clear, "clear_payout_detail");
+    let sealed_to = seal(
+        &agent.public(),
+        &chain_id(),
+        SealedField::Recipient,
+        b"IBAN DE89",
+        &mut r,
+    )
+    .unwrap();
+    let (claim, _) = a.claim(
+        chain.tree(),
+        2,
+        PARAMS.min_periods,
+        PARAMS.divisor,
+        &sealed_to,
+    );
+    let plan = chain.include(vec![claim]);
+    // Only the agent reads it back from the block.
+    let Transaction::Claim(c) = &plan.block.transactions[0] else {
+        panic!("a claim");
+    };
+    assert_eq!(
+        agent
+            .open(
+                &chain_id(),
+                SealedField::Recipient,
+                c.body.recipient.as_slice()
+            )
+            .unwrap(),
+        b"IBAN DE89"
+    );
+}

@@ -37,6 +37,7 @@ fn genesis_for(sim: &SimKeys) -> Genesis {
             anchor_window: 3,
         },
         initial_epoch: 1,
+        paying_agent: None,
         verifying_keys: sim.vk_ids(),
     }
 }

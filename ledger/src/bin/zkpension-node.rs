@@ -194,6 +194,7 @@ fn init(a: InitArgs) -> Result<()> {
             anchor_window: a.anchor_window,
         },
         initial_epoch: a.initial_epoch,
+        paying_agent: None,
         verifying_keys: keys
             .ids()
             .into_iter()

@@ -165,6 +165,7 @@ pub fn genesis(params: Params, anchor_window: u64) -> Genesis {
             anchor_window,
         },
         initial_epoch: 1,
+        paying_agent: None,
         verifying_keys: fixture().vk_ids(),
     }
 }

@@ -70,6 +70,8 @@ pub enum FlowError {
     BadRequest(String),
     #[error("transaction: {0}")]
     Build(String),
+    #[error("sealing for the paying agent: {0}")]
+    Seal(#[from] zkpension_core::sealed::SealError),
 }
 
 /// What a member sends the registrar: the opening of their first note, so the

@@ -27,6 +27,7 @@ use rand_core::{CryptoRng, RngCore};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
+use zkpension_core::sealed::{seal, SealedField};
 use zkpension_core::{Transaction, TxId};
 
 /// What a member proves.
@@ -38,6 +39,22 @@ pub enum Action {
     Claim { recipient: Vec<u8> },
     /// Attest facts about the account to a relying party.
     Attest(AttestRequest),
+}
+
+/// `text` as the transaction carries it: sealed to the paying agent if the
+/// chain names one (an empty payment reference stays empty), else in clear.
+fn sealed_text<R: RngCore + CryptoRng>(
+    agent: Option<[u8; 32]>,
+    chain: &ChainId,
+    field: SealedField,
+    text: &[u8],
+    rng: &mut R,
+) -> Result<Vec<u8>, FlowError> {
+    match agent {
+        Some(_) if text.is_empty() && field == SealedField::PayerRef => Ok(Vec::new()),
+        Some(key) => Ok(seal(&key, chain, field, text, rng)?),
+        None => Ok(text.to_vec()),
+    }
 }
 
 /// A prepared transaction now recorded in the saved wallet file: the only
@@ -181,12 +198,20 @@ impl MemberSession {
     ) -> Result<Prepared, FlowError> {
         self.sync()?;
         let status = self.client.status()?;
+        // Payout details are sealed to the paying agent when the chain has
+        // one: the ledger never sees them in clear.
+        let agent = self.client.genesis()?.genesis.paying_agent.map(|k| k.0);
+        let chain = status.chain_id;
         let w = &self.wallet;
         match action {
             Action::Contribute { amount, payer_ref } => {
-                flow::contribute(w, keys, &status, *amount, payer_ref, rng)
+                let payer_ref = sealed_text(agent, &chain, SealedField::PayerRef, payer_ref, rng)?;
+                flow::contribute(w, keys, &status, *amount, &payer_ref, rng)
             }
-            Action::Claim { recipient } => flow::claim(w, keys, &status, recipient, rng),
+            Action::Claim { recipient } => {
+                let recipient = sealed_text(agent, &chain, SealedField::Recipient, recipient, rng)?;
+                flow::claim(w, keys, &status, &recipient, rng)
+            }
             Action::Attest(request) => flow::attest(w, keys, &status, request, rng),
         }
     }
