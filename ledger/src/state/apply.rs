@@ -196,8 +196,12 @@ impl<'s> Pipeline<'s> {
         let tree_root =
             root_after_append(&state.tree, &delta.leaves).expect("the block's leaves fit the tree");
         let anchors = {
+            // The window holds the last distinct roots: a block that appends
+            // nothing leaves it as it is.
             let mut roots: Vec<&Fr> = state.anchors.iter().collect();
-            roots.push(&tree_root);
+            if roots.last() != Some(&&tree_root) {
+                roots.push(&tree_root);
+            }
             let window = state.anchor_window() as usize;
             let skip = roots.len().saturating_sub(window);
             anchors_digest(roots.into_iter().skip(skip))
@@ -349,7 +353,9 @@ impl State {
         self.tree
             .extend(&d.leaves)
             .expect("the plan checked the tree's capacity");
-        self.anchors.push(plan.tree_root);
+        if self.anchors.latest() != Some(plan.tree_root) {
+            self.anchors.push(plan.tree_root);
+        }
         self.nullifiers
             .extend(d.nullifiers.iter().map(|(nf, _)| *nf));
         self.attestations

@@ -275,13 +275,22 @@ impl Store {
             out
         };
         let info = tx.open_table(BLOCK_INFO)?;
-        let window = genesis.params.anchor_window;
-        let first = height.saturating_sub(window - 1);
-        let mut anchors = Vec::new();
-        for item in info.range(first..=height)? {
-            let (_, v) = item?;
-            anchors.push(BlockInfo::decode(v.value()).map_err(corrupt)?.tree_root);
+        // The last `anchor_window` distinct roots, newest first while read.
+        let window = genesis.params.anchor_window as usize;
+        let mut anchors: Vec<Fr> = Vec::with_capacity(window);
+        for item in info.range(0..=height)?.rev() {
+            let (k, v) = item?;
+            let root = BlockInfo::decode(v.value())
+                .map_err(|e| corrupt(format!("table block_info, height {}: {e}", k.value())))?
+                .tree_root;
+            if anchors.last() != Some(&root) {
+                if anchors.len() == window {
+                    break;
+                }
+                anchors.push(root);
+            }
         }
+        anchors.reverse();
         let nullifiers = {
             let t = tx.open_table(NULLIFIER_SEQ)?;
             let mut out = Vec::with_capacity(t.len()? as usize);
