@@ -38,7 +38,10 @@ use zkpension_circuits::field::{self, serde_hex, Fr};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::codec::{DecodeError, Reader, Writer};
 
-use zkpension_core::{BlockHeader, FixedBytes, Genesis, Hash32, Reason, Transaction, TxId};
+use crate::rules::about_proof;
+use zkpension_core::{
+    BlockHeader, FixedBytes, Genesis, Hash32, Reason, Rejection, Transaction, TxId,
+};
 
 /// Why the database could not be used.
 #[derive(Debug, Error)]
@@ -175,10 +178,41 @@ pub(crate) fn attestation_key(context: &ContextId, tag: &AttestTag) -> [u8; 64] 
     key
 }
 
+/// Records final refusals; a refusal of the proof alone is not final (the
+/// id does not cover the proof).
+fn record_rejections(
+    tx: &redb::WriteTransaction,
+    rejected: &[(usize, TxId, Rejection)],
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(REJECTED)?;
+    for (_, id, reason) in rejected {
+        if about_proof(reason) {
+            continue;
+        }
+        let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
+        table.insert(id.0, json.as_slice())?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the database at `path` for `genesis`, and loads the
     /// state after its last block.
     pub fn open(path: &Path, genesis: &Genesis) -> Result<(Store, State), StoreError> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: "the file is empty (0 bytes)".into(),
+            });
+        }
+        let (store, _) = Store::open_unloaded(path, genesis)?;
+        let state = store.load_state(genesis)?;
+        Ok((store, state))
+    }
+
+    /// Opens (or creates) the database and checks it belongs to `genesis`;
+    /// the state is not loaded. Returns the genesis state.
+    fn open_unloaded(path: &Path, genesis: &Genesis) -> Result<(Store, State), StoreError> {
         let genesis_state = State::genesis(genesis).map_err(RestoreError::from)?;
         let db = Database::create(path)?;
         let store = Store {
@@ -408,11 +442,7 @@ impl Store {
                 txs.insert(c.id.0, location(height, index as u32))?;
                 tx_seq.insert(seq, c.id.0)?;
             }
-            let mut rejected = tx.open_table(REJECTED)?;
-            for (_, id, reason) in &plan.rejected {
-                let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
-                rejected.insert(id.0, json.as_slice())?;
-            }
+            record_rejections(&tx, &plan.rejected)?;
             let mut pending = tx.open_table(PENDING)?;
             for seq in settled {
                 pending.remove(*seq)?;
@@ -447,19 +477,27 @@ impl Store {
     }
 
     /// Removes a queued transaction that can never be included, recording why.
-    pub fn drop_pending(
+    pub fn drop_pending(&self, seq: u64, id: &TxId, reason: &Rejection) -> Result<(), StoreError> {
+        self.drop_all_pending(&[seq], &[(0, *id, reason.clone())])
+    }
+
+    /// Removes queued transactions (by arrival number) without a block,
+    /// recording why the `rejected` ones can never be included (except
+    /// refusals of a proof alone, see [`crate::rules::about_proof`]).
+    pub fn drop_all_pending(
         &self,
-        seq: u64,
-        id: &TxId,
-        reason: &zkpension_core::Rejection,
+        seqs: &[u64],
+        rejected: &[(usize, TxId, Rejection)],
     ) -> Result<(), StoreError> {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
         {
-            w.open_table(PENDING)?.remove(seq)?;
-            let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
-            w.open_table(REJECTED)?.insert(id.0, json.as_slice())?;
+            let mut pending = w.open_table(PENDING)?;
+            for seq in seqs {
+                pending.remove(*seq)?;
+            }
         }
+        record_rejections(&w, rejected)?;
         w.commit()?;
         Ok(())
     }
