@@ -217,7 +217,14 @@ fn client_errors_are_json_4xx() {
     error(get(&node, "/v1/compact?from=x"), 400);
     error(get(&node, "/v1/compact?from=5&to=2"), 400);
     error(get(&node, "/v1/tree/leaves?from=0&to=100000"), 400);
-    error(get(&node, "/v1/attestations/0x1234"), 400);
+    // Not 0x + 64 hex digits: a text context, with no attestations yet.
+    let (code, v) = get(&node, "/v1/attestations/0x1234");
+    assert_eq!((code, &v["attestations"]), (200, &json!([])), "{v}");
+    assert_eq!(
+        v["context"],
+        json!(zkpension_circuits::binding::context_from_text("0x1234"))
+    );
+    error(get(&node, &format!("/v1/attestations/{p}")), 400);
     error(get(&node, "/nope"), 404);
     error(
         answer(ureq::delete(&format!("{}/v1/tx", node.url())).call()),
