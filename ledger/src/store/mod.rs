@@ -27,6 +27,9 @@
 
 use crate::state::BlockPlan;
 mod queries;
+mod verify;
+
+pub use verify::OpenOptions;
 
 use crate::state::{RestoreError, Scalars, State};
 use crate::tables::*;
@@ -56,6 +59,18 @@ pub enum StoreError {
     },
     #[error("the database is inconsistent: {0}")]
     Corrupt(String),
+    #[error(
+        "the database {} is missing, but this data directory was initialised; \
+         restore it from a backup (or move the data directory away and run \
+         `zkpension-node init` again to start a new ledger)",
+        path.display()
+    )]
+    Missing { path: PathBuf },
+    #[error(
+        "the database {} is damaged or truncated: {detail}; restore it from a backup",
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
     #[error("the stored state does not check: {0}")]
     Restore(#[from] RestoreError),
 }
@@ -251,8 +266,7 @@ impl Store {
                 }
             }
         }
-        let state = store.load_state(genesis)?;
-        Ok((store, state))
+        Ok((store, genesis_state))
     }
 
     fn initialize(&self, genesis_json: &[u8], state: &State) -> Result<(), StoreError> {
