@@ -2,14 +2,15 @@
 //!
 //! Every proof transaction's proof is verified before the node answers its
 //! submission. Concurrent submissions meet here: the first one to find no
-//! batch being verified becomes the batch's leader, waits `window` for others
-//! to join, takes every proof queued so far and verifies them together with
+//! batch being verified becomes the batch's leader, waits `window` (by
+//! default none) for others to join, takes every proof queued so far (at most
+//! [`MAX_BATCH`]) and verifies them together with
 //! [`zkpension_verifier::batch_verify`] (one Miller loop per proof, one final
 //! exponentiation); when the batch fails, the verifier's bisection names
 //! exactly the bad proofs, down to single checks. The others wait for the
 //! leader's verdict; whoever arrives while a batch is being verified joins the
-//! next one. Under load batches grow by themselves; a lone submission waits
-//! `window` and is checked alone.
+//! next one. Under load batches grow by themselves; a lone submission is
+//! checked alone.
 
 use crate::node_core::lock;
 use rand_core::OsRng;
