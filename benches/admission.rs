@@ -66,9 +66,8 @@ fn setup() -> Setup {
         .into_iter()
         .map(|s| (s, Trapdoor::new(s, &mut rng)))
         .collect();
-    let key = |i: usize| {
-        VerifyingKey::new(trapdoors[i].0, trapdoors[i].1.vk.clone()).expect("valid key")
-    };
+    let key =
+        |i: usize| VerifyingKey::new(trapdoors[i].0, trapdoors[i].1.vk.clone()).expect("valid key");
     let keys = VerifierKeys::new(key(0), key(1), key(2)).expect("keys");
     let chain_id = ChainId::from_name("bench");
     let signer = |b: u8| {
@@ -214,16 +213,17 @@ fn admission(c: &mut Criterion) {
 
     for (name, window) in [
         ("verify_concurrent_64", None),
-        ("verify_concurrent_64_window_2ms", Some(Duration::from_millis(2))),
+        (
+            "verify_concurrent_64_window_2ms",
+            Some(Duration::from_millis(2)),
+        ),
     ] {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut core = node(&s, dir.path());
         if let Some(w) = window {
             core = core.with_admission_window(w);
         }
-        group.bench_function(name, |b| {
-            b.iter(|| concurrently(&core, &s.forged, false))
-        });
+        group.bench_function(name, |b| b.iter(|| concurrently(&core, &s.forged, false)));
     }
     group.finish();
 

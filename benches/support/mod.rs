@@ -56,4 +56,3 @@ impl Trapdoor {
         .to_bytes()
     }
 }
-

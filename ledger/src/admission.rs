@@ -94,10 +94,7 @@ impl ProofBatcher {
                 return ok;
             }
             if inner.busy {
-                inner = self
-                    .done
-                    .wait(inner)
-                    .unwrap_or_else(|e| e.into_inner());
+                inner = self.done.wait(inner).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
             inner.busy = true;
@@ -151,7 +148,11 @@ fn check(keys: &VerifierKeys, jobs: &[Job]) -> Vec<bool> {
         }
         Err(BatchError::InputCount { .. }) => items
             .par_iter()
-            .map(|i| keys.get(i.statement).verify(i.proof, i.public_inputs).is_ok())
+            .map(|i| {
+                keys.get(i.statement)
+                    .verify(i.proof, i.public_inputs)
+                    .is_ok()
+            })
             .collect(),
     }
 }

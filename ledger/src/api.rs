@@ -208,9 +208,8 @@ fn parse_fr<T: From<Fr>>(what: &str, s: &str) -> Result<T, ApiError> {
 /// An attest context: `0x` + 64 hex digits is the context itself, anything
 /// else is its text (`landlord:flat-12`), mapped with [`context_from_text`].
 fn parse_context(s: &str) -> Result<ContextId, ApiError> {
-    let is_hex = s.len() == 66
-        && s.starts_with("0x")
-        && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let is_hex =
+        s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
     if is_hex {
         parse_fr("context", s)
     } else {
@@ -233,13 +232,20 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 /// [`MAX_DRAINED_BYTES`] of it, so the client gets the answer instead of a
 /// reset connection; a body announced or found larger than that is refused
 /// without reading further.
-async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result<Vec<u8>, ApiError> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: Duration,
+) -> Result<Vec<u8>, ApiError> {
     tokio::time::timeout(timeout, read_body_now(headers, body))
         .await
         .map_err(|_| {
             ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
-                format!("the request body did not arrive within {} s", timeout.as_secs_f64()),
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs_f64()
+                ),
             )
         })?
 }
@@ -316,7 +322,12 @@ async fn submit(
         let id = e.body.id.map(|id| id.to_string());
         let id = id.as_deref().map_or("-", |id| &id[..id.len().min(18)]);
         let code = e.body.code.as_deref().unwrap_or(e.status.as_str());
-        tracing::info!(%peer, "refused {id}: {code}");
+        // A client over its limit is not worth a line per request.
+        if e.status == StatusCode::TOO_MANY_REQUESTS {
+            tracing::debug!(%peer, "refused {id}: {code}");
+        } else {
+            tracing::info!(%peer, "refused {id}: {code}");
+        }
     })?;
     let code = if submitted.queued {
         StatusCode::ACCEPTED

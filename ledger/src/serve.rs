@@ -109,9 +109,16 @@ impl AsyncWrite for Tracked {
     }
 }
 
-const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
-retry-after: 1\r\nconnection: close\r\ncontent-length: 52\r\n\r\n\
-{\"error\":\"too many connections; try again in a second\"}";
+const BUSY_BODY: &str = "{\"error\":\"too many connections; try again in a second\"}";
+
+/// The answer to a connection over the limit.
+fn busy() -> String {
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BUSY_BODY}",
+        BUSY_BODY.len()
+    )
+}
 
 /// Serves `app` on `listener` until `shutdown` turns true, then waits (at
 /// most a few seconds) for the open connections to finish.
@@ -143,7 +150,7 @@ pub async fn serve(
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tracing::debug!(%peer, "connection refused: {max} connections open");
-            let _ = stream.try_write(BUSY);
+            let _ = stream.try_write(busy().as_bytes());
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -156,11 +163,7 @@ pub async fn serve(
         });
     }
     // Every permit back means every connection closed.
-    let _ = tokio::time::timeout(
-        Duration::from_secs(5),
-        permits.acquire_many(max as u32),
-    )
-    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), permits.acquire_many(max as u32)).await;
 }
 
 async fn connection(

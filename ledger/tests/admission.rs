@@ -246,9 +246,10 @@ fn a_client_with_too_many_refusals_is_limited_and_others_are_not() {
     assert!(core.submit_from(member, honest.into()).unwrap().queued);
     // Accepted submissions never count: the member stays unlimited.
     for i in 0..5 {
-        assert!(core
-            .submit_from(member, contribute(&sim, 800 + i).into())
-            .unwrap()
-            .queued);
+        assert!(
+            core.submit_from(member, contribute(&sim, 800 + i).into())
+                .unwrap()
+                .queued
+        );
     }
 }

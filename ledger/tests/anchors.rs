@@ -74,7 +74,10 @@ fn blocks_without_new_leaves_keep_an_old_anchor_valid() {
         apply(&store, &mut state, vec![set_params(PARAMS, nonce)]);
     }
     assert_eq!(state.height(), 12);
-    assert!(state.is_anchor(&held_back), "the window moved without new roots");
+    assert!(
+        state.is_anchor(&held_back),
+        "the window moved without new roots"
+    );
     drop(store);
     let (store, reloaded) = Store::open(&db, &genesis).unwrap();
     assert!(reloaded.is_anchor(&held_back), "reloaded window differs");
@@ -85,21 +88,13 @@ fn blocks_without_new_leaves_keep_an_old_anchor_valid() {
     assert_eq!(replayed.state_root(), state.state_root());
 
     // The held-back transaction is accepted with its old anchor.
-    let plan = state.propose(
-        vec![contribute(&sim, held_back, 5)],
-        &sim.keys,
-        &mut rng(2),
-    );
+    let plan = state.propose(vec![contribute(&sim, held_back, 5)], &sim.keys, &mut rng(2));
     assert_eq!(plan.block.transactions.len(), 1, "{:?}", plan.rejected);
 
     // Two new roots later it has left the window.
     apply(&store, &mut state, vec![Member::new(3, 2).enroll()]);
     assert!(!state.is_anchor(&held_back));
-    let plan = state.propose(
-        vec![contribute(&sim, held_back, 6)],
-        &sim.keys,
-        &mut rng(3),
-    );
+    let plan = state.propose(vec![contribute(&sim, held_back, 6)], &sim.keys, &mut rng(3));
     assert_eq!(
         plan.rejected[0].2,
         Rejection::UnknownAnchor { window: 2 },

@@ -106,7 +106,9 @@ fn build(data: &Path, sim: &SimKeys, genesis: &Genesis) {
         store.write_block(&plan, &[]).unwrap();
         state.commit(&plan).unwrap();
     }
-    store.add_pending(0, &Member::new(999, 2).enroll(), None).unwrap();
+    store
+        .add_pending(0, &Member::new(999, 2).enroll(), None)
+        .unwrap();
 }
 
 /// Runs `zkpension-node run` on `data`; returns its exit code and stderr, or
@@ -135,15 +137,28 @@ fn run(data: &Path, extra: &[&str]) -> Option<(i32, String)> {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "the node neither served nor exited");
+        assert!(
+            Instant::now() < deadline,
+            "the node neither served nor exited"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     Some((status.code().unwrap_or(-1), err))
 }
 
-fn flip_fixed<const N: usize>(db: &Path, table: TableDefinition<u64, [u8; N]>, key: u64, at: usize) {
+fn flip_fixed<const N: usize>(
+    db: &Path,
+    table: TableDefinition<u64, [u8; N]>,
+    key: u64,
+    at: usize,
+) {
     let d = Database::create(db).unwrap();
     let w = d.begin_write().unwrap();
     {
@@ -155,7 +170,11 @@ fn flip_fixed<const N: usize>(db: &Path, table: TableDefinition<u64, [u8; N]>, k
     w.commit().unwrap();
 }
 
-fn flip_keyed<const K: usize, const N: usize>(db: &Path, table: TableDefinition<[u8; K], [u8; N]>, at: usize) {
+fn flip_keyed<const K: usize, const N: usize>(
+    db: &Path,
+    table: TableDefinition<[u8; K], [u8; N]>,
+    at: usize,
+) {
     let d = Database::create(db).unwrap();
     let w = d.begin_write().unwrap();
     {
@@ -170,13 +189,9 @@ fn flip_keyed<const K: usize, const N: usize>(db: &Path, table: TableDefinition<
     w.commit().unwrap();
 }
 
-fn flip_bytes<K: redb::Key + 'static>(
-    db: &Path,
-    table: TableDefinition<K, &[u8]>,
-    pick: impl Fn(&[u8]) -> usize,
-) where
-    for<'a> K: redb::Value<SelfType<'a> = K>,
-    K: Clone,
+fn flip_bytes<K>(db: &Path, table: TableDefinition<K, &[u8]>, pick: impl Fn(&[u8]) -> usize)
+where
+    K: redb::Key + 'static + for<'a> redb::Value<SelfType<'a> = K>,
 {
     let d = Database::create(db).unwrap();
     let w = d.begin_write().unwrap();
@@ -224,30 +239,74 @@ fn a_damaged_database_is_refused_at_start_naming_the_table() {
         data
     };
     // An untouched copy starts, with or without its proofs verified.
-    assert_eq!(run(&copy("control"), &[]), None, "the untouched copy must start");
+    assert_eq!(
+        run(&copy("control"), &[]),
+        None,
+        "the untouched copy must start"
+    );
     assert_eq!(run(&copy("control2"), &["--verify-proofs"]), None);
 
     type Damage = Box<dyn Fn(&Path)>;
     let cases: Vec<(&str, Damage, &[&str])> = vec![
         ("table meta", Box::new(flip_meta_scalars), &[]),
         // A byte of the last block's header (its prev_hash).
-        ("table blocks, height 4", Box::new(|db| flip_bytes(db, BLOCKS, |_| 20)), &[]),
+        (
+            "table blocks, height 4",
+            Box::new(|db| flip_bytes(db, BLOCKS, |_| 20)),
+            &[],
+        ),
         // A byte of the last proof of block 4, caught by --verify-proofs.
         (
             "table blocks, height 4",
             Box::new(|db| flip_bytes(db, BLOCKS, |v| v.len() - 40)),
             &["--verify-proofs"],
         ),
-        ("table block_info, height 4", Box::new(|db| flip_bytes(db, BLOCK_INFO, |v| v.len() - 1)), &[]),
-        ("table leaves, entry 4", Box::new(|db| flip_fixed(db, LEAVES, 4, 31)), &[]),
-        ("table nullifiers", Box::new(|db| flip_keyed(db, NULLIFIERS, 20)), &[]),
-        ("table nullifier_seq, entry 1", Box::new(|db| flip_fixed(db, NULLIFIER_SEQ, 1, 31)), &[]),
-        ("table attestations", Box::new(|db| flip_bytes(db, ATTESTATIONS, |v| v.len() - 1)), &[]),
-        ("table attestation_seq, entry 0", Box::new(|db| flip_fixed(db, ATTESTATION_SEQ, 0, 63)), &[]),
+        (
+            "table block_info, height 4",
+            Box::new(|db| flip_bytes(db, BLOCK_INFO, |v| v.len() - 1)),
+            &[],
+        ),
+        (
+            "table leaves, entry 4",
+            Box::new(|db| flip_fixed(db, LEAVES, 4, 31)),
+            &[],
+        ),
+        (
+            "table nullifiers",
+            Box::new(|db| flip_keyed(db, NULLIFIERS, 20)),
+            &[],
+        ),
+        (
+            "table nullifier_seq, entry 1",
+            Box::new(|db| flip_fixed(db, NULLIFIER_SEQ, 1, 31)),
+            &[],
+        ),
+        (
+            "table attestations",
+            Box::new(|db| flip_bytes(db, ATTESTATIONS, |v| v.len() - 1)),
+            &[],
+        ),
+        (
+            "table attestation_seq, entry 0",
+            Box::new(|db| flip_fixed(db, ATTESTATION_SEQ, 0, 63)),
+            &[],
+        ),
         ("table txs", Box::new(|db| flip_keyed(db, TXS, 11)), &[]),
-        ("table tx_seq, entry 2", Box::new(|db| flip_fixed(db, TX_SEQ, 2, 5)), &[]),
-        ("table rejected", Box::new(|db| flip_bytes(db, REJECTED, |_| 0)), &[]),
-        ("table pending, arrival 0", Box::new(|db| flip_bytes(db, PENDING, |_| 0)), &[]),
+        (
+            "table tx_seq, entry 2",
+            Box::new(|db| flip_fixed(db, TX_SEQ, 2, 5)),
+            &[],
+        ),
+        (
+            "table rejected",
+            Box::new(|db| flip_bytes(db, REJECTED, |_| 0)),
+            &[],
+        ),
+        (
+            "table pending, arrival 0",
+            Box::new(|db| flip_bytes(db, PENDING, |_| 0)),
+            &[],
+        ),
         (
             "damaged or truncated",
             Box::new(|db| {
@@ -266,7 +325,11 @@ fn a_damaged_database_is_refused_at_start_naming_the_table() {
             Box::new(|db| drop(std::fs::File::create(db).unwrap())),
             &[],
         ),
-        ("is missing", Box::new(|db| std::fs::remove_file(db).unwrap()), &[]),
+        (
+            "is missing",
+            Box::new(|db| std::fs::remove_file(db).unwrap()),
+            &[],
+        ),
     ];
     for (i, (expected, damage, flags)) in cases.iter().enumerate() {
         let data = copy(&format!("case{i}"));

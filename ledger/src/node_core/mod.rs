@@ -289,9 +289,13 @@ impl NodeCore {
         }
         // The proof, outside every lock.
         if let (Some((statement, inputs)), Some(proof)) = (&public, checked.proof()) {
-            let ok = self
-                .batcher
-                .verify(&self.keys, self.pool.as_ref(), *statement, proof, inputs.clone());
+            let ok = self.batcher.verify(
+                &self.keys,
+                self.pool.as_ref(),
+                *statement,
+                proof,
+                inputs.clone(),
+            );
             if !ok {
                 return Err(self.refuse(Stage::Stateful, id, Rejection::InvalidProof));
             }

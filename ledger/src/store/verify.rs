@@ -68,7 +68,12 @@ fn without_panic<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, StoreError>
     CAUGHT.with(|c| *c.borrow_mut() = Some(String::new()));
     let r = catch_unwind(AssertUnwindSafe(f));
     let message = CAUGHT.with(|c| c.borrow_mut().take()).unwrap_or_default();
-    r.map_err(|_| damaged(path, format!("the database library failed reading it ({message})")))
+    r.map_err(|_| {
+        damaged(
+            path,
+            format!("the database library failed reading it ({message})"),
+        )
+    })
 }
 
 fn open_table<K: Key + 'static, V: Value + 'static>(
@@ -261,7 +266,11 @@ impl Store {
             }
         }
         same_sequence(&open_table(&rtx, TX_SEQ)?, "tx_seq", &tx_order)?;
-        same_sequence(&open_table(&rtx, NULLIFIER_SEQ)?, "nullifier_seq", &nf_order)?;
+        same_sequence(
+            &open_table(&rtx, NULLIFIER_SEQ)?,
+            "nullifier_seq",
+            &nf_order,
+        )?;
         same_sequence(
             &open_table(&rtx, ATTESTATION_SEQ)?,
             "attestation_seq",
