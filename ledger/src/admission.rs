@@ -12,15 +12,20 @@
 //! next one. Under load batches grow by themselves; a lone submission is
 //! checked alone.
 
-use crate::node_core::lock;
 use rand_core::OsRng;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::Statement;
 use zkpension_verifier::{batch_verify, BatchError, BatchItem, Proof, VerifierKeys};
+
+/// The lock is never poisoned in practice (a panic while holding it would be
+/// a bug, and the data stays consistent), so the guard is taken anyway.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Most proofs verified in one batch; more wait for the next.
 pub const MAX_BATCH: usize = 256;
