@@ -14,9 +14,6 @@
 //! Run with `cargo bench --bench ledger`; verification runs on the global
 //! rayon pool (one thread per core unless `RAYON_NUM_THREADS` says otherwise).
 
-use ark_bn254::{Bn254, G1Projective, G2Projective};
-use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
-use ark_ff::{Field, UniformRand};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -33,7 +30,10 @@ use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::rules::check_stateless;
 use zkpension_ledger::state::root_after_append;
 use zkpension_ledger::store::Store;
-use zkpension_verifier::{Fr, Proof, Statement, VerifierKeys, VerifyingKey};
+use zkpension_verifier::{Fr, Statement, VerifierKeys, VerifyingKey};
+
+mod support;
+use support::Trapdoor;
 
 const SIZES: [usize; 5] = [1, 16, 64, 256, 1024];
 const PARAMS: Params = Params {
@@ -41,54 +41,6 @@ const PARAMS: Params = Params {
     min_periods: 1,
     divisor: 240,
 };
-
-/// A verifying key with its trapdoor.
-struct Trapdoor {
-    alpha: Fr,
-    beta: Fr,
-    gamma: Fr,
-    delta: Fr,
-    vk: ark_groth16::VerifyingKey<Bn254>,
-}
-
-impl Trapdoor {
-    fn new(statement: Statement, rng: &mut ChaCha20Rng) -> Self {
-        let [alpha, beta, gamma, delta] = [(); 4].map(|_| Fr::rand(rng));
-        let (g, h) = (G1Projective::generator(), G2Projective::generator());
-        let vk = ark_groth16::VerifyingKey::<Bn254> {
-            alpha_g1: (g * alpha).into_affine(),
-            beta_g2: (h * beta).into_affine(),
-            gamma_g2: (h * gamma).into_affine(),
-            delta_g2: (h * delta).into_affine(),
-            gamma_abc_g1: (0..=statement.num_public_inputs())
-                .map(|_| (g * Fr::rand(rng)).into_affine())
-                .collect(),
-        };
-        Trapdoor {
-            alpha,
-            beta,
-            gamma,
-            delta,
-            vk,
-        }
-    }
-
-    fn prove(&self, inputs: &[Fr], rng: &mut ChaCha20Rng) -> [u8; 128] {
-        let (a, b) = (Fr::rand(rng), Fr::rand(rng));
-        let mut scalars = vec![Fr::from(1u64)];
-        scalars.extend_from_slice(inputs);
-        let ic = G1Projective::msm(&self.vk.gamma_abc_g1, &scalars).expect("input count");
-        let (g, h) = (G1Projective::generator(), G2Projective::generator());
-        let d = self.delta.inverse().expect("delta is not zero");
-        let c = g * ((a * b - self.alpha * self.beta) * d) - ic * (self.gamma * d);
-        Proof(ark_groth16::Proof {
-            a: (g * a).into_affine(),
-            b: (h * b).into_affine(),
-            c: c.into_affine(),
-        })
-        .to_bytes()
-    }
-}
 
 struct Setup {
     genesis: Genesis,

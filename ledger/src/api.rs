@@ -2,39 +2,50 @@
 //!
 //! | method and path | answer |
 //! |---|---|
-//! | `POST /v1/tx` | submit a transaction (JSON [`Transaction`], or its canonical bytes as `application/octet-stream`): [`TxStatusView`] |
+//! | `POST /v1/tx` | submit a transaction (JSON [`Transaction`], or its canonical bytes as `application/octet-stream`): [`TxStatusView`], `202` once queued (every check passed, the proof verified), `200` if already known |
 //! | `GET /v1/tx/{id}` | [`TxStatusView`]: `pending`, `included` (height, index) or `rejected` (reason) |
 //! | `GET /v1/status` | [`StatusView`] |
 //! | `GET /v1/genesis` | the genesis and its hash |
 //! | `GET /v1/blocks/{height}` | [`BlockView`] |
 //! | `GET /v1/compact?from=&to=` | [`CompactView`]: per block the new commitments and nullifiers, at most [`MAX_COMPACT_BLOCKS`] blocks |
 //! | `GET /v1/nullifiers/{nf}` | [`NullifierView`] |
-//! | `GET /v1/attestations/{context}?after=&limit=` | [`AttestationsView`], ordered by tag |
+//! | `GET /v1/attestations/{context}?after=&limit=` | [`AttestationsView`], ordered by tag; `{context}` is `0x` + 64 hex digits or a text context (`landlord:flat-12`, URL-encoded), mapped with [`context_from_text`] |
 //! | `GET /v1/attestations/{context}/{tag}` | [`AttestationRecord`] |
+//! | `GET /v1/keys` | the key directory's `manifest.json`, as stored |
+//! | `GET /v1/keys/{file}` | the bytes (`application/octet-stream`) of a file the manifest names as a `pk_file` or `vk_file`; 404 for any other name or a proving key the node does not hold |
 //! | `GET /v1/tree/shards?from=` | [`ShardsView`]: roots of complete 2^12-leaf shards |
 //! | `GET /v1/tree/leaves?from=&to=` | [`LeavesView`]: leaves `from..to`, at most [`MAX_LEAVES`] |
 //!
 //! Field elements are `0x` + 64 hex digits (values `>= p` are refused),
 //! hashes and ids `0x` + 64 hex digits, amounts plain JSON integers.
 //! Every error is `{"error": "<reason>"}` with a 4xx status for the client's
-//! mistakes (400 malformed or a failed stateless check, 404 unknown, 413 body
-//! too large, 422 a rule the transaction breaks against the current state,
-//! 503 mempool full) and 500 for the node's.
-//! Rejections also carry `"code"` ([`Rejection::code`]).
+//! mistakes (400 malformed or a failed stateless check, 404 unknown, 408 body
+//! not received in time, 413 body too large, 422 a rule the transaction
+//! breaks against the current state or a proof that does not verify, 429 too
+//! many refused submissions from this address lately (with `Retry-After`, in
+//! seconds; [`crate::limiter`]), 503 mempool full or too many connections)
+//! and 500 for the node's.
+//! Rejections also carry `"code"` ([`Rejection::code`]) and `"id"`. A proof
+//! that does not verify (`invalid_proof`, `malformed_proof`) is never recorded
+//! as the id's status: the id does not cover the proof, so `GET /v1/tx/{id}`
+//! keeps answering what it did before (`pending`, or 404).
 
 use crate::node_core::{CoreError, NodeCore, Stage};
 use crate::store::StoreError;
 use axum::body::{Body, HttpBody};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State as AxState};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, Path, Query, State as AxState};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::future::poll_fn;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
+use zkpension_circuits::binding::context_from_text;
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::views::*;
@@ -51,6 +62,8 @@ pub const MAX_DRAINED_BYTES: usize = 1 << 20;
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// `Retry-After`, in whole seconds.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -62,6 +75,7 @@ impl ApiError {
                 code: None,
                 id: None,
             },
+            retry_after: None,
         }
     }
 
@@ -81,6 +95,7 @@ impl ApiError {
                 code: Some(r.code().to_string()),
                 id,
             },
+            retry_after: None,
         }
     }
 }
@@ -104,14 +119,28 @@ impl From<CoreError> for ApiError {
             CoreError::BadRequest(m) => ApiError::bad_request(m),
             CoreError::NotFound(m) => ApiError::not_found(m),
             CoreError::Full(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-            CoreError::Store(e) => e.into(),
+            e @ CoreError::Limited { retry_after, .. } => {
+                let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.to_string());
+                err.retry_after = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
+                err
+            }
+            CoreError::Store(e) => {
+                tracing::warn!("storage error answering a request: {e}");
+                e.into()
+            }
+            CoreError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut r = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        r
     }
 }
 
@@ -133,7 +162,20 @@ async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
         .map_err(Into::into)
 }
 
-pub(crate) fn router(core: Arc<NodeCore>) -> Router {
+/// What the handlers share: the node and the body timeout.
+#[derive(Clone)]
+pub(crate) struct ApiState {
+    pub core: Arc<NodeCore>,
+    pub body_timeout: Duration,
+}
+
+impl FromRef<ApiState> for Arc<NodeCore> {
+    fn from_ref(s: &ApiState) -> Arc<NodeCore> {
+        s.core.clone()
+    }
+}
+
+pub(crate) fn router(core: Arc<NodeCore>, body_timeout: Duration) -> Router {
     Router::new()
         .route("/v1/tx", post(submit))
         .route("/v1/tx/{id}", get(tx_status))
@@ -146,12 +188,14 @@ pub(crate) fn router(core: Arc<NodeCore>) -> Router {
         .route("/v1/attestations/{context}/{tag}", get(attestation))
         .route("/v1/tree/shards", get(shards))
         .route("/v1/tree/leaves", get(leaves))
+        .route("/v1/keys", get(keys_manifest))
+        .route("/v1/keys/{file}", get(key_file))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(core)
+        .with_state(ApiState { core, body_timeout })
 }
 
 /// A protocol value (`0x` + 64 hex digits below p) from a path or query.
@@ -159,6 +203,18 @@ fn parse_fr<T: From<Fr>>(what: &str, s: &str) -> Result<T, ApiError> {
     field::from_hex(s)
         .map(T::from)
         .map_err(|e| ApiError::bad_request(format!("{what}: {e}")))
+}
+
+/// An attest context: `0x` + 64 hex digits is the context itself, anything
+/// else is its text (`landlord:flat-12`), mapped with [`context_from_text`].
+fn parse_context(s: &str) -> Result<ContextId, ApiError> {
+    let is_hex =
+        s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex {
+        parse_fr("context", s)
+    } else {
+        Ok(context_from_text(s))
+    }
 }
 
 fn parse_id(s: &str) -> Result<TxId, ApiError> {
@@ -176,7 +232,25 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 /// [`MAX_DRAINED_BYTES`] of it, so the client gets the answer instead of a
 /// reset connection; a body announced or found larger than that is refused
 /// without reading further.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: Duration,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::time::timeout(timeout, read_body_now(headers, body))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs_f64()
+                ),
+            )
+        })?
+}
+
+async fn read_body_now(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
     let too_large = |len: usize| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -212,23 +286,49 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError>
 }
 
 async fn submit(
-    AxState(core): AxState<Arc<NodeCore>>,
+    AxState(api): AxState<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<TxStatusView>), ApiError> {
-    let body = read_body(&headers, body).await?;
-    let binary = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/octet-stream"));
-    let tx = if binary {
-        Transaction::decode(&body)
-            .map_err(|e| ApiError::bad_request(format!("malformed transaction: {e}")))?
-    } else {
-        serde_json::from_slice::<Transaction>(&body)
-            .map_err(|e| ApiError::bad_request(format!("malformed transaction: {e}")))?
-    };
-    let submitted = blocking(move || core.submit(tx)).await?;
+    let peer = peer.ip();
+    let core = api.core;
+    let answer = async {
+        core.admit_peer(peer)?;
+        let body = read_body(&headers, body, api.body_timeout).await?;
+        let binary = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/octet-stream"));
+        let tx = if binary {
+            Transaction::decode(&body)
+                .map_err(|e| ApiError::bad_request(format!("malformed transaction: {e}")))
+        } else {
+            serde_json::from_slice::<Transaction>(&body)
+                .map_err(|e| ApiError::bad_request(format!("malformed transaction: {e}")))
+        };
+        let tx = match tx {
+            Ok(tx) => tx,
+            Err(e) => {
+                core.note_refused(peer);
+                return Err(e);
+            }
+        };
+        let c = core.clone();
+        blocking(move || c.submit_from(peer, tx)).await
+    }
+    .await;
+    let submitted = answer.inspect_err(|e| {
+        let id = e.body.id.map(|id| id.to_string());
+        let id = id.as_deref().map_or("-", |id| &id[..id.len().min(18)]);
+        let code = e.body.code.as_deref().unwrap_or(e.status.as_str());
+        // A client over its limit is not worth a line per request.
+        if e.status == StatusCode::TOO_MANY_REQUESTS {
+            tracing::debug!(%peer, "refused {id}: {code}");
+        } else {
+            tracing::info!(%peer, "refused {id}: {code}");
+        }
+    })?;
     let code = if submitted.queued {
         StatusCode::ACCEPTED
     } else {
@@ -299,7 +399,7 @@ async fn attestations(
     Path(context): Path<String>,
     q: Result<Query<AttestationsQuery>, QueryRejection>,
 ) -> ApiResult<AttestationsView> {
-    let context: ContextId = parse_fr("context", &context)?;
+    let context = parse_context(&context)?;
     let q = query(q)?;
     let after = q
         .after
@@ -313,7 +413,7 @@ async fn attestation(
     AxState(core): AxState<Arc<NodeCore>>,
     Path((context, tag)): Path<(String, String)>,
 ) -> ApiResult<AttestationRecord> {
-    let context: ContextId = parse_fr("context", &context)?;
+    let context = parse_context(&context)?;
     let tag: AttestTag = parse_fr("tag", &tag)?;
     blocking(move || core.attestation(context, tag).map(Json)).await
 }
@@ -337,4 +437,17 @@ async fn leaves(
 ) -> ApiResult<LeavesView> {
     let q = query(q)?;
     blocking(move || core.leaves(q.from, q.to).map(Json)).await
+}
+
+async fn keys_manifest(AxState(core): AxState<Arc<NodeCore>>) -> Result<Response, ApiError> {
+    let bytes = blocking(move || core.keys_manifest()).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+async fn key_file(
+    AxState(core): AxState<Arc<NodeCore>>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let bytes = blocking(move || core.key_file(&file)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }

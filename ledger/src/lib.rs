@@ -12,17 +12,23 @@
 //!   answers, without a network ([`NodeCore`]).
 //! - [`mempool`]: the queue; [`node`]: an embeddable [`node::Node`] that runs
 //!   a [`NodeCore`] behind HTTP.
-//! - [`api`]: the HTTP/JSON API.
+//! - [`admission`]: proof checks of submissions in micro-batches;
+//!   [`limiter`]: per-client limits on refused submissions.
+//! - [`api`]: the HTTP/JSON API; [`serve`]: its server (connection limit,
+//!   timeouts).
 //!
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
 //! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
 
+pub mod admission;
 pub mod api;
 pub mod error;
+pub mod limiter;
 pub mod mempool;
 pub mod node;
 pub mod node_core;
 pub mod rules;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod tables;

@@ -16,11 +16,20 @@
 //! The node runs on its own thread with its own tokio runtime, so a
 //! synchronous program (the CLI's `zkpension demo`, a test) can embed it.
 //! Blocks are produced every `block_interval` when transactions are queued
-//! (no empty blocks), with at most `max_block_txs` each; a block's proofs are
-//! verified in one batch on the node's rayon pool.
+//! (no empty blocks), with at most `max_block_txs` each. Every proof is
+//! verified before its submission is answered (in micro-batches of concurrent
+//! submissions, [`crate::admission`]) and again, in one batch per block, when
+//! the block is made.
+//!
+//! The HTTP server ([`crate::serve`]) limits concurrent connections and
+//! times out slow or idle clients; refused submissions are limited per client
+//! address ([`crate::limiter`]). Logs go through `tracing`: a start line, one
+//! line per block, one per refused submission, warnings on storage errors.
 
-use crate::node_core::NodeCore;
-use crate::store::{Store, StoreError};
+use crate::limiter::RefusalLimits;
+use crate::node_core::{NodeCore, Produced, DEFAULT_ADMISSION_WINDOW};
+use crate::serve::HttpLimits;
+use crate::store::{OpenOptions, Store, StoreError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -54,6 +63,20 @@ pub struct NodeConfig {
     pub mempool_capacity: usize,
     /// Threads verifying proofs; `None` uses rayon's global pool.
     pub verify_threads: Option<usize>,
+    /// How long a submission waits for others to verify its proof with.
+    pub admission_window: Duration,
+    /// Per-client limits on refused submissions.
+    pub refusal_limits: RefusalLimits,
+    /// Connection limit and timeouts of the HTTP server.
+    pub http: HttpLimits,
+    /// Create the database if it is missing. A data directory that was
+    /// initialised (the binary's `init` creates the database) sets this to
+    /// false, so a lost database is refused rather than silently replaced by
+    /// an empty ledger.
+    pub create_db: bool,
+    /// At start, verify the proofs of every stored block as well (the blocks
+    /// are always re-applied: hash links, transaction and state roots).
+    pub verify_proofs_at_start: bool,
 }
 
 impl NodeConfig {
@@ -69,6 +92,11 @@ impl NodeConfig {
             max_block_txs: 1024,
             mempool_capacity: 1 << 16,
             verify_threads: None,
+            admission_window: DEFAULT_ADMISSION_WINDOW,
+            refusal_limits: RefusalLimits::default(),
+            http: HttpLimits::default(),
+            create_db: true,
+            verify_proofs_at_start: false,
         }
     }
 }
@@ -76,12 +104,14 @@ impl NodeConfig {
 /// Why a node could not start or stopped.
 #[derive(Debug, Error)]
 pub enum NodeError {
+    // The causes are shown in the message, not chained as sources, so a
+    // report of the whole chain does not say them twice.
     #[error("genesis: {0}")]
-    Genesis(#[from] GenesisError),
+    Genesis(GenesisError),
     #[error("verifying keys: {0}")]
-    Keys(#[from] KeyError),
+    Keys(KeyError),
     #[error("storage: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -93,6 +123,17 @@ pub enum NodeError {
     #[error("the node's thread panicked")]
     Panicked,
 }
+
+macro_rules! node_errors {
+    ($($variant:ident($t:ty)),*) => {$(
+        impl From<$t> for NodeError {
+            fn from(e: $t) -> Self {
+                NodeError::$variant(e)
+            }
+        }
+    )*};
+}
+node_errors!(Genesis(GenesisError), Keys(KeyError), Store(StoreError));
 
 /// A running node.
 pub struct Node {
@@ -124,9 +165,10 @@ pub fn load_keys(keys_dir: &Path, genesis: &Genesis) -> Result<VerifierKeys, Nod
 }
 
 impl Node {
-    /// Opens the data directory (creating it), loads the state after the last
-    /// stored block and the queued transactions, binds the listener and
-    /// starts serving. Returns once the API accepts connections.
+    /// Opens the data directory (creating it), re-applies every stored block
+    /// and checks every table against them (see [`Store::open_checked`]),
+    /// loads the queued transactions, binds the listener and starts serving.
+    /// Returns once the API accepts connections.
     pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
         if config.max_block_txs == 0 || config.max_block_txs > MAX_BLOCK_TXS {
             return Err(NodeError::Config(format!(
@@ -143,7 +185,15 @@ impl Node {
         let keys = load_keys(&config.keys_dir, &config.genesis)?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("creating {}", config.data_dir.display())))?;
-        let (store, state) = Store::open(&config.data_dir.join(DB_FILE), &config.genesis)?;
+        let (store, state) = Store::open_checked(
+            &config.data_dir.join(DB_FILE),
+            &config.genesis,
+            &keys,
+            OpenOptions {
+                create: config.create_db,
+                verify_proofs: config.verify_proofs_at_start,
+            },
+        )?;
         let pool = match config.verify_threads {
             Some(n) => Some(
                 rayon::ThreadPoolBuilder::new()
@@ -154,14 +204,18 @@ impl Node {
             ),
             None => None,
         };
-        let core = Arc::new(NodeCore::new(
+        let core = NodeCore::new(
             keys,
             store,
             state,
             config.mempool_capacity,
             config.max_block_txs,
             pool,
-        )?);
+        )?
+        .with_admission_window(config.admission_window)
+        .with_refusal_limits(config.refusal_limits)
+        .with_keys_dir(&config.keys_dir);
+        let core = Arc::new(core);
 
         let listener = std::net::TcpListener::bind(config.listen)
             .map_err(io(format!("binding {}", config.listen)))?;
@@ -171,6 +225,21 @@ impl Node {
         let addr = listener
             .local_addr()
             .map_err(io("reading the bound address"))?;
+        {
+            let status = core.status();
+            let vks: Vec<String> = status
+                .verifying_keys
+                .iter()
+                .map(|(s, id)| format!("{}={}", s.name(), &id.to_string()[..18]))
+                .collect();
+            tracing::info!(
+                "zkpension-node: chain 0x{}, genesis {}, height {}, verifying keys {}, listening on http://{addr}",
+                hex::encode(status.chain_id.0),
+                status.genesis_hash,
+                status.height,
+                vks.join(" "),
+            );
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("zkpension-node")
@@ -180,13 +249,14 @@ impl Node {
         let handle = runtime.handle().clone();
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let interval = config.block_interval;
+        let http = config.http;
         let listener = {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(io("registering the listener"))?
         };
         let thread = std::thread::Builder::new()
             .name("zkpension-node".into())
-            .spawn(move || runtime.block_on(run(core, listener, interval, shutdown_rx)))
+            .spawn(move || runtime.block_on(run(core, listener, interval, http, shutdown_rx)))
             .map_err(io("spawning the node thread"))?;
         Ok(Node {
             addr,
@@ -255,17 +325,15 @@ async fn run(
     core: Arc<NodeCore>,
     listener: tokio::net::TcpListener,
     interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    http: HttpLimits,
+    shutdown: watch::Receiver<bool>,
 ) -> Result<(), NodeError> {
     let producer = tokio::spawn(produce(core.clone(), interval, shutdown.clone()));
-    let app = crate::api::router(core);
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    });
-    let served = serve.await.map_err(io("serving HTTP"));
+    let app = crate::api::router(core, http.body_timeout);
+    crate::serve::serve(listener, app, http, shutdown).await;
     // The producer stops after the block it may be producing.
     let _ = producer.await;
-    served
+    Ok(())
 }
 
 async fn produce(core: Arc<NodeCore>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
@@ -278,15 +346,18 @@ async fn produce(core: Arc<NodeCore>, interval: Duration, mut shutdown: watch::R
         loop {
             let c = core.clone();
             let more = match tokio::task::spawn_blocking(move || c.produce_block()).await {
-                Ok(Ok(more)) => {
+                Ok(Ok(produced)) => {
                     core.set_last_error(None);
-                    more
+                    log_block(&produced);
+                    produced.more
                 }
                 Ok(Err(e)) => {
+                    tracing::warn!("block production: {e}");
                     core.set_last_error(Some(format!("block production: {e}")));
                     false
                 }
                 Err(e) => {
+                    tracing::warn!("block production panicked: {e}");
                     core.set_last_error(Some(format!("block production panicked: {e}")));
                     false
                 }
@@ -295,5 +366,27 @@ async fn produce(core: Arc<NodeCore>, interval: Duration, mut shutdown: watch::R
                 break;
             }
         }
+    }
+}
+
+fn log_block(p: &Produced) {
+    if let Some(b) = &p.block {
+        tracing::info!(
+            "block {}: {} transactions, state root {}, {} ms{}",
+            b.height,
+            b.txs,
+            &b.state_root.to_string()[..18],
+            b.elapsed.as_millis(),
+            if p.dropped > 0 {
+                format!(", {} left out", p.dropped)
+            } else {
+                String::new()
+            }
+        );
+    } else if p.dropped > 0 {
+        tracing::info!(
+            "no block: the {} queued transactions are no longer valid and were dropped",
+            p.dropped
+        );
     }
 }

@@ -69,6 +69,17 @@ impl CheckedTx {
     }
 }
 
+/// Whether a rejection is about the proof bytes alone. A transaction's id
+/// does not cover its proof, so another copy of the same body may carry a
+/// valid one: such a rejection is answered but never recorded as the id's
+/// status.
+pub fn about_proof(reason: &Rejection) -> bool {
+    matches!(
+        reason,
+        Rejection::InvalidProof | Rejection::MalformedProof(_)
+    )
+}
+
 /// Phase 1: the checks that need nothing but the transaction.
 pub fn check_stateless(tx: Transaction) -> Result<CheckedTx, Rejection> {
     // Context lengths are bounded by the `Context` type itself.

@@ -198,6 +198,7 @@ fn kill_nine_during_block_production() {
     let out = Command::new(env!("CARGO_BIN_EXE_zkpension-node"))
         .args([
             "init",
+            "--no-proving-keys",
             "--data",
             data.to_str().unwrap(),
             "--keys",

@@ -246,6 +246,31 @@ fn two_members_through_the_node_binary() {
 
     let node = spawn(&data, 100);
 
+    // The member's first day: the key manifest and the proving keys, as init
+    // copied them.
+    let manifest = ureq::get(&format!("{}/v1/keys", node.url))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert_eq!(
+        manifest,
+        std::fs::read_to_string(keys.keys_dir.join("manifest.json")).unwrap()
+    );
+    let manifest: Value = serde_json::from_str(&manifest).unwrap();
+    let pk_file = manifest["statements"]["contribute"]["pk_file"]
+        .as_str()
+        .unwrap();
+    let mut pk = Vec::new();
+    use std::io::Read;
+    ureq::get(&format!("{}/v1/keys/{pk_file}", node.url))
+        .call()
+        .unwrap()
+        .into_reader()
+        .read_to_end(&mut pk)
+        .unwrap();
+    assert_eq!(pk, std::fs::read(keys.keys_dir.join(pk_file)).unwrap());
+
     let mut a = Member::new(21, 2);
     let mut b = Member::new(22, 3);
     let enroll = |m: &Member| -> Transaction {

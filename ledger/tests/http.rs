@@ -218,7 +218,14 @@ fn client_errors_are_json_4xx() {
     error(get(&node, "/v1/compact?from=x"), 400);
     error(get(&node, "/v1/compact?from=5&to=2"), 400);
     error(get(&node, "/v1/tree/leaves?from=0&to=100000"), 400);
-    error(get(&node, "/v1/attestations/0x1234"), 400);
+    // Not 0x + 64 hex digits: a text context, with no attestations yet.
+    let (code, v) = get(&node, "/v1/attestations/0x1234");
+    assert_eq!((code, &v["attestations"]), (200, &json!([])), "{v}");
+    assert_eq!(
+        v["context"],
+        json!(zkpension_circuits::binding::context_from_text("0x1234"))
+    );
+    error(get(&node, &format!("/v1/attestations/{p}")), 400);
     error(get(&node, "/nope"), 404);
     error(
         answer(ureq::delete(&format!("{}/v1/tx", node.url())).call()),
@@ -496,14 +503,21 @@ fn a_copy_with_a_mangled_proof_does_not_shadow_the_real_one() {
     let real: Transaction = c.clone().into();
     assert_eq!(mangled.id(), real.id());
 
-    // The mangled copy arrives first and is queued (proofs are checked in
-    // blocks); the real one replaces it.
-    assert_eq!(submit(&node, &mangled).0, 202);
-    let (code, v) = submit(&node, &real);
-    assert_eq!(code, 202, "{v}");
-    // Another mangled copy is now refused, the real one is kept.
+    // The mangled copy arrives first: refused before it is queued, and the
+    // id is not marked rejected (the real proof may still come).
     let (code, v) = submit(&node, &mangled);
     assert_eq!((code, &v["code"]), (422, &json!("invalid_proof")), "{v}");
+    assert_eq!(get(&node, &format!("/v1/tx/{}", real.id())).0, 404);
+    assert_eq!(get(&node, "/v1/status").1["mempool"], 0);
+    let (code, v) = submit(&node, &real);
+    assert_eq!(code, 202, "{v}");
+    // Another mangled copy is refused, the real one is kept and pending.
+    let (code, v) = submit(&node, &mangled);
+    assert_eq!((code, &v["code"]), (422, &json!("invalid_proof")), "{v}");
+    assert_eq!(
+        get(&node, &format!("/v1/tx/{}", real.id())).1["status"],
+        "pending"
+    );
     assert_eq!(submit(&node, &real).0, 200);
     assert_eq!(get(&node, "/v1/status").1["mempool"], 1);
     let v = wait_included(&node, &real);

@@ -122,7 +122,8 @@ struct Model {
     block_tags: HashSet<(Fr, Fr)>,
     ids: HashSet<TxId>,
     block_ids: HashSet<TxId>,
-    /// Tree roots after each block, genesis first.
+    /// The distinct tree roots, genesis first: a block that appends nothing
+    /// adds none (the anchor window counts roots, not blocks).
     roots: Vec<Fr>,
     height: u64,
 }
@@ -295,7 +296,9 @@ impl Model {
         self.nullifiers.extend(self.block_nullifiers.drain());
         self.tags.extend(self.block_tags.drain());
         self.ids.extend(self.block_ids.drain());
-        self.roots.push(root);
+        if self.roots.last() != Some(&root) {
+            self.roots.push(root);
+        }
         self.height += 1;
     }
 }

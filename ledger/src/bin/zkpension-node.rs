@@ -11,7 +11,9 @@ use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::keyfile::{parse_public_key, Role};
 use zkpension_core::Genesis;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
-use zkpension_verifier::{vk_file_name, KeyManifest, VerifierKeys, MANIFEST_FILE};
+use zkpension_ledger::serve::HttpLimits;
+use zkpension_ledger::store::{OpenOptions, Store};
+use zkpension_verifier::{KeyManifest, VerifierKeys, MANIFEST_FILE};
 
 const GENESIS_FILE: &str = "genesis.json";
 const KEYS_DIR: &str = "keys";
@@ -31,7 +33,7 @@ Typical use (the registrar's and the authority's keys are made with the
   zkpension authority keygen --out authority.key
   zkpension-node init --data node --keys keys --chain demo \\
       --registrar registrar.key --authority authority.key \\
-      --cap 100000 --min-periods 2 --divisor 240
+      --cap 1000.00 --min-periods 2 --divisor 240
   zkpension-node run --data node --listen 127.0.0.1:8080
 
 --registrar and --authority take a key file (only its public key is read) or
@@ -44,7 +46,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write a data directory: genesis.json and a copy of the verifying keys.
+    /// Write a data directory: genesis.json, a copy of the key files (the
+    /// manifest, the verifying keys and, unless --no-proving-keys, the proving
+    /// keys, which the node serves to members at GET /v1/keys/{file}) and an
+    /// empty ledger database.
     Init(InitArgs),
     /// Run the node on a data directory made by `init`.
     Run(RunArgs),
@@ -68,8 +73,8 @@ struct InitArgs {
     /// its key file; it advances epochs and sets parameters.
     #[arg(long, value_name = "KEY")]
     authority: String,
-    /// Largest sum one account may contribute in one epoch (atomic units).
-    #[arg(long)]
+    /// Largest sum one account may contribute in one epoch, in currency units (e.g. 1000.00)
+    #[arg(long, value_parser = zkpension_core::parse_amount)]
     cap: u64,
     /// Epochs with a contribution needed before the first payout.
     #[arg(long)]
@@ -83,6 +88,10 @@ struct InitArgs {
     /// The ledger's first epoch.
     #[arg(long, default_value_t = 1)]
     initial_epoch: u64,
+    /// Do not copy the proving keys (*.pk): the node then serves only the
+    /// manifest and the verifying keys.
+    #[arg(long)]
+    no_proving_keys: bool,
     /// Print the genesis as JSON.
     #[arg(long)]
     json: bool,
@@ -132,13 +141,39 @@ struct RunArgs {
     /// Threads verifying proofs (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// At start, verify the proofs of every stored block too (the blocks are
+    /// always re-applied: hash links, transaction roots, state roots).
+    #[arg(long)]
+    verify_proofs: bool,
+    /// Most HTTP connections served at once; more are answered 503.
+    #[arg(long, default_value_t = HttpLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's head, and its body.
+    #[arg(long, default_value_t = HttpLimits::default().header_timeout.as_secs())]
+    request_timeout_secs: u64,
+    /// Seconds after which a connection without traffic is closed.
+    #[arg(long, default_value_t = HttpLimits::default().idle_timeout.as_secs())]
+    idle_timeout_secs: u64,
     /// Print the start-up line as JSON.
     #[arg(long)]
     json: bool,
 }
 
+/// Logs to stderr, filtered by ZKPENSION_LOG or RUST_LOG (default info).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ZKPENSION_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Init(a) => init(a),
         Command::Run(a) => run(a),
@@ -206,15 +241,44 @@ fn init(a: InitArgs) -> Result<()> {
     let keys_out = a.data.join(KEYS_DIR);
     std::fs::create_dir_all(&keys_out)
         .with_context(|| format!("creating {}", keys_out.display()))?;
-    // Only the manifest and the verifying keys: a node never needs the
-    // proving keys.
+    // The manifest, the verifying keys and (for members to download) the
+    // proving keys, each checked against the manifest's size and hash.
     let manifest = KeyManifest::read(&a.keys)?;
     for s in zkpension_circuits::Statement::ALL {
-        let bytes = manifest.read_vk(&a.keys, s)?;
-        std::fs::write(keys_out.join(vk_file_name(s)), bytes)?;
+        let entry = manifest.entry(s)?;
+        let mut files = vec![(entry.vk_file.clone(), manifest.read_vk(&a.keys, s)?)];
+        if !a.no_proving_keys {
+            let pk = manifest.read_pk(&a.keys, s).with_context(|| {
+                format!(
+                    "copying the {s} proving key from {} (pass --no-proving-keys to set up a \
+                     node that serves only the verifying keys)",
+                    a.keys.display()
+                )
+            })?;
+            files.push((entry.pk_file.clone(), pk));
+        }
+        for (name, bytes) in files {
+            if name.contains(['/', '\\']) || name.starts_with('.') {
+                bail!("the key manifest names {name:?}, not a plain file name");
+            }
+            std::fs::write(keys_out.join(&name), bytes)
+                .with_context(|| format!("writing {}", keys_out.join(&name).display()))?;
+        }
     }
     std::fs::copy(a.keys.join(MANIFEST_FILE), keys_out.join(MANIFEST_FILE))?;
-    load_keys(&keys_out, &genesis).context("checking the copied keys")?;
+    let keys = load_keys(&keys_out, &genesis).context("checking the copied keys")?;
+
+    // The database, so that `run` can tell a lost database from a new one.
+    Store::open_checked(
+        &a.data.join(DB_FILE),
+        &genesis,
+        &keys,
+        OpenOptions {
+            create: true,
+            verify_proofs: false,
+        },
+    )
+    .context("creating the ledger database")?;
 
     let json = serde_json::to_string_pretty(&genesis)? + "\n";
     std::fs::write(a.data.join(GENESIS_FILE), &json)?;
@@ -242,6 +306,14 @@ fn run(a: RunArgs) -> Result<()> {
     config.max_block_txs = a.max_block_txs;
     config.mempool_capacity = a.mempool;
     config.verify_threads = a.threads;
+    config.create_db = false;
+    config.verify_proofs_at_start = a.verify_proofs;
+    config.http = HttpLimits {
+        max_connections: a.max_connections,
+        header_timeout: Duration::from_secs(a.request_timeout_secs),
+        body_timeout: Duration::from_secs(a.request_timeout_secs),
+        idle_timeout: Duration::from_secs(a.idle_timeout_secs),
+    };
     let node = Node::start(config)?;
     if a.json {
         println!(

@@ -196,8 +196,12 @@ impl<'s> Pipeline<'s> {
         let tree_root =
             root_after_append(&state.tree, &delta.leaves).expect("the block's leaves fit the tree");
         let anchors = {
+            // The window holds the last distinct roots: a block that appends
+            // nothing leaves it as it is.
             let mut roots: Vec<&Fr> = state.anchors.iter().collect();
-            roots.push(&tree_root);
+            if roots.last() != Some(&&tree_root) {
+                roots.push(&tree_root);
+            }
             let window = state.anchor_window() as usize;
             let skip = roots.len().saturating_sub(window);
             anchors_digest(roots.into_iter().skip(skip))
@@ -266,7 +270,7 @@ impl State {
         rng: &mut R,
     ) -> BlockPlan {
         let mut plan = self
-            .plan(checked, keys, rng, Mode::Filter)
+            .plan(checked, keys, rng, Mode::Filter, true)
             .expect("filter mode refuses transactions, never the block");
         plan.rejected.sort_by_key(|(i, ..)| *i);
         plan
@@ -280,6 +284,19 @@ impl State {
         block: &Block,
         keys: &VerifierKeys,
         rng: &mut R,
+    ) -> Result<BlockPlan, BlockError> {
+        self.check_block_with(block, keys, rng, true)
+    }
+
+    /// [`State::check_block`], with the proofs verified only if
+    /// `verify_proofs` (a node re-checking its own stored blocks at start may
+    /// trust the proofs it verified when it made them).
+    pub fn check_block_with<R: RngCore + CryptoRng>(
+        &self,
+        block: &Block,
+        keys: &VerifierKeys,
+        rng: &mut R,
+        verify_proofs: bool,
     ) -> Result<BlockPlan, BlockError> {
         let expected = self.scalars.height + 1;
         if block.header.height != expected {
@@ -301,7 +318,7 @@ impl State {
             });
         }
         let checked = stateless_all(block.transactions.clone());
-        let plan = self.plan(checked, keys, rng, Mode::Strict)?;
+        let plan = self.plan(checked, keys, rng, Mode::Strict, verify_proofs)?;
         let h = &plan.block.header;
         for (field, ok) in [
             ("epoch", h.epoch == block.header.epoch),
@@ -349,7 +366,9 @@ impl State {
         self.tree
             .extend(&d.leaves)
             .expect("the plan checked the tree's capacity");
-        self.anchors.push(plan.tree_root);
+        if self.anchors.latest() != Some(plan.tree_root) {
+            self.anchors.push(plan.tree_root);
+        }
         self.nullifiers
             .extend(d.nullifiers.iter().map(|(nf, _)| *nf));
         self.attestations
@@ -367,10 +386,15 @@ impl State {
         keys: &VerifierKeys,
         rng: &mut R,
         mode: Mode,
+        verify_proofs: bool,
     ) -> Result<BlockPlan, BlockError> {
         let mut pipeline = Pipeline::new(self, mode);
         let survivors = pipeline.check_against_state(stateless)?;
-        let bad_proof = Pipeline::verify_proofs(&survivors, keys, rng);
+        let bad_proof = if verify_proofs {
+            Pipeline::verify_proofs(&survivors, keys, rng)
+        } else {
+            vec![false; survivors.len()]
+        };
         let delta = pipeline.check_against_block(survivors, bad_proof)?;
         Ok(pipeline.seal(delta))
     }

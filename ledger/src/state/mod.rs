@@ -1,8 +1,8 @@
 //! The ledger state (SPEC §5) and its state root.
 //!
 //! [`State`] holds everything a transaction's validity depends on: the
-//! commitment tree, the anchor window (the tree roots after the last
-//! `anchor_window` blocks), the spent nullifiers, the attestation tags of each
+//! commitment tree, the anchor window (the last `anchor_window` distinct tree
+//! roots: a block that appends nothing adds none), the spent nullifiers, the attestation tags of each
 //! context, the ids of every included transaction, the epoch, the parameters
 //! and the parameters pending for the next epoch, the authority nonce and the
 //! public totals. It does not know about block production, storage or the
@@ -235,8 +235,8 @@ impl State {
     /// Rebuilds a state from stored parts, checking every count and
     /// accumulator against the items and the state root against `tip`'s
     /// header (`None` at height 0). `leaves`, `nullifiers`, `attestations`
-    /// and `tx_ids` are in the order they were added; `anchors` are the tree
-    /// roots after the last blocks (and genesis), oldest first.
+    /// and `tx_ids` are in the order they were added; `anchors` are the last
+    /// distinct tree roots (genesis's included), oldest first.
     #[allow(clippy::too_many_arguments)]
     pub fn restore(
         genesis: &Genesis,

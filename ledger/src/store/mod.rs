@@ -27,6 +27,9 @@
 
 use crate::state::BlockPlan;
 mod queries;
+mod verify;
+
+pub use verify::OpenOptions;
 
 use crate::state::{RestoreError, Scalars, State};
 use crate::tables::*;
@@ -38,7 +41,10 @@ use zkpension_circuits::field::{self, serde_hex, Fr};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::codec::{DecodeError, Reader, Writer};
 
-use zkpension_core::{BlockHeader, FixedBytes, Genesis, Hash32, Reason, Transaction, TxId};
+use crate::rules::about_proof;
+use zkpension_core::{
+    BlockHeader, FixedBytes, Genesis, Hash32, Reason, Rejection, Transaction, TxId,
+};
 
 /// Why the database could not be used.
 #[derive(Debug, Error)]
@@ -53,6 +59,18 @@ pub enum StoreError {
     },
     #[error("the database is inconsistent: {0}")]
     Corrupt(String),
+    #[error(
+        "the database {} is missing, but this data directory was initialised; \
+         restore it from a backup (or move the data directory away and run \
+         `zkpension-node init` again to start a new ledger)",
+        path.display()
+    )]
+    Missing { path: PathBuf },
+    #[error(
+        "the database {} is damaged or truncated: {detail}; restore it from a backup",
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
     #[error("the stored state does not check: {0}")]
     Restore(#[from] RestoreError),
 }
@@ -175,10 +193,41 @@ pub(crate) fn attestation_key(context: &ContextId, tag: &AttestTag) -> [u8; 64] 
     key
 }
 
+/// Records final refusals; a refusal of the proof alone is not final (the
+/// id does not cover the proof).
+fn record_rejections(
+    tx: &redb::WriteTransaction,
+    rejected: &[(usize, TxId, Rejection)],
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(REJECTED)?;
+    for (_, id, reason) in rejected {
+        if about_proof(reason) {
+            continue;
+        }
+        let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
+        table.insert(id.0, json.as_slice())?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the database at `path` for `genesis`, and loads the
     /// state after its last block.
     pub fn open(path: &Path, genesis: &Genesis) -> Result<(Store, State), StoreError> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: "the file is empty (0 bytes)".into(),
+            });
+        }
+        let (store, _) = Store::open_unloaded(path, genesis)?;
+        let state = store.load_state(genesis)?;
+        Ok((store, state))
+    }
+
+    /// Opens (or creates) the database and checks it belongs to `genesis`;
+    /// the state is not loaded. Returns the genesis state.
+    fn open_unloaded(path: &Path, genesis: &Genesis) -> Result<(Store, State), StoreError> {
         let genesis_state = State::genesis(genesis).map_err(RestoreError::from)?;
         let db = Database::create(path)?;
         let store = Store {
@@ -217,8 +266,7 @@ impl Store {
                 }
             }
         }
-        let state = store.load_state(genesis)?;
-        Ok((store, state))
+        Ok((store, genesis_state))
     }
 
     fn initialize(&self, genesis_json: &[u8], state: &State) -> Result<(), StoreError> {
@@ -275,13 +323,22 @@ impl Store {
             out
         };
         let info = tx.open_table(BLOCK_INFO)?;
-        let window = genesis.params.anchor_window;
-        let first = height.saturating_sub(window - 1);
-        let mut anchors = Vec::new();
-        for item in info.range(first..=height)? {
-            let (_, v) = item?;
-            anchors.push(BlockInfo::decode(v.value()).map_err(corrupt)?.tree_root);
+        // The last `anchor_window` distinct roots, newest first while read.
+        let window = genesis.params.anchor_window as usize;
+        let mut anchors: Vec<Fr> = Vec::with_capacity(window);
+        for item in info.range(0..=height)?.rev() {
+            let (k, v) = item?;
+            let root = BlockInfo::decode(v.value())
+                .map_err(|e| corrupt(format!("table block_info, height {}: {e}", k.value())))?
+                .tree_root;
+            if anchors.last() != Some(&root) {
+                if anchors.len() == window {
+                    break;
+                }
+                anchors.push(root);
+            }
         }
+        anchors.reverse();
         let nullifiers = {
             let t = tx.open_table(NULLIFIER_SEQ)?;
             let mut out = Vec::with_capacity(t.len()? as usize);
@@ -399,11 +456,7 @@ impl Store {
                 txs.insert(c.id.0, location(height, index as u32))?;
                 tx_seq.insert(seq, c.id.0)?;
             }
-            let mut rejected = tx.open_table(REJECTED)?;
-            for (_, id, reason) in &plan.rejected {
-                let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
-                rejected.insert(id.0, json.as_slice())?;
-            }
+            record_rejections(&tx, &plan.rejected)?;
             let mut pending = tx.open_table(PENDING)?;
             for seq in settled {
                 pending.remove(*seq)?;
@@ -438,19 +491,27 @@ impl Store {
     }
 
     /// Removes a queued transaction that can never be included, recording why.
-    pub fn drop_pending(
+    pub fn drop_pending(&self, seq: u64, id: &TxId, reason: &Rejection) -> Result<(), StoreError> {
+        self.drop_all_pending(&[seq], &[(0, *id, reason.clone())])
+    }
+
+    /// Removes queued transactions (by arrival number) without a block,
+    /// recording why the `rejected` ones can never be included (except
+    /// refusals of a proof alone, see [`crate::rules::about_proof`]).
+    pub fn drop_all_pending(
         &self,
-        seq: u64,
-        id: &TxId,
-        reason: &zkpension_core::Rejection,
+        seqs: &[u64],
+        rejected: &[(usize, TxId, Rejection)],
     ) -> Result<(), StoreError> {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
         {
-            w.open_table(PENDING)?.remove(seq)?;
-            let json = serde_json::to_vec(&reason.reason()).map_err(corrupt)?;
-            w.open_table(REJECTED)?.insert(id.0, json.as_slice())?;
+            let mut pending = w.open_table(PENDING)?;
+            for seq in seqs {
+                pending.remove(*seq)?;
+            }
         }
+        record_rejections(&w, rejected)?;
         w.commit()?;
         Ok(())
     }

@@ -7,22 +7,34 @@
 //! layer (`api.rs`) only decodes requests and maps [`CoreError`] to status
 //! codes; the node (`node.rs`) only runs this on threads and a runtime.
 
+mod queries;
+
+use crate::admission::ProofBatcher;
+use crate::limiter::{RefusalLimiter, RefusalLimits};
 use crate::mempool::{Mempool, MempoolError, RecentRejections};
-use crate::rules::{check_stateful, check_stateless, CheckedTx};
+use crate::rules::{about_proof, check_stateful, check_stateless};
 use crate::state::{BlockPlan, State};
 use crate::store::{Store, StoreError, StoredStatus};
 use rand_core::OsRng;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::Notify;
-use zkpension_circuits::tree::SHARD_HEIGHT;
-use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_core::views::*;
-use zkpension_core::{Reason, Rejection, Transaction, TxId};
+use zkpension_core::{Hash32, Reason, Rejection, Transaction, TxId};
 use zkpension_verifier::VerifierKeys;
 
 /// Submit-time rejections remembered for `GET /v1/tx/{id}`.
 pub const RECENT_REJECTIONS: usize = 10_000;
+
+/// How long a submission waits for others to share its proof check with
+/// ([`crate::admission`]): none. Batches still form from the submissions that
+/// arrive while a check runs, and a 2 ms wait measured no faster for 64
+/// concurrent submissions, honest or forged (`benches/README.md`), while it
+/// delays every lone one.
+pub const DEFAULT_ADMISSION_WINDOW: Duration = Duration::ZERO;
 
 /// Which check refused a transaction at submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +61,14 @@ pub enum CoreError {
     NotFound(String),
     #[error(transparent)]
     Full(#[from] MempoolError),
+    /// The client had too many submissions refused lately.
+    #[error("too many refused submissions from {peer}; try again in {} s", retry_after.as_secs_f64().ceil())]
+    Limited { peer: IpAddr, retry_after: Duration },
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// The node's own failure (a file it serves cannot be read).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// What a submission did.
@@ -73,6 +91,31 @@ pub struct NodeCore {
     /// Woken when a full block's worth is queued.
     pub(crate) wake: Notify,
     pub(crate) last_error: Mutex<Option<String>>,
+    /// Verifies submitted proofs in micro-batches.
+    pub(crate) batcher: ProofBatcher,
+    pub(crate) refusals: Mutex<RefusalLimiter>,
+    /// The key directory served by `GET /v1/keys`.
+    pub(crate) keys_dir: Option<PathBuf>,
+}
+
+/// A block [`NodeCore::produce_block`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducedBlock {
+    pub height: u64,
+    pub txs: usize,
+    pub state_root: Hash32,
+    pub elapsed: Duration,
+}
+
+/// What one call of [`NodeCore::produce_block`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Produced {
+    /// The block written, if any candidate was valid.
+    pub block: Option<ProducedBlock>,
+    /// Candidates left out and dropped from the queue.
+    pub dropped: usize,
+    /// A full block's worth is still queued.
+    pub more: bool,
 }
 
 /// Locks that are never poisoned in practice: a panic while holding one
@@ -124,7 +167,55 @@ impl NodeCore {
             pool,
             wake: Notify::new(),
             last_error: Mutex::new(None),
+            batcher: ProofBatcher::new(DEFAULT_ADMISSION_WINDOW),
+            refusals: Mutex::new(RefusalLimiter::new(RefusalLimits::default())),
+            keys_dir: None,
         })
+    }
+
+    /// How long a submission waits for others to share its proof check with.
+    pub fn with_admission_window(mut self, window: Duration) -> Self {
+        self.batcher = ProofBatcher::new(window);
+        self
+    }
+
+    /// The per-client limits on refused submissions.
+    pub fn with_refusal_limits(mut self, limits: RefusalLimits) -> Self {
+        self.refusals = Mutex::new(RefusalLimiter::new(limits));
+        self
+    }
+
+    /// Serves the key files of `dir` (its `manifest.json` and the files it
+    /// names that are present) at `GET /v1/keys`.
+    pub fn with_keys_dir(mut self, dir: &Path) -> Self {
+        self.keys_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// [`NodeCore::submit`] for a client at `peer`, under its limit on
+    /// refused submissions ([`crate::limiter`]): refused with
+    /// [`CoreError::Limited`] before any check while the limit is reached;
+    /// a refusal takes from it.
+    pub fn submit_from(&self, peer: IpAddr, tx: Transaction) -> Result<Submitted, CoreError> {
+        self.admit_peer(peer)?;
+        let r = self.submit(tx);
+        if matches!(r, Err(CoreError::Rejected { .. })) {
+            self.note_refused(peer);
+        }
+        r
+    }
+
+    /// `Err(CoreError::Limited)` while `peer` has used up its refusals.
+    pub fn admit_peer(&self, peer: IpAddr) -> Result<(), CoreError> {
+        lock(&self.refusals)
+            .check(peer, Instant::now())
+            .map_err(|retry_after| CoreError::Limited { peer, retry_after })
+    }
+
+    /// Counts a refused submission (one that did not even decode, say)
+    /// against `peer`.
+    pub fn note_refused(&self, peer: IpAddr) {
+        lock(&self.refusals).refused(peer, Instant::now());
     }
 
     /// Where a transaction stands, if the node knows it.
@@ -148,16 +239,23 @@ impl NodeCore {
         }))
     }
 
+    /// A refusal, remembered for `GET /v1/tx/{id}` unless it is about the
+    /// proof alone ([`about_proof`]): an id does not cover the proof, so
+    /// another copy of the same body may still come with a valid one.
     fn refuse(&self, stage: Stage, id: TxId, reason: Rejection) -> CoreError {
-        lock(&self.recent).insert(id, reason.reason());
+        if !about_proof(&reason) {
+            lock(&self.recent).insert(id, reason.reason());
+        }
         CoreError::Rejected { stage, id, reason }
     }
 
     /// Admits a transaction to the queue: stateless checks, the rules
     /// against the current state (only transactions valid now are queued; one
-    /// for a later epoch or nonce is submitted once that has come), the policy
-    /// for another copy of a queued transaction, and a durable write before
-    /// the answer.
+    /// for a later epoch or nonce is submitted once that has come), the
+    /// proof (verified in a micro-batch with concurrent submissions, see
+    /// [`crate::admission`]), the policy for copies of a queued transaction,
+    /// and a durable write before the answer. A transaction is queued only if
+    /// everything the node can check now holds.
     pub fn submit(&self, tx: Transaction) -> Result<Submitted, CoreError> {
         let id = tx.id();
         let checked = check_stateless(tx).map_err(|r| self.refuse(Stage::Stateless, id, r))?;
@@ -175,40 +273,52 @@ impl NodeCore {
             public = check_stateful(&state, state.scalars(), &checked)
                 .map_err(|r| self.refuse(Stage::Stateful, id, r))?;
         }
-        let pending = TxStatusView {
-            id,
-            state: TxState::Pending,
+        let pending = Submitted {
+            view: TxStatusView {
+                id,
+                state: TxState::Pending,
+            },
+            queued: false,
         };
+        // The very same bytes queued already: nothing to verify.
+        if lock(&self.mempool)
+            .get(&id)
+            .is_some_and(|(_, queued)| queued.tx() == checked.tx())
+        {
+            return Ok(pending);
+        }
+        // The proof, outside every lock.
+        if let (Some((statement, inputs)), Some(proof)) = (&public, checked.proof()) {
+            let ok = self.batcher.verify(
+                &self.keys,
+                self.pool.as_ref(),
+                *statement,
+                proof,
+                inputs.clone(),
+            );
+            if !ok {
+                return Err(self.refuse(Stage::Stateful, id, Rejection::InvalidProof));
+            }
+        }
         let mut mempool = lock(&self.mempool);
         let mut replaces = None;
         if let Some((queued_seq, queued)) = mempool.get(&id) {
             if queued.tx() == checked.tx() {
-                return Ok(Submitted {
-                    view: pending,
-                    queued: false,
-                });
+                return Ok(pending);
             }
-            // The same transaction with other proof bytes (ids leave proofs
-            // out). Keep the copy whose proof verifies, so a copy with a
-            // mangled proof queued first cannot shadow the real one.
-            let verifies = |c: &CheckedTx| match (&public, c.proof()) {
+            // The same body with other proof bytes (ids leave proofs out;
+            // Groth16 proofs can be re-randomised). Both may verify: keep the
+            // queued one. Only a copy queued before proofs were checked at
+            // admission (restored from an older build) can fail; then the
+            // new, verified copy replaces it.
+            let queued_verifies = match (&public, queued.proof()) {
                 (Some((statement, inputs)), Some(proof)) => {
                     self.keys.get(*statement).verify(proof, inputs).is_ok()
                 }
-                _ => false,
+                _ => true,
             };
-            if !verifies(&checked) {
-                return Err(CoreError::Rejected {
-                    stage: Stage::Stateful,
-                    id,
-                    reason: Rejection::InvalidProof,
-                });
-            }
-            if verifies(queued) {
-                return Ok(Submitted {
-                    view: pending,
-                    queued: false,
-                });
+            if queued_verifies {
+                return Ok(pending);
             }
             replaces = Some(queued_seq);
         }
@@ -224,18 +334,24 @@ impl NodeCore {
             self.wake.notify_one();
         }
         Ok(Submitted {
-            view: pending,
             queued: true,
+            ..pending
         })
     }
 
-    /// Produces one block from the queue if it holds anything. Returns
-    /// whether a full block's worth is still queued.
-    pub fn produce_block(&self) -> Result<bool, StoreError> {
+    /// Produces one block from the queue if it holds anything valid. Returns
+    /// what was done and whether a full block's worth is still queued.
+    ///
+    /// Candidates that became invalid since admission (an anchor that left
+    /// the window, a nullifier spent meanwhile) are left out and dropped from
+    /// the queue; if none is left, no block is written (there are no empty
+    /// blocks) and only the queue changes.
+    pub fn produce_block(&self) -> Result<Produced, StoreError> {
         let batch = lock(&self.mempool).batch(self.max_block_txs);
         if batch.is_empty() {
-            return Ok(false);
+            return Ok(Produced::default());
         }
+        let started = std::time::Instant::now();
         let (seqs, txs): (Vec<u64>, Vec<_>) = batch.into_iter().unzip();
         let plan: BlockPlan = {
             let state = read(&self.state);
@@ -245,6 +361,17 @@ impl NodeCore {
                 None => propose(),
             }
         };
+        let dropped = plan.rejected.len();
+        if plan.block.transactions.is_empty() {
+            self.store.drop_all_pending(&seqs, &plan.rejected)?;
+            let mut mempool = lock(&self.mempool);
+            mempool.remove(&seqs);
+            return Ok(Produced {
+                block: None,
+                dropped,
+                more: mempool.len() >= self.max_block_txs,
+            });
+        }
         // Storage first: if the write fails nothing changed and the queued
         // transactions are tried again.
         self.store.write_block(&plan, &seqs)?;
@@ -253,188 +380,20 @@ impl NodeCore {
             .map_err(|e| StoreError::Corrupt(format!("committing a stored block: {e}")))?;
         let mut mempool = lock(&self.mempool);
         mempool.remove(&seqs);
-        Ok(mempool.len() >= self.max_block_txs)
+        Ok(Produced {
+            block: Some(ProducedBlock {
+                height: plan.height(),
+                txs: plan.block.transactions.len(),
+                state_root: plan.block.header.state_root,
+                elapsed: started.elapsed(),
+            }),
+            dropped,
+            more: mempool.len() >= self.max_block_txs,
+        })
     }
 
     /// Records the outcome of a block-production attempt for `/v1/status`.
     pub(crate) fn set_last_error(&self, error: Option<String>) {
         *lock(&self.last_error) = error;
-    }
-
-    /// `GET /v1/status`.
-    pub fn status(&self) -> StatusView {
-        let (mempool, mempool_capacity) = {
-            let m = lock(&self.mempool);
-            (m.len(), m.capacity())
-        };
-        let last_error = lock(&self.last_error).clone();
-        let state = read(&self.state);
-        let s = state.scalars();
-        let g = state.genesis_config();
-        StatusView {
-            chain_id: g.chain_id,
-            genesis_hash: state.context().genesis_hash,
-            height: s.height,
-            tip_hash: s.tip_hash,
-            epoch: s.epoch,
-            tree_root: state.tree_root(),
-            state_root: state.state_root(),
-            leaf_count: s.leaf_count,
-            nullifier_count: s.nullifier_count,
-            attestation_count: s.attestation_count,
-            tx_count: s.tx_count,
-            totals: TotalsView {
-                contributed: s.total_contributed,
-                paid_out: s.total_paid_out,
-                pool: s.pool(),
-            },
-            params: s.params,
-            pending_params: s.pending_params,
-            anchor_window: state.anchor_window(),
-            authority_nonce: s.authority_nonce,
-            verifying_keys: g.verifying_keys.clone(),
-            mempool,
-            mempool_capacity,
-            last_error,
-        }
-    }
-
-    /// `GET /v1/genesis`.
-    pub fn genesis(&self) -> GenesisView {
-        let state = read(&self.state);
-        GenesisView {
-            hash: state.context().genesis_hash,
-            genesis: state.genesis_config().clone(),
-        }
-    }
-
-    /// `GET /v1/blocks/{height}`.
-    pub fn block(&self, height: u64) -> Result<BlockView, CoreError> {
-        let Some(block) = self.store.block(height)? else {
-            return Err(CoreError::NotFound(format!("no block at height {height}")));
-        };
-        let info = self
-            .store
-            .block_info(height)?
-            .ok_or_else(|| StoreError::Corrupt(format!("block info {height} is missing")))?;
-        Ok(BlockView {
-            hash: info.hash,
-            header: block.header,
-            tree_root: info.tree_root,
-            leaf_start: info.leaf_start,
-            leaf_count: info.leaf_count,
-            transactions: block
-                .transactions
-                .into_iter()
-                .map(|tx| TxView { id: tx.id(), tx })
-                .collect(),
-        })
-    }
-
-    /// `GET /v1/compact?from=&to=`: blocks `from..=to`, by default up to
-    /// [`MAX_COMPACT_BLOCKS`] from `from` (1) to the tip.
-    pub fn compact(&self, from: Option<u64>, to: Option<u64>) -> Result<CompactView, CoreError> {
-        let tip = read(&self.state).height();
-        let from = from.unwrap_or(1).max(1);
-        let explicit_to = to.is_some();
-        let to = to.unwrap_or_else(|| tip.min(from.saturating_add(MAX_COMPACT_BLOCKS - 1)));
-        if to < from && explicit_to {
-            return Err(CoreError::BadRequest("`to` is below `from`".into()));
-        }
-        if to >= from && to - from >= MAX_COMPACT_BLOCKS {
-            return Err(CoreError::BadRequest(format!(
-                "at most {MAX_COMPACT_BLOCKS} blocks per request"
-            )));
-        }
-        let blocks = if to >= from {
-            self.store.compact_blocks(from, to)?
-        } else {
-            Vec::new()
-        };
-        Ok(CompactView {
-            from,
-            to,
-            tip,
-            blocks,
-        })
-    }
-
-    /// `GET /v1/nullifiers/{nf}`.
-    pub fn nullifier(&self, nf: Nullifier) -> Result<NullifierView, CoreError> {
-        let record = self.store.nullifier(&nf)?;
-        Ok(NullifierView {
-            nullifier: nf,
-            spent: record.is_some(),
-            height: record.map(|r| r.height),
-            tx_id: record.map(|r| r.tx_id),
-        })
-    }
-
-    /// `GET /v1/attestations/{context}?after=&limit=`: ordered by tag, at most
-    /// `limit` (clamped to 1..=[`MAX_ATTESTATIONS`]).
-    pub fn attestations(
-        &self,
-        context: ContextId,
-        after: Option<AttestTag>,
-        limit: Option<usize>,
-    ) -> Result<AttestationsView, CoreError> {
-        let limit = limit.unwrap_or(MAX_ATTESTATIONS).clamp(1, MAX_ATTESTATIONS);
-        let mut list = self
-            .store
-            .attestations(&context, after.as_ref(), limit + 1)?;
-        let more = list.len() > limit;
-        list.truncate(limit);
-        Ok(AttestationsView {
-            context,
-            attestations: list,
-            more,
-        })
-    }
-
-    /// `GET /v1/attestations/{context}/{tag}`.
-    pub fn attestation(
-        &self,
-        context: ContextId,
-        tag: AttestTag,
-    ) -> Result<AttestationRecord, CoreError> {
-        self.store.attestation(&context, &tag)?.ok_or_else(|| {
-            CoreError::NotFound("no attestation with this tag in this context".into())
-        })
-    }
-
-    /// `GET /v1/tree/shards?from=`.
-    pub fn shards(&self, from: u64) -> ShardsView {
-        let state = read(&self.state);
-        let all = state.tree().shard_roots(from);
-        let roots = all[..all.len().min(MAX_SHARDS)].to_vec();
-        ShardsView {
-            height: state.height(),
-            leaf_count: state.tree().len(),
-            tree_root: state.tree_root(),
-            shard_height: SHARD_HEIGHT,
-            from,
-            more: all.len() > roots.len(),
-            roots,
-        }
-    }
-
-    /// `GET /v1/tree/leaves?from=&to=`: at most [`MAX_LEAVES`].
-    pub fn leaves(&self, from: Option<u64>, to: Option<u64>) -> Result<LeavesView, CoreError> {
-        let from = from.unwrap_or(0);
-        let to = to.unwrap_or(from.saturating_add(MAX_LEAVES));
-        if to < from || to - from > MAX_LEAVES {
-            return Err(CoreError::BadRequest(format!(
-                "need from <= to <= from + {MAX_LEAVES}"
-            )));
-        }
-        Ok(LeavesView {
-            from,
-            leaves: self
-                .store
-                .leaves(from, to)?
-                .into_iter()
-                .map(NoteCommitment::from_field)
-                .collect(),
-        })
     }
 }

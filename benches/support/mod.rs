@@ -1,0 +1,58 @@
+//! Shared by the benches: Groth16 verifying keys with a known trapdoor, so
+//! valid proofs of any public inputs are cheap to make (the Groth16
+//! simulator: `C = (ab - alpha beta - gamma IC(x)) / delta`). To a verifier
+//! they are ordinary valid proofs and cost exactly as much to check.
+
+use ark_bn254::{Bn254, G1Projective, G2Projective};
+use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
+use ark_ff::{Field, UniformRand};
+use rand_chacha::ChaCha20Rng;
+use zkpension_verifier::{Fr, Proof, Statement};
+
+/// A verifying key with its trapdoor.
+pub struct Trapdoor {
+    alpha: Fr,
+    beta: Fr,
+    gamma: Fr,
+    delta: Fr,
+    pub vk: ark_groth16::VerifyingKey<Bn254>,
+}
+
+impl Trapdoor {
+    pub fn new(statement: Statement, rng: &mut ChaCha20Rng) -> Self {
+        let [alpha, beta, gamma, delta] = [(); 4].map(|_| Fr::rand(rng));
+        let (g, h) = (G1Projective::generator(), G2Projective::generator());
+        let vk = ark_groth16::VerifyingKey::<Bn254> {
+            alpha_g1: (g * alpha).into_affine(),
+            beta_g2: (h * beta).into_affine(),
+            gamma_g2: (h * gamma).into_affine(),
+            delta_g2: (h * delta).into_affine(),
+            gamma_abc_g1: (0..=statement.num_public_inputs())
+                .map(|_| (g * Fr::rand(rng)).into_affine())
+                .collect(),
+        };
+        Trapdoor {
+            alpha,
+            beta,
+            gamma,
+            delta,
+            vk,
+        }
+    }
+
+    pub fn prove(&self, inputs: &[Fr], rng: &mut ChaCha20Rng) -> [u8; 128] {
+        let (a, b) = (Fr::rand(rng), Fr::rand(rng));
+        let mut scalars = vec![Fr::from(1u64)];
+        scalars.extend_from_slice(inputs);
+        let ic = G1Projective::msm(&self.vk.gamma_abc_g1, &scalars).expect("input count");
+        let (g, h) = (G1Projective::generator(), G2Projective::generator());
+        let d = self.delta.inverse().expect("delta is not zero");
+        let c = g * ((a * b - self.alpha * self.beta) * d) - ic * (self.gamma * d);
+        Proof(ark_groth16::Proof {
+            a: (g * a).into_affine(),
+            b: (h * b).into_affine(),
+            c: c.into_affine(),
+        })
+        .to_bytes()
+    }
+}

@@ -1,0 +1,235 @@
+//! The node's answers to queries (`GET` routes of the API).
+
+use super::{lock, read, CoreError, NodeCore};
+use crate::store::StoreError;
+use zkpension_circuits::tree::SHARD_HEIGHT;
+use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
+use zkpension_core::views::*;
+use zkpension_verifier::{KeyManifest, MANIFEST_FILE};
+
+impl NodeCore {
+    /// `GET /v1/status`.
+    pub fn status(&self) -> StatusView {
+        let (mempool, mempool_capacity) = {
+            let m = lock(&self.mempool);
+            (m.len(), m.capacity())
+        };
+        let last_error = lock(&self.last_error).clone();
+        let state = read(&self.state);
+        let s = state.scalars();
+        let g = state.genesis_config();
+        StatusView {
+            chain_id: g.chain_id,
+            genesis_hash: state.context().genesis_hash,
+            height: s.height,
+            tip_hash: s.tip_hash,
+            epoch: s.epoch,
+            tree_root: state.tree_root(),
+            state_root: state.state_root(),
+            leaf_count: s.leaf_count,
+            nullifier_count: s.nullifier_count,
+            attestation_count: s.attestation_count,
+            tx_count: s.tx_count,
+            totals: TotalsView {
+                contributed: s.total_contributed,
+                paid_out: s.total_paid_out,
+                pool: s.pool(),
+            },
+            params: s.params,
+            pending_params: s.pending_params,
+            anchor_window: state.anchor_window(),
+            authority_nonce: s.authority_nonce,
+            verifying_keys: g.verifying_keys.clone(),
+            mempool,
+            mempool_capacity,
+            last_error,
+        }
+    }
+
+    /// `GET /v1/genesis`.
+    pub fn genesis(&self) -> GenesisView {
+        let state = read(&self.state);
+        GenesisView {
+            hash: state.context().genesis_hash,
+            genesis: state.genesis_config().clone(),
+        }
+    }
+
+    /// `GET /v1/blocks/{height}`.
+    pub fn block(&self, height: u64) -> Result<BlockView, CoreError> {
+        let Some(block) = self.store.block(height)? else {
+            return Err(CoreError::NotFound(format!("no block at height {height}")));
+        };
+        let info = self
+            .store
+            .block_info(height)?
+            .ok_or_else(|| StoreError::Corrupt(format!("block info {height} is missing")))?;
+        Ok(BlockView {
+            hash: info.hash,
+            header: block.header,
+            tree_root: info.tree_root,
+            leaf_start: info.leaf_start,
+            leaf_count: info.leaf_count,
+            transactions: block
+                .transactions
+                .into_iter()
+                .map(|tx| TxView { id: tx.id(), tx })
+                .collect(),
+        })
+    }
+
+    /// `GET /v1/compact?from=&to=`: blocks `from..=to`, by default up to
+    /// [`MAX_COMPACT_BLOCKS`] from `from` (1) to the tip.
+    pub fn compact(&self, from: Option<u64>, to: Option<u64>) -> Result<CompactView, CoreError> {
+        let tip = read(&self.state).height();
+        let from = from.unwrap_or(1).max(1);
+        let explicit_to = to.is_some();
+        let to = to.unwrap_or_else(|| tip.min(from.saturating_add(MAX_COMPACT_BLOCKS - 1)));
+        if to < from && explicit_to {
+            return Err(CoreError::BadRequest("`to` is below `from`".into()));
+        }
+        if to >= from && to - from >= MAX_COMPACT_BLOCKS {
+            return Err(CoreError::BadRequest(format!(
+                "at most {MAX_COMPACT_BLOCKS} blocks per request"
+            )));
+        }
+        let blocks = if to >= from {
+            self.store.compact_blocks(from, to)?
+        } else {
+            Vec::new()
+        };
+        Ok(CompactView {
+            from,
+            to,
+            tip,
+            blocks,
+        })
+    }
+
+    /// `GET /v1/nullifiers/{nf}`.
+    pub fn nullifier(&self, nf: Nullifier) -> Result<NullifierView, CoreError> {
+        let record = self.store.nullifier(&nf)?;
+        Ok(NullifierView {
+            nullifier: nf,
+            spent: record.is_some(),
+            height: record.map(|r| r.height),
+            tx_id: record.map(|r| r.tx_id),
+        })
+    }
+
+    /// `GET /v1/attestations/{context}?after=&limit=`: ordered by tag, at most
+    /// `limit` (clamped to 1..=[`MAX_ATTESTATIONS`]).
+    pub fn attestations(
+        &self,
+        context: ContextId,
+        after: Option<AttestTag>,
+        limit: Option<usize>,
+    ) -> Result<AttestationsView, CoreError> {
+        let limit = limit.unwrap_or(MAX_ATTESTATIONS).clamp(1, MAX_ATTESTATIONS);
+        let mut list = self
+            .store
+            .attestations(&context, after.as_ref(), limit + 1)?;
+        let more = list.len() > limit;
+        list.truncate(limit);
+        Ok(AttestationsView {
+            context,
+            attestations: list,
+            more,
+        })
+    }
+
+    /// `GET /v1/attestations/{context}/{tag}`.
+    pub fn attestation(
+        &self,
+        context: ContextId,
+        tag: AttestTag,
+    ) -> Result<AttestationRecord, CoreError> {
+        self.store.attestation(&context, &tag)?.ok_or_else(|| {
+            CoreError::NotFound("no attestation with this tag in this context".into())
+        })
+    }
+
+    /// `GET /v1/tree/shards?from=`.
+    pub fn shards(&self, from: u64) -> ShardsView {
+        let state = read(&self.state);
+        let all = state.tree().shard_roots(from);
+        let roots = all[..all.len().min(MAX_SHARDS)].to_vec();
+        ShardsView {
+            height: state.height(),
+            leaf_count: state.tree().len(),
+            tree_root: state.tree_root(),
+            shard_height: SHARD_HEIGHT,
+            from,
+            more: all.len() > roots.len(),
+            roots,
+        }
+    }
+
+    /// `GET /v1/tree/leaves?from=&to=`: at most [`MAX_LEAVES`].
+    pub fn leaves(&self, from: Option<u64>, to: Option<u64>) -> Result<LeavesView, CoreError> {
+        let from = from.unwrap_or(0);
+        let to = to.unwrap_or(from.saturating_add(MAX_LEAVES));
+        if to < from || to - from > MAX_LEAVES {
+            return Err(CoreError::BadRequest(format!(
+                "need from <= to <= from + {MAX_LEAVES}"
+            )));
+        }
+        Ok(LeavesView {
+            from,
+            leaves: self
+                .store
+                .leaves(from, to)?
+                .into_iter()
+                .map(NoteCommitment::from_field)
+                .collect(),
+        })
+    }
+}
+
+/// Whether `name` is a plain file name (no directory part, not hidden).
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && std::path::Path::new(name).file_name() == Some(std::ffi::OsStr::new(name))
+}
+
+impl NodeCore {
+    fn keys_dir(&self) -> Result<&std::path::Path, CoreError> {
+        self.keys_dir
+            .as_deref()
+            .ok_or_else(|| CoreError::NotFound("this node serves no key files".into()))
+    }
+
+    /// `GET /v1/keys`: the key directory's `manifest.json`, as stored.
+    pub fn keys_manifest(&self) -> Result<Vec<u8>, CoreError> {
+        let path = self.keys_dir()?.join(MANIFEST_FILE);
+        std::fs::read(&path)
+            .map_err(|e| CoreError::Internal(format!("reading {}: {e}", path.display())))
+    }
+
+    /// `GET /v1/keys/{file}`: the bytes of a key file the manifest names (a
+    /// `pk_file` or `vk_file`) and this node holds; anything else is
+    /// [`CoreError::NotFound`].
+    pub fn key_file(&self, name: &str) -> Result<Vec<u8>, CoreError> {
+        let dir = self.keys_dir()?;
+        let manifest = KeyManifest::read(dir)
+            .map_err(|e| CoreError::Internal(format!("the key manifest: {e}")))?;
+        let named = manifest
+            .statements
+            .values()
+            .any(|e| e.pk_file == name || e.vk_file == name);
+        if !named || !plain_file_name(name) {
+            return Err(CoreError::NotFound(format!(
+                "no key file {name:?}; GET /v1/keys lists the files"
+            )));
+        }
+        match std::fs::read(dir.join(name)) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CoreError::NotFound(
+                format!("this node does not hold {name} (it was set up without proving keys)"),
+            )),
+            Err(e) => Err(CoreError::Internal(format!("reading {name}: {e}"))),
+        }
+    }
+}
