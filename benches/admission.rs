@@ -27,10 +27,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::OsRng;
 use std::net::IpAddr;
 use std::time::Duration;
-use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Context, Contribute, ContributeBody, SpendHeader};
 use zkpension_core::{Genesis, Params, Transaction};
@@ -38,10 +36,9 @@ use zkpension_ledger::limiter::RefusalLimits;
 use zkpension_ledger::rules::{check_stateful, check_stateless};
 use zkpension_ledger::store::Store;
 use zkpension_ledger::{CoreError, NodeCore};
-use zkpension_verifier::{Fr, Statement, VerifierKeys, VerifyingKey};
+use zkpension_verifier::{Fr, Statement, VerifierKeys};
 
 mod support;
-use support::Trapdoor;
 
 const PARAMS: Params = Params {
     cap: 100_000,
@@ -62,39 +59,12 @@ struct Setup {
 
 fn setup() -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(0xf0e9);
-    let trapdoors: Vec<(Statement, Trapdoor)> = Statement::ALL
-        .into_iter()
-        .map(|s| (s, Trapdoor::new(s, &mut rng)))
-        .collect();
-    let key =
-        |i: usize| VerifyingKey::new(trapdoors[i].0, trapdoors[i].1.vk.clone()).expect("valid key");
-    let keys = VerifierKeys::new(key(0), key(1), key(2)).expect("keys");
-    let chain_id = ChainId::from_name("bench");
-    let signer = |b: u8| {
-        FixedBytes(
-            ed25519_dalek::SigningKey::from_bytes(&[b; 32])
-                .verifying_key()
-                .to_bytes(),
-        )
-    };
-    let genesis = Genesis {
-        chain_id,
-        registrar: signer(1),
-        authority: signer(2),
-        params: GenesisParams {
-            cap: PARAMS.cap,
-            min_periods: PARAMS.min_periods,
-            divisor: PARAMS.divisor,
-            anchor_window: 256,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: keys
-            .ids()
-            .into_iter()
-            .map(|(s, id)| (s, FixedBytes(id)))
-            .collect(),
-    };
+    let support::BenchChain {
+        trapdoors,
+        keys,
+        genesis,
+    } = support::BenchChain::new(&mut rng, PARAMS, 256);
+    let chain_id = genesis.chain_id;
     // An honest transaction, as seen in a public block.
     let mut honest = Contribute {
         body: ContributeBody {
@@ -109,12 +79,9 @@ fn setup() -> Setup {
         },
         proof: FixedBytes([0; 128]),
     };
-    let contribute = trapdoors
-        .iter()
-        .find(|(s, _)| *s == Statement::Contribute)
-        .expect("contribute");
+    let contribute = &trapdoors[&Statement::Contribute];
     let inputs = honest.public(&chain_id, &PARAMS).to_field_elements();
-    honest.proof = FixedBytes(contribute.1.prove(&inputs, &mut rng));
+    honest.proof = FixedBytes(contribute.prove(&inputs, &mut rng));
     let forged = (0..N as u64)
         .map(|i| {
             let mut f = honest.clone();
@@ -127,7 +94,7 @@ fn setup() -> Setup {
             let mut t = honest.clone();
             t.body.spend.nf = Nullifier::from(Fr::from(2_000_000 + i));
             let inputs = t.public(&chain_id, &PARAMS).to_field_elements();
-            t.proof = FixedBytes(contribute.1.prove(&inputs, &mut rng));
+            t.proof = FixedBytes(contribute.prove(&inputs, &mut rng));
             Transaction::from(t).encode()
         })
         .collect();

@@ -18,11 +18,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
-use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
-use zkpension_core::genesis::{GenesisParams, MAX_ANCHOR_WINDOW};
+use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::Contribute;
 use zkpension_core::tx::{Context, ContributeBody, SpendHeader};
@@ -30,10 +28,9 @@ use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::rules::check_stateless;
 use zkpension_ledger::state::root_after_append;
 use zkpension_ledger::store::Store;
-use zkpension_verifier::{Fr, Statement, VerifierKeys, VerifyingKey};
+use zkpension_verifier::{Fr, Statement, VerifierKeys};
 
 mod support;
-use support::Trapdoor;
 
 const SIZES: [usize; 5] = [1, 16, 64, 256, 1024];
 const PARAMS: Params = Params {
@@ -51,43 +48,12 @@ struct Setup {
 
 fn setup() -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(0x1ed9e7);
-    let trapdoors: BTreeMap<Statement, Trapdoor> = Statement::ALL
-        .into_iter()
-        .map(|s| (s, Trapdoor::new(s, &mut rng)))
-        .collect();
-    let key = |s| VerifyingKey::new(s, trapdoors[&s].vk.clone()).expect("valid key");
-    let keys = VerifierKeys::new(
-        key(Statement::Contribute),
-        key(Statement::Claim),
-        key(Statement::Attest),
-    )
-    .expect("keys");
-    let chain_id = ChainId::from_name("bench");
-    let signer = |b: u8| {
-        FixedBytes(
-            ed25519_dalek::SigningKey::from_bytes(&[b; 32])
-                .verifying_key()
-                .to_bytes(),
-        )
-    };
-    let genesis = Genesis {
-        chain_id,
-        registrar: signer(1),
-        authority: signer(2),
-        params: GenesisParams {
-            cap: PARAMS.cap,
-            min_periods: PARAMS.min_periods,
-            divisor: PARAMS.divisor,
-            anchor_window: MAX_ANCHOR_WINDOW,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: keys
-            .ids()
-            .into_iter()
-            .map(|(s, id)| (s, FixedBytes(id)))
-            .collect(),
-    };
+    let support::BenchChain {
+        trapdoors,
+        keys,
+        genesis,
+    } = support::BenchChain::new(&mut rng, PARAMS, MAX_ANCHOR_WINDOW);
+    let chain_id = genesis.chain_id;
     let anchor = MerkleTree::new().root();
     let max = *SIZES.iter().max().expect("sizes");
     let encoded = (0..max as u64)

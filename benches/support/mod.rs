@@ -56,3 +56,60 @@ impl Trapdoor {
         .to_bytes()
     }
 }
+
+/// A bench chain: a trapdoor per statement, the verifying keys and a genesis
+/// (chain "bench", registrar and authority from fixed seeds).
+pub struct BenchChain {
+    pub trapdoors: std::collections::BTreeMap<Statement, Trapdoor>,
+    pub keys: zkpension_verifier::VerifierKeys,
+    pub genesis: zkpension_core::Genesis,
+}
+
+impl BenchChain {
+    pub fn new(rng: &mut ChaCha20Rng, params: zkpension_core::Params, anchor_window: u64) -> Self {
+        use zkpension_core::hexbytes::FixedBytes;
+        let trapdoors: std::collections::BTreeMap<Statement, Trapdoor> = Statement::ALL
+            .into_iter()
+            .map(|s| (s, Trapdoor::new(s, rng)))
+            .collect();
+        let key = |s| {
+            zkpension_verifier::VerifyingKey::new(s, trapdoors[&s].vk.clone()).expect("valid key")
+        };
+        let keys = zkpension_verifier::VerifierKeys::new(
+            key(Statement::Contribute),
+            key(Statement::Claim),
+            key(Statement::Attest),
+        )
+        .expect("keys");
+        let signer = |b: u8| {
+            FixedBytes(
+                ed25519_dalek::SigningKey::from_bytes(&[b; 32])
+                    .verifying_key()
+                    .to_bytes(),
+            )
+        };
+        let genesis = zkpension_core::Genesis {
+            chain_id: zkpension_circuits::binding::ChainId::from_name("bench"),
+            registrar: signer(1),
+            authority: signer(2),
+            params: zkpension_core::GenesisParams {
+                cap: params.cap,
+                min_periods: params.min_periods,
+                divisor: params.divisor,
+                anchor_window,
+            },
+            initial_epoch: 1,
+            paying_agent: None,
+            verifying_keys: keys
+                .ids()
+                .into_iter()
+                .map(|(s, id)| (s, FixedBytes(id)))
+                .collect(),
+        };
+        BenchChain {
+            trapdoors,
+            keys,
+            genesis,
+        }
+    }
+}

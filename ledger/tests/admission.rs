@@ -13,7 +13,6 @@ use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Context, Contribute, ContributeBody, SpendHeader};
 use zkpension_core::views::TxState;
@@ -30,20 +29,7 @@ const PARAMS: Params = Params {
 };
 
 fn genesis_for(sim: &SimKeys) -> Genesis {
-    Genesis {
-        chain_id: chain_id(),
-        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
-        authority: FixedBytes(authority().verifying_key().to_bytes()),
-        params: GenesisParams {
-            cap: PARAMS.cap,
-            min_periods: PARAMS.min_periods,
-            divisor: PARAMS.divisor,
-            anchor_window: 8,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: sim.vk_ids(),
-    }
+    genesis_with_keys(PARAMS, 8, sim.vk_ids())
 }
 
 fn core(sim: &SimKeys, dir: &std::path::Path) -> NodeCore {

@@ -8,10 +8,9 @@ use common::*;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Context, Contribute, ContributeBody, SpendHeader};
-use zkpension_core::{Genesis, Params, Rejection, Transaction};
+use zkpension_core::{Params, Rejection, Transaction};
 use zkpension_ledger::store::{OpenOptions, Store};
 use zkpension_ledger::State;
 
@@ -43,20 +42,7 @@ fn contribute(sim: &SimKeys, anchor: Fr, nf: u64) -> Transaction {
 #[test]
 fn blocks_without_new_leaves_keep_an_old_anchor_valid() {
     let sim = SimKeys::new(51);
-    let genesis = Genesis {
-        chain_id: chain_id(),
-        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
-        authority: FixedBytes(authority().verifying_key().to_bytes()),
-        params: GenesisParams {
-            cap: PARAMS.cap,
-            min_periods: PARAMS.min_periods,
-            divisor: PARAMS.divisor,
-            anchor_window: 2,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: sim.vk_ids(),
-    };
+    let genesis = genesis_with_keys(PARAMS, 2, sim.vk_ids());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.redb");
     let (store, mut state) = Store::open(&db, &genesis).unwrap();

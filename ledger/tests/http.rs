@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Attest, Contribute, Enroll};
 use zkpension_core::tx::{AttestBody, Context, ContributeBody, SpendHeader};
@@ -20,20 +19,15 @@ use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::{Node, NodeConfig};
 
 fn sim_genesis(sim: &SimKeys) -> Genesis {
-    Genesis {
-        chain_id: chain_id(),
-        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
-        authority: FixedBytes(authority().verifying_key().to_bytes()),
-        params: GenesisParams {
+    genesis_with_keys(
+        Params {
             cap: 1000,
             min_periods: 1,
             divisor: 2,
-            anchor_window: 8,
         },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: sim.vk_ids(),
-    }
+        8,
+        sim.vk_ids(),
+    )
 }
 
 fn start(data: &Path, keys: &Path, genesis: &Genesis, interval_ms: u64) -> Node {

@@ -17,9 +17,9 @@ use zkpension_circuits::binding::context_from_text;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{Anchor, AttestTag, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Attest, AttestBody, Context, SpendHeader};
+use zkpension_core::Params;
 use zkpension_core::{Genesis, Transaction};
 use zkpension_ledger::limiter::RefusalLimits;
 use zkpension_ledger::serve::HttpLimits;
@@ -27,20 +27,15 @@ use zkpension_ledger::{Node, NodeConfig};
 use zkpension_verifier::{KeyEntry, KeyManifest, MANIFEST_FILE};
 
 fn sim_genesis(sim: &SimKeys) -> Genesis {
-    Genesis {
-        chain_id: chain_id(),
-        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
-        authority: FixedBytes(authority().verifying_key().to_bytes()),
-        params: GenesisParams {
+    genesis_with_keys(
+        Params {
             cap: 1000,
             min_periods: 1,
             divisor: 2,
-            anchor_window: 8,
         },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: sim.vk_ids(),
-    }
+        8,
+        sim.vk_ids(),
+    )
 }
 
 fn config(dir: &Path, sim: &SimKeys) -> NodeConfig {

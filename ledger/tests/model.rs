@@ -22,7 +22,6 @@ use std::collections::{HashMap, HashSet};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams, TxId};
 use zkpension_core::tx::{AttestBody, ClaimBody, Context, ContributeBody, SpendHeader};
@@ -512,20 +511,7 @@ impl Minter {
 }
 
 fn genesis_for(sim: &SimKeys) -> Genesis {
-    Genesis {
-        chain_id: chain_id(),
-        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
-        authority: FixedBytes(authority().verifying_key().to_bytes()),
-        params: GenesisParams {
-            cap: INITIAL.cap,
-            min_periods: INITIAL.min_periods,
-            divisor: INITIAL.divisor,
-            anchor_window: WINDOW,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: sim.vk_ids(),
-    }
+    genesis_with_keys(INITIAL, WINDOW, sim.vk_ids())
 }
 
 /// Runs `ops`; returns how often each outcome (`included` or a rejection

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Attest, AttestBody, Context, Contribute, ContributeBody, SpendHeader};
 use zkpension_core::{Genesis, Params, Transaction};
@@ -29,20 +28,7 @@ const PARAMS: Params = Params {
 };
 
 fn genesis_for(sim: &SimKeys) -> Genesis {
-    Genesis {
-        chain_id: chain_id(),
-        registrar: FixedBytes(registrar().verifying_key().to_bytes()),
-        authority: FixedBytes(authority().verifying_key().to_bytes()),
-        params: GenesisParams {
-            cap: PARAMS.cap,
-            min_periods: PARAMS.min_periods,
-            divisor: PARAMS.divisor,
-            anchor_window: 3,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        verifying_keys: sim.vk_ids(),
-    }
+    genesis_with_keys(PARAMS, 3, sim.vk_ids())
 }
 
 /// A data directory as `init` leaves it, with four blocks of enrollments,

@@ -154,6 +154,16 @@ pub fn chain_id() -> ChainId {
 
 /// A genesis with the test keys.
 pub fn genesis(params: Params, anchor_window: u64) -> Genesis {
+    genesis_with_keys(params, anchor_window, fixture().vk_ids())
+}
+
+/// A genesis with the test registrar and authority, `params` and the
+/// verifying keys `vk_ids` (e.g. `SimKeys::vk_ids`).
+pub fn genesis_with_keys(
+    params: Params,
+    anchor_window: u64,
+    vk_ids: BTreeMap<Statement, FixedBytes<32>>,
+) -> Genesis {
     Genesis {
         chain_id: chain_id(),
         registrar: FixedBytes(registrar().verifying_key().to_bytes()),
@@ -166,7 +176,7 @@ pub fn genesis(params: Params, anchor_window: u64) -> Genesis {
         },
         initial_epoch: 1,
         paying_agent: None,
-        verifying_keys: fixture().vk_ids(),
+        verifying_keys: vk_ids,
     }
 }
 
