@@ -45,18 +45,6 @@ pub struct ExportArgs {
     out: Option<PathBuf>,
 }
 
-fn parse_id(s: &str) -> anyhow::Result<TxId> {
-    let bytes = hex::decode(s.trim().trim_start_matches("0x"))
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| {
-            Usage(format!(
-                "{s:?} is not a transaction id (0x + 64 hex digits)"
-            ))
-        })?;
-    Ok(zkpension_core::FixedBytes(bytes))
-}
-
 /// The transaction at `height`, `index`, checked to have id `id`.
 fn included_tx(
     client: &NodeClient,
@@ -118,7 +106,12 @@ fn proof_file(
 
 pub fn tx(cmd: TxCommand, out: &Output) -> anyhow::Result<()> {
     let TxCommand::Export(a) = cmd;
-    let id = parse_id(&a.id)?;
+    let id: TxId = a.id.trim().parse().map_err(|e| {
+        Usage(format!(
+            "{:?} is not a transaction id (0x + 64 hex digits): {e}",
+            a.id
+        ))
+    })?;
     let client = a.node.client()?;
     let keys = VerifierKeys::load_dir(&a.keys.resolve()?).context("loading the verifying keys")?;
     let (height, index) = match client.tx(&id)?.state {

@@ -112,6 +112,8 @@ pub struct MemberSession {
     wallet: Wallet,
     client: NodeClient,
     _lock: ExclusiveLock,
+    /// The chain's paying agent, read from its genesis once per session.
+    paying_agent: Option<Option<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for MemberSession {
@@ -134,6 +136,7 @@ impl MemberSession {
             wallet,
             client,
             _lock: lock,
+            paying_agent: None,
         })
     }
 
@@ -147,6 +150,7 @@ impl MemberSession {
             wallet,
             client,
             _lock: lock,
+            paying_agent: None,
         })
     }
 
@@ -200,7 +204,13 @@ impl MemberSession {
         let status = self.client.status()?;
         // Payout details are sealed to the paying agent when the chain has
         // one: the ledger never sees them in clear.
-        let agent = self.client.genesis()?.genesis.paying_agent.map(|k| k.0);
+        let agent = match self.paying_agent {
+            Some(agent) => agent,
+            None => {
+                let agent = self.client.genesis()?.genesis.paying_agent.map(|k| k.0);
+                *self.paying_agent.insert(agent)
+            }
+        };
         let chain = status.chain_id;
         let w = &self.wallet;
         match action {

@@ -99,7 +99,10 @@ pub(crate) fn settle_pending(
             keep.push(p);
             continue;
         }
-        let id = parse_id(&p.tx_id)?;
+        let id: TxId = p
+            .tx_id
+            .parse()
+            .map_err(|e| FlowError::Build(format!("bad transaction id {:?}: {e}", p.tx_id)))?;
         let state = match client.tx(&id) {
             Ok(v) => Some(v.state),
             Err(ClientError::Refused { status: 404, .. }) => None,
@@ -154,12 +157,4 @@ pub(crate) fn settle_pending(
     }
     wallet.pending = keep;
     Ok(())
-}
-
-pub(crate) fn parse_id(s: &str) -> Result<TxId, FlowError> {
-    let bytes = hex::decode(s.trim_start_matches("0x"))
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| FlowError::Build(format!("bad transaction id {s:?}")))?;
-    Ok(zkpension_core::hexbytes::FixedBytes(bytes))
 }
