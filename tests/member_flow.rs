@@ -151,7 +151,16 @@ fn two_members_contribute_claim_and_attest_over_http() {
     c.contribute(&mut bob, 300).unwrap();
     // The cap, named by the wallet before any proof is made.
     match c.contribute(&mut alice, 301) {
-        Err(FlowError::Relation(e)) => assert_eq!(e.clause, Clause::Cap),
+        Err(FlowError::Rule {
+            clause,
+            explanation,
+        }) => {
+            assert_eq!(clause.clause, Clause::Cap);
+            assert!(
+                explanation.contains("you can pay 3.00 more"),
+                "{explanation}"
+            );
+        }
         other => panic!("expected the cap: {other:?}"),
     }
     c.advance();
@@ -170,7 +179,16 @@ fn two_members_contribute_claim_and_attest_over_http() {
         recipient: b"bob".to_vec(),
     };
     match bob.prepare(&c.keys, &claim, &mut c.rng) {
-        Err(FlowError::Relation(e)) => assert_eq!(e.clause, Clause::Eligibility),
+        Err(FlowError::Rule {
+            clause,
+            explanation,
+        }) => {
+            assert_eq!(clause.clause, Clause::Eligibility);
+            assert!(
+                explanation.contains("eligible from epoch 5"),
+                "{explanation}"
+            );
+        }
         other => panic!("expected eligibility: {other:?}"),
     }
 

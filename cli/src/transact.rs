@@ -123,7 +123,6 @@ pub fn flow_err(e: FlowError) -> anyhow::Error {
     match e {
         FlowError::Rule { explanation, .. } => Rejected(explanation).into(),
         FlowError::Seal(e) => Usage(e.to_string()).into(),
-        FlowError::Relation(r) => Rejected(format!("the ledger's rules forbid this: {r}")).into(),
         FlowError::Client(ClientError::Rejected { id, reason }) => Rejected(format!(
             "the node rejected transaction {id}: {}",
             reason.message

@@ -210,7 +210,7 @@ fn kill_nine_during_block_production() {
             "--authority",
             &FixedBytes(authority().verifying_key().to_bytes()).to_string(),
             "--cap",
-            &PARAMS.cap.to_string(),
+            &zkpension_core::format_amount(PARAMS.cap),
             "--min-periods",
             &PARAMS.min_periods.to_string(),
             "--divisor",

@@ -209,7 +209,7 @@ fn two_members_through_the_node_binary() {
         "--authority",
         &authority_pk,
         "--cap",
-        "1000",
+        "10.00",
         "--min-periods",
         "1",
         "--divisor",

@@ -10,9 +10,8 @@
 //! encoding, so a crash between proving and submission loses nothing: the
 //! next `sync` submits it again if the node never saw it.
 
-use super::client::{ClientError, NodeClient};
+use super::client::ClientError;
 use super::explain::{explain, Asked};
-use super::settle::settle_pending;
 use super::tracker::TrackerError;
 use crate::prove::{prove, ProveError, Witness};
 use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
@@ -45,8 +44,6 @@ pub enum FlowError {
     Prove(#[from] ProveError),
     #[error(transparent)]
     Wallet(#[from] crate::wallet::WalletError),
-    #[error("the ledger's rules forbid this: {0}")]
-    Relation(#[from] RelationError),
     /// A rule the transaction would break, in the member's words
     /// ([`super::explain`]), found before any proving.
     #[error("{explanation}")]
@@ -119,7 +116,7 @@ pub fn enroll_request<R: RngCore + CryptoRng>(
     })
 }
 
-fn check_chain(wallet: &Wallet, chain_id: &ChainId) -> Result<(), FlowError> {
+pub(crate) fn check_chain(wallet: &Wallet, chain_id: &ChainId) -> Result<(), FlowError> {
     match wallet.chain_id {
         Some(c) if c != *chain_id => Err(FlowError::WrongChain {
             wallet: encode_hex(&c.0),
@@ -127,130 +124,6 @@ fn check_chain(wallet: &Wallet, chain_id: &ChainId) -> Result<(), FlowError> {
         }),
         _ => Ok(()),
     }
-}
-
-/// What one sync did.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct SyncReport {
-    /// Heights read, `from..=to` (empty when already at the tip).
-    pub from: u64,
-    pub to: u64,
-    pub blocks: u64,
-    pub commitments: u64,
-    pub nullifiers: u64,
-    /// Transactions of this wallet now included, rejected, or resubmitted.
-    pub included: Vec<String>,
-    pub rejected: Vec<(String, String)>,
-    pub resubmitted: Vec<String>,
-    /// The wallet's note was spent by someone else.
-    pub spent_elsewhere: bool,
-}
-
-/// Follows the node from the wallet's height to the tip: finds the wallet's
-/// notes among the new commitments, notices its nullifiers, keeps the tree
-/// view needed for its Merkle path (checked against the node's tree root),
-/// and settles pending transactions. The node is never asked anything that
-/// depends on which note is the wallet's, except the status of the wallet's
-/// own pending transactions by id.
-pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, FlowError> {
-    let status = client.status()?;
-    check_chain(wallet, &status.chain_id)?;
-    wallet.chain_id = Some(status.chain_id);
-    let mut report = SyncReport {
-        from: wallet.sync.height + 1,
-        to: wallet.sync.height,
-        ..Default::default()
-    };
-    let nk = wallet.nk;
-    loop {
-        let view = client.compact(wallet.sync.height + 1, None)?;
-        if view.blocks.is_empty() {
-            break;
-        }
-        for b in &view.blocks {
-            if b.height != wallet.sync.height + 1 {
-                return Err(FlowError::Client(ClientError::BadAnswer {
-                    url: client.url().into(),
-                    message: format!(
-                        "expected block {}, got {}",
-                        wallet.sync.height + 1,
-                        b.height
-                    ),
-                }));
-            }
-            let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
-            wallet.sync.tree.append(b.leaf_start, &leaves)?;
-            for nf in &b.nullifiers {
-                let ours = wallet
-                    .notes
-                    .iter_mut()
-                    .find(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&nk) == *nf);
-                if let Some(note) = ours {
-                    note.status = NoteStatus::Spent;
-                    if !wallet.pending.iter().any(|p| p.nf == Some(*nf)) {
-                        report.spent_elsewhere = true;
-                        wallet.spent_elsewhere = true;
-                    }
-                }
-            }
-            wallet.sync.height = b.height;
-            wallet.sync.tree_root = b.tree_root;
-            report.blocks += 1;
-            report.commitments += b.commitments.len() as u64;
-            report.nullifiers += b.nullifiers.len() as u64;
-        }
-        report.to = wallet.sync.height;
-        if wallet.sync.height >= view.tip {
-            break;
-        }
-    }
-    // Roots of newly completed shards, then the check against the header root.
-    loop {
-        let missing = wallet.sync.tree.missing_shard_roots();
-        if missing.is_empty() {
-            break;
-        }
-        let shards = client.shards(missing.start)?;
-        let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
-        if take == 0 {
-            return Err(FlowError::Client(ClientError::BadAnswer {
-                url: client.url().into(),
-                message: "the node lists no roots for complete shards".into(),
-            }));
-        }
-        wallet
-            .sync
-            .tree
-            .add_shard_roots(missing.start, &shards.roots[..take])?;
-    }
-    wallet
-        .sync
-        .tree
-        .check_root(wallet.sync.tree_root, wallet.sync.height)?;
-    // Notes now in the tree become the account's current note.
-    for n in wallet.notes.iter_mut() {
-        if n.status == NoteStatus::Pending {
-            if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
-                n.leaf_index = Some(i);
-                n.status = NoteStatus::Unspent;
-            }
-        }
-    }
-    settle_pending(wallet, client, status.anchor_window, &mut report)?;
-    if let Some(current) = wallet.current_note().map(|n| n.cm) {
-        wallet.sync.tree.retain_only(&current.to_field());
-        for p in &wallet.pending {
-            wallet.sync.tree.watch(p.cm_new.to_field());
-        }
-        for n in wallet
-            .notes
-            .iter()
-            .filter(|n| n.status == NoteStatus::Pending)
-        {
-            wallet.sync.tree.watch(n.cm.to_field());
-        }
-    }
-    Ok(report)
 }
 
 /// A transaction made by this wallet, not yet recorded or submitted. It

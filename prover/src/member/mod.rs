@@ -10,10 +10,11 @@ pub mod client;
 pub mod explain;
 pub mod flow;
 pub mod session;
-mod settle;
+pub mod sync;
 pub mod tracker;
 
 pub use client::{ClientError, NodeClient};
-pub use flow::{EnrollRequest, FlowError, Prepared, SyncReport};
+pub use flow::{EnrollRequest, FlowError, Prepared};
 pub use session::{Action, MemberSession, Recorded};
+pub use sync::SyncReport;
 pub use tracker::{TrackerError, TreeTracker};

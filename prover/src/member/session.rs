@@ -19,7 +19,8 @@
 //! [`MemberSession::open`] until it is dropped.
 
 use super::client::NodeClient;
-use super::flow::{self, AttestRequest, EnrollRequest, FlowError, Prepared, SyncReport};
+use super::flow::{self, AttestRequest, EnrollRequest, FlowError, Prepared};
+use super::sync::{self, SyncReport};
 use crate::fsutil::{self, ExclusiveLock, TryLockError};
 use crate::wallet::{Wallet, WalletError};
 use crate::ProvingKeys;
@@ -170,10 +171,10 @@ impl MemberSession {
         Ok(self.wallet.save(&self.path)?)
     }
 
-    /// Follows the node to its tip ([`flow::sync`]) and saves what was
+    /// Follows the node to its tip ([`sync::sync`]) and saves what was
     /// learnt, also when the sync stopped halfway.
     pub fn sync(&mut self) -> Result<SyncReport, FlowError> {
-        let report = flow::sync(&mut self.wallet, &self.client);
+        let report = sync::sync(&mut self.wallet, &self.client);
         self.save()?;
         report
     }

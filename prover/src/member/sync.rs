@@ -1,12 +1,139 @@
-//! Settling the wallet's pending transactions after a sync: each outcome
-//! is taken from the chain itself (the new commitment in the tree, the spent
-//! nullifier, the anchor window), never from the node's word alone.
+//! Following the chain: [`sync`] reads new blocks into the wallet, then
+//! settles the wallet's pending transactions, each outcome taken from the
+//! chain itself (the new commitment in the tree, the spent nullifier, the
+//! anchor window), never from the node's word alone.
 
 use super::client::{ClientError, NodeClient};
-use super::flow::{FlowError, SyncReport};
+use super::flow::{check_chain, FlowError};
 use crate::wallet::{NoteStatus, PendingTx, Wallet};
+use serde::Serialize;
+use zkpension_circuits::field::Fr;
 use zkpension_core::views::TxState;
 use zkpension_core::{Transaction, TxId};
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncReport {
+    /// Heights read, `from..=to` (empty when already at the tip).
+    pub from: u64,
+    pub to: u64,
+    pub blocks: u64,
+    pub commitments: u64,
+    pub nullifiers: u64,
+    /// Transactions of this wallet now included, rejected, or resubmitted.
+    pub included: Vec<String>,
+    pub rejected: Vec<(String, String)>,
+    pub resubmitted: Vec<String>,
+    /// The wallet's note was spent by someone else.
+    pub spent_elsewhere: bool,
+}
+
+/// Follows the node from the wallet's height to the tip: finds the wallet's
+/// notes among the new commitments, notices its nullifiers, keeps the tree
+/// view needed for its Merkle path (checked against the node's tree root),
+/// and settles pending transactions. The node is never asked anything that
+/// depends on which note is the wallet's, except the status of the wallet's
+/// own pending transactions by id.
+pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, FlowError> {
+    let status = client.status()?;
+    check_chain(wallet, &status.chain_id)?;
+    wallet.chain_id = Some(status.chain_id);
+    let mut report = SyncReport {
+        from: wallet.sync.height + 1,
+        to: wallet.sync.height,
+        ..Default::default()
+    };
+    let nk = wallet.nk;
+    loop {
+        let view = client.compact(wallet.sync.height + 1, None)?;
+        if view.blocks.is_empty() {
+            break;
+        }
+        for b in &view.blocks {
+            if b.height != wallet.sync.height + 1 {
+                return Err(FlowError::Client(ClientError::BadAnswer {
+                    url: client.url().into(),
+                    message: format!(
+                        "expected block {}, got {}",
+                        wallet.sync.height + 1,
+                        b.height
+                    ),
+                }));
+            }
+            let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
+            wallet.sync.tree.append(b.leaf_start, &leaves)?;
+            for nf in &b.nullifiers {
+                let ours = wallet
+                    .notes
+                    .iter_mut()
+                    .find(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&nk) == *nf);
+                if let Some(note) = ours {
+                    note.status = NoteStatus::Spent;
+                    if !wallet.pending.iter().any(|p| p.nf == Some(*nf)) {
+                        report.spent_elsewhere = true;
+                        wallet.spent_elsewhere = true;
+                    }
+                }
+            }
+            wallet.sync.height = b.height;
+            wallet.sync.tree_root = b.tree_root;
+            report.blocks += 1;
+            report.commitments += b.commitments.len() as u64;
+            report.nullifiers += b.nullifiers.len() as u64;
+        }
+        report.to = wallet.sync.height;
+        if wallet.sync.height >= view.tip {
+            break;
+        }
+    }
+    // Roots of newly completed shards, then the check against the header root.
+    loop {
+        let missing = wallet.sync.tree.missing_shard_roots();
+        if missing.is_empty() {
+            break;
+        }
+        let shards = client.shards(missing.start)?;
+        let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
+        if take == 0 {
+            return Err(FlowError::Client(ClientError::BadAnswer {
+                url: client.url().into(),
+                message: "the node lists no roots for complete shards".into(),
+            }));
+        }
+        wallet
+            .sync
+            .tree
+            .add_shard_roots(missing.start, &shards.roots[..take])?;
+    }
+    wallet
+        .sync
+        .tree
+        .check_root(wallet.sync.tree_root, wallet.sync.height)?;
+    // Notes now in the tree become the account's current note.
+    for n in wallet.notes.iter_mut() {
+        if n.status == NoteStatus::Pending {
+            if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
+                n.leaf_index = Some(i);
+                n.status = NoteStatus::Unspent;
+            }
+        }
+    }
+    settle_pending(wallet, client, status.anchor_window, &mut report)?;
+    if let Some(current) = wallet.current_note().map(|n| n.cm) {
+        wallet.sync.tree.retain_only(&current.to_field());
+        for p in &wallet.pending {
+            wallet.sync.tree.watch(p.cm_new.to_field());
+        }
+        for n in wallet
+            .notes
+            .iter()
+            .filter(|n| n.status == NoteStatus::Pending)
+        {
+            wallet.sync.tree.watch(n.cm.to_field());
+        }
+    }
+    Ok(report)
+}
 
 /// The pending transaction's outcome as the chain itself shows it.
 enum Outcome {
@@ -58,7 +185,7 @@ fn drop_pending(wallet: &mut Wallet, p: &PendingTx) {
 /// spent by another transaction, or the anchor expired); meanwhile the
 /// wallet submits its own copy again. An enrollment (no nullifier) is
 /// dropped when the node rejects it, as its signature is checked on arrival.
-pub(crate) fn settle_pending(
+fn settle_pending(
     wallet: &mut Wallet,
     client: &NodeClient,
     anchor_window: u64,
