@@ -17,6 +17,7 @@ use zkpension_circuits::tree::MerkleTree;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::views::CompactBlock;
 use zkpension_core::views::CompactView;
+use zkpension_core::BlockHeader;
 use zkpension_prover::member::TreeTracker;
 
 const PER_BLOCK: usize = 1024;
@@ -48,6 +49,13 @@ fn bench(c: &mut Criterion) {
                 .map(|(i, cms)| CompactBlock {
                     height: (p * 100 + i + 1) as u64,
                     hash: FixedBytes([0; 32]),
+                    header: BlockHeader {
+                        height: (p * 100 + i + 1) as u64,
+                        prev_hash: FixedBytes([0; 32]),
+                        epoch: 1,
+                        tx_root: FixedBytes([0; 32]),
+                        state_root: FixedBytes([0; 32]),
+                    },
                     epoch: 1,
                     tree_root: root,
                     leaf_start: ((p * 100 + i) * PER_BLOCK) as u64,

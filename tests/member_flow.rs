@@ -365,3 +365,118 @@ fn a_copy_with_a_broken_proof_does_not_cost_the_member_the_account() {
     assert!(!w.wallet().spent_elsewhere);
     c.node.take().unwrap().shutdown().unwrap();
 }
+
+/// A node that lies: an HTTP proxy in front of the real node that passes
+/// every answer through `edit` (path, JSON body) before the wallet sees it.
+fn lying_proxy(
+    node_url: String,
+    edit: impl Fn(&str, &mut serde_json::Value) + Send + Sync + 'static,
+) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let edit = std::sync::Arc::new(edit);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+            let (code, mut body) = match ureq::get(&format!("{node_url}{path}")).call() {
+                Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
+                Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
+                Err(e) => panic!("{e}"),
+            };
+            edit(&path, &mut body);
+            let body = serde_json::to_vec(&body).unwrap();
+            let head = format!(
+                "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+/// Every leaf of the chain, from the honest node.
+fn all_leaves(client: &NodeClient) -> Vec<zkpension_circuits::field::Fr> {
+    let view = client.compact(1, None).unwrap();
+    view.blocks
+        .iter()
+        .flat_map(|b| b.commitments.iter().map(|cm| cm.to_field()))
+        .collect()
+}
+
+#[test]
+fn a_node_that_serves_a_tree_its_headers_do_not_commit_to_is_refused() {
+    use zkpension_circuits::field::{serde_hex, Fr};
+    use zkpension_circuits::tree::MerkleTree;
+    let mut c = start();
+    let mut a = c.member("honest");
+    c.enroll(&mut a, 3);
+    // The lie: one more commitment in the last block (a note the liar wants
+    // the wallet to see), with the tree root and leaf count to match, in the
+    // compact blocks and in the status, so the wallet's own tree check passes.
+    let mut leaves = all_leaves(&c.client);
+    let fake = Fr::from(123_456_789u64);
+    leaves.push(fake);
+    let fake_root = MerkleTree::from_leaves(&leaves).unwrap().root();
+    let hex = |f: &Fr| {
+        serde_hex::serialize(f, serde_json::value::Serializer)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (root, fake_cm) = (hex(&fake_root), hex(&fake));
+    let n = leaves.len() as u64;
+    let lie = move |path: &str, v: &mut serde_json::Value, also_header: bool| {
+        if path.starts_with("/v1/compact") {
+            if let Some(last) = v["blocks"].as_array_mut().and_then(|b| b.last_mut()) {
+                last["commitments"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(fake_cm.clone().into());
+                last["tree_root"] = root.clone().into();
+                if also_header {
+                    // The liar also rewrites the header's state root.
+                    last["header"]["state_root"] = format!("0x{}", "ab".repeat(32)).into();
+                }
+            }
+        } else if path.starts_with("/v1/status") {
+            v["tree_root"] = root.clone().into();
+            v["state"]["tree_root"] = root.clone().into();
+            v["leaf_count"] = n.into();
+            v["state"]["leaf_count"] = n.into();
+        }
+    };
+    for also_header in [false, true] {
+        let lie = lie.clone();
+        let proxy = lying_proxy(c.node.as_ref().unwrap().url(), move |p, v| {
+            lie(p, v, also_header)
+        });
+        let wallet = Wallet::from_seed_phrase(&format!("fooled {also_header}")).unwrap();
+        let path = c._dir.path().join(format!("fooled-{also_header}.json"));
+        let mut fresh = MemberSession::create(&path, wallet, NodeClient::new(&proxy)).unwrap();
+        let err = fresh.sync().unwrap_err().to_string();
+        let expected = if also_header {
+            "its header does not match its hash"
+        } else {
+            "the header's state root is"
+        };
+        assert!(err.contains(expected), "{err}");
+    }
+    // Through the honest node the same wallet state syncs.
+    let mut fine = c.member("fine");
+    fine.sync().unwrap();
+    c.node.take().unwrap().shutdown().unwrap();
+}

@@ -119,6 +119,7 @@ fn the_readme_node_section_runs_as_written() {
     };
     let mut node: Option<Killed> = None;
     let mut transcript = String::new();
+    let mut payouts_output = String::new();
     for command in &commands {
         let line = command.replace("127.0.0.1:8080", &listen);
         transcript.push_str(&format!("$ {line}\n"));
@@ -144,6 +145,9 @@ fn the_readme_node_section_runs_as_written() {
             continue;
         }
         let o = shell(&line).output().unwrap();
+        if line.starts_with("zkpension agent payouts") {
+            payouts_output = String::from_utf8_lossy(&o.stdout).into_owned();
+        }
         transcript.push_str(&String::from_utf8_lossy(&o.stdout));
         transcript.push_str(&String::from_utf8_lossy(&o.stderr));
         assert!(
@@ -159,5 +163,35 @@ fn the_readme_node_section_runs_as_written() {
     assert_eq!(v["balance"], 49_791, "{v}\n{transcript}");
     assert_eq!(v["periods"], 2);
     assert_eq!(v["pension"], 209);
+    // The genesis names the paying agent: the agent reads the recipient and
+    // the payer references, and no file of the node holds them in clear.
+    assert!(
+        payouts_output.contains("IBAN DE89 3704 0044 0532 0130 00")
+            && payouts_output.contains("salary 2026-12"),
+        "agent payouts shows the payout details\n{transcript}"
+    );
     drop(node);
+    for secret in ["DE89 3704", "salary 2026"] {
+        for file in files_under(&work.join("node-data")) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds {secret:?} in clear text",
+                file.display()
+            );
+        }
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

@@ -28,6 +28,7 @@ pub mod keyfile;
 pub mod params;
 pub mod rejection;
 pub mod sealed;
+pub mod state_root;
 pub mod tx;
 pub mod views;
 
@@ -37,4 +38,5 @@ pub use genesis::{ChainContext, Genesis, GenesisError, GenesisParams};
 pub use hexbytes::{FixedBytes, Hash32, HexBytes, TxId};
 pub use params::{Params, ParamsError};
 pub use rejection::{Reason, Rejection};
+pub use state_root::StateSummary;
 pub use tx::{Transaction, TxKind};

@@ -10,6 +10,7 @@ use crate::genesis::Genesis;
 use crate::hexbytes::{Hash32, TxId};
 use crate::params::Params;
 use crate::rejection::Reason;
+use crate::state_root::StateSummary;
 use crate::tx::{Context, Transaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,6 +82,9 @@ pub struct StatusView {
     #[serde(with = "serde_hex")]
     pub tree_root: Fr,
     pub state_root: Hash32,
+    /// The preimage of `state_root`: a client recomputes the root from it
+    /// and compares it with the tip's header.
+    pub state: StateSummary,
     pub leaf_count: u64,
     pub nullifier_count: u64,
     pub attestation_count: u64,
@@ -131,7 +135,11 @@ pub struct BlockView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompactBlock {
     pub height: u64,
+    /// `header.hash()`.
     pub hash: Hash32,
+    /// The block's header: a client checks the hash links and, at the tip,
+    /// the state root.
+    pub header: BlockHeader,
     pub epoch: u64,
     /// The tree root after the block (an anchor while it is in the window).
     #[serde(with = "serde_hex")]

@@ -29,6 +29,7 @@ use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
 use zkpension_circuits::tree::{empty_roots, DEPTH};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
+use zkpension_core::Hash32;
 
 /// The `format` field of a wallet file.
 pub const WALLET_FORMAT: &str = "zkpension-wallet";
@@ -153,6 +154,13 @@ pub struct SyncState {
     pub tree_root: Fr,
     /// The wallet's partial view of the commitment tree.
     pub tree: TreeTracker,
+    /// Hash of the last block read (absent at height 0, and in wallets
+    /// written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_hash: Option<Hash32>,
+    /// The state root in that block's header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_root: Option<Hash32>,
 }
 
 impl Default for SyncState {
@@ -161,6 +169,8 @@ impl Default for SyncState {
             height: 0,
             tree_root: empty_roots()[DEPTH],
             tree: TreeTracker::new(),
+            tip_hash: None,
+            state_root: None,
         }
     }
 }

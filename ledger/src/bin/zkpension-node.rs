@@ -31,13 +31,15 @@ Typical use (the registrar's and the authority's keys are made with the
 
   zkpension registrar keygen --out registrar.key
   zkpension authority keygen --out authority.key
+  zkpension agent keygen --out agent.key
   zkpension-node init --data node --keys keys --chain demo \\
       --registrar registrar.key --authority authority.key \\
-      --cap 1000.00 --min-periods 2 --divisor 240
+      --paying-agent agent.key --cap 1000.00 --min-periods 2 --divisor 240
   zkpension-node run --data node --listen 127.0.0.1:8080
 
---registrar and --authority take a key file (only its public key is read) or
-a public key in hex."
+--registrar, --authority and --paying-agent take a key file (only its public
+key is read) or a public key in hex. --cap is in currency units with at most
+two decimals (1000.00); genesis.json records it in cents (100000)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -73,6 +75,12 @@ struct InitArgs {
     /// its key file; it advances epochs and sets parameters.
     #[arg(long, value_name = "KEY")]
     authority: String,
+    /// The paying agent's X25519 public key (64 hex digits) or its key file
+    /// (`zkpension agent keygen`). Members then seal every claim's recipient
+    /// and every payment reference to this key, and the node refuses them in
+    /// clear text. Without it the chain's payout details are public.
+    #[arg(long, value_name = "KEY")]
+    paying_agent: Option<String>,
     /// Largest sum one account may contribute in one epoch, in currency units (e.g. 1000.00)
     #[arg(long, value_parser = zkpension_core::parse_amount)]
     cap: u64,
@@ -218,6 +226,11 @@ fn init(a: InitArgs) -> Result<()> {
     let known: Vec<&Path> = known.iter().map(PathBuf::as_path).collect();
     let registrar = parse_public_key("--registrar", &a.registrar, Role::Registrar, &known)?;
     let authority = parse_public_key("--authority", &a.authority, Role::Authority, &known)?;
+    let paying_agent = a
+        .paying_agent
+        .as_deref()
+        .map(|k| parse_public_key("--paying-agent", k, Role::PayingAgent, &known))
+        .transpose()?;
     let genesis = Genesis {
         chain_id: a.chain.id(),
         registrar,
@@ -229,7 +242,7 @@ fn init(a: InitArgs) -> Result<()> {
             anchor_window: a.anchor_window,
         },
         initial_epoch: a.initial_epoch,
-        paying_agent: None,
+        paying_agent,
         verifying_keys: keys
             .ids()
             .into_iter()
@@ -290,6 +303,20 @@ fn init(a: InitArgs) -> Result<()> {
             a.data.display(),
             genesis.hash()
         );
+        // --cap took cents before it took currency units: say how it was read.
+        println!(
+            "cap {} per account and epoch (genesis.json records {} cents); first pension = ceil(balance / {}) after {} contributing epochs",
+            zkpension_core::format_amount(genesis.params.cap),
+            genesis.params.cap,
+            genesis.params.divisor,
+            genesis.params.min_periods,
+        );
+        match &genesis.paying_agent {
+            Some(k) => println!("payout details are sealed to the paying agent {k}"),
+            None => println!(
+                "no paying agent: claims' recipients and payment references will be PUBLIC (see --paying-agent)"
+            ),
+        }
         println!(
             "start it with: zkpension-node run --data {}",
             a.data.display()

@@ -18,14 +18,16 @@ impl NodeCore {
         let state = read(&self.state);
         let s = state.scalars();
         let g = state.genesis_config();
+        let summary = state.summary();
         StatusView {
             chain_id: g.chain_id,
             genesis_hash: state.context().genesis_hash,
             height: s.height,
             tip_hash: s.tip_hash,
             epoch: s.epoch,
-            tree_root: state.tree_root(),
-            state_root: state.state_root(),
+            tree_root: summary.tree_root,
+            state_root: summary.root(),
+            state: summary,
             leaf_count: s.leaf_count,
             nullifier_count: s.nullifier_count,
             attestation_count: s.attestation_count,

@@ -22,15 +22,12 @@ use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::poseidon::hash2;
 use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
-use zkpension_core::codec::Writer;
 use zkpension_core::{
-    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, TxId,
+    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, StateSummary,
+    TxId,
 };
 
-/// Domain of the state root.
-pub const STATE_DOMAIN: &[u8] = b"zkpension/v1/state";
-/// Version byte inside the state root's preimage.
-pub const STATE_VERSION: u8 = 1;
+pub use zkpension_core::state_root::{STATE_DOMAIN, STATE_VERSION};
 const NULLIFIER_ACC_DOMAIN: &[u8] = b"zkpension/v1/nullifiers";
 const ATTESTATION_ACC_DOMAIN: &[u8] = b"zkpension/v1/attestations";
 const TX_ACC_DOMAIN: &[u8] = b"zkpension/v1/txs";
@@ -115,49 +112,32 @@ pub fn anchors_digest<'a>(roots: impl IntoIterator<Item = &'a Fr>) -> Hash32 {
     FixedBytes(h.finalize().into())
 }
 
-/// The state root:
-///
-/// ```text
-/// SHA-256("zkpension/v1/state" || version (1)
-///   || tree_root || leaf_count || anchors_digest
-///   || epoch || cap || min_periods || divisor
-///   || pending (1 byte 0/1) || pending cap || pending min_periods || pending divisor (zeros if none)
-///   || authority_nonce || total_contributed || total_paid_out || pool
-///   || nullifier_count || nullifier_acc || attestation_count || attestation_acc
-///   || tx_count || tx_acc)
-/// ```
-///
-/// Integers are 8 bytes big-endian, field elements 32 bytes big-endian.
+/// The state's summary: every field of the state root's preimage
+/// ([`StateSummary::root`]).
+pub fn state_summary(tree_root: &Fr, anchors: &Hash32, s: &Scalars) -> StateSummary {
+    StateSummary {
+        tree_root: *tree_root,
+        leaf_count: s.leaf_count,
+        anchors_digest: *anchors,
+        epoch: s.epoch,
+        params: s.params,
+        pending_params: s.pending_params,
+        authority_nonce: s.authority_nonce,
+        total_contributed: s.total_contributed,
+        total_paid_out: s.total_paid_out,
+        pool: s.pool(),
+        nullifier_count: s.nullifier_count,
+        nullifier_acc: s.nullifier_acc,
+        attestation_count: s.attestation_count,
+        attestation_acc: s.attestation_acc,
+        tx_count: s.tx_count,
+        tx_acc: s.tx_acc,
+    }
+}
+
+/// The state root ([`StateSummary::root`] of [`state_summary`]).
 pub fn state_root(tree_root: &Fr, anchors: &Hash32, s: &Scalars) -> Hash32 {
-    let mut w = Writer::with_prefix(STATE_DOMAIN);
-    w.u8(STATE_VERSION)
-        .fr(tree_root)
-        .u64(s.leaf_count)
-        .raw(&anchors.0)
-        .u64(s.epoch)
-        .u64(s.params.cap)
-        .u64(s.params.min_periods)
-        .u64(s.params.divisor);
-    let pending = s.pending_params.unwrap_or(Params {
-        cap: 0,
-        min_periods: 0,
-        divisor: 0,
-    });
-    w.bool(s.pending_params.is_some())
-        .u64(pending.cap)
-        .u64(pending.min_periods)
-        .u64(pending.divisor)
-        .u64(s.authority_nonce)
-        .u64(s.total_contributed)
-        .u64(s.total_paid_out)
-        .u64(s.pool())
-        .u64(s.nullifier_count)
-        .raw(&s.nullifier_acc.0)
-        .u64(s.attestation_count)
-        .raw(&s.attestation_acc.0)
-        .u64(s.tx_count)
-        .raw(&s.tx_acc.0);
-    FixedBytes(Sha256::digest(w.as_bytes()).into())
+    state_summary(tree_root, anchors, s).root()
 }
 
 /// Parts read from storage that do not form one state.
@@ -397,7 +377,12 @@ impl State {
 
     /// The state root ([`state_root`]).
     pub fn state_root(&self) -> Hash32 {
-        state_root(
+        self.summary().root()
+    }
+
+    /// The state root's preimage ([`state_summary`]).
+    pub fn summary(&self) -> StateSummary {
+        state_summary(
             &self.tree.root(),
             &anchors_digest(self.anchors.iter()),
             &self.scalars,

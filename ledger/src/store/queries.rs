@@ -165,6 +165,7 @@ impl Store {
             out.push(CompactBlock {
                 height,
                 hash: info.hash,
+                header: block.header,
                 epoch: block.header.epoch,
                 tree_root: info.tree_root,
                 leaf_start: info.leaf_start,

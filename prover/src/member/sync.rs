@@ -8,8 +8,8 @@ use super::flow::{check_chain, FlowError};
 use crate::wallet::{NoteStatus, PendingTx, Wallet};
 use serde::Serialize;
 use zkpension_circuits::field::Fr;
-use zkpension_core::views::TxState;
-use zkpension_core::{Transaction, TxId};
+use zkpension_core::views::{CompactBlock, StatusView, TxState};
+use zkpension_core::{Hash32, Transaction, TxId};
 
 /// What one sync did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -28,6 +28,83 @@ pub struct SyncReport {
     pub spent_elsewhere: bool,
 }
 
+/// Times the chain may grow under a sync before it gives up.
+const MAX_ROUNDS: u32 = 5;
+
+fn bad_answer(client: &NodeClient, message: String) -> FlowError {
+    FlowError::Client(ClientError::BadAnswer {
+        url: client.url().into(),
+        message,
+    })
+}
+
+/// A compact block's header hashes to its hash, names its height and epoch,
+/// and links to the block before it (the genesis hash for block 1). A wallet
+/// written before it kept the tip hash checks the links from its next block.
+fn check_link(
+    wallet: &Wallet,
+    client: &NodeClient,
+    genesis_hash: &Hash32,
+    b: &CompactBlock,
+) -> Result<(), FlowError> {
+    let h = &b.header;
+    if h.hash() != b.hash || h.height != b.height || h.epoch != b.epoch {
+        return Err(bad_answer(
+            client,
+            format!(
+                "block {}: its header does not match its hash, height or epoch",
+                b.height
+            ),
+        ));
+    }
+    let expected = match (wallet.sync.height, wallet.sync.tip_hash) {
+        (0, _) => Some(*genesis_hash),
+        (_, known) => known,
+    };
+    if let Some(prev) = expected.filter(|prev| *prev != h.prev_hash) {
+        return Err(bad_answer(
+            client,
+            format!(
+                "block {} links to {} but this wallet followed {} at height {}: the node serves another chain (a fork)",
+                b.height, h.prev_hash, prev, wallet.sync.height
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// At the tip: the node's state summary hashes to the state root in the
+/// header the wallet followed, and names the tree root and leaf count the
+/// wallet computed itself.
+fn check_tip(wallet: &Wallet, client: &NodeClient, tip: &StatusView) -> Result<(), FlowError> {
+    let root = tip.state.root();
+    let header_root = wallet.sync.state_root;
+    let mismatch = if wallet.sync.tip_hash.is_some_and(|h| h != tip.tip_hash) {
+        Some(format!(
+            "its tip hash {} is not the header this wallet followed",
+            tip.tip_hash
+        ))
+    } else if header_root.is_some_and(|h| h != root) {
+        Some(format!(
+            "its state summary hashes to {root}, the header's state root is {}",
+            header_root.expect("checked")
+        ))
+    } else if tip.state.tree_root != wallet.sync.tree_root {
+        Some("its state summary names another tree root than its blocks".into())
+    } else if tip.state.leaf_count != wallet.sync.tree.len {
+        Some(format!(
+            "its state summary counts {} leaves, its blocks {}",
+            tip.state.leaf_count, wallet.sync.tree.len
+        ))
+    } else {
+        None
+    };
+    match mismatch {
+        Some(m) => Err(bad_answer(client, format!("at height {}: {m}", tip.height))),
+        None => Ok(()),
+    }
+}
+
 /// Follows the node from the wallet's height to the tip: finds the wallet's
 /// notes among the new commitments, notices its nullifiers, keeps the tree
 /// view needed for its Merkle path (checked against the node's tree root),
@@ -44,71 +121,94 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
         ..Default::default()
     };
     let nk = wallet.nk;
+    let mut rounds = 0;
     loop {
-        let view = client.compact(wallet.sync.height + 1, None)?;
-        if view.blocks.is_empty() {
-            break;
-        }
-        for b in &view.blocks {
-            if b.height != wallet.sync.height + 1 {
-                return Err(FlowError::Client(ClientError::BadAnswer {
-                    url: client.url().into(),
-                    message: format!(
-                        "expected block {}, got {}",
-                        wallet.sync.height + 1,
-                        b.height
-                    ),
-                }));
+        loop {
+            let view = client.compact(wallet.sync.height + 1, None)?;
+            if view.blocks.is_empty() {
+                break;
             }
-            let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
-            wallet.sync.tree.append(b.leaf_start, &leaves)?;
-            for nf in &b.nullifiers {
-                let ours = wallet
-                    .notes
-                    .iter_mut()
-                    .find(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&nk) == *nf);
-                if let Some(note) = ours {
-                    note.status = NoteStatus::Spent;
-                    if !wallet.pending.iter().any(|p| p.nf == Some(*nf)) {
-                        report.spent_elsewhere = true;
-                        wallet.spent_elsewhere = true;
+            for b in &view.blocks {
+                if b.height != wallet.sync.height + 1 {
+                    return Err(FlowError::Client(ClientError::BadAnswer {
+                        url: client.url().into(),
+                        message: format!(
+                            "expected block {}, got {}",
+                            wallet.sync.height + 1,
+                            b.height
+                        ),
+                    }));
+                }
+                check_link(wallet, client, &status.genesis_hash, b)?;
+                let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
+                wallet.sync.tree.append(b.leaf_start, &leaves)?;
+                for nf in &b.nullifiers {
+                    let ours = wallet
+                        .notes
+                        .iter_mut()
+                        .find(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&nk) == *nf);
+                    if let Some(note) = ours {
+                        note.status = NoteStatus::Spent;
+                        if !wallet.pending.iter().any(|p| p.nf == Some(*nf)) {
+                            report.spent_elsewhere = true;
+                            wallet.spent_elsewhere = true;
+                        }
                     }
                 }
+                wallet.sync.height = b.height;
+                wallet.sync.tree_root = b.tree_root;
+                wallet.sync.tip_hash = Some(b.hash);
+                wallet.sync.state_root = Some(b.header.state_root);
+                report.blocks += 1;
+                report.commitments += b.commitments.len() as u64;
+                report.nullifiers += b.nullifiers.len() as u64;
             }
-            wallet.sync.height = b.height;
-            wallet.sync.tree_root = b.tree_root;
-            report.blocks += 1;
-            report.commitments += b.commitments.len() as u64;
-            report.nullifiers += b.nullifiers.len() as u64;
+            report.to = wallet.sync.height;
+            if wallet.sync.height >= view.tip {
+                break;
+            }
         }
-        report.to = wallet.sync.height;
-        if wallet.sync.height >= view.tip {
-            break;
-        }
-    }
-    // Roots of newly completed shards, then the check against the header root.
-    loop {
-        let missing = wallet.sync.tree.missing_shard_roots();
-        if missing.is_empty() {
-            break;
-        }
-        let shards = client.shards(missing.start)?;
-        let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
-        if take == 0 {
-            return Err(FlowError::Client(ClientError::BadAnswer {
-                url: client.url().into(),
-                message: "the node lists no roots for complete shards".into(),
-            }));
+        // Roots of newly completed shards, then the check against the header root.
+        loop {
+            let missing = wallet.sync.tree.missing_shard_roots();
+            if missing.is_empty() {
+                break;
+            }
+            let shards = client.shards(missing.start)?;
+            let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
+            if take == 0 {
+                return Err(FlowError::Client(ClientError::BadAnswer {
+                    url: client.url().into(),
+                    message: "the node lists no roots for complete shards".into(),
+                }));
+            }
+            wallet
+                .sync
+                .tree
+                .add_shard_roots(missing.start, &shards.roots[..take])?;
         }
         wallet
             .sync
             .tree
-            .add_shard_roots(missing.start, &shards.roots[..take])?;
+            .check_root(wallet.sync.tree_root, wallet.sync.height)?;
+        // The tree root is the one the tip's header commits to: the node's
+        // summary of its state must hash to the header's state root.
+        let tip = client.status()?;
+        if tip.height == wallet.sync.height {
+            check_tip(wallet, client, &tip)?;
+            break;
+        }
+        rounds += 1;
+        if rounds == MAX_ROUNDS || tip.height < wallet.sync.height {
+            return Err(bad_answer(
+            client,
+            format!(
+                "the node's tip moved from height {} to {} while this wallet read it; run sync again",
+                wallet.sync.height, tip.height
+            ),
+        ));
+        }
     }
-    wallet
-        .sync
-        .tree
-        .check_root(wallet.sync.tree_root, wallet.sync.height)?;
     // Notes now in the tree become the account's current note.
     for n in wallet.notes.iter_mut() {
         if n.status == NoteStatus::Pending {
