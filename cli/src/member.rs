@@ -194,6 +194,10 @@ pub fn balance(a: BalanceArgs, out: &Output) -> anyhow::Result<()> {
             "balance {} over {} contributing epochs; eligible from epoch {}; pension {} (last claim epoch {}); synced to height {}",
             money(n.note.balance), n.note.periods, n.note.eligible_epoch, money(n.note.pension), n.note.last_claim, w.sync.height
         ),
+        None if w.spent_elsewhere => crate::outln!(
+            "no spendable account: its note was spent elsewhere (synced to height {})",
+            w.sync.height
+        ),
         None => crate::outln!("no confirmed account yet (synced to height {})", w.sync.height),
     }
     for p in &w.pending {

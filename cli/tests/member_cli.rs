@@ -297,5 +297,25 @@ fn member_registrar_and_authority_through_the_cli() {
     let b = ok(&mut z(&["balance"]));
     assert_eq!(b["balance"], 250 + 10 * done as u64, "{b}");
     assert_eq!(b["pending"].as_array().unwrap().len(), 0);
+
+    // A copy of the wallet holds a spend of the same note that loses the
+    // race: the copy says its note was spent elsewhere, not that it has no
+    // account yet.
+    let copy = home.join("copy.json");
+    std::fs::copy(home.join("wallet.json"), &copy).unwrap();
+    let copy = copy.to_str().unwrap();
+    let held = home.join("held.json");
+    ok(z(&["contribute", "--cents", "5", "--wallet", copy, "--out"]).arg(&held));
+    ok(&mut z(&["contribute", "--cents", "7"]));
+    ok(&mut z(&["sync", "--wallet", copy]));
+    let b = ok(&mut z(&["balance", "--wallet", copy]));
+    assert_eq!(b["spent_elsewhere"], true, "{b}");
+    assert_eq!(b["enrolled"], false, "{b}");
+    let o = z(&["balance", "--wallet", copy]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("spent elsewhere"),
+        "{}",
+        show(&o)
+    );
     node.shutdown().unwrap();
 }
