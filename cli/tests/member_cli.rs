@@ -298,6 +298,20 @@ fn member_registrar_and_authority_through_the_cli() {
     assert_eq!(b["balance"], 250 + 10 * done as u64, "{b}");
     assert_eq!(b["pending"].as_array().unwrap().len(), 0);
 
+    // Parameters the ledger would refuse are usage errors (2).
+    for bad in [
+        ["--cap", "0", "--divisor", "3"],
+        ["--cap", "1.00", "--divisor", "0"],
+    ] {
+        let o = z(&["authority", "set-params", "--min-periods", "1"])
+            .args(bad)
+            .arg("--key")
+            .arg(home.join("authority.key"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", show(&o));
+    }
+
     // A copy of the wallet holds a spend of the same note that loses the
     // race: the copy says its note was spent elsewhere, not that it has no
     // account yet.
