@@ -15,7 +15,7 @@ use crate::output::Output;
 use anyhow::Context;
 use std::path::PathBuf;
 use zkpension_prover::keys::{
-    self, default_home, default_keys_dir, Ensured, SetupEvent, TablesOrigin,
+    self, default_home, default_keys_dir, Ensured, SetupEvent, SetupOptions, TablesOrigin,
 };
 use zkpension_prover::member::{MemberSession, NodeClient};
 use zkpension_prover::wallet::{readable_by_others, Wallet};
@@ -71,7 +71,7 @@ impl KeysArg {
         }
         let dir = default_keys_dir();
         let mut announced = false;
-        let ensured = keys::ensure_keys(&dir, None, &mut |event| {
+        let ensured = keys::ensure_keys(&dir, SetupOptions::default(), &mut |event| {
             if !announced {
                 announced = true;
                 out.note(&format!(
@@ -109,10 +109,13 @@ pub fn progress_note(out: &Output, event: SetupEvent) {
             seconds,
         } => {
             let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
+            let tables = match tables_size {
+                Some(t) => format!(", prover tables {:.0} MiB", mib(t)),
+                None => String::new(),
+            };
             out.note(&format!(
-                "{statement}: done in {seconds:.1} s (proving key {:.1} MiB, prover tables {:.0} MiB)",
+                "{statement}: done in {seconds:.1} s (proving key {:.1} MiB{tables})",
                 mib(pk_size),
-                mib(tables_size)
             ))
         }
     }
@@ -121,9 +124,10 @@ pub fn progress_note(out: &Output, event: SetupEvent) {
 /// How proofs are computed.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ProverArg {
-    /// Prove without the precomputed prover tables (STATEMENT.tables): about
-    /// 1.7x slower, but about 35 MB of memory instead of about 130 MB; the
-    /// tables files are neither read nor written. The proof is the same.
+    /// Prove without the precomputed prover tables (STATEMENT.tables) even
+    /// where the key directory has them (`zkpension setup --tables` or
+    /// `zkpension keys tables`): about 1.7x slower, but about 35 MB of
+    /// memory instead of about 130 MB. The proof is the same.
     #[arg(long, env = "ZKPENSION_LOW_MEMORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub low_memory: bool,
 }
@@ -132,7 +136,9 @@ impl ProverArg {
     /// Loads the proving keys in `dir` for proving as asked.
     pub fn load(&self, dir: &std::path::Path) -> anyhow::Result<ProvingKeys> {
         let mut keys = ProvingKeys::load(dir)?;
-        keys.set_use_tables(!self.low_memory);
+        if self.low_memory {
+            keys.set_use_tables(false);
+        }
         Ok(keys)
     }
 }

@@ -1,15 +1,38 @@
-//! `zkpension keys fetch`: the chain's keys from a node.
+//! `zkpension keys fetch`: the chain's keys from a node; `zkpension keys
+//! tables`: the prover tables for a key directory.
 
 use crate::args::KeysArg;
 use crate::member::NodeArg;
 use crate::output::Output;
 use serde_json::json;
+use zkpension_circuits::Statement;
+use zkpension_prover::keys::{tables_file_name, TablesOrigin};
 use zkpension_prover::member::chain_keys::{fetch_keys, Fetched};
 
 /// The chain's proving and verifying keys.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     Fetch(FetchArgs),
+    Tables(TablesArgs),
+}
+
+/// Write the prover tables for a key directory (for machines that prove a lot).
+#[derive(clap::Args, Debug)]
+#[command(long_about = "\
+Write each statement's prover tables (STATEMENT.tables, about 80 MB each, 2 to
+4 s each) into the key directory. They are precomputed multiples of the
+proving key's points, bound to the key by its id: proofs become about 1.7x as
+fast, and a proof's peak memory rises from about 35 MB to about 130 MB. Every
+command that proves uses them when they are there (and --low-memory ignores
+them); delete the files to go back. Nobody else needs them: the node and the
+verifier never read them.
+
+Example:
+  zkpension keys tables
+  zkpension keys tables --keys ./chain-keys")]
+pub struct TablesArgs {
+    #[command(flatten)]
+    keys: KeysArg,
 }
 
 /// Download the chain's keys from a node and check them.
@@ -39,7 +62,10 @@ pub struct FetchArgs {
 }
 
 pub fn run(cmd: Command, out: &Output) -> anyhow::Result<()> {
-    let Command::Fetch(a) = cmd;
+    let a = match cmd {
+        Command::Fetch(a) => a,
+        Command::Tables(a) => return tables(a, out),
+    };
     let client = a.node.client()?;
     let dir = a.keys.path();
     let start = std::time::Instant::now();
@@ -75,5 +101,45 @@ pub fn run(cmd: Command, out: &Output) -> anyhow::Result<()> {
             bytes as f64 / f64::from(1 << 20)
         ),
     }
+    Ok(())
+}
+
+fn tables(a: TablesArgs, out: &Output) -> anyhow::Result<()> {
+    let dir = a.keys.path();
+    let mut keys = zkpension_prover::ProvingKeys::load(&dir)?;
+    keys.set_use_tables(true);
+    let mut rows = Vec::new();
+    for statement in Statement::ALL {
+        let Some(k) = keys.get(statement) else {
+            continue;
+        };
+        let start = std::time::Instant::now();
+        k.tables();
+        let (state, error) = match k.tables_origin() {
+            Some(TablesOrigin::Loaded) => ("present", None),
+            Some(TablesOrigin::Built { saved: Ok(()), .. }) => ("written", None),
+            Some(TablesOrigin::Built { saved: Err(e), .. }) => ("not saved", Some(e.to_string())),
+            None => unreachable!("tables() sets the origin"),
+        };
+        let file = dir.join(tables_file_name(statement));
+        if let Some(e) = error {
+            anyhow::bail!("could not write {}: {e}", file.display());
+        }
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        out.note(&format!(
+            "{statement}: {state} {} ({:.0} MiB, {:.1} s)",
+            file.display(),
+            size as f64 / f64::from(1 << 20),
+            start.elapsed().as_secs_f64()
+        ));
+        rows.push(json!({"statement": statement, "file": file, "bytes": size, "state": state}));
+    }
+    if out.json {
+        return out.print_json(&json!({ "keys": dir, "tables": rows }));
+    }
+    crate::outln!(
+        "{} has prover tables for every statement; proofs use them unless --low-memory",
+        dir.display()
+    );
     Ok(())
 }

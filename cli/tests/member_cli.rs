@@ -160,12 +160,40 @@ fn member_registrar_and_authority_through_the_cli() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
 
+    // Keys without prover tables (the default of `setup`) prove without
+    // them; `keys tables` writes them.
+    let lean = copy_of_keys(&home.join("lean"));
+    let lean_tables = lean.join("contribute.tables");
+    std::fs::remove_file(&lean_tables).unwrap();
+    let v = ok(z(&["keys", "tables", "--keys"]).arg(&lean));
+    let states: Vec<_> = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["statement"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&("contribute".into(), "written".into())),
+        "{v}"
+    );
+    assert!(states.contains(&("claim".into(), "present".into())), "{v}");
+    assert!(lean_tables.is_file());
+
     // Written to a file and held: sync does not submit it, `submit` does. With
-    // keys whose prover tables are missing: the proof still comes, and the
+    // keys whose prover tables are damaged: the proof still comes, and the
     // user is told that the tables were rebuilt and saved.
     let keys = copy_of_keys(home);
     let tables = keys.join("contribute.tables");
+    let mut bytes = std::fs::read(&tables).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
     std::fs::remove_file(&tables).unwrap();
+    std::fs::write(&tables, &bytes).unwrap();
     let file = home.join("tx.hex");
     let o = z(&["contribute", "--amount", "2", "--json", "--out"])
         .arg(&file)

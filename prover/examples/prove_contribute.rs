@@ -4,13 +4,15 @@
 //!
 //! ```text
 //! cargo build --release -p zkpension-prover --example prove_contribute
-//! /usr/bin/time -v target/release/examples/prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only] [--low-memory]
+//! /usr/bin/time -v target/release/examples/prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only] [--low-memory | --tables]
 //! ```
 //!
 //! `--load-only` stops after loading the contribute keys and their prover
 //! tables, to separate their share of the memory from the proof's;
 //! `--proofs N` proves the same statement N times (fresh blinding each);
-//! `--low-memory` proves without the tables.
+//! `--low-memory` proves without the tables, `--tables` with them (built and
+//! saved if the key directory has none); by default the tables are used when
+//! the key directory has them, as in the CLI.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,18 +27,20 @@ fn main() -> anyhow::Result<()> {
     let mut threads = None;
     let mut load_only = false;
     let mut low_memory = false;
+    let mut tables = false;
     let mut proofs = 1;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = Some(args.next().unwrap_or_default().parse::<usize>()?),
             "--load-only" => load_only = true,
             "--low-memory" => low_memory = true,
+            "--tables" => tables = true,
             "--proofs" => proofs = args.next().unwrap_or_default().parse::<usize>()?,
             _ => dir = Some(PathBuf::from(arg)),
         }
     }
     let dir = dir.ok_or_else(|| {
-        anyhow::anyhow!("usage: prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only] [--low-memory]")
+        anyhow::anyhow!("usage: prove_contribute KEYS_DIR [--threads N] [--proofs N] [--load-only] [--low-memory | --tables]")
     })?;
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
@@ -46,12 +50,14 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute])?;
     eprintln!("loaded contribute keys in {:?}", started.elapsed());
-    keys.set_use_tables(!low_memory);
-    if !low_memory {
+    if low_memory || tables {
+        keys.set_use_tables(tables);
+    }
+    let contribute = keys
+        .get(Statement::Contribute)
+        .expect("the contribute keys were loaded");
+    if contribute.uses_tables() {
         let started = Instant::now();
-        let contribute = keys
-            .get(Statement::Contribute)
-            .expect("the contribute keys were loaded");
         contribute.tables();
         eprintln!(
             "prover tables ({:?}) in {:?}",

@@ -14,7 +14,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Once: a key directory (single-party setup; see `keys` on trust).
 //! let dir = Path::new("keys");
-//! keys::ensure_keys(dir, None, &mut |_| {})?;
+//! keys::ensure_keys(dir, keys::SetupOptions::default(), &mut |_| {})?;
 //!
 //! // Load: manifest, circuit digest, sizes and ids are checked first.
 //! let keys = ProvingKeys::load(dir)?;

@@ -34,6 +34,7 @@ fn setup_writes_what_load_reads_and_a_seed_reproduces_the_keys() {
         SetupOptions {
             seed: Some(TEST_SEED),
             force: false,
+            tables: true,
         },
         &mut |e| events.push(e),
     )
@@ -286,7 +287,7 @@ fn ensure_keys_generates_once_and_concurrent_callers_share_it() {
     let dir = tmp.path().join("home").join("keys");
     let results: Vec<Ensured> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..3)
-            .map(|_| s.spawn(|| ensure_keys(&dir, Some(TEST_SEED), &mut |_| {}).unwrap()))
+            .map(|_| s.spawn(|| ensure_keys(&dir, seeded(), &mut |_| {}).unwrap()))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -296,7 +297,7 @@ fn ensure_keys_generates_once_and_concurrent_callers_share_it() {
         "{results:?}"
     );
     assert_eq!(
-        ensure_keys(&dir, Some(TEST_SEED), &mut |_| {}).unwrap(),
+        ensure_keys(&dir, seeded(), &mut |_| {}).unwrap(),
         Ensured::Existing
     );
     ProvingKeys::load(&dir).unwrap();
@@ -420,4 +421,11 @@ fn damaged_prover_tables_are_rebuilt_and_saved() {
         k.tables_origin(),
         Some(keys::TablesOrigin::Loaded)
     ));
+}
+
+fn seeded() -> SetupOptions {
+    SetupOptions {
+        seed: Some(TEST_SEED),
+        ..SetupOptions::default()
+    }
 }

@@ -61,7 +61,7 @@ pub enum Ensured {
 /// [`ProvingKeys::load`](super::ProvingKeys::load) does that.
 pub fn ensure_keys(
     dir: &Path,
-    seed: Option<[u8; 32]>,
+    options: SetupOptions,
     progress: &mut dyn FnMut(SetupEvent),
 ) -> Result<Ensured, KeyError> {
     const WAIT_LIMIT: Duration = Duration::from_secs(60 * 60);
@@ -95,7 +95,7 @@ pub fn ensure_keys(
         }
         match fsutil::create_lock(&lock) {
             Ok(guard) => {
-                let result = generate_into(dir, &parent, &name, seed, progress);
+                let result = generate_into(dir, &parent, &name, options, progress);
                 drop(guard);
                 return result.map(|()| Ensured::Generated);
             }
@@ -123,7 +123,7 @@ fn generate_into(
     dir: &Path,
     parent: &Path,
     name: &str,
-    seed: Option<[u8; 32]>,
+    options: SetupOptions,
     progress: &mut dyn FnMut(SetupEvent),
 ) -> Result<(), KeyError> {
     if dir.join(MANIFEST_FILE).exists() {
@@ -138,7 +138,11 @@ fn generate_into(
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
     }
-    let result = setup_with(&tmp, SetupOptions { seed, force: false }, progress)
+    let options = SetupOptions {
+        force: false,
+        ..options
+    };
+    let result = setup_with(&tmp, options, progress)
         .and_then(|_| std::fs::rename(&tmp, dir).map_err(io_err(dir)));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -168,6 +172,12 @@ pub fn test_keys(cache_root: &Path) -> Result<PathBuf, KeyError> {
         "zkpension-test-keys-v{STATEMENT_VERSION}-{}",
         hex::encode(&digest[..8])
     ));
-    ensure_keys(&dir, Some(TEST_SEED), &mut |_| {})?;
+    // With prover tables: the tests prove a lot.
+    let options = SetupOptions {
+        seed: Some(TEST_SEED),
+        force: false,
+        tables: true,
+    };
+    ensure_keys(&dir, options, &mut |_| {})?;
     Ok(dir)
 }

@@ -141,9 +141,9 @@ impl ProvingKeys {
                     vk,
                     pk_id: entry.pk_id()?,
                     circuit,
+                    use_tables: dir.join(tables_file_name(statement)).exists(),
                     tables_path: dir.join(tables_file_name(statement)),
                     tables: OnceLock::new(),
-                    use_tables: true,
                 },
             );
         }
@@ -159,11 +159,13 @@ impl ProvingKeys {
         self.keys.get(&statement)
     }
 
-    /// Whether proofs use the prover tables (the default) or arkworks' MSMs
-    /// on the proving key alone: about 1.7 times slower, but about 35 MB of
-    /// peak memory instead of about 130 MB for a Contribute proof, and the
-    /// `.tables` files are neither read nor written. The proofs are the same
-    /// either way.
+    /// Whether proofs use the prover tables or arkworks' MSMs on the proving
+    /// key alone: about 1.7 times slower, but about 35 MB of peak memory
+    /// instead of about 130 MB for a Contribute proof, and the `.tables`
+    /// files are neither read nor written. The proofs are the same either
+    /// way. By default a statement uses its tables when its `.tables` file
+    /// exists (`zkpension setup --tables`, [`StatementKeys::tables`] with
+    /// this set): `true` builds and saves missing ones on first use.
     pub fn set_use_tables(&mut self, use_tables: bool) {
         for keys in self.keys.values_mut() {
             keys.use_tables = use_tables;
