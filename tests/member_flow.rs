@@ -6,6 +6,9 @@
 //! the same file is refused), a note spent by a copy of the wallet elsewhere,
 //! and refusals with nothing changed.
 
+#[path = "../prover/tests/common/mod.rs"]
+mod common;
+
 use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -366,47 +369,6 @@ fn a_copy_with_a_broken_proof_does_not_cost_the_member_the_account() {
     c.node.take().unwrap().shutdown().unwrap();
 }
 
-/// A node that lies: an HTTP proxy in front of the real node that passes
-/// every answer through `edit` (path, JSON body) before the wallet sees it.
-fn lying_proxy(
-    node_url: String,
-    edit: impl Fn(&str, &mut serde_json::Value) + Send + Sync + 'static,
-) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let edit = std::sync::Arc::new(edit);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
-            let (code, mut body) = match ureq::get(&format!("{node_url}{path}")).call() {
-                Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
-                Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
-                Err(e) => panic!("{e}"),
-            };
-            edit(&path, &mut body);
-            let body = serde_json::to_vec(&body).unwrap();
-            let head = format!(
-                "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    url
-}
-
 /// Every leaf of the chain, from the honest node.
 fn all_leaves(client: &NodeClient) -> Vec<zkpension_circuits::field::Fr> {
     let view = client.compact(1, None).unwrap();
@@ -461,7 +423,7 @@ fn a_node_that_serves_a_tree_its_headers_do_not_commit_to_is_refused() {
     };
     for also_header in [false, true] {
         let lie = lie.clone();
-        let proxy = lying_proxy(c.node.as_ref().unwrap().url(), move |p, v| {
+        let proxy = common::lying_proxy(c.node.as_ref().unwrap().url(), move |p, v| {
             lie(p, v, also_header)
         });
         let wallet = Wallet::from_seed_phrase(&format!("fooled {also_header}")).unwrap();

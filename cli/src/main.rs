@@ -10,6 +10,7 @@
 
 mod agent;
 mod args;
+mod audit;
 mod authority;
 mod circuits;
 mod demo;
@@ -67,6 +68,7 @@ enum Command {
     #[command(subcommand)]
     Wallet(wallet::Command),
     Verify(verify::Args),
+    Audit(audit::Args),
     ExportSnarkjs(export::Args),
     Demo(demo::Args),
     #[command(subcommand)]
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
         Command::Circuits(args) => circuits::run(args, &out),
         Command::Wallet(cmd) => wallet::run(cmd, &out),
         Command::Verify(args) => verify::run(args, &out),
+        Command::Audit(args) => audit::run(args, &out),
         Command::ExportSnarkjs(args) => export::run(args, &out),
         Command::Demo(args) => demo::run(args, &out),
         Command::Keys(cmd) => keys::run(cmd, &out),

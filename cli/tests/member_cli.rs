@@ -359,5 +359,35 @@ fn member_registrar_and_authority_through_the_cli() {
         "{}",
         show(&o)
     );
+
+    // The books, re-checked from the public data: every proof and rule
+    // agrees with the node. A node that serves a block with a changed
+    // contribution is caught at that block, exit 1.
+    let v = ok(&mut z(&["audit"]));
+    assert_eq!(v["agrees"], true, "{v}");
+    let status: serde_json::Value = ureq::get(&format!("{url}/v1/status"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(v["summary"]["state_root"], status["state_root"], "{v}");
+    assert_eq!(v["summary"]["money_in"], status["totals"]["contributed"]);
+    assert!(v["summary"]["proofs_checked"].as_u64().unwrap() >= 5, "{v}");
+    let liar = common::lying_proxy(url.clone(), |path, v| {
+        if path.starts_with("/v1/blocks/") {
+            for t in v["transactions"].as_array_mut().into_iter().flatten() {
+                if t["tx"]["type"] == "contribute" {
+                    t["tx"]["amount"] = (t["tx"]["amount"].as_u64().unwrap() + 1).into();
+                }
+            }
+        }
+    });
+    let o = z(&["audit", "--node", &liar]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("disagrees"),
+        "{}",
+        show(&o)
+    );
     node.shutdown().unwrap();
 }

@@ -44,3 +44,50 @@ pub fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     use rand::SeedableRng;
     rand_chacha::ChaCha20Rng::seed_from_u64(seed)
 }
+
+/// A node that lies: an HTTP proxy in front of the real node that passes
+/// every JSON answer through `edit` (path, body) before the client sees it.
+pub fn lying_proxy(
+    node_url: String,
+    edit: impl Fn(&str, &mut serde_json::Value) + Send + Sync + 'static,
+) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let edit = std::sync::Arc::new(edit);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+            let resp = match ureq::get(&format!("{node_url}{path}")).call() {
+                Ok(r) => r,
+                Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("{e}"),
+            };
+            let (code, kind) = (resp.status(), resp.content_type().to_string());
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+            // JSON answers pass through `edit`, anything else (key files) as is.
+            if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body) {
+                edit(&path, &mut v);
+                body = serde_json::to_vec(&v).unwrap();
+            }
+            let head = format!(
+                "HTTP/1.1 {code} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}

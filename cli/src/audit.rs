@@ -1,0 +1,289 @@
+//! `zkpension audit`: re-checks a chain from its public data alone.
+
+use crate::member::NodeArg;
+use crate::output::{Output, Rejected, Usage};
+use anyhow::Context;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Instant;
+use zkpension_circuits::Statement;
+use zkpension_core::{Block, Hash32, Transaction};
+use zkpension_ledger::State;
+use zkpension_prover::member::NodeClient;
+use zkpension_verifier::{vk_file_name, VerifierKeys, VerifyingKey};
+
+/// Re-check a chain from a node's public data: every proof, signature,
+/// rule, tree and state root, from genesis.
+#[derive(clap::Args, Debug)]
+#[command(long_about = "\
+Re-check a chain from the public data a node serves, trusting nothing it says:
+download the genesis and the verifying keys (their ids must be the ones the
+genesis pins), then every block from genesis. Each block is re-applied with the
+ledger's own rules to a state rebuilt here: every Groth16 proof is verified (in
+batches), every registrar and authority signature, every nullifier, anchor,
+cap, eligibility and pension rule, the commitment tree, the totals and the
+state root, which must equal the header's; every header must link to the one
+before. At the end the node's status must name the same tip and state root.
+
+With several --node URLs the first is audited and the others must serve the
+same block hashes up to their common height (a fork shows as the first height
+whose hashes differ).
+
+Exit codes: 0 everything agrees, 1 a disagreement (the first height and the
+reason are printed), 3 a node could not be read.
+
+Examples:
+  zkpension audit --node http://node:8080
+  zkpension audit --node http://a:8080 --node http://b:8080 --json")]
+pub struct Args {
+    /// Node URL (`http://host:port` or `host:port`); repeat to compare nodes
+    #[arg(
+        long = "node",
+        value_name = "URL",
+        env = "ZKPENSION_NODE",
+        default_value = "http://127.0.0.1:8080",
+        num_args = 1
+    )]
+    nodes: Vec<String>,
+}
+
+/// What the audit found.
+#[derive(Default, serde::Serialize)]
+struct Summary {
+    height: u64,
+    epoch: u64,
+    tip_hash: String,
+    state_root: String,
+    money_in: u64,
+    money_out: u64,
+    pool: u64,
+    members_enrolled: u64,
+    transactions: u64,
+    proofs_checked: u64,
+    signatures_checked: u64,
+    seconds: f64,
+}
+
+pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
+    let clients: Vec<NodeClient> = args
+        .nodes
+        .iter()
+        .map(|url| {
+            NodeArg {
+                url: url.to_string(),
+            }
+            .client()
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let Some(client) = clients.first() else {
+        return Err(Usage("give at least one --node".into()).into());
+    };
+    let started = Instant::now();
+    let view = client.genesis()?;
+    let genesis = view.genesis;
+    if genesis.hash() != view.hash {
+        return Err(Rejected(format!(
+            "the node's genesis hashes to {}, not the {} it names",
+            genesis.hash(),
+            view.hash
+        ))
+        .into());
+    }
+    let keys = verifying_keys(client, &genesis.verifying_keys)?;
+    let mut state = State::genesis(&genesis).context("the node's genesis is invalid")?;
+    let tip = client.status()?.height;
+    let mut hashes = vec![view.hash];
+    let mut summary = Summary::default();
+    let tty = !out.json && std::io::stderr().is_terminal();
+    let mut last_note = Instant::now();
+    for height in 1..=tip {
+        let b = client.block(height)?;
+        let block = Block {
+            header: b.header,
+            transactions: b.transactions.into_iter().map(|t| t.tx).collect(),
+        };
+        let disagree = |why: String| -> anyhow::Error {
+            Rejected(format!("block {height} disagrees: {why}")).into()
+        };
+        if block.header.hash() != b.hash {
+            return Err(disagree(format!(
+                "its header hashes to {}, the node names it {}",
+                block.header.hash(),
+                b.hash
+            )));
+        }
+        state
+            .apply_block(&block, &keys, &mut rand_core::OsRng)
+            .map_err(|e| disagree(e.to_string()))?;
+        for tx in &block.transactions {
+            summary.transactions += 1;
+            match tx {
+                Transaction::Enroll(_) => {
+                    summary.members_enrolled += 1;
+                    summary.signatures_checked += 1;
+                }
+                Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
+                    summary.proofs_checked += 1
+                }
+                _ => summary.signatures_checked += 1,
+            }
+        }
+        hashes.push(b.hash);
+        if tty && (last_note.elapsed().as_secs() >= 1 || height == tip) {
+            last_note = Instant::now();
+            let rate = height as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            eprint!(
+                "\raudit: block {height} of {tip} ({rate:.0} blocks/s, {:.0} s to go)   ",
+                (tip - height) as f64 / rate
+            );
+            if height == tip {
+                eprintln!();
+            }
+        }
+    }
+    let status = client.status()?;
+    if status.height >= tip {
+        // The node may have grown meanwhile: its block at `tip` must be ours.
+        let at_tip = if status.height == tip {
+            status.tip_hash
+        } else {
+            client.block(tip)?.hash
+        };
+        if at_tip != state.tip_hash() {
+            return Err(Rejected(format!(
+                "the node's block {tip} is now {at_tip}, the audited one {}",
+                state.tip_hash()
+            ))
+            .into());
+        }
+        if status.height == tip && status.state_root != state.state_root() {
+            return Err(Rejected(format!(
+                "the node's status names state root {}, the blocks give {}",
+                status.state_root,
+                state.state_root()
+            ))
+            .into());
+        }
+    }
+    let others = compare(&clients[1..], &hashes)?;
+    let s = state.scalars();
+    summary.height = s.height;
+    summary.epoch = s.epoch;
+    summary.tip_hash = state.tip_hash().to_string();
+    summary.state_root = state.state_root().to_string();
+    summary.money_in = s.total_contributed;
+    summary.money_out = s.total_paid_out;
+    summary.pool = s.pool();
+    summary.seconds = started.elapsed().as_secs_f64();
+    if out.json {
+        return out.print_json(&json!({"agrees": true, "summary": summary, "nodes": others}));
+    }
+    let money = zkpension_core::format_amount;
+    crate::outln!(
+        "audited {} blocks ({} transactions) of {} in {:.1} s: everything agrees",
+        summary.height,
+        summary.transactions,
+        client.url(),
+        summary.seconds
+    );
+    crate::outln!(
+        "  proofs verified {}, signatures {}, members enrolled {}",
+        summary.proofs_checked,
+        summary.signatures_checked,
+        summary.members_enrolled
+    );
+    crate::outln!(
+        "  money in {}, money out {}, pool {} (= in - out)",
+        money(summary.money_in),
+        money(summary.money_out),
+        money(summary.pool)
+    );
+    crate::outln!(
+        "  epoch {}, tip {}, state root {}",
+        summary.epoch,
+        summary.tip_hash,
+        summary.state_root
+    );
+    for o in &others {
+        crate::outln!("  {} agrees up to height {}", o["node"], o["height"]);
+    }
+    Ok(())
+}
+
+/// Downloads the verifying keys and checks each id against genesis.
+fn verifying_keys(
+    client: &NodeClient,
+    pinned: &BTreeMap<Statement, Hash32>,
+) -> anyhow::Result<VerifierKeys> {
+    let manifest = client.keys_manifest()?;
+    let mut keys = BTreeMap::new();
+    for statement in Statement::ALL {
+        let entry = manifest
+            .entry(statement)
+            .context("the node's key manifest")?;
+        let bytes = client.key_file(&vk_file_name(statement), entry.vk_size)?;
+        let key = VerifyingKey::from_bytes(statement, &bytes)
+            .with_context(|| format!("the node's {statement} verifying key"))?;
+        match pinned.get(&statement) {
+            Some(id) if id.0 == key.id() => {}
+            _ => {
+                return Err(Rejected(format!(
+                    "the node's {statement} verifying key {} is not the one its genesis pins",
+                    hex::encode(key.id())
+                ))
+                .into())
+            }
+        }
+        keys.insert(statement, key);
+    }
+    let mut take = |s| keys.remove(&s).expect("every statement was read");
+    Ok(VerifierKeys::new(
+        take(Statement::Contribute),
+        take(Statement::Claim),
+        take(Statement::Attest),
+    )?)
+}
+
+/// Each other node must serve the audited block hash at the common height;
+/// headers are hash-linked, so that one hash covers every block before it.
+/// Where it differs, a binary search finds the first height that forks.
+fn compare(others: &[NodeClient], hashes: &[Hash32]) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut rows = Vec::new();
+    for c in others {
+        let status = c.status()?;
+        if status.genesis_hash != hashes[0] {
+            return Err(Rejected(format!(
+                "{} serves another chain (genesis {})",
+                c.url(),
+                status.genesis_hash
+            ))
+            .into());
+        }
+        let common = status.height.min(hashes.len() as u64 - 1);
+        let same = |h: u64| -> anyhow::Result<bool> {
+            Ok(h == 0 || c.block(h)?.hash == hashes[h as usize])
+        };
+        if !same(common)? {
+            // same(lo) holds, same(hi) does not.
+            let (mut lo, mut hi) = (0, common);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if same(mid)? {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            return Err(Rejected(format!(
+                "{} forks at height {hi}: its block {} differs from the audited {}",
+                c.url(),
+                c.block(hi)?.hash,
+                hashes[hi as usize]
+            ))
+            .into());
+        }
+        rows.push(json!({"node": c.url(), "height": common}));
+    }
+    Ok(rows)
+}
