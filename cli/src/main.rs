@@ -15,6 +15,7 @@ mod authority;
 mod circuits;
 mod demo;
 mod export;
+mod forecast;
 mod keys;
 mod lookup;
 mod member;
@@ -80,6 +81,7 @@ enum Command {
     Attest(transact::AttestArgs),
     Submit(transact::SubmitArgs),
     Balance(member::BalanceArgs),
+    Forecast(forecast::Args),
     #[command(subcommand)]
     Tx(lookup::TxCommand),
     CheckAttestation(lookup::CheckAttestationArgs),
@@ -121,6 +123,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => transact::attest(args, &out),
         Command::Submit(args) => transact::submit(args, &out),
         Command::Balance(args) => member::balance(args, &out),
+        Command::Forecast(args) => forecast::run(args, &out),
         Command::Tx(cmd) => lookup::tx(cmd, &out),
         Command::CheckAttestation(args) => lookup::check_attestation(args, &out),
         Command::Registrar(cmd) => authority::registrar(cmd, &out),

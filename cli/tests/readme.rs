@@ -163,6 +163,16 @@ fn the_readme_node_section_runs_as_written() {
     assert_eq!(v["balance"], 49_791, "{v}\n{transcript}");
     assert_eq!(v["periods"], 2);
     assert_eq!(v["pension"], 209);
+    // The forecast's numbers: epochs 3 to 11 pay 100.00 each, so 900.00 at
+    // the first claim in epoch 12, and ceil(90,000 / 240) cents per epoch.
+    let o = shell("zkpension forecast --per-epoch 100.00 --eligible-epoch 12 --json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["forecast"]["first_claim"], 12, "{v}");
+    assert_eq!(v["forecast"]["balance"], 90_000, "{v}");
+    assert_eq!(v["forecast"]["pension"], 375, "{v}");
+    assert_eq!(v["forecast"]["payout_epochs"], 240, "{v}");
     // The genesis names the paying agent: the agent reads the recipient and
     // the payer references, and no file of the node holds them in clear.
     assert!(

@@ -9,6 +9,7 @@ pub mod chain_keys;
 pub mod client;
 pub mod explain;
 pub mod flow;
+pub mod forecast;
 pub mod session;
 pub mod sync;
 pub mod tracker;
