@@ -25,7 +25,7 @@ mod transact;
 mod verify;
 mod wallet;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
@@ -91,10 +91,23 @@ enum Command {
     Authority(authority::AuthorityCommand),
     #[command(subcommand)]
     Agent(agent::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell),
+    /// e.g. `zkpension completions bash > ~/.local/share/bash-completion/completions/zkpension`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut command = Cli::command();
+    if std::env::args().any(|a| a == "--version") {
+        command = command.long_version(long_version());
+    }
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
@@ -129,11 +142,47 @@ fn main() -> ExitCode {
         Command::Registrar(cmd) => authority::registrar(cmd, &out),
         Command::Authority(cmd) => authority::authority(cmd, &out),
         Command::Agent(cmd) => agent::run(cmd, &out),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "zkpension",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => out.fail(&e),
     }
+}
+
+/// `--version`: the build, the protocol and statement versions, and the
+/// verifying-key ids of the key directory in use (if it holds keys).
+fn long_version() -> String {
+    let dir = std::env::var_os("ZKPENSION_KEYS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(zkpension_prover::keys::default_keys_dir);
+    let mut text = format!(
+        "{}\nprotocol version 1 (docs/SPEC.md), statements version {}\n",
+        env!("CARGO_PKG_VERSION"),
+        zkpension_circuits::statements::STATEMENT_VERSION
+    );
+    match zkpension_verifier::KeyManifest::read(&dir) {
+        Ok(m) => {
+            text.push_str(&format!(
+                "keys in {}\n  setup: {}\n",
+                dir.display(),
+                m.setup
+            ));
+            for (statement, e) in &m.statements {
+                text.push_str(&format!("  {statement:<10} vk {}\n", e.vk_id));
+            }
+        }
+        Err(_) => text.push_str(&format!("no keys in {}\n", dir.display())),
+    }
+    text
 }
 
 /// A command line clap refused. With `--json` anywhere on it, the error is

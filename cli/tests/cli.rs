@@ -473,3 +473,23 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
         assert!(data.join("wallets").join(format!("{name}.json")).exists());
     }
 }
+
+#[test]
+fn version_names_the_protocol_and_the_keys_and_completions_are_printed() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(zkpension(home.path())
+        .arg("--version")
+        .env("ZKPENSION_KEYS", keys_dir()));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let manifest = KeyManifest::read(keys_dir()).unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("protocol version 1"), "{text}");
+    for e in manifest.statements.values() {
+        assert!(text.contains(&e.vk_id), "{text}");
+    }
+    let o = run(zkpension(home.path()).args(["completions", "bash"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("_zkpension()"), "{}", stdout(&o));
+    let o = run(zkpension(home.path()).args(["completions", "tcsh"]));
+    assert_eq!(code(&o), 2, "an unknown shell is a usage error");
+}
