@@ -21,6 +21,7 @@ mod lookup;
 mod member;
 mod output;
 mod setup;
+mod status;
 mod transact;
 mod verify;
 mod wallet;
@@ -82,6 +83,7 @@ enum Command {
     Submit(transact::SubmitArgs),
     Balance(member::BalanceArgs),
     Forecast(forecast::Args),
+    Status(status::Args),
     #[command(subcommand)]
     Tx(lookup::TxCommand),
     CheckAttestation(lookup::CheckAttestationArgs),
@@ -137,6 +139,7 @@ fn main() -> ExitCode {
         Command::Submit(args) => transact::submit(args, &out),
         Command::Balance(args) => member::balance(args, &out),
         Command::Forecast(args) => forecast::run(args, &out),
+        Command::Status(args) => status::run(args, &out),
         Command::Tx(cmd) => lookup::tx(cmd, &out),
         Command::CheckAttestation(args) => lookup::check_attestation(args, &out),
         Command::Registrar(cmd) => authority::registrar(cmd, &out),

@@ -163,6 +163,10 @@ fn the_readme_node_section_runs_as_written() {
     assert_eq!(v["balance"], 49_791, "{v}\n{transcript}");
     assert_eq!(v["periods"], 2);
     assert_eq!(v["pension"], 209);
+    let o = shell("zkpension status --json").output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["account"]["balance"], 49_791, "{v}");
+    assert_eq!(v["status"]["epoch"], 3, "{v}");
     // The forecast's numbers: epochs 3 to 11 pay 100.00 each, so 900.00 at
     // the first claim in epoch 12, and ceil(90,000 / 240) cents per epoch.
     let o = shell("zkpension forecast --per-epoch 100.00 --eligible-epoch 12 --json")
