@@ -11,6 +11,7 @@
 mod agent;
 mod args;
 mod authority;
+mod ceremony;
 mod circuits;
 mod demo;
 mod export;
@@ -30,6 +31,7 @@ const AFTER_HELP: &str = "\
 Examples:
   zkpension demo                              # the whole story on an embedded node
   zkpension setup --out keys                  # Groth16 keys for all statements
+  zkpension ceremony init --out ceremony      # start a multi-party setup ceremony
   zkpension circuits --keys keys --json       # constraint counts, inputs, key ids
   zkpension wallet new                        # new wallet (~/.zkpension/wallet.json)
   zkpension wallet show                       # address and account (no secrets)
@@ -63,6 +65,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Setup(setup::Args),
+    #[command(subcommand)]
+    Ceremony(ceremony::Command),
     Circuits(circuits::Args),
     #[command(subcommand)]
     Wallet(wallet::Command),
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Setup(args) => setup::run(args, &out),
+        Command::Ceremony(cmd) => ceremony::run(cmd, &out),
         Command::Circuits(args) => circuits::run(args, &out),
         Command::Wallet(cmd) => wallet::run(cmd, &out),
         Command::Verify(args) => verify::run(args, &out),

@@ -15,17 +15,22 @@
 //!   group FFT).
 //! - `phase2`: a phase-2 contribution and the check of keys against the
 //!   powers.
+//! - `ptau`: import of a snarkjs `.ptau` file ([`import_ptau`]).
 //! - `transcript`: `ceremony.json` ([`Transcript`], [`Record`]) and its hashes.
 //! - `state`: reading and atomically writing the directory's files.
 //! - `steps`: [`init`], [`contribute`], [`next_phase`], [`finalize`].
 //! - `verify`: [`verify`].
+//! - `keydir`: this build's statements as targets, the final keys written
+//!   as a key directory, and the check of a key directory against a ceremony.
 //! - `error`: [`CeremonyError`].
 
 mod derive;
 mod error;
+mod keydir;
 mod phase2;
 mod pok;
 mod powers;
+mod ptau;
 mod state;
 mod steps;
 mod transcript;
@@ -37,10 +42,12 @@ use zkpension_circuits::r1cs::ConstraintInfo;
 
 pub use derive::{domain, lagrange, start_keys, Lagrange};
 pub use error::CeremonyError;
+pub use keydir::{check_key_dir, export_keys, statement_targets};
 pub use phase2::{apply_delta, check_keys};
 pub use pok::{beacon_seed, hash_to_g2, Pok};
 pub use powers::{from_secrets, Phase1Key, Powers, MAX_POWER, POWERS_MAGIC};
-pub use state::{keys_file, powers_file};
+pub use ptau::import_ptau;
+pub use state::{keys_file, powers_file, read_transcript};
 pub use steps::{contribute, final_keys, finalize, init, needed_power, next_phase, Start};
 pub use transcript::{Record, Stage, Transcript, FORMAT, TRANSCRIPT_FILE};
 pub use verify::{verify, Entry, Report};
