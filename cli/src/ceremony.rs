@@ -112,7 +112,7 @@ pub struct BeaconArgs {
     dir: PathBuf,
     /// The beacon, hex
     #[arg(long, value_name = "HEX", value_parser = parse_hex)]
-    beacon: Vec<u8>,
+    beacon: HexBytes,
     /// SHA-256 iterations of the beacon: 2^EXP
     #[arg(long, value_name = "EXP", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(0..=40))]
@@ -135,13 +135,17 @@ pub struct FinalizeArgs {
     force: bool,
 }
 
-fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+/// Bytes given in hex on the command line.
+#[derive(Clone, Debug)]
+pub struct HexBytes(Vec<u8>);
+
+fn parse_hex(s: &str) -> Result<HexBytes, String> {
     let digits = s.strip_prefix("0x").unwrap_or(s);
     let bytes = hex::decode(digits).map_err(|e| format!("not hex: {e}"))?;
     if bytes.is_empty() {
         return Err("the beacon is empty".into());
     }
-    Ok(bytes)
+    Ok(HexBytes(bytes))
 }
 
 /// A refusal exits with 1, anything else with 3.
@@ -179,7 +183,10 @@ fn init(a: InitArgs, out: &Output) -> anyhow::Result<()> {
     let start = match &a.ptau {
         None => Start::Fresh(a.power),
         Some(path) => {
-            out.note(&format!("importing {} and checking its consistency...", path.display()));
+            out.note(&format!(
+                "importing {} and checking its consistency...",
+                path.display()
+            ));
             ceremony::import_ptau(path, a.power).map_err(exit_class)?
         }
     };
@@ -210,7 +217,12 @@ fn print_record(out: &Output, r: &Record, seconds: f64) -> anyhow::Result<()> {
             "seconds": seconds,
         }));
     }
-    crate::outln!("contribution #{} (phase {}) by {:?}", r.index, r.phase, r.name);
+    crate::outln!(
+        "contribution #{} (phase {}) by {:?}",
+        r.index,
+        r.phase,
+        r.name
+    );
     crate::outln!("hash  {}", r.hash);
     Ok(())
 }
@@ -233,7 +245,7 @@ fn next_phase(a: BeaconArgs, out: &Output) -> anyhow::Result<()> {
     let t = targets()?;
     let started = Instant::now();
     out.note("closing phase 1 with the beacon and deriving the phase-2 keys...");
-    let r = ceremony::next_phase(&a.dir, &t, &a.beacon, a.iterations_exp)
+    let r = ceremony::next_phase(&a.dir, &t, &a.beacon.0, a.iterations_exp)
         .map_err(exit_class)
         .with_context(|| format!("next phase of {}", a.dir.display()))?;
     print_record(out, &r, started.elapsed().as_secs_f64())
@@ -246,9 +258,13 @@ fn finalize(a: FinalizeArgs, out: &Output) -> anyhow::Result<()> {
     let transcript = ceremony::read_transcript(dir, &t).map_err(exit_class)?;
     let record = if transcript.stage() == ceremony::Stage::Closed {
         out.note("the ceremony is already finalized; writing its keys");
-        transcript.contributions.last().cloned().expect("a closed ceremony has records")
+        transcript
+            .contributions
+            .last()
+            .cloned()
+            .expect("a closed ceremony has records")
     } else {
-        ceremony::finalize(dir, &t, &a.beacon.beacon, a.beacon.iterations_exp)
+        ceremony::finalize(dir, &t, &a.beacon.beacon.0, a.beacon.iterations_exp)
             .map_err(exit_class)
             .with_context(|| format!("finalizing {}", dir.display()))?
     };
@@ -279,7 +295,10 @@ fn verify(a: VerifyArgs, out: &Output) -> anyhow::Result<()> {
     if let Some(keys) = &a.keys {
         ceremony::check_key_dir(&a.dir, &t, &report, keys).map_err(exit_class)?;
     }
-    out.note(&format!("verified in {:.1} s", started.elapsed().as_secs_f64()));
+    out.note(&format!(
+        "verified in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     if out.json {
         let mut v = serde_json::to_value(&report)?;
         v["valid"] = true.into();
@@ -291,12 +310,21 @@ fn verify(a: VerifyArgs, out: &Output) -> anyhow::Result<()> {
     crate::outln!("power   2^{} ({})", report.power, report.origin);
     for e in &report.contributions {
         let kind = if e.beacon { " [beacon]" } else { "" };
-        crate::outln!("#{:<3} phase {}  {}  {:?}{kind}", e.index, e.phase, e.hash, e.name);
+        crate::outln!(
+            "#{:<3} phase {}  {}  {:?}{kind}",
+            e.index,
+            e.phase,
+            e.hash,
+            e.name
+        );
     }
     crate::outln!("stage            {:?}", report.stage);
     crate::outln!("transcript hash  {}", report.transcript_hash);
     if let Some(keys) = &a.keys {
-        crate::outln!("keys             {} are the ceremony's final keys", keys.display());
+        crate::outln!(
+            "keys             {} are the ceremony's final keys",
+            keys.display()
+        );
     }
     Ok(())
 }

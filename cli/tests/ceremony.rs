@@ -45,13 +45,19 @@ fn snarkjs() -> Option<PathBuf> {
         return Some(local);
     }
     let required = std::env::var("ZKPENSION_REQUIRE_SNARKJS").is_ok_and(|v| v == "1");
-    assert!(!required, "ZKPENSION_REQUIRE_SNARKJS=1 but snarkjs is not installed");
+    assert!(
+        !required,
+        "ZKPENSION_REQUIRE_SNARKJS=1 but snarkjs is not installed"
+    );
     eprintln!("snarkjs not found: a fresh phase 1 instead of a .ptau, no snarkjs verify");
     None
 }
 
 fn snarkjs_ok(snarkjs: &Path, args: &[&std::ffi::OsStr]) -> String {
-    let o = Command::new(snarkjs).args(args).output().expect("run snarkjs");
+    let o = Command::new(snarkjs)
+        .args(args)
+        .output()
+        .expect("run snarkjs");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -74,10 +80,26 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
     init.args(["ceremony", "init", "--json", "--out"]).arg(&dir);
     if let Some(s) = &snarkjs {
         let (a, b) = (home.join("a.ptau"), home.join("b.ptau"));
-        snarkjs_ok(s, &["powersoftau".as_ref(), "new".as_ref(), "bn128".as_ref(), "15".as_ref(), a.as_os_str()]);
         snarkjs_ok(
             s,
-            &["powersoftau".as_ref(), "contribute".as_ref(), a.as_os_str(), b.as_os_str(), "--name=x".as_ref(), "-e=y".as_ref()],
+            &[
+                "powersoftau".as_ref(),
+                "new".as_ref(),
+                "bn128".as_ref(),
+                "15".as_ref(),
+                a.as_os_str(),
+            ],
+        );
+        snarkjs_ok(
+            s,
+            &[
+                "powersoftau".as_ref(),
+                "contribute".as_ref(),
+                a.as_os_str(),
+                b.as_os_str(),
+                "--name=x".as_ref(),
+                "-e=y".as_ref(),
+            ],
         );
         init.arg("--ptau").arg(&b);
     }
@@ -91,7 +113,15 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
     let contribute = |name: &str| {
         run(
             zkpension(home)
-                .args(["ceremony", "contribute", "--json", "--name", name, "--entropy", "keyboard"])
+                .args([
+                    "ceremony",
+                    "contribute",
+                    "--json",
+                    "--name",
+                    name,
+                    "--entropy",
+                    "keyboard",
+                ])
                 .arg("--dir")
                 .arg(&dir),
             0,
@@ -112,7 +142,15 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
     let started = std::time::Instant::now();
     run(
         zkpension(home)
-            .args(["ceremony", "next-phase", "--json", "--beacon", "0x1234abcd", "--iterations-exp", "4"])
+            .args([
+                "ceremony",
+                "next-phase",
+                "--json",
+                "--beacon",
+                "0x1234abcd",
+                "--iterations-exp",
+                "4",
+            ])
             .arg("--dir")
             .arg(&dir),
         0,
@@ -124,7 +162,15 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
     assert_eq!(erin["phase"], 2);
     let fin = run(
         zkpension(home)
-            .args(["ceremony", "finalize", "--json", "--beacon", "abcdef", "--iterations-exp", "4"])
+            .args([
+                "ceremony",
+                "finalize",
+                "--json",
+                "--beacon",
+                "abcdef",
+                "--iterations-exp",
+                "4",
+            ])
             .arg("--dir")
             .arg(&dir)
             .arg("--out")
@@ -147,7 +193,10 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["alice", "bob", "beacon", "carol", "dave", "erin", "beacon"]);
+    assert_eq!(
+        names,
+        ["alice", "bob", "beacon", "carol", "dave", "erin", "beacon"]
+    );
     assert_eq!(v["contributions"][0]["hash"], alice["hash"]);
     assert_eq!(v["transcript_hash"], fin["hash"]);
     assert_eq!(v["valid"], true);
@@ -163,7 +212,10 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
         let c = zkpension_prover::keys::circuit_info(s).unwrap();
         let e = manifest.entry(s).unwrap();
         assert_eq!(e.constraints, c.constraints as u64);
-        assert_eq!(e.constraint_digest, zkpension_prover::keys::hex_digest(&c.digest));
+        assert_eq!(
+            e.constraint_digest,
+            zkpension_prover::keys::hex_digest(&c.digest)
+        );
     }
 
     // All three statements prove; the verifier and snarkjs accept.
@@ -178,7 +230,11 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
         let path = home.join(format!("{s}.proof.json"));
         std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
         run(
-            zkpension(home).args(["verify", "--json"]).arg(&path).arg("--keys").arg(&keys),
+            zkpension(home)
+                .args(["verify", "--json"])
+                .arg(&path)
+                .arg("--keys")
+                .arg(&keys),
             0,
         );
         if let Some(sj) = &snarkjs {
@@ -201,7 +257,11 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
     // A key directory that claims another ceremony is refused (exit 1).
     let mut forged = manifest.clone();
     forged.ceremony.as_mut().unwrap().transcript_hash = alice["hash"].as_str().unwrap().into();
-    std::fs::write(keys.join("manifest.json"), serde_json::to_vec_pretty(&forged).unwrap()).unwrap();
+    std::fs::write(
+        keys.join("manifest.json"),
+        serde_json::to_vec_pretty(&forged).unwrap(),
+    )
+    .unwrap();
     let v = run(
         zkpension(home)
             .args(["ceremony", "verify", "--json", "--dir"])
@@ -210,11 +270,21 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
             .arg(&keys),
         1,
     );
-    assert!(v["error"].as_str().unwrap().contains("claims ceremony"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("claims ceremony"),
+        "{v}"
+    );
     // A finished ceremony takes no more contributions.
     run(
         zkpension(home)
-            .args(["ceremony", "contribute", "--json", "--name", "late", "--dir"])
+            .args([
+                "ceremony",
+                "contribute",
+                "--json",
+                "--name",
+                "late",
+                "--dir",
+            ])
             .arg(&dir),
         3,
     );
@@ -230,7 +300,10 @@ fn every_subcommand_explains_the_trust_model() {
             .unwrap();
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(o.status.success());
-        assert!(text.contains("TRUST: the keys are safe if at least one participant"), "{sub}: {text}");
+        assert!(
+            text.contains("TRUST: the keys are safe if at least one participant"),
+            "{sub}: {text}"
+        );
     }
     // The CLI keeps 2^15 as its smallest phase 1.
     let o = zkpension(tmp.path())

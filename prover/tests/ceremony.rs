@@ -9,12 +9,9 @@
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+use ark_ff::UniformRand;
 #[allow(unused_imports)]
 use ark_ff::Zero as _;
-use ark_ff::UniformRand;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use ark_groth16::{Groth16, ProvingKey};
 use ark_poly::EvaluationDomain;
 use ark_relations::gr1cs::{
@@ -24,6 +21,9 @@ use ark_relations::gr1cs::{
 use ark_serialize::CanonicalSerialize;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use zkpension_circuits::r1cs::ConstraintInfo;
 use zkpension_circuits::Statement;
 use zkpension_prover::ceremony::{
@@ -77,7 +77,11 @@ fn matrices_of(circuit: RandomCircuit) -> (ConstraintInfo, Vec<Matrix<Fr>>) {
     cs.set_mode(SynthesisMode::Setup);
     circuit.generate_constraints(cs.clone()).unwrap();
     cs.finalize();
-    let matrices = cs.to_matrices().unwrap().remove(R1CS_PREDICATE_LABEL).unwrap();
+    let matrices = cs
+        .to_matrices()
+        .unwrap()
+        .remove(R1CS_PREDICATE_LABEL)
+        .unwrap();
     let info = ConstraintInfo {
         constraints: cs.num_constraints(),
         instance_variables: cs.num_instance_variables(),
@@ -133,7 +137,10 @@ fn derive_and_compare<C: ConstraintSynthesizer<Fr>>(circuit: C, target: &Target,
     check_keys(&powers, target, &pk, G1Affine::generator(), &mut rng).unwrap();
     apply_delta(&mut pk, &d1);
     apply_delta(&mut pk, &d2);
-    assert!(bytes(&pk) == bytes(&expected), "derived keys differ from ark-groth16's");
+    assert!(
+        bytes(&pk) == bytes(&expected),
+        "derived keys differ from ark-groth16's"
+    );
     check_keys(&powers, target, &pk, pk.delta_g1, &mut rng).unwrap();
     tampering_is_refused(&powers, target, &pk);
 }
@@ -145,15 +152,24 @@ fn tampering_is_refused(powers: &Powers, target: &Target, pk: &ProvingKey<Bn254>
     let bump2 = |p: &mut G2Affine| *p = (*p + G2Affine::generator()).into_affine();
     type Edit = Box<dyn Fn(&mut ProvingKey<Bn254>)>;
     let edits: Vec<(&str, Edit)> = vec![
-        ("a_query", Box::new(move |k| bump1(k.a_query.last_mut().unwrap()))),
+        (
+            "a_query",
+            Box::new(move |k| bump1(k.a_query.last_mut().unwrap())),
+        ),
         ("b_g1_query", Box::new(move |k| bump1(&mut k.b_g1_query[1]))),
         ("b_g2_query", Box::new(move |k| bump2(&mut k.b_g2_query[2]))),
-        ("gamma_abc_g1", Box::new(move |k| bump1(&mut k.vk.gamma_abc_g1[0]))),
+        (
+            "gamma_abc_g1",
+            Box::new(move |k| bump1(&mut k.vk.gamma_abc_g1[0])),
+        ),
         ("l_query", Box::new(move |k| bump1(&mut k.l_query[0]))),
         ("h_query", Box::new(move |k| bump1(&mut k.h_query[3]))),
         ("alpha_g1", Box::new(move |k| bump1(&mut k.vk.alpha_g1))),
         ("gamma_g2", Box::new(move |k| bump2(&mut k.vk.gamma_g2))),
-        ("delta_g1 and delta_g2", Box::new(move |k| bump2(&mut k.vk.delta_g2))),
+        (
+            "delta_g1 and delta_g2",
+            Box::new(move |k| bump2(&mut k.vk.delta_g2)),
+        ),
     ];
     for (name, edit) in edits {
         let mut bad = pk.clone();
@@ -281,7 +297,11 @@ fn read_t(dir: &Path) -> Transcript {
 }
 
 fn write_t(dir: &Path, t: &Transcript) {
-    std::fs::write(dir.join(TRANSCRIPT_FILE), serde_json::to_vec_pretty(t).unwrap()).unwrap();
+    std::fs::write(
+        dir.join(TRANSCRIPT_FILE),
+        serde_json::to_vec_pretty(t).unwrap(),
+    )
+    .unwrap();
 }
 
 /// Rehashes records from `from` on, as an attacker rewriting history would.
@@ -318,7 +338,11 @@ fn refused(dir: &Path, words: &[&str]) {
 #[test]
 fn a_whole_ceremony_verifies_and_lists_every_contribution() {
     let report = ceremony::verify(finished(), targets()).unwrap();
-    let names: Vec<&str> = report.contributions.iter().map(|e| e.name.as_str()).collect();
+    let names: Vec<&str> = report
+        .contributions
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     assert_eq!(names, ["alice", "bob", "beacon", "carol", "dave", "beacon"]);
     assert_eq!(report.transcript_hash, report.contributions[5].hash);
     assert_eq!(report.stage, ceremony::Stage::Closed);
@@ -345,7 +369,10 @@ fn a_contribution_that_does_not_link_to_its_parent_is_refused() {
     t.contributions[1].hash = hash_hex(&h);
     rehash(&mut t, 2);
     write_t(&dir, &t);
-    refused(&dir, &["contribution #2 \"bob\"", "does not link to its parent"]);
+    refused(
+        &dir,
+        &["contribution #2 \"bob\"", "does not link to its parent"],
+    );
 }
 
 #[test]
@@ -365,7 +392,10 @@ fn a_changed_record_is_refused() {
     let mut t = read_t(&dir);
     t.contributions[0].name = "mallory".into();
     write_t(&dir, &t);
-    refused(&dir, &["contribution #1 \"mallory\"", "hash does not match"]);
+    refused(
+        &dir,
+        &["contribution #1 \"mallory\"", "hash does not match"],
+    );
 }
 
 #[test]
@@ -406,7 +436,10 @@ fn the_identity_as_a_new_point_is_refused() {
     t.contributions[3].updates[1].after = format!("0x{}", hex::encode(zero));
     rehash(&mut t, 3);
     write_t(&dir, &t);
-    refused(&dir, &["contribution #4 \"carol\"", "delta/second", "identity"]);
+    refused(
+        &dir,
+        &["contribution #4 \"carol\"", "delta/second", "identity"],
+    );
 }
 
 #[test]
@@ -420,7 +453,10 @@ fn a_proof_of_knowledge_for_another_point_is_refused() {
     (bob.g1_s, bob.g1_sx, bob.g2_spx) = (alice.g1_s, alice.g1_sx, alice.g2_spx);
     rehash(&mut t, 1);
     write_t(&dir, &t);
-    refused(&dir, &["contribution #2 \"bob\"", "tau", "proof of knowledge"]);
+    refused(
+        &dir,
+        &["contribution #2 \"bob\"", "tau", "proof of knowledge"],
+    );
 }
 
 #[test]
@@ -431,7 +467,10 @@ fn a_beacon_that_is_not_the_announced_one_is_refused() {
     t.contributions[2].beacon.as_mut().unwrap().value = hex::encode(b"block 124");
     rehash(&mut t, 2);
     write_t(&dir, &t);
-    refused(&dir, &["contribution #3 \"beacon\"", "not what the beacon gives"]);
+    refused(
+        &dir,
+        &["contribution #3 \"beacon\"", "not what the beacon gives"],
+    );
 }
 
 #[test]

@@ -29,7 +29,10 @@ pub struct Lagrange {
 }
 
 /// The evaluation domain Groth16 uses for a circuit with these counts.
-pub fn domain(constraints: usize, instance_variables: usize) -> Option<GeneralEvaluationDomain<Fr>> {
+pub fn domain(
+    constraints: usize,
+    instance_variables: usize,
+) -> Option<GeneralEvaluationDomain<Fr>> {
     GeneralEvaluationDomain::<Fr>::new(constraints + instance_variables)
 }
 
@@ -82,7 +85,8 @@ fn columns(matrix: &Matrix<Fr>, variables: usize) -> Vec<Vec<(usize, Fr)>> {
             cols[var].push((row, coeff));
         }
     }
-    cols.par_iter_mut().for_each(|c| c.sort_by(|a, b| a.1.cmp(&b.1)));
+    cols.par_iter_mut()
+        .for_each(|c| c.sort_by_key(|a| a.1));
     cols
 }
 
@@ -143,7 +147,9 @@ pub fn start_keys(powers: &Powers, lag: &Lagrange, target: &Target) -> ProvingKe
     // (gamma = 1), l for witness variables (delta = 1).
     let abc: Vec<G1Projective> = (0..variables)
         .into_par_iter()
-        .map(|i| a_at(&lag.beta_g1, i) + column_sum(&lag.alpha_g1, &b[i]) + column_sum(&lag.g1, &c[i]))
+        .map(|i| {
+            a_at(&lag.beta_g1, i) + column_sum(&lag.alpha_g1, &b[i]) + column_sum(&lag.g1, &c[i])
+        })
         .collect();
     // h_i = tau^i * Z(tau) = tau^(i+n) - tau^i, for i < n - 1.
     let h_query: Vec<G1Projective> = (0..n - 1)

@@ -73,7 +73,10 @@ pub fn check_key_dir(
     let Some(info) = &manifest.ceremony else {
         return Err(CeremonyError::invalid(
             place,
-            format!("its manifest claims no ceremony (setup: {:?})", manifest.setup),
+            format!(
+                "its manifest claims no ceremony (setup: {:?})",
+                manifest.setup
+            ),
         ));
     };
     if info.transcript_hash != report.transcript_hash
@@ -101,7 +104,10 @@ pub fn check_key_dir(
         if got != expected {
             return Err(CeremonyError::invalid(
                 place,
-                format!("{} is not the ceremony's final {} key", entry.pk_file, c.name),
+                format!(
+                    "{} is not the ceremony's final {} key",
+                    entry.pk_file, c.name
+                ),
             ));
         }
         let vk = zkpension_verifier::VerifyingKey::new(statement, pk.vk.clone())
@@ -109,7 +115,10 @@ pub fn check_key_dir(
         if zkpension_verifier::id_to_hex(&vk.id()) != entry.vk_id {
             return Err(CeremonyError::invalid(
                 place,
-                format!("{} is not the ceremony's final {} key", entry.vk_file, c.name),
+                format!(
+                    "{} is not the ceremony's final {} key",
+                    entry.vk_file, c.name
+                ),
             ));
         }
     }

@@ -93,7 +93,9 @@ pub fn check_keys(
         ("gamma_abc_g1", pk.vk.gamma_abc_g1.len(), l),
     ] {
         if got != expected {
-            return Err(format!("{name} has {got} points, the circuit needs {expected}"));
+            return Err(format!(
+                "{name} has {got} points, the circuit needs {expected}"
+            ));
         }
     }
     let g1 = G1Affine::generator();

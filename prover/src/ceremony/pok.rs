@@ -76,13 +76,7 @@ pub fn challenge(
 
 impl Pok {
     /// Proves knowledge of `x` at this position of the transcript.
-    pub fn prove(
-        x: &Fr,
-        parent: &[u8; 32],
-        index: u32,
-        label: &str,
-        rng: &mut ChaCha20Rng,
-    ) -> Pok {
+    pub fn prove(x: &Fr, parent: &[u8; 32], index: u32, label: &str, rng: &mut ChaCha20Rng) -> Pok {
         let mut s = nonzero(rng);
         let g1_s = (G1Projective::generator() * s).into_affine();
         s.zeroize();

@@ -126,7 +126,10 @@ impl Powers {
         scale_g2(&mut self.tau_g2, &pow[..short]);
         let mut scaled: Vec<Fr> = pow[..short].par_iter().map(|p| *p * alpha).collect();
         scale_g1(&mut self.alpha_tau_g1, &scaled);
-        scaled.par_iter_mut().zip(&pow[..short]).for_each(|(s, p)| *s = *p * beta);
+        scaled
+            .par_iter_mut()
+            .zip(&pow[..short])
+            .for_each(|(s, p)| *s = *p * beta);
         scale_g1(&mut self.beta_tau_g1, &scaled);
         self.beta_g2 = (self.beta_g2.into_group() * beta).into_affine();
         use zeroize::Zeroize;
@@ -146,7 +149,10 @@ impl Powers {
             || self.alpha_tau_g1.len() != short
             || self.beta_tau_g1.len() != short
         {
-            return Err(format!("vectors of the wrong length for power {}", self.power));
+            return Err(format!(
+                "vectors of the wrong length for power {}",
+                self.power
+            ));
         }
         if self.tau_g1[0] != G1Affine::generator() {
             return Err("tauG1[0] is not the generator of G1".into());
@@ -191,8 +197,14 @@ impl Powers {
             Some(i) => Err(format!("{name}[{i}] is the identity")),
             None => Ok(()),
         };
-        first("tauG1", self.tau_g1.par_iter().position_any(|p| p.is_zero()))?;
-        first("tauG2", self.tau_g2.par_iter().position_any(|p| p.is_zero()))?;
+        first(
+            "tauG1",
+            self.tau_g1.par_iter().position_any(|p| p.is_zero()),
+        )?;
+        first(
+            "tauG2",
+            self.tau_g2.par_iter().position_any(|p| p.is_zero()),
+        )?;
         first(
             "alphaTauG1",
             self.alpha_tau_g1.par_iter().position_any(|p| p.is_zero()),

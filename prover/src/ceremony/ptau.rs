@@ -40,7 +40,10 @@ fn sections(path: &Path, bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, Cerem
         let start = at + 12;
         let size = usize::try_from(size).map_err(|_| bad(path, "section too large"))?;
         if start.checked_add(size).is_none_or(|end| end > bytes.len()) {
-            return Err(bad(path, format!("section {kind} runs past the end (truncated file)")));
+            return Err(bad(
+                path,
+                format!("section {kind} runs past the end (truncated file)"),
+            ));
         }
         out.push((kind, start, size));
         at = start + size;
@@ -58,9 +61,18 @@ fn fq(bytes: &[u8], r_inv: &Fq) -> Option<Fq> {
     Fq::from_bigint(big).map(|x| x * r_inv)
 }
 
-fn g1s(path: &Path, data: &[u8], count: usize, name: &str, r_inv: &Fq) -> Result<Vec<G1Affine>, CeremonyError> {
+fn g1s(
+    path: &Path,
+    data: &[u8],
+    count: usize,
+    name: &str,
+    r_inv: &Fq,
+) -> Result<Vec<G1Affine>, CeremonyError> {
     if data.len() < count * 2 * N8 {
-        return Err(bad(path, format!("{name}: section shorter than {count} points")));
+        return Err(bad(
+            path,
+            format!("{name}: section shorter than {count} points"),
+        ));
     }
     data[..count * 2 * N8]
         .par_chunks(2 * N8)
@@ -77,9 +89,18 @@ fn g1s(path: &Path, data: &[u8], count: usize, name: &str, r_inv: &Fq) -> Result
         .collect()
 }
 
-fn g2s(path: &Path, data: &[u8], count: usize, name: &str, r_inv: &Fq) -> Result<Vec<G2Affine>, CeremonyError> {
+fn g2s(
+    path: &Path,
+    data: &[u8],
+    count: usize,
+    name: &str,
+    r_inv: &Fq,
+) -> Result<Vec<G2Affine>, CeremonyError> {
     if data.len() < count * 4 * N8 {
-        return Err(bad(path, format!("{name}: section shorter than {count} points")));
+        return Err(bad(
+            path,
+            format!("{name}: section shorter than {count} points"),
+        ));
     }
     data[..count * 4 * N8]
         .par_chunks(4 * N8)
@@ -90,7 +111,9 @@ fn g2s(path: &Path, data: &[u8], count: usize, name: &str, r_inv: &Fq) -> Result
                     .zip(fq(&c[(k + 1) * N8..(k + 2) * N8], r_inv))
                     .map(|(a, b)| Fq2::new(a, b))
             };
-            let p = coord(0).zip(coord(2)).map(|(x, y)| G2Affine::new_unchecked(x, y));
+            let p = coord(0)
+                .zip(coord(2))
+                .map(|(x, y)| G2Affine::new_unchecked(x, y));
             match p {
                 Some(p) if p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve() => Ok(p),
                 _ => Err(bad(path, format!("{name}[{i}] is not a point of G2"))),
@@ -127,7 +150,10 @@ pub fn import_ptau(path: &Path, power: u32) -> Result<Start, CeremonyError> {
         return Err(bad(path, format!("power {file_power} above {MAX_POWER}")));
     }
     if power > file_power {
-        return Err(bad(path, format!("holds 2^{file_power} powers, the ceremony wants 2^{power}")));
+        return Err(bad(
+            path,
+            format!("holds 2^{file_power} powers, the ceremony wants 2^{power}"),
+        ));
     }
     let (long, short) = lengths(power);
     let r_inv = Fq::from(2u64)
@@ -150,7 +176,7 @@ pub fn import_ptau(path: &Path, power: u32) -> Result<Start, CeremonyError> {
         _ => 0,
     };
     Ok(Start::Imported {
-        powers,
+        powers: Box::new(powers),
         sha256,
         file_power,
         contributions,

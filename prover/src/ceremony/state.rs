@@ -83,7 +83,11 @@ pub fn read_state_file(dir: &Path, t: &Transcript, name: &str) -> Result<Vec<u8>
 
 /// The current phase-1 file's name.
 pub fn current_powers_name(t: &Transcript) -> Result<String, CeremonyError> {
-    let names: Vec<&String> = t.files().keys().filter(|n| n.starts_with("phase1-")).collect();
+    let names: Vec<&String> = t
+        .files()
+        .keys()
+        .filter(|n| n.starts_with("phase1-"))
+        .collect();
     match names.as_slice() {
         [one] => Ok((*one).clone()),
         _ => Err(CeremonyError::invalid(
@@ -101,17 +105,17 @@ pub fn read_powers(dir: &Path, t: &Transcript) -> Result<Powers, CeremonyError> 
     if powers.power != t.power {
         return Err(CeremonyError::invalid(
             &name,
-            format!("holds power {}, the transcript says {}", powers.power, t.power),
+            format!(
+                "holds power {}, the transcript says {}",
+                powers.power, t.power
+            ),
         ));
     }
     Ok(powers)
 }
 
 /// The current phase-2 keys of each circuit, read with every point check.
-pub fn read_keys(
-    dir: &Path,
-    t: &Transcript,
-) -> Result<Vec<ProvingKey<Bn254>>, CeremonyError> {
+pub fn read_keys(dir: &Path, t: &Transcript) -> Result<Vec<ProvingKey<Bn254>>, CeremonyError> {
     let mut out = Vec::new();
     for c in &t.circuits {
         let suffix = format!("-{}.pk", c.name);
@@ -128,7 +132,10 @@ pub fn read_keys(
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed(&mut reader)
             .map_err(|e| CeremonyError::invalid(&name, format!("not valid keys: {e}")))?;
         if !reader.is_empty() {
-            return Err(CeremonyError::invalid(&name, "trailing bytes after the keys"));
+            return Err(CeremonyError::invalid(
+                &name,
+                "trailing bytes after the keys",
+            ));
         }
         out.push(pk);
     }

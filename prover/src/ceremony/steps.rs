@@ -19,9 +19,7 @@ use super::error::{io_err, CeremonyError};
 use super::phase2::apply_delta;
 use super::pok::{beacon_rng, contribution_rng, nonzero, Pok};
 use super::powers::{Phase1Key, Powers};
-use super::state::{
-    keys_file, powers_file, read_keys, read_powers, read_transcript, Staged,
-};
+use super::state::{keys_file, powers_file, read_keys, read_powers, read_transcript, Staged};
 use super::transcript::{
     hash_hex, parse_hash, point_hex, Beacon, CircuitEntry, Origin, Record, Stage, Transcript,
     Update, FORMAT, TRANSCRIPT_FILE,
@@ -35,7 +33,7 @@ pub enum Start {
     /// Imported powers (from a `.ptau` file): the powers, the file's
     /// SHA-256, its power and its number of contributions.
     Imported {
-        powers: Powers,
+        powers: Box<Powers>,
         sha256: [u8; 32],
         file_power: u32,
         contributions: u32,
@@ -56,7 +54,12 @@ pub fn needed_power(targets: &[Target]) -> Result<u32, CeremonyError> {
 
 /// Starts a ceremony in `dir` (created; must be empty or missing).
 pub fn init(dir: &Path, targets: &[Target], start: Start) -> Result<Transcript, CeremonyError> {
-    if dir.exists() && std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some() {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(io_err(dir))?
+            .next()
+            .is_some()
+    {
         return Err(CeremonyError::State(format!(
             "{} already holds files; a ceremony starts in an empty directory",
             dir.display()
@@ -75,7 +78,7 @@ pub fn init(dir: &Path, targets: &[Target], start: Start) -> Result<Transcript, 
             o.ptau_sha256 = Some(hash_hex(&sha256));
             o.ptau_power = Some(file_power);
             o.ptau_contributions = Some(contributions);
-            (powers, o)
+            (*powers, o)
         }
     };
     if powers.power < needed {
@@ -249,7 +252,10 @@ pub(super) fn last_phase1_key(t: &Transcript) -> Result<Phase1Key, CeremonyError
         Some(r) => {
             let mut points = [G1Affine::zero(); 3];
             for (p, u) in points.iter_mut().zip(&r.updates) {
-                *p = u.decode().map_err(|e| CeremonyError::invalid(r.place(), e))?.0;
+                *p = u
+                    .decode()
+                    .map_err(|e| CeremonyError::invalid(r.place(), e))?
+                    .0;
             }
             Ok(Phase1Key {
                 tau_g1: points[0],
@@ -258,7 +264,8 @@ pub(super) fn last_phase1_key(t: &Transcript) -> Result<Phase1Key, CeremonyError
             })
         }
         None => Ok(Phase1Key {
-            tau_g1: super::transcript::parse_point(&t.origin.tau_g1, "origin tau_g1").map_err(bad)?,
+            tau_g1: super::transcript::parse_point(&t.origin.tau_g1, "origin tau_g1")
+                .map_err(bad)?,
             alpha_g1: super::transcript::parse_point(&t.origin.alpha_g1, "origin alpha_g1")
                 .map_err(bad)?,
             beta_g1: super::transcript::parse_point(&t.origin.beta_g1, "origin beta_g1")
@@ -283,9 +290,8 @@ pub fn contribute(
             let mut powers = read_powers(dir, &t)?;
             check_head(&t, &powers)?;
             let mut record = new_record(&t, 1, name, None);
-            let staged = staged_step(|s| {
-                phase1_step(dir, &t, &mut powers, &mut record, &mut rng, s)
-            })?;
+            let staged =
+                staged_step(|s| phase1_step(dir, &t, &mut powers, &mut record, &mut rng, s))?;
             commit(dir, t, record, staged, &[])
         }
         Stage::Phase2 => {
@@ -375,7 +381,11 @@ pub fn finalize(
                 "phase 1 is still open: close it with next-phase first".into(),
             ))
         }
-        Stage::Closed => return Err(CeremonyError::State("the ceremony is already finalized".into())),
+        Stage::Closed => {
+            return Err(CeremonyError::State(
+                "the ceremony is already finalized".into(),
+            ))
+        }
         Stage::Phase2 => {}
     }
     if t.contributions.last().is_some_and(|r| r.beacon.is_some()) {
@@ -403,7 +413,9 @@ pub fn final_keys(
 ) -> Result<(Vec<ProvingKey<Bn254>>, Transcript), CeremonyError> {
     let t = read_transcript(dir, targets)?;
     if t.stage() != Stage::Closed {
-        return Err(CeremonyError::State("the ceremony is not finalized yet".into()));
+        return Err(CeremonyError::State(
+            "the ceremony is not finalized yet".into(),
+        ));
     }
     Ok((read_keys(dir, &t)?, t))
 }

@@ -46,11 +46,17 @@ fn bad(place: &str, what: impl Into<String>) -> CeremonyError {
 pub fn verify(dir: &Path, targets: &[Target]) -> Result<Report, CeremonyError> {
     let t = read_transcript(dir, targets)?;
     if hash_hex(&t.compute_start_hash()) != t.start_hash {
-        return Err(bad(TRANSCRIPT_FILE, "the start hash does not match the header"));
+        return Err(bad(
+            TRANSCRIPT_FILE,
+            "the start hash does not match the header",
+        ));
     }
     let needed = needed_power(targets)?;
     if t.power > MAX_POWER || t.power < needed {
-        return Err(bad(TRANSCRIPT_FILE, format!("power {} out of range {needed}..={MAX_POWER}", t.power)));
+        return Err(bad(
+            TRANSCRIPT_FILE,
+            format!("power {} out of range {needed}..={MAX_POWER}", t.power),
+        ));
     }
     let mut key = origin_key(&t)?;
     let mut deltas = vec![G1Affine::generator(); t.circuits.len()];
@@ -64,7 +70,10 @@ pub fn verify(dir: &Path, targets: &[Target]) -> Result<Report, CeremonyError> {
         let labels: Vec<String> = if r.phase == 1 {
             vec!["tau".into(), "alpha".into(), "beta".into()]
         } else {
-            t.circuits.iter().map(|c| format!("delta/{}", c.name)).collect()
+            t.circuits
+                .iter()
+                .map(|c| format!("delta/{}", c.name))
+                .collect()
         };
         let got: Vec<&str> = r.updates.iter().map(|u| u.label.as_str()).collect();
         if got != labels.iter().map(String::as_str).collect::<Vec<_>>() {
@@ -77,7 +86,9 @@ pub fn verify(dir: &Path, targets: &[Target]) -> Result<Report, CeremonyError> {
         };
         let mut news = Vec::new();
         for ((u, label), old) in r.updates.iter().zip(&labels).zip(&olds) {
-            let (new, pok) = u.decode().map_err(|e| bad(&place, format!("{label}: {e}")))?;
+            let (new, pok) = u
+                .decode()
+                .map_err(|e| bad(&place, format!("{label}: {e}")))?;
             pok.verify(&parent_bytes, r.index, label, *old, new)
                 .map_err(|e| bad(&place, e))?;
             news.push(new);
@@ -124,12 +135,18 @@ fn origin_key(t: &Transcript) -> Result<Phase1Key, CeremonyError> {
         "fresh" => {
             let g = G1Affine::generator();
             if key.tau_g1 != g || key.alpha_g1 != g || key.beta_g1 != g {
-                return Err(bad(TRANSCRIPT_FILE, "a fresh origin must start at the generator"));
+                return Err(bad(
+                    TRANSCRIPT_FILE,
+                    "a fresh origin must start at the generator",
+                ));
             }
         }
         "ptau" => {
             if t.origin.ptau_sha256.is_none() {
-                return Err(bad(TRANSCRIPT_FILE, "a ptau origin must record the file's SHA-256"));
+                return Err(bad(
+                    TRANSCRIPT_FILE,
+                    "a ptau origin must record the file's SHA-256",
+                ));
             }
         }
         other => return Err(bad(TRANSCRIPT_FILE, format!("unknown origin {other:?}"))),
@@ -140,16 +157,31 @@ fn origin_key(t: &Transcript) -> Result<Phase1Key, CeremonyError> {
 fn check_link(r: &Record, pos: usize, parent: &str) -> Result<(), CeremonyError> {
     let place = r.place();
     if r.index as usize != pos + 1 {
-        return Err(bad(&place, format!("is at position {} of the transcript (re-ordered or removed contributions)", pos + 1)));
+        return Err(bad(
+            &place,
+            format!(
+                "is at position {} of the transcript (re-ordered or removed contributions)",
+                pos + 1
+            ),
+        ));
     }
     if r.parent != parent {
-        return Err(bad(&place, format!("does not link to its parent: it names {}, the previous hash is {parent}", r.parent)));
+        return Err(bad(
+            &place,
+            format!(
+                "does not link to its parent: it names {}, the previous hash is {parent}",
+                r.parent
+            ),
+        ));
     }
     if parse_hash(&r.parent).is_none() {
         return Err(bad(&place, "its parent hash is not 0x + 64 hex digits"));
     }
     if hash_hex(&r.compute_hash()) != r.hash {
-        return Err(bad(&place, "its hash does not match its contents (the record was changed)"));
+        return Err(bad(
+            &place,
+            "its hash does not match its contents (the record was changed)",
+        ));
     }
     Ok(())
 }
@@ -161,7 +193,10 @@ fn next_stage(stage: Stage, r: &Record) -> Result<Stage, CeremonyError> {
         (Stage::Phase1, 1, true) => Ok(Stage::Phase2),
         (Stage::Phase2, 2, true) => Ok(Stage::Closed),
         (Stage::Closed, ..) => Err(bad(&place, "follows the final beacon")),
-        (s, p, _) => Err(bad(&place, format!("a phase-{p} contribution while the ceremony is in {s:?}"))),
+        (s, p, _) => Err(bad(
+            &place,
+            format!("a phase-{p} contribution while the ceremony is in {s:?}"),
+        )),
     }
 }
 
@@ -174,7 +209,8 @@ fn check_beacon(
     parent: &[u8; 32],
 ) -> Result<(), CeremonyError> {
     let place = r.place();
-    let value = hex::decode(&b.value).map_err(|e| bad(&place, format!("beacon is not hex: {e}")))?;
+    let value =
+        hex::decode(&b.value).map_err(|e| bad(&place, format!("beacon is not hex: {e}")))?;
     if b.iterations_exp > 40 {
         return Err(bad(&place, "beacon iterations above 2^40"));
     }
@@ -185,7 +221,11 @@ fn check_beacon(
         Vec::new()
     };
     for (i, ((u, label), old)) in r.updates.iter().zip(labels).zip(olds).enumerate() {
-        let x = if r.phase == 1 { xs[i] } else { nonzero(&mut rng) };
+        let x = if r.phase == 1 {
+            xs[i]
+        } else {
+            nonzero(&mut rng)
+        };
         let after = (G1Projective::from(*old) * x).into_affine();
         let pok = Pok::prove(&x, parent, r.index, label, &mut rng);
         if *u != Update::new(label, &after, &pok) {
@@ -205,14 +245,24 @@ fn check_state(
     key: Phase1Key,
     deltas: &[G1Affine],
 ) -> Result<(), CeremonyError> {
-    let expected = 1 + if stage == Stage::Phase1 { 0 } else { t.circuits.len() };
+    let expected = 1 + if stage == Stage::Phase1 {
+        0
+    } else {
+        t.circuits.len()
+    };
     if t.files().len() != expected {
-        return Err(bad(TRANSCRIPT_FILE, format!("lists {} state files, expected {expected}", t.files().len())));
+        return Err(bad(
+            TRANSCRIPT_FILE,
+            format!("lists {} state files, expected {expected}", t.files().len()),
+        ));
     }
     let name = current_powers_name(t)?;
     let powers = read_powers(dir, t)?;
     if powers.key() != key {
-        return Err(bad(&name, "its tau, alpha or beta is not the last phase-1 contribution's"));
+        return Err(bad(
+            &name,
+            "its tau, alpha or beta is not the last phase-1 contribution's",
+        ));
     }
     let mut rng = contribution_rng(None);
     powers.check(&mut rng).map_err(|e| bad(&name, e))?;
