@@ -85,8 +85,7 @@ fn columns(matrix: &Matrix<Fr>, variables: usize) -> Vec<Vec<(usize, Fr)>> {
             cols[var].push((row, coeff));
         }
     }
-    cols.par_iter_mut()
-        .for_each(|c| c.sort_by_key(|a| a.1));
+    cols.par_iter_mut().for_each(|c| c.sort_by_key(|a| a.1));
     cols
 }
 

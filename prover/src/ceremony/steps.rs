@@ -27,6 +27,7 @@ use super::transcript::{
 use super::Target;
 
 /// Where phase 1 starts when a ceremony is created.
+#[derive(Debug)]
 pub enum Start {
     /// Every point the generator, at this power.
     Fresh(u32),
