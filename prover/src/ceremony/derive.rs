@@ -6,7 +6,7 @@
 //! The Lagrange basis `L_j(tau)` over a circuit's evaluation domain is the
 //! inverse FFT of `tau^k` carried out on group elements, once per domain
 //! size; every query point is then a sparse sum over a column of the R1CS
-//! matrices.
+//! matrices, computed once per distinct column ([`SumCache`]).
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup};
@@ -15,6 +15,7 @@ use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_relations::gr1cs::Matrix;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 use super::powers::Powers;
 use super::Target;
@@ -112,44 +113,70 @@ fn column_sum<A: AffineRepr<ScalarField = Fr>>(bases: &[A], terms: &[(usize, Fr)
     acc
 }
 
+/// Column sums already computed, keyed by the column's terms: the three
+/// statements share most of their gadgets at the same rows (the Merkle path,
+/// the note commitments), so over one domain most columns of one statement
+/// are columns of another, and their sums are computed once.
+#[derive(Default)]
+pub struct SumCache {
+    g1: [HashMap<Vec<(usize, Fr)>, G1Projective>; 5],
+    g2: HashMap<Vec<(usize, Fr)>, G2Projective>,
+}
+
+/// The sums of `cols` over `bases`, each computed once per distinct column.
+fn cached_sums<A: AffineRepr<ScalarField = Fr>>(
+    cache: &mut HashMap<Vec<(usize, Fr)>, A::Group>,
+    bases: &[A],
+    cols: &[Vec<(usize, Fr)>],
+) -> Vec<A::Group> {
+    let mut missing: Vec<&Vec<(usize, Fr)>> =
+        cols.iter().filter(|c| !cache.contains_key(*c)).collect();
+    missing.sort();
+    missing.dedup();
+    let computed: Vec<A::Group> = missing.par_iter().map(|c| column_sum(bases, c)).collect();
+    for (c, v) in missing.into_iter().zip(computed) {
+        cache.insert(c.clone(), v);
+    }
+    cols.iter().map(|c| cache[c]).collect()
+}
+
 /// The phase-2 starting keys of `target` from `powers`, given the Lagrange
 /// basis of its domain (see [`lagrange`]).
 pub fn start_keys(powers: &Powers, lag: &Lagrange, target: &Target) -> ProvingKey<Bn254> {
+    start_keys_cached(powers, lag, target, &mut SumCache::default())
+}
+
+/// [`start_keys`] with a cache of column sums shared by the targets of one
+/// domain (and so one Lagrange basis).
+pub fn start_keys_cached(
+    powers: &Powers,
+    lag: &Lagrange,
+    target: &Target,
+    cache: &mut SumCache,
+) -> ProvingKey<Bn254> {
     let info = &target.info;
     let (m, l) = (info.constraints, info.instance_variables);
     let variables = l + info.witness_variables;
     let n = lag.g1.len();
     let [a, b, c] = [0, 1, 2].map(|k| columns(&target.matrices[k], variables));
-
-    // A_i(tau): the matrix column plus, for instance variables, the extra
-    // row m + i of the libsnark reduction.
-    let a_at = |bases: &[G1Affine], i: usize| {
-        let mut s = column_sum(bases, &a[i]);
-        if i < l {
-            s += bases[m + i];
-        }
-        s
-    };
-    let a_query: Vec<G1Projective> = (0..variables)
+    let [ca, cb, cba, cab, cc] = &mut cache.g1;
+    let mut a_query = cached_sums(ca, &lag.g1, &a);
+    let b_g1_query = cached_sums(cb, &lag.g1, &b);
+    let b_g2_query = cached_sums(&mut cache.g2, &lag.g2, &b);
+    let beta_a = cached_sums(cba, &lag.beta_g1, &a);
+    let alpha_b = cached_sums(cab, &lag.alpha_g1, &b);
+    let c_sums = cached_sums(cc, &lag.g1, &c);
+    // A_i(tau) of an instance variable has the extra row m + i of the
+    // libsnark reduction; (beta*A_i + alpha*B_i + C_i)(tau) is gamma_abc
+    // for instance variables (gamma = 1), l for witness variables (delta = 1).
+    let mut abc: Vec<G1Projective> = (0..variables)
         .into_par_iter()
-        .map(|i| a_at(&lag.g1, i))
+        .map(|i| beta_a[i] + alpha_b[i] + c_sums[i])
         .collect();
-    let b_g1_query: Vec<G1Projective> = (0..variables)
-        .into_par_iter()
-        .map(|i| column_sum(&lag.g1, &b[i]))
-        .collect();
-    let b_g2_query: Vec<G2Projective> = (0..variables)
-        .into_par_iter()
-        .map(|i| column_sum(&lag.g2, &b[i]))
-        .collect();
-    // (beta*A_i + alpha*B_i + C_i)(tau): gamma_abc for instance variables
-    // (gamma = 1), l for witness variables (delta = 1).
-    let abc: Vec<G1Projective> = (0..variables)
-        .into_par_iter()
-        .map(|i| {
-            a_at(&lag.beta_g1, i) + column_sum(&lag.alpha_g1, &b[i]) + column_sum(&lag.g1, &c[i])
-        })
-        .collect();
+    for i in 0..l {
+        a_query[i] += lag.g1[m + i];
+        abc[i] += lag.beta_g1[m + i];
+    }
     // h_i = tau^i * Z(tau) = tau^(i+n) - tau^i, for i < n - 1.
     let h_query: Vec<G1Projective> = (0..n - 1)
         .into_par_iter()

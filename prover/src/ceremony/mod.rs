@@ -40,7 +40,7 @@ use ark_relations::gr1cs::Matrix;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::r1cs::ConstraintInfo;
 
-pub use derive::{domain, lagrange, start_keys, Lagrange};
+pub use derive::{domain, lagrange, start_keys, start_keys_cached, Lagrange, SumCache};
 pub use error::CeremonyError;
 pub use keydir::{check_key_dir, export_keys, statement_targets};
 pub use phase2::{apply_delta, check_keys};

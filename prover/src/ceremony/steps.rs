@@ -14,7 +14,7 @@ use ark_poly::EvaluationDomain;
 use rand_chacha::ChaCha20Rng;
 use zeroize::Zeroize;
 
-use super::derive::{domain, lagrange, start_keys};
+use super::derive::{domain, lagrange, start_keys_cached, SumCache};
 use super::error::{io_err, CeremonyError};
 use super::phase2::apply_delta;
 use super::pok::{beacon_rng, contribution_rng, nonzero, Pok};
@@ -359,8 +359,10 @@ pub fn next_phase(
             let n = domain(target.info.constraints, target.info.instance_variables)
                 .expect("checked at init")
                 .size();
-            let lag = bases.entry(n).or_insert_with(|| lagrange(&powers, n));
-            keys.push(start_keys(&powers, lag, target));
+            let (lag, cache) = bases
+                .entry(n)
+                .or_insert_with(|| (lagrange(&powers, n), SumCache::default()));
+            keys.push(start_keys_cached(&powers, lag, target, cache));
         }
         stage_keys(dir, &t, &keys, record.index, s)
     })?;
