@@ -59,7 +59,7 @@ fn row_sums(target: &Target, k: usize, rho: &[Fr], n: usize, extra_rows: bool) -
 
 /// Checks a circuit's phase-2 keys against the powers of tau: alpha, beta,
 /// gamma (= the generator of G2) copied from phase 1; the A, B (G1 and G2)
-/// queries and gamma_abc equal to their derivation ([`super::derive`]); the
+/// queries and gamma_abc equal to their derivation (see [`super::start_keys`]); the
 /// H and L queries equal to their derivation divided by the delta of
 /// `delta_g1` (which must be `expected_delta_g1`, non-identity, and match
 /// `delta_g2`). Each vector is compared by one random linear combination

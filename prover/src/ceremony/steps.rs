@@ -408,7 +408,7 @@ pub fn finalize(
     commit(dir, t, record, staged, &[powers_name])
 }
 
-/// The final keys of a finalized ceremony (run [`super::verify`] first),
+/// The final keys of a finalized ceremony (run [`super::verify()`] first),
 /// with the transcript hash and the number of contributions.
 pub fn final_keys(
     dir: &Path,
