@@ -100,6 +100,7 @@ impl BenchChain {
             },
             initial_epoch: 1,
             paying_agent: None,
+            ceremony: None,
             verifying_keys: keys
                 .ids()
                 .into_iter()

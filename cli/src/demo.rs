@@ -163,6 +163,13 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     let keys_dir = args.keys.resolve_or_generate(out)?;
     let keys = args.prover.load(&keys_dir)?;
     let vk_ids = VerifierKeys::load_dir(&keys_dir)?.ids();
+    let transcript = keys.manifest().ceremony.clone();
+    if transcript.is_none() {
+        out.note(
+            "note: this demo's keys come from a single-party setup: whoever made them could \
+             forge proofs; a real deployment makes its keys with `zkpension ceremony`",
+        );
+    }
     let tmp;
     let data = match args.data {
         Some(d) => {
@@ -201,6 +208,9 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         },
         initial_epoch: 1,
         paying_agent: Some(FixedBytes(agent.public())),
+        ceremony: transcript
+            .and_then(|c| zkpension_verifier::id_from_hex(&c.transcript_hash).ok())
+            .map(FixedBytes),
         verifying_keys: vk_ids
             .into_iter()
             .map(|(s, id)| (s, FixedBytes(id)))

@@ -12,6 +12,7 @@ mod agent;
 mod args;
 mod audit;
 mod authority;
+mod ceremony;
 mod circuits;
 mod demo;
 mod export;
@@ -33,6 +34,7 @@ const AFTER_HELP: &str = "\
 Examples:
   zkpension demo                              # the whole story on an embedded node
   zkpension setup --out keys                  # Groth16 keys for all statements
+  zkpension ceremony init --out ceremony      # start a multi-party setup ceremony
   zkpension circuits --keys keys --json       # constraint counts, inputs, key ids
   zkpension wallet new                        # new wallet (~/.zkpension/wallet.json)
   zkpension wallet show                       # address and account (no secrets)
@@ -66,6 +68,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Setup(setup::Args),
+    #[command(subcommand)]
+    Ceremony(ceremony::Command),
     Circuits(circuits::Args),
     #[command(subcommand)]
     Wallet(wallet::Command),
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Setup(args) => setup::run(args, &out),
+        Command::Ceremony(cmd) => ceremony::run(cmd, &out),
         Command::Circuits(args) => circuits::run(args, &out),
         Command::Wallet(cmd) => wallet::run(cmd, &out),
         Command::Verify(args) => verify::run(args, &out),

@@ -84,6 +84,12 @@ pub struct Genesis {
     /// sealed to it ([`crate::sealed`]; protocol version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paying_agent: Option<PublicKeyBytes>,
+    /// The transcript hash of the multi-party setup ceremony that made the
+    /// verifying keys (`zkpension ceremony`, the key manifest's
+    /// `ceremony.transcript_hash`). Absent: the keys come from a single-party
+    /// setup, whose maker could forge proofs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<Hash32>,
 }
 
 /// A genesis that cannot start a chain.
@@ -158,10 +164,18 @@ impl Genesis {
     /// anchor_window || initial_epoch || count (u32) || (statement name as
     /// length-prefixed bytes || key id) for each statement in name order`;
     /// with a paying agent, version 2 and its key appended (a genesis
-    /// without one encodes, and hashes, as before).
+    /// without one encodes, and hashes, as before). With a ceremony
+    /// transcript hash, version 3: after the key ids, a byte 1 or 0 for
+    /// whether a paying agent follows, its key if so, then the transcript
+    /// hash (a genesis without one encodes as version 1 or 2).
     pub fn encode(&self) -> Vec<u8> {
+        let version = match (self.paying_agent.is_some(), self.ceremony.is_some()) {
+            (_, true) => 3,
+            (true, false) => 2,
+            (false, false) => 1,
+        };
         let mut w = Writer::with_prefix(GENESIS_DOMAIN);
-        w.u8(if self.paying_agent.is_some() { 2 } else { 1 })
+        w.u8(version)
             .raw(&self.chain_id.0)
             .raw(&self.registrar.0)
             .raw(&self.authority.0)
@@ -176,8 +190,14 @@ impl Genesis {
         for (s, id) in by_name {
             w.var_bytes(s.name().as_bytes()).raw(&id.0);
         }
+        if version == 3 {
+            w.u8(u8::from(self.paying_agent.is_some()));
+        }
         if let Some(agent) = &self.paying_agent {
             w.raw(&agent.0);
+        }
+        if let Some(transcript) = &self.ceremony {
+            w.raw(&transcript.0);
         }
         w.into_bytes()
     }
@@ -218,6 +238,7 @@ mod tests {
                 .map(|(i, s)| (*s, FixedBytes([i as u8; 32])))
                 .collect(),
             paying_agent: None,
+            ceremony: None,
         }
     }
 
@@ -292,5 +313,22 @@ mod tests {
             g.validate().unwrap_err(),
             GenesisError::WeakKey { which: "authority" }
         ));
+    }
+
+    #[test]
+    fn a_ceremony_transcript_changes_the_hash_and_round_trips() {
+        let g = sample();
+        let mut c = g.clone();
+        c.ceremony = Some(FixedBytes([9; 32]));
+        assert_ne!(g.hash(), c.hash());
+        assert_eq!(c.encode()[GENESIS_DOMAIN.len()], 3);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("ceremony"));
+        assert_eq!(Genesis::from_json(&json).unwrap(), c);
+        // With and without a paying agent, the two encode differently.
+        let mut ca = c.clone();
+        ca.paying_agent = Some(FixedBytes([7; 32]));
+        assert_ne!(ca.encode(), c.encode());
+        assert!(!serde_json::to_string(&g).unwrap().contains("ceremony"));
     }
 }

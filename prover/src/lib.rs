@@ -40,6 +40,7 @@
 //! rayon pool (the global one unless the caller installs its own); only the CLI
 //! sizes a pool (`--threads`).
 
+pub mod ceremony;
 pub mod example;
 pub mod fsutil;
 pub mod groth16;

@@ -57,8 +57,23 @@ pub struct KeyManifest {
     /// One entry per statement.
     pub statements: BTreeMap<Statement, KeyEntry>,
     /// How the keys were made, for people: "seeded test keys (insecure)",
-    /// "single-party random setup", ...
+    /// "single-party random setup", "ceremony", ...
     pub setup: String,
+    /// Set when the keys came out of a multi-party setup ceremony: its
+    /// transcript hash and number of contributions. Absent: a single-party
+    /// setup (whoever ran it could forge proofs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<CeremonyInfo>,
+}
+
+/// The ceremony a key directory came out of ([`KeyManifest::ceremony`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyInfo {
+    /// The transcript hash (`0x` hex): the last contribution's hash.
+    pub transcript_hash: String,
+    /// Contributions in the transcript, the two beacons included.
+    pub contributions: u32,
 }
 
 /// One statement's keys in a [`KeyManifest`].
@@ -170,7 +185,14 @@ impl KeyManifest {
             format: KEY_FORMAT.to_string(),
             statements,
             setup: setup.into(),
+            ceremony: None,
         }
+    }
+
+    /// Whether the keys came out of a multi-party ceremony (else a
+    /// single-party setup made them).
+    pub fn is_ceremony(&self) -> bool {
+        self.ceremony.is_some()
     }
 
     /// Reads and checks `dir/manifest.json` (see [`KeyManifest::check`]).

@@ -80,8 +80,8 @@ pub use error::{BatchError, DecodeError, KeyError, ProofElement, VerifyError};
 pub use ids::{id_from_hex, id_to_hex, sha256_id};
 pub use key::{encoded_size, VerifyingKey};
 pub use keys::{
-    pk_file_name, read_checked, vk_file_name, KeyEntry, KeyManifest, VerifierKeys, KEY_FORMAT,
-    MANIFEST_FILE,
+    pk_file_name, read_checked, vk_file_name, CeremonyInfo, KeyEntry, KeyManifest, VerifierKeys,
+    KEY_FORMAT, MANIFEST_FILE,
 };
 pub use proof::{decode_proofs, decode_public_inputs, Proof, ProofFile, PROOF_BYTES};
 

@@ -225,6 +225,15 @@ fn init(a: InitArgs) -> Result<()> {
     let known = key_files_in(Path::new("."));
     let known: Vec<&Path> = known.iter().map(PathBuf::as_path).collect();
     let registrar = parse_public_key("--registrar", &a.registrar, Role::Registrar, &known)?;
+    // The ceremony that made the keys, if any, is pinned in genesis.
+    let manifest = KeyManifest::read(&a.keys)?;
+    let ceremony = match &manifest.ceremony {
+        Some(c) => Some(FixedBytes(
+            zkpension_verifier::id_from_hex(&c.transcript_hash)
+                .context("the key manifest's ceremony transcript hash")?,
+        )),
+        None => None,
+    };
     let authority = parse_public_key("--authority", &a.authority, Role::Authority, &known)?;
     let paying_agent = a
         .paying_agent
@@ -243,6 +252,7 @@ fn init(a: InitArgs) -> Result<()> {
         },
         initial_epoch: a.initial_epoch,
         paying_agent,
+        ceremony,
         verifying_keys: keys
             .ids()
             .into_iter()
@@ -256,7 +266,6 @@ fn init(a: InitArgs) -> Result<()> {
         .with_context(|| format!("creating {}", keys_out.display()))?;
     // The manifest, the verifying keys and (for members to download) the
     // proving keys, each checked against the manifest's size and hash.
-    let manifest = KeyManifest::read(&a.keys)?;
     for s in zkpension_circuits::Statement::ALL {
         let entry = manifest.entry(s)?;
         let mut files = vec![(entry.vk_file.clone(), manifest.read_vk(&a.keys, s)?)];
@@ -327,6 +336,12 @@ fn init(a: InitArgs) -> Result<()> {
 
 fn run(a: RunArgs) -> Result<()> {
     let genesis = read_genesis(&a.data)?;
+    if genesis.ceremony.is_none() {
+        eprintln!(
+            "warning: this chain's genesis pins verifying keys from a single-party setup: \
+             whoever made them could forge proofs (make production keys with `zkpension ceremony`)"
+        );
+    }
     let mut config = NodeConfig::new(a.data.clone(), genesis, a.data.join(KEYS_DIR));
     config.listen = a.listen;
     config.block_interval = Duration::from_millis(a.block_interval_ms);

@@ -176,6 +176,7 @@ pub fn genesis_with_keys(
         },
         initial_epoch: 1,
         paying_agent: None,
+        ceremony: None,
         verifying_keys: vk_ids,
     }
 }

@@ -66,7 +66,10 @@ pub use error::KeyError;
 pub use home::{default_home, default_keys_dir, ensure_keys, test_keys, Ensured, TEST_SEED};
 pub use load::{ProvingKeys, StatementKeys, PK_ENCODING};
 pub use manifest::{check_manifest, read_manifest, write_manifest};
-pub use setup::{setup, setup_with, SetupEvent, SetupOptions, SETUP_SEEDED, SETUP_SINGLE_PARTY};
+pub use setup::{
+    setup, setup_with, write_ceremony_keys, SetupEvent, SetupOptions, SETUP_CEREMONY, SETUP_SEEDED,
+    SETUP_SINGLE_PARTY,
+};
 pub use tables::{tables_file_name, TablesOrigin};
 
 /// Permission bits of key files and the manifest.

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
 use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
 use zkpension_circuits::Statement;
-use zkpension_verifier::{KeyEntry, KeyManifest, VerifyingKey};
+use zkpension_verifier::{CeremonyInfo, KeyEntry, KeyManifest, VerifyingKey};
 
 use super::circuits::{circuit_info, hex_digest, statement_index};
 use super::error::{io_err, KeyError};
@@ -27,6 +27,10 @@ use crate::groth16::ProverTables;
 /// `setup` field of keys made from OS randomness.
 pub const SETUP_SINGLE_PARTY: &str =
     "single-party setup from OS randomness: trust in these keys is trust in whoever ran it";
+
+/// `setup` field of keys made by a multi-party ceremony (the manifest's
+/// `ceremony` field then names its transcript).
+pub const SETUP_CEREMONY: &str = "ceremony";
 
 /// `setup` field of keys made from a seed.
 pub const SETUP_SEEDED: &str =
@@ -135,47 +139,11 @@ pub fn setup_with(
         }
         .map_err(|source| KeyError::Circuit { statement, source })?;
 
-        let pk_path = dir.join(zkpension_verifier::pk_file_name(statement));
-        let vk_path = dir.join(zkpension_verifier::vk_file_name(statement));
-        let mut pk_bytes = Vec::with_capacity(pk.uncompressed_size());
-        pk.serialize_uncompressed(&mut pk_bytes)
-            .map_err(|source| KeyError::Decode {
-                path: pk_path.clone(),
-                source,
-            })?;
-        let vk_bytes = VerifyingKey::new(statement, pk.vk.clone())?.to_bytes();
-        fsutil::write_atomic(&pk_path, &pk_bytes, KEY_FILE_MODE).map_err(io_err(&pk_path))?;
-        fsutil::write_atomic(&vk_path, &vk_bytes, KEY_FILE_MODE).map_err(io_err(&vk_path))?;
-        let entry = KeyEntry::new(
-            statement,
-            info.constraints as u64,
-            hex_digest(&info.digest),
-            &pk_bytes,
-            &vk_bytes,
-        );
-        // The prover's fixed-base tables: derived from the proving key, so
-        // not in the manifest; bound to the key by its id instead.
-        let tables_path = dir.join(tables_file_name(statement));
-        let tables_size = if options.tables {
-            save_tables(&tables_path, &entry.pk_id()?, &ProverTables::new(&pk))
-                .map_err(io_err(&tables_path))?;
-            Some(
-                std::fs::metadata(&tables_path)
-                    .map_err(io_err(&tables_path))?
-                    .len(),
-            )
-        } else {
-            // A tables file of earlier keys (setup --force) is not theirs.
-            match std::fs::remove_file(&tables_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(io_err(&tables_path)(e))
-                }
-                _ => None,
-            }
-        };
+        let (entry, pk_size, tables_size) =
+            write_statement_keys(dir, statement, &pk, options.tables)?;
         progress(SetupEvent::Written {
             statement,
-            pk_size: pk_bytes.len() as u64,
+            pk_size,
             tables_size,
             seconds: started.elapsed().as_secs_f64(),
         });
@@ -189,6 +157,85 @@ pub fn setup_with(
         },
         statements,
     );
+    write_manifest(dir, &manifest)?;
+    Ok(manifest)
+}
+
+/// Writes one statement's key files (`.pk`, `.vk`, and the prover tables)
+/// atomically into `dir` and returns its manifest entry, the proving key's
+/// size and the tables' size.
+pub(super) fn write_statement_keys(
+    dir: &Path,
+    statement: Statement,
+    pk: &ProvingKey<Bn254>,
+    tables: bool,
+) -> Result<(KeyEntry, u64, Option<u64>), KeyError> {
+    let info = circuit_info(statement)?;
+    let pk_path = dir.join(zkpension_verifier::pk_file_name(statement));
+    let vk_path = dir.join(zkpension_verifier::vk_file_name(statement));
+    let mut pk_bytes = Vec::with_capacity(pk.uncompressed_size());
+    pk.serialize_uncompressed(&mut pk_bytes)
+        .map_err(|source| KeyError::Decode {
+            path: pk_path.clone(),
+            source,
+        })?;
+    let vk_bytes = VerifyingKey::new(statement, pk.vk.clone())?.to_bytes();
+    fsutil::write_atomic(&pk_path, &pk_bytes, KEY_FILE_MODE).map_err(io_err(&pk_path))?;
+    fsutil::write_atomic(&vk_path, &vk_bytes, KEY_FILE_MODE).map_err(io_err(&vk_path))?;
+    let entry = KeyEntry::new(
+        statement,
+        info.constraints as u64,
+        hex_digest(&info.digest),
+        &pk_bytes,
+        &vk_bytes,
+    );
+    // The prover's fixed-base tables (only when asked for): derived from the
+    // proving key, so not in the manifest; bound to the key by its id instead.
+    let tables_path = dir.join(tables_file_name(statement));
+    let tables_size = if tables {
+        save_tables(&tables_path, &entry.pk_id()?, &ProverTables::new(pk))
+            .map_err(io_err(&tables_path))?;
+        Some(
+            std::fs::metadata(&tables_path)
+                .map_err(io_err(&tables_path))?
+                .len(),
+        )
+    } else {
+        // A tables file of earlier keys (setup --force) is not theirs.
+        match std::fs::remove_file(&tables_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_err(&tables_path)(e))
+            }
+            _ => None,
+        }
+    };
+    Ok((entry, pk_bytes.len() as u64, tables_size))
+}
+
+/// Writes a key directory from a ceremony's final keys: every statement's
+/// files, then the manifest (last, atomically) with `setup` [`SETUP_CEREMONY`]
+/// and the ceremony's transcript hash and number of contributions. Refuses a
+/// directory that already holds files unless `force`.
+pub fn write_ceremony_keys(
+    dir: &Path,
+    keys: &[(Statement, ProvingKey<Bn254>)],
+    ceremony: CeremonyInfo,
+    force: bool,
+) -> Result<KeyManifest, KeyError> {
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+        if entries.next().is_some() && !force {
+            return Err(KeyError::DirNotEmpty(dir.to_path_buf()));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut statements = BTreeMap::new();
+    for (statement, pk) in keys {
+        let (entry, _, _) = write_statement_keys(dir, *statement, pk, false)?;
+        statements.insert(*statement, entry);
+    }
+    let mut manifest = KeyManifest::new(SETUP_CEREMONY, statements);
+    manifest.ceremony = Some(ceremony);
     write_manifest(dir, &manifest)?;
     Ok(manifest)
 }
