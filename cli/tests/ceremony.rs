@@ -9,7 +9,7 @@
 #[path = "../../prover/tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::rng;
@@ -34,25 +34,6 @@ fn run(c: &mut Command, code: i32) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {err}"))
 }
 
-/// snarkjs, as `prover/tests/snarkjs.rs` finds it.
-fn snarkjs() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("ZKPENSION_SNARKJS").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let local =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/snarkjs/node_modules/.bin/snarkjs");
-    if local.exists() {
-        return Some(local);
-    }
-    let required = std::env::var("ZKPENSION_REQUIRE_SNARKJS").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "ZKPENSION_REQUIRE_SNARKJS=1 but snarkjs is not installed"
-    );
-    eprintln!("snarkjs not found: a fresh phase 1 instead of a .ptau, no snarkjs verify");
-    None
-}
-
 fn snarkjs_ok(snarkjs: &Path, args: &[&std::ffi::OsStr]) -> String {
     let o = Command::new(snarkjs)
         .args(args)
@@ -73,7 +54,10 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
     let home = tmp.path();
     let dir = home.join("ceremony");
     let keys = home.join("keys");
-    let snarkjs = snarkjs();
+    let snarkjs = common::snarkjs();
+    if snarkjs.is_none() {
+        eprintln!("a fresh phase 1 instead of a .ptau, no snarkjs verify");
+    }
 
     // Phase 1 from a snarkjs .ptau with one contribution, or fresh.
     let mut init = zkpension(home);

@@ -12,37 +12,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{keys_dir, proving_keys, rng};
+use common::{keys_dir, proving_keys, rng, snarkjs};
 use zkpension_circuits::Statement;
 use zkpension_prover::snarkjs::export_snarkjs;
 use zkpension_prover::{example, prove};
-
-fn snarkjs() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("ZKPENSION_SNARKJS").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        assert!(
-            path.exists(),
-            "ZKPENSION_SNARKJS={} does not exist",
-            path.display()
-        );
-        return Some(path);
-    }
-    let local =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/snarkjs/node_modules/.bin/snarkjs");
-    if local.exists() {
-        return Some(local);
-    }
-    let required = std::env::var("ZKPENSION_REQUIRE_SNARKJS").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "ZKPENSION_REQUIRE_SNARKJS=1 but snarkjs is not installed: run \
-         `npm install --prefix .tools/snarkjs snarkjs@0.7.5` or set ZKPENSION_SNARKJS"
-    );
-    eprintln!(
-        "snarkjs not found (set ZKPENSION_SNARKJS or install it into .tools/snarkjs); skipping"
-    );
-    None
-}
 
 /// Proves an example of `statement`, writes its proof file and exports it.
 fn export(statement: Statement, dir: &Path, seed: u64) -> PathBuf {

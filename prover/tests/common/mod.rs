@@ -91,3 +91,31 @@ pub fn lying_proxy(
     });
     url
 }
+
+/// snarkjs, the independent Groth16 implementation the tests check against:
+/// `ZKPENSION_SNARKJS`, else the workspace's `.tools/snarkjs`; with
+/// `ZKPENSION_REQUIRE_SNARKJS=1` (CI) its absence fails the test.
+pub fn snarkjs() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("ZKPENSION_SNARKJS").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.exists(),
+            "ZKPENSION_SNARKJS={} does not exist",
+            path.display()
+        );
+        return Some(path);
+    }
+    let local =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/snarkjs/node_modules/.bin/snarkjs");
+    if local.exists() {
+        return Some(local);
+    }
+    let required = std::env::var("ZKPENSION_REQUIRE_SNARKJS").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "ZKPENSION_REQUIRE_SNARKJS=1 but snarkjs is not installed: run \
+         `npm install --prefix .tools/snarkjs snarkjs@0.7.5` or set ZKPENSION_SNARKJS"
+    );
+    eprintln!("snarkjs not found (set ZKPENSION_SNARKJS or install it into .tools/snarkjs)");
+    None
+}
