@@ -15,6 +15,7 @@
 //! | `GET /v1/keys/{file}` | the bytes (`application/octet-stream`) of a file the manifest names as a `pk_file` or `vk_file`; 404 for any other name or a proving key the node does not hold |
 //! | `GET /v1/tree/shards?from=` | [`ShardsView`]: roots of complete 2^12-leaf shards |
 //! | `GET /v1/tree/leaves?from=&to=` | [`LeavesView`]: leaves `from..to`, at most [`MAX_LEAVES`] |
+//! | `GET /`, `GET /explorer/…` | the public explorer's HTML pages ([`crate::explorer`]) |
 //!
 //! Field elements are `0x` + 64 hex digits (values `>= p` are refused),
 //! hashes and ids `0x` + 64 hex digits, amounts plain JSON integers.
@@ -77,6 +78,16 @@ impl ApiError {
             },
             retry_after: None,
         }
+    }
+
+    /// The answer's status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.body.error
     }
 
     fn bad_request(error: impl Into<String>) -> Self {
@@ -148,7 +159,7 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Runs blocking work (storage, locks held across proofs) off the async
 /// workers.
-async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -190,6 +201,7 @@ pub(crate) fn router(core: Arc<NodeCore>, body_timeout: Duration) -> Router {
         .route("/v1/tree/leaves", get(leaves))
         .route("/v1/keys", get(keys_manifest))
         .route("/v1/keys/{file}", get(key_file))
+        .merge(crate::explorer::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
@@ -207,7 +219,7 @@ fn parse_fr<T: From<Fr>>(what: &str, s: &str) -> Result<T, ApiError> {
 
 /// An attest context: `0x` + 64 hex digits is the context itself, anything
 /// else is its text (`landlord:flat-12`), mapped with [`context_from_text`].
-fn parse_context(s: &str) -> Result<ContextId, ApiError> {
+pub(crate) fn parse_context(s: &str) -> Result<ContextId, ApiError> {
     let is_hex =
         s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
     if is_hex {

@@ -15,7 +15,7 @@
 //! - [`admission`]: proof checks of submissions in micro-batches;
 //!   [`limiter`]: per-client limits on refused submissions.
 //! - [`api`]: the HTTP/JSON API; [`serve`]: its server (connection limit,
-//!   timeouts).
+//!   timeouts); [`explorer`]: the public HTML pages at `/` and `/explorer`.
 //!
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
 //! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
@@ -23,6 +23,7 @@
 pub mod admission;
 pub mod api;
 pub mod error;
+pub mod explorer;
 pub mod limiter;
 pub mod mempool;
 pub mod node;

@@ -48,6 +48,12 @@ impl NodeCore {
         }
     }
 
+    /// The public totals of at most `max` epochs spread over the whole
+    /// chain (the first and the last always among them), oldest first.
+    pub fn epoch_history(&self, max: usize) -> Vec<crate::state::EpochRow> {
+        read(&self.state).history().sample(max)
+    }
+
     /// `GET /v1/genesis`.
     pub fn genesis(&self) -> GenesisView {
         let state = read(&self.state);

@@ -375,6 +375,8 @@ impl State {
             .extend(d.attestations.iter().map(|(ct, _)| *ct));
         self.tx_ids.extend(d.included.iter().map(|c| c.id));
         self.scalars = d.scalars.clone();
+        self.history
+            .record(h.height, d.included.len(), &self.scalars);
         debug_assert_eq!(self.state_root(), h.state_root);
         Ok(())
     }

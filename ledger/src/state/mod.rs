@@ -10,8 +10,10 @@
 //! [`State::propose`] + [`State::commit`]), see [`crate::rules`].
 
 mod apply;
+mod history;
 
 pub use apply::BlockPlan;
+pub use history::{EpochHistory, EpochRow};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -174,6 +176,8 @@ pub struct State {
     pub(crate) attestations: HashSet<(ContextId, AttestTag)>,
     pub(crate) tx_ids: HashSet<TxId>,
     pub(crate) scalars: Scalars,
+    /// Public totals epoch by epoch; not in the state root.
+    pub(crate) history: EpochHistory,
 }
 
 impl State {
@@ -209,6 +213,7 @@ impl State {
             nullifiers: HashSet::new(),
             attestations: HashSet::new(),
             tx_ids: HashSet::new(),
+            history: EpochHistory::default(),
         })
     }
 
@@ -324,6 +329,14 @@ impl State {
 
     pub fn scalars(&self) -> &Scalars {
         &self.scalars
+    }
+
+    /// The public totals epoch by epoch, for the blocks this state was
+    /// built by (every block since genesis on a node, which re-applies the
+    /// stored chain at start; none before the restore point of
+    /// [`State::restore`]).
+    pub fn history(&self) -> &EpochHistory {
+        &self.history
     }
 
     pub fn height(&self) -> u64 {

@@ -1,0 +1,120 @@
+//! The public totals epoch by epoch, for the explorer's chart.
+//!
+//! Not part of the state root: it is derived from the blocks alone, built as
+//! blocks are committed (at start the node re-applies every stored block, so
+//! a node's history always reaches back to genesis). One row per epoch that
+//! saw a block, a few dozen bytes each: a million epochs cost tens of MiB,
+//! and a lookup is a binary search.
+
+use super::Scalars;
+use serde::Serialize;
+
+/// The totals at the end of an epoch (after its last block so far).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct EpochRow {
+    pub epoch: u64,
+    /// The first and the last block whose header names this epoch.
+    pub first_height: u64,
+    pub last_height: u64,
+    /// Transactions in this epoch's blocks.
+    pub txs: u64,
+    /// Money in and out since genesis, and the pool, after `last_height`.
+    pub contributed: u64,
+    pub paid_out: u64,
+    pub pool: u64,
+}
+
+/// [`EpochRow`]s in increasing epoch order.
+#[derive(Clone, Debug, Default)]
+pub struct EpochHistory {
+    rows: Vec<EpochRow>,
+}
+
+impl EpochHistory {
+    /// Records block `height` with `txs` transactions, after which the state
+    /// is `after`.
+    pub(crate) fn record(&mut self, height: u64, txs: usize, after: &Scalars) {
+        match self.rows.last_mut() {
+            Some(row) if row.epoch == after.epoch => {
+                row.last_height = height;
+                row.txs += txs as u64;
+                row.contributed = after.total_contributed;
+                row.paid_out = after.total_paid_out;
+                row.pool = after.pool();
+            }
+            _ => self.rows.push(EpochRow {
+                epoch: after.epoch,
+                first_height: height,
+                last_height: height,
+                txs: txs as u64,
+                contributed: after.total_contributed,
+                paid_out: after.total_paid_out,
+                pool: after.pool(),
+            }),
+        }
+    }
+
+    /// Every row, oldest first.
+    pub fn rows(&self) -> &[EpochRow] {
+        &self.rows
+    }
+
+    /// At most `max` rows spread evenly over the whole history, always
+    /// including the first and the last: what a chart of fixed width needs,
+    /// at a cost that does not grow with the chain.
+    pub fn sample(&self, max: usize) -> Vec<EpochRow> {
+        let n = self.rows.len();
+        if n <= max {
+            return self.rows.clone();
+        }
+        if max < 2 {
+            return self.rows.last().into_iter().take(max).copied().collect();
+        }
+        (0..max)
+            .map(|i| self.rows[i * (n - 1) / (max - 1)])
+            .collect()
+    }
+
+    /// The row of `epoch`, if a block named it.
+    pub fn get(&self, epoch: u64) -> Option<&EpochRow> {
+        self.rows
+            .binary_search_by_key(&epoch, |r| r.epoch)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(n: u64) -> EpochHistory {
+        EpochHistory {
+            rows: (0..n)
+                .map(|e| EpochRow {
+                    epoch: e,
+                    first_height: e,
+                    last_height: e,
+                    txs: 1,
+                    contributed: e,
+                    paid_out: 0,
+                    pool: e,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn sample_keeps_the_ends_and_at_most_max_rows() {
+        let h = rows(1000);
+        let s = h.sample(100);
+        assert_eq!(s.len(), 100);
+        assert_eq!(s.first().unwrap().epoch, 0);
+        assert_eq!(s.last().unwrap().epoch, 999);
+        assert!(s.windows(2).all(|w| w[0].epoch < w[1].epoch));
+        assert_eq!(rows(5).sample(100).len(), 5);
+        assert_eq!(rows(0).sample(100).len(), 0);
+        assert_eq!(h.get(500).unwrap().epoch, 500);
+        assert!(h.get(1000).is_none());
+    }
+}
