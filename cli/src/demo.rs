@@ -34,9 +34,14 @@ and checks that the pool equals money in minus money out.
 Keys come from the default key directory (generated there on first use).
 The node's data goes to a temporary directory unless --data is given.
 
+With --keep-node the node keeps running after the story, until Ctrl-C: open
+its explorer in a browser (the URL is printed last) and check the books with
+`zkpension audit --node URL`.
+
 Examples:
   zkpension demo
-  zkpension demo --json")]
+  zkpension demo --json
+  zkpension demo --keep-node --listen 127.0.0.1:8080")]
 pub struct Args {
     #[command(flatten)]
     keys: KeysArg,
@@ -45,6 +50,12 @@ pub struct Args {
     /// Keep the node's data in DIR (must not exist) instead of a temporary directory
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Keep the node running after the demo (until Ctrl-C) to browse its explorer
+    #[arg(long)]
+    keep_node: bool,
+    /// The node's HTTP address (default: a free port on 127.0.0.1)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
 }
 
 struct Member {
@@ -171,6 +182,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         );
     }
     let tmp;
+    let tmp_data = args.data.is_none();
     let data = match args.data {
         Some(d) => {
             if d.exists() {
@@ -218,7 +230,9 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     };
     let mut config = NodeConfig::new(data.clone(), genesis, keys_dir.clone());
     config.block_interval = Duration::from_millis(50);
-    let node = Node::start(config).context("starting the embedded node")?;
+    config.listen = args.listen;
+    let node = Node::start(config)
+        .with_context(|| format!("starting the embedded node on {}", args.listen))?;
     let client = NodeClient::new(&node.url());
     let mut d = Demo {
         client,
@@ -310,8 +324,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         json!({"event": "attest", "member": "carol", "context": req.context, "height": h, "prove_ms": ms,
                "landlord_sees": {"tag": record.tag.to_hex(), "min_balance": record.min_balance, "min_periods": record.min_periods}}),
         format!(
-            "  carol attests to landlord:flat-12 (balance >= 500.00, >= 2 periods): in block {h}; the landlord sees pseudonym {}.. and nothing else",
-            &record.tag.to_hex()[..14]
+            "  carol attests to landlord:flat-12 (balance >= 500.00, >= 2 periods): in block {h}; the landlord sees pseudonym {} and nothing else",
+            record.tag.to_hex()
         ),
     );
 
@@ -405,9 +419,32 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             d.prove_ms.len(), avg(&d.prove_ms), avg(&d.include_ms), total.elapsed().as_secs_f64()
         );
     }
-    node.shutdown().context("stopping the node")?;
     if !(pool_ok && solvent) {
+        node.shutdown().context("stopping the node")?;
         bail!("the ledger's totals do not add up");
+    }
+    if args.keep_node {
+        let url = node.url();
+        if out.json {
+            out.print_json(
+                &json!({"event": "serving", "url": url, "explorer": format!("{url}/explorer")}),
+            )?;
+        } else {
+            crate::outln!(
+                "\nexplorer: {url}/explorer  (the node keeps running; audit it with \
+                 `zkpension audit --node {url}`; Ctrl-C stops it{})",
+                if tmp_data {
+                    " and deletes its temporary data"
+                } else {
+                    ""
+                }
+            );
+        }
+        use std::io::Write;
+        std::io::stdout().flush().ok();
+        node.run_until_signal().context("running the node")?;
+    } else {
+        node.shutdown().context("stopping the node")?;
     }
     Ok(())
 }
