@@ -390,5 +390,61 @@ fn member_registrar_and_authority_through_the_cli() {
         "{}",
         show(&o)
     );
+
+    // Nodes that serve a chain whose block 3 is broken in one way each, its
+    // header hash recomputed so that only that one thing is wrong: the audit
+    // names the height and the reason, exit 1.
+    type Lie = fn(&mut serde_json::Value);
+    let lies: [(&str, Lie); 3] = [
+        ("prev_hash", |b| {
+            b["header"]["prev_hash"] = format!("0x{}", "11".repeat(32)).into()
+        }),
+        ("state_root", |b| {
+            b["header"]["state_root"] = format!("0x{}", "22".repeat(32)).into()
+        }),
+        ("proof", |b| {
+            let t = b["transactions"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|t| t["tx"]["proof"].is_string())
+                .expect("block 3 holds a proved transaction");
+            let proof = t["tx"]["proof"].as_str().unwrap().to_string();
+            // A well-formed proof that does not verify: C replaced by A
+            // (A, B, C compressed: 32, 64 and 32 bytes).
+            t["tx"]["proof"] = format!("0x{}{}", &proof[2..2 + 192], &proof[2..66]).into();
+        }),
+    ];
+    let block3 = ureq::get(&format!("{url}/v1/blocks/3"))
+        .call()
+        .unwrap()
+        .into_json::<serde_json::Value>()
+        .unwrap();
+    assert!(
+        block3["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["tx"]["proof"].is_string()),
+        "block 3 should hold a proof: {block3}"
+    );
+    for (reason, lie) in lies {
+        let liar = common::lying_proxy(url.clone(), move |path, v| {
+            if path == "/v1/blocks/3" {
+                lie(v);
+                let header: zkpension_core::BlockHeader =
+                    serde_json::from_value(v["header"].clone()).unwrap();
+                v["hash"] = serde_json::to_value(header.hash()).unwrap();
+            }
+        });
+        let o = z(&["audit", "--node", &liar]).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{reason}: {}", show(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("block 3 disagrees") && err.contains(reason),
+            "{reason}: {}",
+            show(&o)
+        );
+    }
     node.shutdown().unwrap();
 }
