@@ -113,4 +113,24 @@ impl BenchChain {
             genesis,
         }
     }
+
+    /// Writes the verifying keys and their manifest into `dir`, as a node's
+    /// key directory (no proving keys: nobody proves with these).
+    #[allow(dead_code)] // used by some of the benches only
+    pub fn write_keys(&self, dir: &std::path::Path) {
+        use zkpension_verifier::{vk_file_name, KeyEntry, KeyManifest};
+        std::fs::create_dir_all(dir).expect("keys dir");
+        let mut entries = std::collections::BTreeMap::new();
+        for s in Statement::ALL {
+            let vk = self.keys.get(s).to_bytes();
+            std::fs::write(dir.join(vk_file_name(s)), &vk).expect("write a key");
+            entries.insert(
+                s,
+                KeyEntry::new(s, 0, format!("0x{}", "00".repeat(32)), &[], &vk),
+            );
+        }
+        KeyManifest::new("trapdoor bench keys (anyone can forge proofs)", entries)
+            .write(dir)
+            .expect("manifest");
+    }
 }

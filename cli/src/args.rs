@@ -71,6 +71,7 @@ impl KeysArg {
         }
         let dir = default_keys_dir();
         let mut announced = false;
+        let mut progress = SetupProgress::default();
         let ensured = keys::ensure_keys(&dir, SetupOptions::default(), &mut |event| {
             if !announced {
                 announced = true;
@@ -80,7 +81,7 @@ impl KeysArg {
                     dir.display()
                 ));
             }
-            progress_note(out, event);
+            progress.event(out, event);
         })
         .with_context(|| format!("generating default keys in {}", dir.display()))?;
         if ensured == Ensured::GeneratedByOther {
@@ -93,30 +94,46 @@ impl KeysArg {
     }
 }
 
-/// Prints a setup progress event on stderr.
-pub fn progress_note(out: &Output, event: SetupEvent) {
-    match event {
-        SetupEvent::Generating {
-            statement,
-            constraints,
-        } => out.note(&format!(
-            "{statement}: generating keys for {constraints} constraints..."
-        )),
-        SetupEvent::Written {
-            statement,
-            pk_size,
-            tables_size,
-            seconds,
-        } => {
-            let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
-            let tables = match tables_size {
-                Some(t) => format!(", prover tables {:.0} MiB", mib(t)),
-                None => String::new(),
-            };
-            out.note(&format!(
-                "{statement}: done in {seconds:.1} s (proving key {:.1} MiB{tables})",
-                mib(pk_size),
-            ))
+/// Setup progress on stderr: a note per statement, and on a terminal a
+/// spinner while its keys are being generated.
+#[derive(Default)]
+pub struct SetupProgress {
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl SetupProgress {
+    pub fn event(&mut self, out: &Output, event: SetupEvent) {
+        match event {
+            SetupEvent::Generating {
+                statement,
+                constraints,
+            } => {
+                let text = format!("{statement}: generating keys for {constraints} constraints");
+                let spinner = crate::progress::spinner(out, text.clone());
+                if spinner.is_hidden() {
+                    out.note(&format!("{text}..."));
+                }
+                self.spinner = Some(spinner);
+            }
+            SetupEvent::Written {
+                statement,
+                pk_size,
+                tables_size,
+                seconds,
+            } => {
+                if let Some(s) = self.spinner.take() {
+                    s.finish_and_clear();
+                }
+                let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
+                let tables = match tables_size {
+                    Some(t) => format!(", prover tables {:.0} MiB", mib(t)),
+                    None => String::new(),
+                };
+                out.note(&format!(
+                    "{statement}: done in {seconds:.1} s (proving key {:.1} MiB{tables})",
+                    mib(pk_size),
+                ))
+            }
         }
     }
 }

@@ -5,11 +5,10 @@ use crate::output::{Output, Rejected, Usage};
 use anyhow::Context;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::time::Instant;
 use zkpension_circuits::Statement;
-use zkpension_core::{Block, Hash32, Transaction};
-use zkpension_ledger::State;
+use zkpension_core::{Block, Hash32};
+use zkpension_ledger::audit::Auditor;
 use zkpension_prover::member::NodeClient;
 use zkpension_verifier::{vk_file_name, VerifierKeys, VerifyingKey};
 
@@ -91,57 +90,48 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         .into());
     }
     let keys = verifying_keys(client, &genesis.verifying_keys)?;
-    let mut state = State::genesis(&genesis).context("the node's genesis is invalid")?;
+    let mut auditor = Auditor::new(&genesis, keys).context("the node's genesis is invalid")?;
     let tip = client.status()?.height;
     let mut hashes = vec![view.hash];
-    let mut summary = Summary::default();
-    let tty = !out.json && std::io::stderr().is_terminal();
-    let mut last_note = Instant::now();
-    for height in 1..=tip {
-        let b = client.block(height)?;
+    let bar = crate::progress::bar(out, tip, "audit", "blocks");
+    // Blocks are fetched on another thread while this one checks them.
+    let (tx, rx) = std::sync::mpsc::sync_channel(64);
+    let fetcher = client.clone();
+    std::thread::spawn(move || {
+        for height in 1..=tip {
+            let b = fetcher.block(height);
+            let stop = b.is_err();
+            if tx.send((height, b)).is_err() || stop {
+                break;
+            }
+        }
+    });
+    for (height, b) in rx {
+        let b = b?;
         let block = Block {
             header: b.header,
             transactions: b.transactions.into_iter().map(|t| t.tx).collect(),
         };
-        let disagree = |why: String| -> anyhow::Error {
-            Rejected(format!("block {height} disagrees: {why}")).into()
-        };
         if block.header.hash() != b.hash {
-            return Err(disagree(format!(
-                "its header hashes to {}, the node names it {}",
+            return Err(Rejected(format!(
+                "block {height} disagrees: its header hashes to {}, the node names it {}",
                 block.header.hash(),
                 b.hash
-            )));
+            ))
+            .into());
         }
-        state
-            .apply_block(&block, &keys, &mut rand_core::OsRng)
-            .map_err(|e| disagree(e.to_string()))?;
-        for tx in &block.transactions {
-            summary.transactions += 1;
-            match tx {
-                Transaction::Enroll(_) => {
-                    summary.members_enrolled += 1;
-                    summary.signatures_checked += 1;
-                }
-                Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
-                    summary.proofs_checked += 1
-                }
-                _ => summary.signatures_checked += 1,
-            }
-        }
+        auditor.push(&block).map_err(|e| Rejected(e.to_string()))?;
         hashes.push(b.hash);
-        if tty && (last_note.elapsed().as_secs() >= 1 || height == tip) {
-            last_note = Instant::now();
-            let rate = height as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            eprint!(
-                "\raudit: block {height} of {tip} ({rate:.0} blocks/s, {:.0} s to go)   ",
-                (tip - height) as f64 / rate
-            );
-            if height == tip {
-                eprintln!();
-            }
-        }
+        bar.set_position(height);
     }
+    if (hashes.len() as u64) <= tip {
+        return Err(anyhow::anyhow!(
+            "the node served {} of its {tip} blocks",
+            hashes.len() - 1
+        ));
+    }
+    let (state, counts) = auditor.finish().map_err(|e| Rejected(e.to_string()))?;
+    bar.finish_and_clear();
     let status = client.status()?;
     if status.height >= tip {
         // The node may have grown meanwhile: its block at `tip` must be ours.
@@ -168,6 +158,13 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     }
     let others = compare(&clients[1..], &hashes)?;
     let s = state.scalars();
+    let mut summary = Summary {
+        members_enrolled: counts.members_enrolled,
+        transactions: counts.transactions,
+        proofs_checked: counts.proofs_checked,
+        signatures_checked: counts.signatures_checked,
+        ..Summary::default()
+    };
     summary.height = s.height;
     summary.epoch = s.epoch;
     summary.tip_hash = state.tip_hash().to_string();

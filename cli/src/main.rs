@@ -21,6 +21,7 @@ mod keys;
 mod lookup;
 mod member;
 mod output;
+mod progress;
 mod setup;
 mod status;
 mod transact;

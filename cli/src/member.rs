@@ -135,7 +135,16 @@ pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
     let mut session = a.wallet.open(out, a.node.client()?)?;
     let start = std::time::Instant::now();
     // The session saves whatever was learnt, even when the sync stopped halfway.
-    let report = session.sync()?;
+    let spinner = crate::progress::spinner(
+        out,
+        format!(
+            "syncing from height {} with the node",
+            session.wallet().sync.height
+        ),
+    );
+    let report = session.sync();
+    spinner.finish_and_clear();
+    let report = report?;
     let w = session.wallet();
     if report.spent_elsewhere {
         out.note("warning: this wallet's note was spent by a transaction it did not make");

@@ -1,6 +1,6 @@
 //! `zkpension setup`: Groth16 keys for every statement.
 
-use crate::args::progress_note;
+use crate::args::SetupProgress;
 use crate::output::Output;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -82,7 +82,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         tables: args.tables,
     };
     let started = std::time::Instant::now();
-    let manifest = keys::setup_with(&dir, options, &mut |event| progress_note(out, event))
+    let mut progress = SetupProgress::default();
+    let manifest = keys::setup_with(&dir, options, &mut |event| progress.event(out, event))
         .with_context(|| format!("setup into {}", dir.display()))?;
     out.note(&format!(
         "wrote keys to {} in {:.1} s",

@@ -22,6 +22,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod explorer;
 pub mod limiter;

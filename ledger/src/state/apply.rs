@@ -22,7 +22,7 @@ use zkpension_circuits::field::Fr;
 use zkpension_circuits::Statement;
 use zkpension_core::block::{tx_root, MAX_BLOCK_TXS};
 use zkpension_core::{Block, BlockHeader, Hash32, Rejection, Transaction, TxId};
-use zkpension_verifier::{batch_verify, BatchError, BatchItem, VerifierKeys};
+use zkpension_verifier::{batch_verify, BatchError, BatchItem, Proof, VerifierKeys};
 
 /// A block ready to be committed: the block, what it writes, and the
 /// candidates left out with their reasons.
@@ -35,6 +35,17 @@ pub struct BlockPlan {
     pub tree_root: Fr,
     /// Candidates refused, by their index among the candidates.
     pub rejected: Vec<(usize, TxId, Rejection)>,
+}
+
+/// A proof whose check [`State::check_block_deferred`] left to the caller.
+#[derive(Clone, Debug)]
+pub struct DeferredProof {
+    /// The transaction's position in its block, and its id.
+    pub index: usize,
+    pub id: TxId,
+    pub statement: Statement,
+    pub public_inputs: Vec<Fr>,
+    pub proof: Proof,
 }
 
 impl BlockPlan {
@@ -270,7 +281,7 @@ impl State {
         rng: &mut R,
     ) -> BlockPlan {
         let mut plan = self
-            .plan(checked, keys, rng, Mode::Filter, true)
+            .plan(checked, keys, rng, Mode::Filter, true, None)
             .expect("filter mode refuses transactions, never the block");
         plan.rejected.sort_by_key(|(i, ..)| *i);
         plan
@@ -298,6 +309,33 @@ impl State {
         rng: &mut R,
         verify_proofs: bool,
     ) -> Result<BlockPlan, BlockError> {
+        self.check_block_inner(block, keys, rng, verify_proofs, None)
+    }
+
+    /// [`State::check_block`] with the proofs left to the caller: every
+    /// other rule is checked, and each proof the block carries is appended
+    /// to `proofs` with the statement and public inputs it must verify
+    /// against. The plan is valid only if all of them verify. An auditor
+    /// re-checking a chain verifies the proofs of many small blocks in one
+    /// batch this way ([`crate::audit`]).
+    pub fn check_block_deferred<R: RngCore + CryptoRng>(
+        &self,
+        block: &Block,
+        keys: &VerifierKeys,
+        rng: &mut R,
+        proofs: &mut Vec<DeferredProof>,
+    ) -> Result<BlockPlan, BlockError> {
+        self.check_block_inner(block, keys, rng, false, Some(proofs))
+    }
+
+    fn check_block_inner<R: RngCore + CryptoRng>(
+        &self,
+        block: &Block,
+        keys: &VerifierKeys,
+        rng: &mut R,
+        verify_proofs: bool,
+        deferred: Option<&mut Vec<DeferredProof>>,
+    ) -> Result<BlockPlan, BlockError> {
         let expected = self.scalars.height + 1;
         if block.header.height != expected {
             return Err(BlockError::Height {
@@ -318,7 +356,7 @@ impl State {
             });
         }
         let checked = stateless_all(block.transactions.clone());
-        let plan = self.plan(checked, keys, rng, Mode::Strict, verify_proofs)?;
+        let plan = self.plan(checked, keys, rng, Mode::Strict, verify_proofs, deferred)?;
         let h = &plan.block.header;
         for (field, ok) in [
             ("epoch", h.epoch == block.header.epoch),
@@ -389,9 +427,22 @@ impl State {
         rng: &mut R,
         mode: Mode,
         verify_proofs: bool,
+        deferred: Option<&mut Vec<DeferredProof>>,
     ) -> Result<BlockPlan, BlockError> {
         let mut pipeline = Pipeline::new(self, mode);
         let survivors = pipeline.check_against_state(stateless)?;
+        if let Some(out) = deferred {
+            out.extend(survivors.iter().filter_map(|s| {
+                let (statement, inputs) = s.public.clone()?;
+                Some(DeferredProof {
+                    index: s.index,
+                    id: s.tx.id,
+                    statement,
+                    public_inputs: inputs,
+                    proof: s.tx.proof.clone()?,
+                })
+            }));
+        }
         let bad_proof = if verify_proofs {
             Pipeline::verify_proofs(&survivors, keys, rng)
         } else {

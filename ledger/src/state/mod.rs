@@ -12,7 +12,7 @@
 mod apply;
 mod history;
 
-pub use apply::BlockPlan;
+pub use apply::{BlockPlan, DeferredProof};
 pub use history::{EpochHistory, EpochRow};
 
 use rayon::prelude::*;

@@ -1,0 +1,120 @@
+//! The explorer's pages on a node with 100,000 blocks (10,000 epochs): the
+//! home page (head, totals, the chart over every epoch, the latest blocks),
+//! a block page in the middle of the chain and the older-blocks page, each
+//! as one HTTP request to a running node; `/v1/status` is the baseline (the
+//! cheapest JSON answer, same connection handling).
+//!
+//! The chain (one enrollment per block, the epoch advanced every tenth
+//! block) is written once into `target/bench-data/explorer-100k` and reused;
+//! starting the node on it re-applies all 100,000 blocks, as every start
+//! does, and that time is printed.
+//!
+//! `cargo bench --bench explorer`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ed25519_dalek::SigningKey;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zkpension_circuits::values::NoteCommitment;
+use zkpension_core::tx::{AdvanceEpoch, Enroll};
+use zkpension_core::{Params, Transaction};
+use zkpension_ledger::store::Store;
+use zkpension_ledger::{Node, NodeConfig};
+use zkpension_verifier::Fr;
+
+mod support;
+
+const BLOCKS: u64 = 100_000;
+const EPOCH_EVERY: u64 = 10;
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/explorer-100k")
+}
+
+fn build(chain: &support::BenchChain, dir: &Path) {
+    let registrar = SigningKey::from_bytes(&[1; 32]);
+    let authority = SigningKey::from_bytes(&[2; 32]);
+    let chain_id = chain.genesis.chain_id;
+    let tmp = dir.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("bench data dir");
+    let (store, mut state) =
+        Store::open(&tmp.join("ledger.redb"), &chain.genesis).expect("new store");
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let started = Instant::now();
+    let (mut epoch, mut nonce) = (1u64, 0u64);
+    for h in 1..=BLOCKS {
+        let tx: Transaction = if h % EPOCH_EVERY == 0 {
+            epoch += 1;
+            nonce += 1;
+            AdvanceEpoch::sign(&chain_id, epoch, nonce - 1, &authority).into()
+        } else {
+            Enroll::sign(&chain_id, NoteCommitment::from(Fr::from(h)), &registrar).into()
+        };
+        let plan = state.propose(vec![tx], &chain.keys, &mut rng);
+        assert_eq!(plan.block.transactions.len(), 1, "block {h}: {:?}", plan.rejected);
+        store.write_block(&plan, &[]).expect("write");
+        state.commit(&plan).expect("commit");
+        if h % 10_000 == 0 {
+            eprintln!(
+                "explorer bench: wrote {h} of {BLOCKS} blocks ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    drop(store);
+    std::fs::rename(&tmp, dir).expect("rename the bench data dir");
+}
+
+fn get(url: &str) -> usize {
+    let body = ureq::get(url).call().expect("200").into_string().expect("text");
+    body.len()
+}
+
+fn explorer(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(0xe3);
+    let chain = support::BenchChain::new(
+        &mut rng,
+        Params {
+            cap: 100_000,
+            min_periods: 1,
+            divisor: 240,
+        },
+        256,
+    );
+    let dir = data_dir();
+    if !dir.join("ledger.redb").exists() {
+        build(&chain, &dir);
+    }
+    let keys = dir.join("keys");
+    chain.write_keys(&keys);
+    let mut config = NodeConfig::new(dir.clone(), chain.genesis.clone(), keys);
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    let started = Instant::now();
+    let node = Node::start(config).expect("node on the bench chain");
+    eprintln!(
+        "explorer bench: node started on {BLOCKS} blocks in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let url = node.url();
+    let mut group = c.benchmark_group("explorer");
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(5));
+    for (name, path) in [
+        ("status_json_baseline", "/v1/status".to_string()),
+        ("home", "/explorer".to_string()),
+        ("block_50000", "/explorer/block/50000".to_string()),
+        ("blocks_older", "/explorer/blocks?to=50000".to_string()),
+    ] {
+        let full = format!("{url}{path}");
+        assert!(get(&full) > 0);
+        group.bench_function(name, |b| b.iter(|| get(&full)));
+    }
+    group.finish();
+    node.shutdown().expect("shutdown");
+}
+
+criterion_group!(benches, explorer);
+criterion_main!(benches);
