@@ -54,7 +54,12 @@ fn build(chain: &support::BenchChain, dir: &Path) {
             Enroll::sign(&chain_id, NoteCommitment::from(Fr::from(h)), &registrar).into()
         };
         let plan = state.propose(vec![tx], &chain.keys, &mut rng);
-        assert_eq!(plan.block.transactions.len(), 1, "block {h}: {:?}", plan.rejected);
+        assert_eq!(
+            plan.block.transactions.len(),
+            1,
+            "block {h}: {:?}",
+            plan.rejected
+        );
         store.write_block(&plan, &[]).expect("write");
         state.commit(&plan).expect("commit");
         if h % 10_000 == 0 {
@@ -69,7 +74,11 @@ fn build(chain: &support::BenchChain, dir: &Path) {
 }
 
 fn get(url: &str) -> usize {
-    let body = ureq::get(url).call().expect("200").into_string().expect("text");
+    let body = ureq::get(url)
+        .call()
+        .expect("200")
+        .into_string()
+        .expect("text");
     body.len()
 }
 
