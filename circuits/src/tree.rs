@@ -153,6 +153,44 @@ impl MerkleTree {
             .unwrap_or(empty_roots()[DEPTH])
     }
 
+    /// The stored node at `level` (0: the leaves) and `index`, if that
+    /// position holds one. A node over leaves that all exist is final.
+    pub fn node(&self, level: usize, index: u64) -> Option<Fr> {
+        self.levels.get(level)?.get(index as usize).copied()
+    }
+
+    /// [`MerkleTree::extend`] with the inner nodes already computed from this
+    /// tree's right edge (as the ledger does once to predict the root):
+    /// `upper[l]` holds the new nodes of level `l + 1`, from index
+    /// `len >> (l + 1)` on, where `len` is the length before. Their counts
+    /// are checked; where they do not fit, the nodes are hashed here instead.
+    pub fn extend_computed(&mut self, leaves: &[Fr], upper: &[Vec<Fr>]) -> Result<(), TreeError> {
+        let start = self.len();
+        let total = start + leaves.len() as u64;
+        let fits = !leaves.is_empty()
+            && total <= CAPACITY
+            && upper.len() == DEPTH
+            && upper.iter().enumerate().all(|(l, nodes)| {
+                let level = l as u32 + 1;
+                let len = (total - 1) / (1u64 << level) + 1;
+                nodes.len() as u64 == len - (start >> level)
+            });
+        if !fits {
+            debug_assert!(
+                leaves.is_empty() || total > CAPACITY,
+                "extend_computed: the given nodes do not fit the tree"
+            );
+            return self.extend(leaves);
+        }
+        self.levels[0].extend_from_slice(leaves);
+        for (l, nodes) in upper.iter().enumerate() {
+            let level = &mut self.levels[l + 1];
+            level.truncate((start >> (l + 1)) as usize);
+            level.extend_from_slice(nodes);
+        }
+        Ok(())
+    }
+
     /// Appends one leaf and returns its index.
     pub fn append(&mut self, leaf: Fr) -> Result<u64, TreeError> {
         let index = self.len();

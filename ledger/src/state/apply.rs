@@ -14,7 +14,7 @@
 //!
 //! The state is changed only by [`State::commit`].
 
-use super::{anchors_digest, root_after_append, state_root, State};
+use super::{anchors_digest, append_nodes, state_root, State};
 use crate::error::BlockError;
 use crate::rules::{check_in_block, check_stateful, execute, stateless_all, BlockDelta, CheckedTx};
 use rand_core::{CryptoRng, RngCore};
@@ -35,6 +35,9 @@ pub struct BlockPlan {
     pub tree_root: Fr,
     /// Candidates refused, by their index among the candidates.
     pub rejected: Vec<(usize, TxId, Rejection)>,
+    /// The tree's new inner nodes, hashed once for the root and reused by
+    /// [`State::commit`].
+    pub(crate) tree_nodes: Vec<Vec<Fr>>,
 }
 
 /// A proof whose check [`State::check_block_deferred`] left to the caller.
@@ -204,8 +207,8 @@ impl<'s> Pipeline<'s> {
     fn seal(self, mut delta: BlockDelta) -> BlockPlan {
         let state = self.state;
         // check_in_block counted the leaves against the tree's capacity.
-        let tree_root =
-            root_after_append(&state.tree, &delta.leaves).expect("the block's leaves fit the tree");
+        let (tree_root, tree_nodes) =
+            append_nodes(&state.tree, &delta.leaves).expect("the block's leaves fit the tree");
         let anchors = {
             // The window holds the last distinct roots: a block that appends
             // nothing leaves it as it is.
@@ -238,6 +241,7 @@ impl<'s> Pipeline<'s> {
             delta,
             tree_root,
             rejected: self.rejected,
+            tree_nodes,
         }
     }
 }
@@ -402,7 +406,7 @@ impl State {
         let d = &plan.delta;
         // Checked when the plan was made: the leaves fit.
         self.tree
-            .extend(&d.leaves)
+            .extend_computed(&d.leaves, &plan.tree_nodes)
             .expect("the plan checked the tree's capacity");
         if self.anchors.latest() != Some(plan.tree_root) {
             self.anchors.push(plan.tree_root);

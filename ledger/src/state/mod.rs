@@ -410,8 +410,15 @@ const PARALLEL_PAIRS: usize = 256;
 /// tree's right edge without changing it (hashing about as much as
 /// [`MerkleTree::extend`] would; wide levels on the current rayon pool).
 pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError> {
+    Ok(append_nodes(tree, new)?.0)
+}
+
+/// [`root_after_append`] and the new inner nodes, level by level, in the
+/// form [`MerkleTree::extend_computed`] takes: committing a block then
+/// costs no second round of hashing.
+pub fn append_nodes(tree: &MerkleTree, new: &[Fr]) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
     if new.is_empty() {
-        return Ok(tree.root());
+        return Ok((tree.root(), Vec::new()));
     }
     let start = tree.len();
     if start + new.len() as u64 > CAPACITY {
@@ -419,30 +426,20 @@ pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError>
     }
     let z = empty_roots();
     // left[l]: the node at level l just left of the first node the new leaves
-    // change, when that node is a right child. It lies wholly in the old tree,
-    // on or beside the path of the last old leaf.
+    // change, when that node is a right child. It covers old leaves only, so
+    // the tree holds it, final: no hashing.
     let mut left: [Option<Fr>; DEPTH] = [None; DEPTH];
-    if start > 0 {
-        let last = start - 1;
-        let path = tree.path(last)?;
-        let mut node = tree.leaves()[last as usize];
-        for (l, slot) in left.iter_mut().enumerate() {
-            let pos = start >> l;
-            if pos & 1 == 1 {
-                *slot = Some(if last >> l == pos - 1 {
-                    node
-                } else {
-                    path.siblings[l]
-                });
-            }
-            node = if (last >> l) & 1 == 1 {
-                hash2(path.siblings[l], node)
-            } else {
-                hash2(node, path.siblings[l])
-            };
+    for (l, slot) in left.iter_mut().enumerate() {
+        let pos = start >> l;
+        if pos & 1 == 1 {
+            *slot = Some(tree.node(l, pos - 1).ok_or(TreeError::NoSuchLeaf {
+                index: start - 1,
+                len: start,
+            })?);
         }
     }
     let mut nodes = new.to_vec();
+    let mut upper: Vec<Vec<Fr>> = Vec::with_capacity(DEPTH + 1);
     let mut pos = start;
     for (l, left) in left.iter().enumerate() {
         let mut parents = Vec::with_capacity(nodes.len() / 2 + 1);
@@ -457,10 +454,13 @@ pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError>
         } else {
             parents.extend(rest.chunks(2).map(pair));
         }
-        nodes = parents;
+        upper.push(std::mem::replace(&mut nodes, parents));
         pos >>= 1;
     }
-    Ok(nodes[0])
+    upper.push(nodes);
+    upper.remove(0);
+    let root = upper[DEPTH - 1][0];
+    Ok((root, upper))
 }
 
 #[cfg(test)]
@@ -476,8 +476,18 @@ mod tests {
             for new in [1usize, 2, 3, 5, 8, 17, 30] {
                 let mut tree = MerkleTree::from_leaves(&leaves[..old]).unwrap();
                 let predicted = root_after_append(&tree, &leaves[old..old + new]).unwrap();
+                let mut computed = tree.clone();
+                let (root, upper) = append_nodes(&tree, &leaves[old..old + new]).unwrap();
                 tree.extend(&leaves[old..old + new]).unwrap();
                 assert_eq!(predicted, tree.root(), "old {old}, new {new}");
+                assert_eq!(root, tree.root());
+                computed
+                    .extend_computed(&leaves[old..old + new], &upper)
+                    .unwrap();
+                for i in 0..(old + new) as u64 {
+                    assert_eq!(computed.path(i).unwrap(), tree.path(i).unwrap(), "leaf {i}");
+                }
+                assert_eq!(computed.root(), tree.root());
             }
         }
         let tree = MerkleTree::from_leaves(&leaves[..3]).unwrap();
