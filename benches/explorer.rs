@@ -26,11 +26,19 @@ use zkpension_verifier::Fr;
 
 mod support;
 
-const BLOCKS: u64 = 100_000;
 const EPOCH_EVERY: u64 = 10;
 
+/// 100,000 blocks under `cargo bench`; 500 in the test suite's smoke run.
+fn blocks() -> u64 {
+    if support::measuring() {
+        100_000
+    } else {
+        500
+    }
+}
+
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/explorer-100k")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/explorer-{}", blocks()))
 }
 
 fn build(chain: &support::BenchChain, dir: &Path) {
@@ -45,7 +53,7 @@ fn build(chain: &support::BenchChain, dir: &Path) {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let started = Instant::now();
     let (mut epoch, mut nonce) = (1u64, 0u64);
-    for h in 1..=BLOCKS {
+    for h in 1..=blocks() {
         let tx: Transaction = if h % EPOCH_EVERY == 0 {
             epoch += 1;
             nonce += 1;
@@ -64,7 +72,8 @@ fn build(chain: &support::BenchChain, dir: &Path) {
         state.commit(&plan).expect("commit");
         if h % 10_000 == 0 {
             eprintln!(
-                "explorer bench: wrote {h} of {BLOCKS} blocks ({:.0} s)",
+                "explorer bench: wrote {h} of {} blocks ({:.0} s)",
+                blocks(),
                 started.elapsed().as_secs_f64()
             );
         }
@@ -104,7 +113,8 @@ fn explorer(c: &mut Criterion) {
     let started = Instant::now();
     let node = Node::start(config).expect("node on the bench chain");
     eprintln!(
-        "explorer bench: node started on {BLOCKS} blocks in {:.1} s",
+        "explorer bench: node started on {} blocks in {:.1} s",
+        blocks(),
         started.elapsed().as_secs_f64()
     );
     let url = node.url();
@@ -114,8 +124,11 @@ fn explorer(c: &mut Criterion) {
     for (name, path) in [
         ("status_json_baseline", "/v1/status".to_string()),
         ("home", "/explorer".to_string()),
-        ("block_50000", "/explorer/block/50000".to_string()),
-        ("blocks_older", "/explorer/blocks?to=50000".to_string()),
+        ("block_middle", format!("/explorer/block/{}", blocks() / 2)),
+        (
+            "blocks_older",
+            format!("/explorer/blocks?to={}", blocks() / 2),
+        ),
     ] {
         let full = format!("{url}{path}");
         assert!(get(&full) > 0);

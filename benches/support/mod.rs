@@ -9,6 +9,14 @@ use ark_ff::{Field, UniformRand};
 use rand_chacha::ChaCha20Rng;
 use zkpension_verifier::{Fr, Proof, Statement};
 
+/// Whether this is a measuring run (`cargo bench`, which passes `--bench`)
+/// rather than the test suite's smoke run of every bench, which should use
+/// small inputs.
+#[allow(dead_code)] // used by some of the benches only
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 /// A verifying key with its trapdoor.
 pub struct Trapdoor {
     alpha: Fr,
@@ -60,6 +68,7 @@ impl Trapdoor {
 /// A bench chain: a trapdoor per statement, the verifying keys and a genesis
 /// (chain "bench", registrar and authority from fixed seeds).
 pub struct BenchChain {
+    #[allow(dead_code)] // not every bench proves
     pub trapdoors: std::collections::BTreeMap<Statement, Trapdoor>,
     pub keys: zkpension_verifier::VerifierKeys,
     pub genesis: zkpension_core::Genesis,

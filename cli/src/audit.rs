@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use zkpension_circuits::Statement;
 use zkpension_core::{Block, Hash32};
-use zkpension_ledger::audit::Auditor;
+use zkpension_ledger::audit::{Auditor, Checkpoint};
 use zkpension_prover::member::NodeClient;
 use zkpension_verifier::{vk_file_name, VerifierKeys, VerifyingKey};
 
@@ -25,6 +25,12 @@ cap, eligibility and pension rule, the commitment tree, the totals and the
 state root, which must equal the header's; every header must link to the one
 before. At the end the node's status must name the same tip and state root.
 
+With --checkpoint FILE an audit continues where the last one stopped: the
+state it saved is rebuilt and checked (every count, accumulator and the state
+root against the saved header), the node's block at that height must be the
+one audited then, and only the newer blocks are fetched and checked. The file
+is written (atomically) only when everything agrees.
+
 With several --node URLs the first is audited and the others must serve the
 same block hashes up to their common height (a fork shows as the first height
 whose hashes differ).
@@ -34,6 +40,7 @@ reason are printed), 3 a node could not be read.
 
 Examples:
   zkpension audit --node http://node:8080
+  zkpension audit --node http://node:8080 --checkpoint fund.audit   # daily: only new blocks
   zkpension audit --node http://a:8080 --node http://b:8080 --json")]
 pub struct Args {
     /// Node URL (`http://host:port` or `host:port`); repeat to compare nodes
@@ -45,11 +52,18 @@ pub struct Args {
         num_args = 1
     )]
     nodes: Vec<String>,
+    /// Continue from the state an earlier audit saved in FILE (if it exists)
+    /// and save the audited state there at the end
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<std::path::PathBuf>,
 }
 
 /// What the audit found.
 #[derive(Default, serde::Serialize)]
 struct Summary {
+    /// The first height checked by this run (1, or the checkpoint's + 1);
+    /// the counts below are this run's.
+    from: u64,
     height: u64,
     epoch: u64,
     tip_hash: String,
@@ -90,15 +104,52 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         .into());
     }
     let keys = verifying_keys(client, &genesis.verifying_keys)?;
-    let mut auditor = Auditor::new(&genesis, keys).context("the node's genesis is invalid")?;
+    let resumed = match &args.checkpoint {
+        Some(path) if path.exists() => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let cp: Checkpoint = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not an audit checkpoint", path.display()))?;
+            let base = (cp.height(), cp.scalars.tip_hash);
+            let a = Auditor::resume(&genesis, keys.clone(), cp)
+                .with_context(|| format!("resuming from {}", path.display()))?;
+            Some((a, base))
+        }
+        _ => None,
+    };
+    let (mut auditor, (base, base_hash)) = match resumed {
+        Some(r) => r,
+        None => (
+            Auditor::new(&genesis, keys).context("the node's genesis is invalid")?,
+            (0, view.hash),
+        ),
+    };
     let tip = client.status()?.height;
-    let mut hashes = vec![view.hash];
+    if base > tip {
+        return Err(Rejected(format!(
+            "the node is at height {tip}, below the checkpoint's {base}: it lost blocks or \
+             serves another history"
+        ))
+        .into());
+    }
+    if base > 0 {
+        let at = client.block(base)?.hash;
+        if at != base_hash {
+            return Err(Rejected(format!(
+                "the node's block {base} is {at}, the checkpoint audited {base_hash}: the node \
+                 rewrote history"
+            ))
+            .into());
+        }
+    }
+    // hashes[i]: the block hash at height base + i.
+    let mut hashes = vec![base_hash];
     let bar = crate::progress::bar(out, tip, "audit", "blocks");
     // Blocks are fetched on another thread while this one checks them.
     let (tx, rx) = std::sync::mpsc::sync_channel(64);
     let fetcher = client.clone();
     std::thread::spawn(move || {
-        for height in 1..=tip {
+        for height in base + 1..=tip {
             let b = fetcher.block(height);
             let stop = b.is_err();
             if tx.send((height, b)).is_err() || stop {
@@ -124,12 +175,16 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         hashes.push(b.hash);
         bar.set_position(height);
     }
-    if (hashes.len() as u64) <= tip {
+    if base + (hashes.len() as u64) <= tip {
         return Err(anyhow::anyhow!(
             "the node served {} of its {tip} blocks",
             hashes.len() - 1
         ));
     }
+    let checkpoint = match &args.checkpoint {
+        Some(_) => Some(auditor.checkpoint().map_err(|e| Rejected(e.to_string()))?),
+        None => None,
+    };
     let (state, counts) = auditor.finish().map_err(|e| Rejected(e.to_string()))?;
     bar.finish_and_clear();
     let status = client.status()?;
@@ -156,13 +211,20 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             .into());
         }
     }
-    let others = compare(&clients[1..], &hashes)?;
+    let others = compare(&clients[1..], view.hash, base, &hashes)?;
+    if let (Some(path), Some(cp)) = (&args.checkpoint, &checkpoint) {
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, serde_json::to_vec(cp)?)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .with_context(|| format!("writing the checkpoint {}", path.display()))?;
+    }
     let s = state.scalars();
     let mut summary = Summary {
         members_enrolled: counts.members_enrolled,
         transactions: counts.transactions,
         proofs_checked: counts.proofs_checked,
         signatures_checked: counts.signatures_checked,
+        from: base + 1,
         ..Summary::default()
     };
     summary.height = s.height;
@@ -178,7 +240,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     }
     let money = zkpension_core::format_amount;
     crate::outln!(
-        "audited {} blocks ({} transactions) of {} in {:.1} s: everything agrees",
+        "audited blocks {} to {} ({} transactions) of {} in {:.1} s: everything agrees",
+        summary.from,
         summary.height,
         summary.transactions,
         client.url(),
@@ -245,11 +308,18 @@ fn verifying_keys(
 /// Each other node must serve the audited block hash at the common height;
 /// headers are hash-linked, so that one hash covers every block before it.
 /// Where it differs, a binary search finds the first height that forks.
-fn compare(others: &[NodeClient], hashes: &[Hash32]) -> anyhow::Result<Vec<serde_json::Value>> {
+/// `hashes[i]` is the audited hash at height `base + i`; a node behind
+/// `base` is not compared.
+fn compare(
+    others: &[NodeClient],
+    genesis: Hash32,
+    base: u64,
+    hashes: &[Hash32],
+) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut rows = Vec::new();
     for c in others {
         let status = c.status()?;
-        if status.genesis_hash != hashes[0] {
+        if status.genesis_hash != genesis {
             return Err(Rejected(format!(
                 "{} serves another chain (genesis {})",
                 c.url(),
@@ -257,13 +327,17 @@ fn compare(others: &[NodeClient], hashes: &[Hash32]) -> anyhow::Result<Vec<serde
             ))
             .into());
         }
-        let common = status.height.min(hashes.len() as u64 - 1);
+        let common = status.height.min(base + hashes.len() as u64 - 1);
+        if common < base {
+            rows.push(json!({"node": c.url(), "height": status.height, "compared": false}));
+            continue;
+        }
         let same = |h: u64| -> anyhow::Result<bool> {
-            Ok(h == 0 || c.block(h)?.hash == hashes[h as usize])
+            Ok(h == 0 || c.block(h)?.hash == hashes[(h - base) as usize])
         };
         if !same(common)? {
             // same(lo) holds, same(hi) does not.
-            let (mut lo, mut hi) = (0, common);
+            let (mut lo, mut hi) = (base, common);
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
                 if same(mid)? {
@@ -276,7 +350,7 @@ fn compare(others: &[NodeClient], hashes: &[Hash32]) -> anyhow::Result<Vec<serde
                 "{} forks at height {hi}: its block {} differs from the audited {}",
                 c.url(),
                 c.block(hi)?.hash,
-                hashes[hi as usize]
+                hashes[(hi - base) as usize]
             ))
             .into());
         }

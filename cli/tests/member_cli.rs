@@ -374,6 +374,33 @@ fn member_registrar_and_authority_through_the_cli() {
     assert_eq!(v["summary"]["state_root"], status["state_root"], "{v}");
     assert_eq!(v["summary"]["money_in"], status["totals"]["contributed"]);
     assert!(v["summary"]["proofs_checked"].as_u64().unwrap() >= 5, "{v}");
+
+    // An audit that continues from a checkpoint checks only the new blocks
+    // and ends at the same state; an edited checkpoint is refused.
+    let cp = home.join("fund.audit");
+    let cp_arg = cp.to_str().unwrap();
+    let first = ok(&mut z(&["audit", "--checkpoint", cp_arg]));
+    assert_eq!(first["summary"]["from"], 1, "{first}");
+    ok(&mut z(&["contribute", "--cents", "3"]));
+    ok(&mut z(&["sync"]));
+    let next = ok(&mut z(&["audit", "--checkpoint", cp_arg]));
+    let h = first["summary"]["height"].as_u64().unwrap();
+    assert_eq!(next["summary"]["from"], h + 1, "{next}");
+    assert!(next["summary"]["height"].as_u64().unwrap() > h, "{next}");
+    let full = ok(&mut z(&["audit"]));
+    assert_eq!(next["summary"]["state_root"], full["summary"]["state_root"]);
+    let mut edited: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cp).unwrap()).unwrap();
+    edited["scalars"]["total_contributed"] =
+        (edited["scalars"]["total_contributed"].as_u64().unwrap() + 1).into();
+    std::fs::write(&cp, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let o = z(&["audit", "--checkpoint", cp_arg]).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not check"),
+        "{}",
+        show(&o)
+    );
     let liar = common::lying_proxy(url.clone(), |path, v| {
         if path.starts_with("/v1/blocks/") {
             for t in v["transactions"].as_array_mut().into_iter().flatten() {
