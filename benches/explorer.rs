@@ -24,6 +24,7 @@ use zkpension_ledger::store::Store;
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_verifier::Fr;
 
+#[allow(dead_code)] // the trapdoors serve the benches that prove
 mod support;
 
 const EPOCH_EVERY: u64 = 10;

@@ -68,7 +68,6 @@ impl Trapdoor {
 /// A bench chain: a trapdoor per statement, the verifying keys and a genesis
 /// (chain "bench", registrar and authority from fixed seeds).
 pub struct BenchChain {
-    #[allow(dead_code)] // not every bench proves
     pub trapdoors: std::collections::BTreeMap<Statement, Trapdoor>,
     pub keys: zkpension_verifier::VerifierKeys,
     pub genesis: zkpension_core::Genesis,

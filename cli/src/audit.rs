@@ -239,14 +239,22 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         return out.print_json(&json!({"agrees": true, "summary": summary, "nodes": others}));
     }
     let money = zkpension_core::format_amount;
-    crate::outln!(
-        "audited blocks {} to {} ({} transactions) of {} in {:.1} s: everything agrees",
-        summary.from,
-        summary.height,
-        summary.transactions,
-        client.url(),
-        summary.seconds
-    );
+    if summary.from > summary.height {
+        crate::outln!(
+            "{}: no block since height {}; everything agrees",
+            client.url(),
+            summary.height
+        );
+    } else {
+        crate::outln!(
+            "audited blocks {} to {} ({} transactions) of {} in {:.1} s: everything agrees",
+            summary.from,
+            summary.height,
+            summary.transactions,
+            client.url(),
+            summary.seconds
+        );
+    }
     crate::outln!(
         "  proofs verified {}, signatures {}, members enrolled {}",
         summary.proofs_checked,

@@ -8,6 +8,7 @@ use anyhow::Context;
 use zkpension_prover::ceremony::{self, CeremonyError, Record, Start, Target};
 
 use crate::output::{Output, Rejected, Usage};
+use crate::progress::step;
 
 /// The trust model, in two sentences, for every subcommand's help.
 const TRUST: &str = "\
@@ -230,10 +231,13 @@ fn print_record(out: &Output, r: &Record, seconds: f64) -> anyhow::Result<()> {
 fn contribute(a: ContributeArgs, out: &Output) -> anyhow::Result<()> {
     let t = targets()?;
     let started = Instant::now();
-    out.note("contributing (the secret never leaves memory and is wiped after use)...");
-    let r = ceremony::contribute(&a.dir, &t, &a.name, a.entropy.as_deref().map(str::as_bytes))
-        .map_err(exit_class)
-        .with_context(|| format!("contributing to {}", a.dir.display()))?;
+    let r = step(
+        out,
+        "contributing (the secret never leaves memory and is wiped after use)",
+        || ceremony::contribute(&a.dir, &t, &a.name, a.entropy.as_deref().map(str::as_bytes)),
+    )
+    .map_err(exit_class)
+    .with_context(|| format!("contributing to {}", a.dir.display()))?;
     out.note(&format!(
         "done in {:.1} s; publish the hash below, then pass the directory on",
         started.elapsed().as_secs_f64()
@@ -244,10 +248,13 @@ fn contribute(a: ContributeArgs, out: &Output) -> anyhow::Result<()> {
 fn next_phase(a: BeaconArgs, out: &Output) -> anyhow::Result<()> {
     let t = targets()?;
     let started = Instant::now();
-    out.note("closing phase 1 with the beacon and deriving the phase-2 keys...");
-    let r = ceremony::next_phase(&a.dir, &t, &a.beacon.0, a.iterations_exp)
-        .map_err(exit_class)
-        .with_context(|| format!("next phase of {}", a.dir.display()))?;
+    let r = step(
+        out,
+        "closing phase 1 with the beacon and deriving the phase-2 keys",
+        || ceremony::next_phase(&a.dir, &t, &a.beacon.0, a.iterations_exp),
+    )
+    .map_err(exit_class)
+    .with_context(|| format!("next phase of {}", a.dir.display()))?;
     print_record(out, &r, started.elapsed().as_secs_f64())
 }
 
@@ -264,13 +271,17 @@ fn finalize(a: FinalizeArgs, out: &Output) -> anyhow::Result<()> {
             .cloned()
             .expect("a closed ceremony has records")
     } else {
-        ceremony::finalize(dir, &t, &a.beacon.beacon.0, a.beacon.iterations_exp)
-            .map_err(exit_class)
-            .with_context(|| format!("finalizing {}", dir.display()))?
-    };
-    let manifest = ceremony::export_keys(dir, &t, &a.out, a.force)
+        step(out, "closing phase 2 with the beacon", || {
+            ceremony::finalize(dir, &t, &a.beacon.beacon.0, a.beacon.iterations_exp)
+        })
         .map_err(exit_class)
-        .with_context(|| format!("writing keys to {}", a.out.display()))?;
+        .with_context(|| format!("finalizing {}", dir.display()))?
+    };
+    let manifest = step(out, "writing the key directory", || {
+        ceremony::export_keys(dir, &t, &a.out, a.force)
+    })
+    .map_err(exit_class)
+    .with_context(|| format!("writing keys to {}", a.out.display()))?;
     out.note(&format!(
         "wrote keys to {} in {:.1} s",
         a.out.display(),
@@ -291,9 +302,15 @@ fn finalize(a: FinalizeArgs, out: &Output) -> anyhow::Result<()> {
 fn verify(a: VerifyArgs, out: &Output) -> anyhow::Result<()> {
     let t = targets()?;
     let started = Instant::now();
-    let report = ceremony::verify(&a.dir, &t).map_err(exit_class)?;
+    let report = step(out, "verifying the transcript", || {
+        ceremony::verify(&a.dir, &t)
+    })
+    .map_err(exit_class)?;
     if let Some(keys) = &a.keys {
-        ceremony::check_key_dir(&a.dir, &t, &report, keys).map_err(exit_class)?;
+        step(out, "checking the key directory against it", || {
+            ceremony::check_key_dir(&a.dir, &t, &report, keys)
+        })
+        .map_err(exit_class)?;
     }
     out.note(&format!(
         "verified in {:.1} s",

@@ -36,3 +36,15 @@ pub fn spinner(out: &Output, message: String) -> ProgressBar {
     s.enable_steady_tick(std::time::Duration::from_millis(120));
     s
 }
+
+/// Runs `work` under a spinner saying `message` on a terminal; elsewhere
+/// notes `message...` on stderr first, as a line a log can keep.
+pub fn step<T>(out: &Output, message: &str, work: impl FnOnce() -> T) -> T {
+    let s = spinner(out, message.to_string());
+    if s.is_hidden() {
+        out.note(&format!("{message}..."));
+    }
+    let result = work();
+    s.finish_and_clear();
+    result
+}

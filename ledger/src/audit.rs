@@ -174,7 +174,7 @@ impl Auditor {
         Ok(Checkpoint {
             format: CHECKPOINT_FORMAT.to_string(),
             genesis_hash: self.state.context().genesis_hash,
-            tip: self.tip.clone(),
+            tip: self.tip,
             scalars: self.state.scalars().clone(),
             leaves: self
                 .state
@@ -239,7 +239,7 @@ impl Auditor {
         self.attestations
             .extend(d.attestations.iter().map(|(a, _)| *a));
         self.tx_ids.extend(d.included.iter().map(|c| c.id()));
-        self.tip = Some(block.header.clone());
+        self.tip = Some(block.header);
         for tx in &block.transactions {
             let c = &mut self.counts;
             c.transactions += 1;

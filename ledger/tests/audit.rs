@@ -103,7 +103,7 @@ fn a_bad_proof_is_named_at_its_height_even_when_a_later_block_breaks_a_rule() {
     for b in &blocks {
         a.push(b).unwrap();
     }
-    let e = a.finish().err().expect("the proof does not verify");
+    let e = a.finish().expect_err("the proof does not verify");
     assert_eq!(e.height, 3, "{e}");
     assert!(e.reason.contains("contribute proof does not verify"), "{e}");
     // With a full batch of one, at its own block.

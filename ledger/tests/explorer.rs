@@ -167,7 +167,7 @@ fn explorer_pages_show_the_ledger_and_escape_its_text() {
         &mut r,
     ));
     let claim: Transaction = claim.into();
-    submit_all(&node, &[claim.clone()]);
+    submit_all(&node, std::slice::from_ref(&claim));
 
     // The home page's figures are the JSON API's.
     let status = json(&node, "/v1/status");

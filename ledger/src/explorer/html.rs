@@ -197,7 +197,8 @@ fn chart(rows: &[EpochRow]) -> Markup {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let series: [(&str, &str, fn(&EpochRow) -> u64); 3] = [
+    type Series = (&'static str, &'static str, fn(&EpochRow) -> u64);
+    let series: [Series; 3] = [
         ("money in", "#0969da", |r| r.contributed),
         ("money out", "#cf222e", |r| r.paid_out),
         ("pool", "#1a7f37", |r| r.pool),
