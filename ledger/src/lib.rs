@@ -16,12 +16,15 @@
 //!   [`limiter`]: per-client limits on refused submissions.
 //! - [`api`]: the HTTP/JSON API; [`serve`]: its server (connection limit,
 //!   timeouts).
+//! - [`cluster`]: several nodes on one ledger, blocks ordered by etcd
+//!   (`docs/CLUSTER.md`).
 //!
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
 //! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
 
 pub mod admission;
 pub mod api;
+pub mod cluster;
 pub mod error;
 pub mod limiter;
 pub mod mempool;
