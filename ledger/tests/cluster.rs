@@ -206,9 +206,7 @@ impl Direct {
     }
 
     fn put(&mut self, key: String, value: Vec<u8>) {
-        self.rt
-            .block_on(self.client.put(key, value, None))
-            .unwrap();
+        self.rt.block_on(self.client.put(key, value, None)).unwrap();
     }
 }
 
@@ -502,7 +500,10 @@ fn assert_same_chain(nodes: &[&NodeProc], timeout: Duration) -> u64 {
     for h in 1..=height {
         let blocks: Vec<BlockView> = nodes
             .iter()
-            .map(|n| n.block(h).unwrap_or_else(|| panic!("{}: no block {h}", n.name)))
+            .map(|n| {
+                n.block(h)
+                    .unwrap_or_else(|| panic!("{}: no block {h}", n.name))
+            })
             .collect();
         for (n, b) in nodes.iter().zip(&blocks) {
             assert_eq!(
@@ -595,10 +596,7 @@ fn cluster_append_is_fenced_by_the_election() {
             .await
             .unwrap();
         assert!(ok.is_some());
-        let v = c
-            .get(cluster::block_key(prefix, 2), None)
-            .await
-            .unwrap();
+        let v = c.get(cluster::block_key(prefix, 2), None).await.unwrap();
         assert_eq!(v.kvs()[0].value(), b"block 2");
     });
 }
@@ -655,11 +653,15 @@ fn cluster_concurrent_submissions_with_conflicting_nullifiers() {
             });
         }
     });
-    wait_until("every plain transaction included everywhere", Duration::from_secs(60), || {
-        nodes
-            .iter()
-            .all(|n| plain.iter().all(|tx| included(n, &tx.id())))
-    });
+    wait_until(
+        "every plain transaction included everywhere",
+        Duration::from_secs(60),
+        || {
+            nodes
+                .iter()
+                .all(|n| plain.iter().all(|tx| included(n, &tx.id())))
+        },
+    );
     let height = assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(30));
     for (a, b) in &pairs {
         for n in &nodes {
@@ -697,7 +699,7 @@ fn cluster_concurrent_submissions_with_conflicting_nullifiers() {
 /// included, and all nodes have the same blocks.
 #[test]
 fn cluster_kill_nine_the_producer() {
-    const ROUNDS: usize = 4;
+    const ROUNDS: usize = 10;
     let chain = Chain::new();
     let etcd = Etcd::cluster(chain.dir.path(), 1);
     let mut nodes = three_nodes(&chain, &urls(&etcd));
@@ -747,17 +749,25 @@ fn cluster_kill_nine_the_producer() {
         client.join().unwrap();
         // Work left after the kill is produced by the new producer.
         let alive: Vec<&NodeProc> = nodes.iter().filter(|n| n.child.is_some()).collect();
-        wait_until("a block from the new producer", Duration::from_secs(10), || {
-            alive.iter().all(|n| n.height() > h0)
-        });
+        wait_until(
+            "a block from the new producer",
+            Duration::from_secs(10),
+            || alive.iter().all(|n| n.height() > h0),
+        );
         nodes[p].start();
     }
     let acked = acked.lock().unwrap().clone();
-    wait_until("every acknowledged transaction included everywhere", Duration::from_secs(60), || {
-        nodes.iter().all(|n| acked.iter().all(|id| included(n, id)))
-    });
+    wait_until(
+        "every acknowledged transaction included everywhere",
+        Duration::from_secs(60),
+        || nodes.iter().all(|n| acked.iter().all(|id| included(n, id))),
+    );
     let height = assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(30));
-    assert!(acked.len() > ROUNDS * 20, "only {} acknowledged", acked.len());
+    assert!(
+        acked.len() > ROUNDS * 20,
+        "only {} acknowledged",
+        acked.len()
+    );
     println!(
         "{ROUNDS} kills: new producer elected after {:?}; {} transactions acknowledged and included, {height} blocks",
         failovers,
@@ -796,9 +806,11 @@ fn cluster_paused_producer_steps_down() {
     for (i, tx) in third.iter().enumerate() {
         assert!(others[i % 2].submit(tx));
     }
-    wait_until("the paused node's successor to include new work", Duration::from_secs(20), || {
-        third.iter().all(|tx| included(others[0], &tx.id()))
-    });
+    wait_until(
+        "the paused node's successor to include new work",
+        Duration::from_secs(20),
+        || third.iter().all(|tx| included(others[0], &tx.id())),
+    );
     std::thread::sleep(Duration::from_millis(LEASE_MS).saturating_sub(paused.elapsed()));
     nodes[p].signal("-CONT");
     // It follows: same blocks as the others, and more work gets in.
@@ -806,11 +818,19 @@ fn cluster_paused_producer_steps_down() {
     for tx in &fourth {
         assert!(nodes[p].submit(tx));
     }
-    wait_until("work submitted to the resumed node", Duration::from_secs(20), || {
-        nodes
-            .iter()
-            .all(|n| fourth.iter().chain(&first).chain(&second).all(|tx| included(n, &tx.id())))
-    });
+    wait_until(
+        "work submitted to the resumed node",
+        Duration::from_secs(20),
+        || {
+            nodes.iter().all(|n| {
+                fourth
+                    .iter()
+                    .chain(&first)
+                    .chain(&second)
+                    .all(|tx| included(n, &tx.id()))
+            })
+        },
+    );
     assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(20));
     let log = nodes[p].log();
     assert!(
@@ -818,12 +838,26 @@ fn cluster_paused_producer_steps_down() {
         "the resumed producer did not step down: {log}"
     );
     assert!(nodes[p].status().is_some(), "the resumed node serves");
+    for line in log.lines().filter(|l| l.contains("cluster:")) {
+        println!("{}: {line}", nodes[p].name);
+    }
 }
 
-/// Fault matrix 5: blocks written into etcd behind the producer's back
-/// (a wrong state root; a bad link) make every node halt, naming the height.
-#[test]
-fn cluster_forged_block_in_etcd_halts_every_node() {
+/// What is wrong with a block written into etcd behind the producer's back.
+#[derive(Clone, Copy, Debug)]
+enum Forgery {
+    /// Right link, epoch and transaction root; a wrong state root.
+    StateRoot,
+    /// A transaction whose proof is another transaction's.
+    Proof,
+    /// A previous-block hash that is not the tip's.
+    Link,
+}
+
+/// Fault matrix 5: a block written into etcd behind the producer's back
+/// makes every node halt (exit with an error) naming the height, and a
+/// restarted node halts again rather than serve past it.
+fn forged_block_halts_every_node(forgery: Forgery, expect: &str) {
     let chain = Chain::new();
     let etcd = Etcd::cluster(chain.dir.path(), 1);
     let mut nodes = three_nodes(&chain, &urls(&etcd));
@@ -840,39 +874,71 @@ fn cluster_forged_block_in_etcd_halts_every_node() {
     });
     let tip = assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(10));
     let last = nodes[0].block(tip).unwrap();
-    // The next block: no transactions, right link, epoch and tx root, a
-    // wrong state root.
-    let forged = Block {
+    let mut forged = Block {
         header: BlockHeader {
             height: tip + 1,
             prev_hash: last.hash,
             epoch: last.header.epoch,
             tx_root: tx_root(&[]),
-            state_root: FixedBytes([0xAB; 32]),
+            state_root: last.header.state_root,
         },
         transactions: vec![],
     };
+    match forgery {
+        Forgery::StateRoot => forged.header.state_root = FixedBytes([0xAB; 32]),
+        Forgery::Link => forged.header.prev_hash = FixedBytes([0xCD; 32]),
+        Forgery::Proof => {
+            let a = chain.contribution(50_000, 0, &mut r);
+            let b = chain.contribution(50_001, 0, &mut r);
+            let (Transaction::Contribute(mut a), Transaction::Contribute(b)) = (a, b) else {
+                unreachable!()
+            };
+            a.proof = b.proof;
+            let tx: Transaction = a.into();
+            forged.header.tx_root = tx_root(&[tx.id()]);
+            forged.transactions = vec![tx];
+        }
+    }
     direct.put(cluster::block_key(&direct.prefix, tip + 1), forged.encode());
     for n in &mut nodes {
-        wait_until(&format!("{} to halt", n.name), Duration::from_secs(15), || {
-            n.exited().is_some()
-        });
+        wait_until(
+            &format!("{} to halt", n.name),
+            Duration::from_secs(15),
+            || n.exited().is_some(),
+        );
         let status = n.exited().unwrap();
         assert!(!status.success(), "{} exited with success", n.name);
         let log = n.log();
         assert!(
-            log.contains(&format!("halted at block {}", tip + 1)) && log.contains("state_root"),
+            log.contains(&format!("halted at block {}", tip + 1)) && log.contains(expect),
             "{}: {log}",
             n.name
         );
         n.child = None;
     }
-    // Restarted, they halt again at once rather than serve past the fork.
+    // Restarted, a node halts again rather than serve past the bad block.
     nodes[0].start();
-    wait_until("the restarted node to halt", Duration::from_secs(15), || {
-        nodes[0].exited().is_some()
-    });
+    wait_until(
+        "the restarted node to halt",
+        Duration::from_secs(15),
+        || nodes[0].exited().is_some(),
+    );
     nodes[0].child = None;
+}
+
+#[test]
+fn cluster_forged_block_with_a_wrong_state_root_halts_every_node() {
+    forged_block_halts_every_node(Forgery::StateRoot, "header's state_root differs");
+}
+
+#[test]
+fn cluster_forged_block_with_an_invalid_proof_halts_every_node() {
+    forged_block_halts_every_node(Forgery::Proof, "the proof does not verify");
+}
+
+#[test]
+fn cluster_forged_block_with_a_bad_link_halts_every_node() {
+    forged_block_halts_every_node(Forgery::Link, "prev_hash");
 }
 
 /// Fault matrix 4: a follower down while many blocks are made catches up
@@ -884,9 +950,7 @@ fn cluster_follower_rejoins_and_fresh_node_joins() {
     let etcd = Etcd::cluster(chain.dir.path(), 1);
     let e = urls(&etcd);
     let mut nodes: Vec<NodeProc> = (0..2)
-        .map(|i| {
-            NodeProc::spawn_with(chain.data_dir(&format!("n{i}")), &e, &format!("n{i}"), 4)
-        })
+        .map(|i| NodeProc::spawn_with(chain.data_dir(&format!("n{i}")), &e, &format!("n{i}"), 4))
         .collect();
     let mut direct = Direct::new(&e, &chain.genesis);
     let p = producer_index(&mut direct, &nodes, Duration::from_secs(15));
@@ -896,17 +960,21 @@ fn cluster_follower_rejoins_and_fresh_node_joins() {
     for tx in &warm {
         assert!(nodes[p].submit(tx));
     }
-    wait_until("first blocks on the follower", Duration::from_secs(20), || {
-        warm.iter().all(|tx| included(&nodes[f], &tx.id()))
-    });
+    wait_until(
+        "first blocks on the follower",
+        Duration::from_secs(20),
+        || warm.iter().all(|tx| included(&nodes[f], &tx.id())),
+    );
     nodes[f].kill9();
     let many = chain.stream(100, 160, &mut r);
     for tx in &many {
         assert!(nodes[p].submit(tx));
     }
-    wait_until("the producer to include everything", Duration::from_secs(60), || {
-        many.iter().all(|tx| included(&nodes[p], &tx.id()))
-    });
+    wait_until(
+        "the producer to include everything",
+        Duration::from_secs(60),
+        || many.iter().all(|tx| included(&nodes[p], &tx.id())),
+    );
     let height = nodes[p].height();
     assert!(height >= 40, "only {height} blocks");
     let rejoin = Instant::now();
@@ -948,9 +1016,11 @@ fn cluster_survives_one_etcd_member_and_stops_without_two() {
     for (i, tx) in b.iter().enumerate() {
         assert!(nodes[i % 3].submit(tx));
     }
-    let t = wait_until("a batch with one etcd member down", Duration::from_secs(30), || {
-        all_in(&b)
-    });
+    let t = wait_until(
+        "a batch with one etcd member down",
+        Duration::from_secs(30),
+        || all_in(&b),
+    );
     println!("one member down: batch included in {t:?}");
     let before = assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(10));
     etcd[1].kill();
@@ -961,12 +1031,19 @@ fn cluster_survives_one_etcd_member_and_stops_without_two() {
     }
     std::thread::sleep(Duration::from_secs(5));
     for n in &nodes {
-        assert_eq!(n.height(), before, "{} moved without an etcd quorum", n.name);
+        assert_eq!(
+            n.height(),
+            before,
+            "{} moved without an etcd quorum",
+            n.name
+        );
         assert!(n.status().is_some(), "{} stopped serving", n.name);
     }
     etcd[0].start();
     etcd[1].start();
-    let t = wait_until("production to resume", Duration::from_secs(40), || all_in(&c));
+    let t = wait_until("production to resume", Duration::from_secs(40), || {
+        all_in(&c)
+    });
     println!("quorum back: the queued batch included in {t:?}");
     assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(10));
 }
