@@ -171,7 +171,7 @@ struct RunArgs {
     /// Without it the node runs alone.
     #[arg(long, value_name = "URL[,URL...]", value_delimiter = ',')]
     etcd: Vec<String>,
-    /// Key prefix of this chain in etcd (default /zkpension/<genesis hash>,
+    /// Key prefix of this chain in etcd (default `/zkpension/<genesis hash>`,
     /// so two chains never share keys).
     #[arg(long, requires = "etcd")]
     cluster_prefix: Option<String>,
@@ -181,7 +181,7 @@ struct RunArgs {
     #[arg(long, default_value_t = 3000, requires = "etcd")]
     lease_ttl_ms: u64,
     /// This node's name in the cluster's election key and logs (default:
-    /// node-<process id>).
+    /// `node-<process id>`).
     #[arg(long, requires = "etcd")]
     node_name: Option<String>,
 }
