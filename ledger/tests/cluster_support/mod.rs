@@ -57,6 +57,45 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The last `n` lines of each node's log, for a failure's message.
+pub fn tails(nodes: &[&NodeProc], n: usize) -> String {
+    nodes
+        .iter()
+        .map(|node| {
+            let log = node.log();
+            let lines: Vec<&str> = log.lines().collect();
+            format!(
+                "--- {} ---\n{}",
+                node.name,
+                lines[lines.len().saturating_sub(n)..].join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// [`wait_until`], with the nodes' logs in the failure's message.
+pub fn wait_logged(
+    what: &str,
+    timeout: Duration,
+    nodes: &[&NodeProc],
+    mut f: impl FnMut() -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return start.elapsed();
+        }
+        if start.elapsed() >= timeout {
+            panic!(
+                "timed out after {timeout:?} waiting for {what}\n{}",
+                tails(nodes, 25)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     loop {
