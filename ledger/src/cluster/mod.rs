@@ -35,13 +35,13 @@ use etcd_client::{
     Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, PutOptions, SortOrder,
     SortTarget, Txn, TxnOp, WatchOptions,
 };
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
-use zkpension_core::{Block, Genesis, Transaction};
+use zkpension_core::{Block, Genesis, Transaction, TxId};
 
 /// The default lease of the producer's election key.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(3);
@@ -734,6 +734,35 @@ impl Replica {
     }
 }
 
+/// Transactions waiting to be forwarded, each id once, oldest first.
+#[derive(Default)]
+struct Queue {
+    txs: VecDeque<Transaction>,
+    ids: HashSet<TxId>,
+}
+
+impl Queue {
+    fn push(&mut self, tx: Transaction) {
+        if self.ids.insert(tx.id()) {
+            self.txs.push_back(tx);
+        }
+    }
+
+    fn drain(&mut self, n: usize) {
+        for tx in self.txs.drain(..n) {
+            self.ids.remove(&tx.id());
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+}
+
 /// The transactions this node queues.
 fn queued(core: &NodeCore) -> Vec<Transaction> {
     crate::node_core::lock(&core.mempool)
@@ -767,25 +796,32 @@ async fn forward_loop(
     mut rx: mpsc::UnboundedReceiver<Transaction>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut queue: VecDeque<Transaction> = pending.into();
+    // Each transaction once: the queue read at start and the channel may
+    // both hold one, and etcd refuses a transaction that puts a key twice.
+    let mut queue = Queue::default();
+    for tx in pending {
+        queue.push(tx);
+    }
     let mut lease: Option<Lease> = None;
     loop {
         if queue.is_empty() {
             tokio::select! {
                 _ = stopped(&mut shutdown) => return,
                 tx = rx.recv() => match tx {
-                    Some(tx) => queue.push_back(tx),
+                    Some(tx) => queue.push(tx),
                     None => return,
                 },
             }
         }
         while let Ok(tx) = rx.try_recv() {
-            queue.push_back(tx);
+            queue.push(tx);
         }
         if lease.as_ref().is_some_and(Lease::lost) {
             // Its keys are gone (or about to be): put this node's queue again.
             lease = None;
-            queue = queued(&core).into();
+            for tx in queued(&core) {
+                queue.push(tx);
+            }
         }
         if lease.is_none() {
             match Lease::grant(&mut client, config.mempool_ttl).await {
@@ -802,6 +838,7 @@ async fn forward_loop(
         let id = lease.as_ref().expect("granted").id;
         let n = queue.len().min(MAX_TXN_OPS);
         let ops: Vec<TxnOp> = queue
+            .txs
             .iter()
             .take(n)
             .map(|tx| {
@@ -813,9 +850,7 @@ async fn forward_loop(
             })
             .collect();
         match client.txn(Txn::new().and_then(ops)).await {
-            Ok(_) => {
-                queue.drain(..n);
-            }
+            Ok(_) => queue.drain(n),
             Err(e) => {
                 tracing::warn!("cluster: forwarding {n} transactions to etcd: {e}; retrying");
                 if wait(&mut shutdown, Duration::from_millis(200)).await {
