@@ -505,9 +505,10 @@ fn cluster_survives_one_etcd_member_and_stops_without_two() {
     for (i, tx) in b.iter().enumerate() {
         assert!(nodes[i % 3].submit(tx));
     }
-    let t = wait_until(
+    let t = wait_logged(
         "a batch with one etcd member down",
         Duration::from_secs(30),
+        &nodes.iter().collect::<Vec<_>>(),
         || all_in(&b),
     );
     println!("one member down: batch included in {t:?}");

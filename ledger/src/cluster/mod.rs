@@ -252,7 +252,10 @@ async fn keep_alive(mut client: Client, lease: i64, ttl: Duration, lost: Arc<Ato
             .await
             .map_err(|e| e.to_string())?;
         loop {
-            keeper.keep_alive().await.map_err(|e| e.to_string())?;
+            match tokio::time::timeout(ttl, keeper.keep_alive()).await {
+                Ok(r) => r.map_err(|e| e.to_string())?,
+                Err(_) => return Err("the keep-alive request hangs".into()),
+            }
             match tokio::time::timeout(ttl, stream.message()).await {
                 Ok(Ok(Some(r))) if r.ttl() > 0 => {}
                 Ok(Ok(Some(_))) => return Err("the lease expired".into()),
@@ -294,6 +297,12 @@ impl Lease {
     async fn revoke(self, client: &mut Client) {
         self.task.abort();
         let _ = client.lease_revoke(self.id).await;
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -603,13 +612,22 @@ impl Replica {
                 self.lease = Some(Lease::grant(&mut self.client, self.config.lease_ttl).await?);
             }
             let lease = self.lease.as_ref().expect("granted").id;
-            let won = campaign(
+            let won = match campaign(
                 &mut self.client,
                 &self.config.prefix,
                 lease,
                 &self.advertise,
             )
-            .await?;
+            .await
+            {
+                Ok(won) => won,
+                Err(e) => {
+                    // The lease may be gone ("requested lease not found"):
+                    // the next round grants a new one.
+                    self.lease = None;
+                    return Err(e.into());
+                }
+            };
             let Some(election) = won else {
                 return Ok(());
             };
@@ -803,6 +821,7 @@ async fn forward_loop(
         queue.push(tx);
     }
     let mut lease: Option<Lease> = None;
+    let mut granted = false;
     loop {
         if queue.is_empty() {
             tokio::select! {
@@ -817,15 +836,21 @@ async fn forward_loop(
             queue.push(tx);
         }
         if lease.as_ref().is_some_and(Lease::lost) {
-            // Its keys are gone (or about to be): put this node's queue again.
             lease = None;
-            for tx in queued(&core) {
-                queue.push(tx);
-            }
         }
         if lease.is_none() {
             match Lease::grant(&mut client, config.mempool_ttl).await {
-                Ok(l) => lease = Some(l),
+                Ok(l) => {
+                    if granted {
+                        // The keys under the old lease are gone, or will be
+                        // when it expires: put this node's queue again.
+                        for tx in queued(&core) {
+                            queue.push(tx);
+                        }
+                    }
+                    granted = true;
+                    lease = Some(l);
+                }
                 Err(e) => {
                     tracing::warn!("cluster: mempool lease: {e}; retrying");
                     if wait(&mut shutdown, Duration::from_millis(200)).await {
@@ -852,6 +877,9 @@ async fn forward_loop(
         match client.txn(Txn::new().and_then(ops)).await {
             Ok(_) => queue.drain(n),
             Err(e) => {
+                // Perhaps the lease is gone ("requested lease not found"):
+                // retry under a new one.
+                lease = None;
                 tracing::warn!("cluster: forwarding {n} transactions to etcd: {e}; retrying");
                 if wait(&mut shutdown, Duration::from_millis(200)).await {
                     return;
