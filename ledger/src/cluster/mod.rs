@@ -28,31 +28,25 @@
 //! from one the node already has stops the node with an error naming the
 //! height: it never serves a fork.
 
+mod etcd;
+mod forward;
 mod replica;
 
-use crate::node_core::NodeCore;
-use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, PutOptions, SortOrder,
-    SortTarget, Txn, TxnOp, WatchOptions,
+pub use etcd::{
+    append_block, block_key, campaign, connect, default_prefix, leader_key, mempool_key,
+    parse_block_key, Election, DEFAULT_LEASE_TTL, DEFAULT_MEMPOOL_TTL, MAX_CLUSTER_BLOCK_BYTES,
+    MAX_TXN_OPS,
 };
-use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::node_core::NodeCore;
+use etcd::{block_prefix, mempool_prefix, Lease};
+use etcd_client::{Client, EventType, GetOptions, SortOrder, SortTarget, Txn, TxnOp, WatchOptions};
+use forward::{forward_loop, queued, stopped, wait};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
-use zkpension_core::{Block, Genesis, Transaction, TxId};
-
-/// The default lease of the producer's election key.
-pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(3);
-/// How long a forwarded transaction stays in the shared mempool after the
-/// node that received it stopped renewing its lease.
-pub const DEFAULT_MEMPOOL_TTL: Duration = Duration::from_secs(300);
-/// Most bytes of transactions per block in a cluster: etcd refuses requests
-/// over 1.5 MiB by default (`--max-request-bytes`).
-pub const MAX_CLUSTER_BLOCK_BYTES: usize = 1 << 20;
-/// Most operations per etcd transaction (etcd's `--max-txn-ops` default).
-pub const MAX_TXN_OPS: usize = 128;
+use zkpension_core::{Block, Genesis, Transaction};
 
 /// How a node joins a cluster.
 #[derive(Clone, Debug)]
@@ -82,43 +76,6 @@ impl ClusterConfig {
             name,
         }
     }
-}
-
-/// `/zkpension/<genesis hash, 64 hex digits>`: two chains never share keys.
-pub fn default_prefix(genesis: &Genesis) -> String {
-    format!("/zkpension/{}", hex::encode(genesis.hash().0))
-}
-
-/// The etcd key of block `height` under `prefix`.
-pub fn block_key(prefix: &str, height: u64) -> String {
-    format!("{prefix}/block/{height:020}")
-}
-
-/// The election key under `prefix`.
-pub fn leader_key(prefix: &str) -> String {
-    format!("{prefix}/leader")
-}
-
-/// The shared-mempool key of a transaction.
-pub fn mempool_key(prefix: &str, tx: &Transaction) -> String {
-    format!("{prefix}/mempool/{}", hex::encode(tx.id().0))
-}
-
-fn block_prefix(prefix: &str) -> String {
-    format!("{prefix}/block/")
-}
-
-fn mempool_prefix(prefix: &str) -> String {
-    format!("{prefix}/mempool/")
-}
-
-/// The height in a block key, if it is one.
-pub fn parse_block_key(prefix: &str, key: &[u8]) -> Option<u64> {
-    std::str::from_utf8(key)
-        .ok()?
-        .strip_prefix(&block_prefix(prefix))?
-        .parse()
-        .ok()
 }
 
 /// Why a cluster node stopped.
@@ -153,159 +110,6 @@ fn halt(height: u64, detail: impl Into<String>) -> Fault {
     })
 }
 
-/// The producer's hold on the election: its key, the key's create-revision
-/// when it won, and the lease it is attached to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Election {
-    pub key: String,
-    pub create_revision: i64,
-    pub lease: i64,
-}
-
-/// Connects to etcd (a request timeout of 2 s, so a dead member is noticed).
-pub async fn connect(endpoints: &[String]) -> Result<Client, ClusterError> {
-    let options = ConnectOptions::new()
-        .with_connect_timeout(Duration::from_secs(2))
-        .with_timeout(Duration::from_secs(2))
-        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
-    let err = |detail: String| ClusterError::Connect {
-        endpoints: endpoints.join(","),
-        detail,
-    };
-    let mut client = Client::connect(endpoints, Some(options))
-        .await
-        .map_err(|e| err(e.to_string()))?;
-    client
-        .get("/", Some(GetOptions::new().with_count_only()))
-        .await
-        .map_err(|e| err(e.to_string()))?;
-    Ok(client)
-}
-
-/// Tries to become the producer: puts the election key with `lease` if it
-/// does not exist. Returns the election if won, `None` if another node holds
-/// the key.
-pub async fn campaign(
-    client: &mut Client,
-    prefix: &str,
-    lease: i64,
-    value: &str,
-) -> Result<Option<Election>, etcd_client::Error> {
-    let key = leader_key(prefix);
-    let txn = Txn::new()
-        .when([Compare::version(key.clone(), CompareOp::Equal, 0)])
-        .and_then([TxnOp::put(
-            key.clone(),
-            value,
-            Some(PutOptions::new().with_lease(lease)),
-        )]);
-    let resp = client.txn(txn).await?;
-    if !resp.succeeded() {
-        return Ok(None);
-    }
-    let revision = resp.header().map_or(0, |h| h.revision());
-    Ok(Some(Election {
-        key,
-        create_revision: revision,
-        lease,
-    }))
-}
-
-/// Appends block `height` (its canonical bytes) under `prefix` and deletes
-/// `deletes`, in one etcd transaction that succeeds only if `election` still
-/// holds (the election key exists with its create-revision) and the block
-/// key does not exist yet. Returns the revision of the write, or `None` if
-/// refused: the caller is no longer the producer or the height is taken.
-pub async fn append_block(
-    client: &mut Client,
-    prefix: &str,
-    election: &Election,
-    height: u64,
-    block: Vec<u8>,
-    deletes: &[String],
-) -> Result<Option<i64>, etcd_client::Error> {
-    let key = block_key(prefix, height);
-    let mut ops = vec![TxnOp::put(key.clone(), block, None)];
-    ops.extend(deletes.iter().map(|k| TxnOp::delete(k.clone(), None)));
-    let txn = Txn::new()
-        .when([
-            Compare::create_revision(
-                election.key.clone(),
-                CompareOp::Equal,
-                election.create_revision,
-            ),
-            Compare::version(key, CompareOp::Equal, 0),
-        ])
-        .and_then(ops);
-    let resp = client.txn(txn).await?;
-    Ok(resp
-        .succeeded()
-        .then(|| resp.header().map_or(0, |h| h.revision())))
-}
-
-/// Renews `lease` every third of `ttl` until it is refused or etcd cannot
-/// be reached for a whole `ttl`; then sets `lost`.
-async fn keep_alive(mut client: Client, lease: i64, ttl: Duration, lost: Arc<AtomicBool>) {
-    let result: Result<(), String> = async {
-        let (mut keeper, mut stream) = client
-            .lease_keep_alive(lease)
-            .await
-            .map_err(|e| e.to_string())?;
-        loop {
-            match tokio::time::timeout(ttl, keeper.keep_alive()).await {
-                Ok(r) => r.map_err(|e| e.to_string())?,
-                Err(_) => return Err("the keep-alive request hangs".into()),
-            }
-            match tokio::time::timeout(ttl, stream.message()).await {
-                Ok(Ok(Some(r))) if r.ttl() > 0 => {}
-                Ok(Ok(Some(_))) => return Err("the lease expired".into()),
-                Ok(Ok(None)) => return Err("the keep-alive stream ended".into()),
-                Ok(Err(e)) => return Err(e.to_string()),
-                Err(_) => return Err("no answer within the lease".into()),
-            }
-            tokio::time::sleep(ttl / 3).await;
-        }
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::debug!("lease {lease:x}: {e}");
-    }
-    lost.store(true, Ordering::SeqCst);
-}
-
-/// A lease and the task renewing it.
-struct Lease {
-    id: i64,
-    lost: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Lease {
-    async fn grant(client: &mut Client, ttl: Duration) -> Result<Lease, etcd_client::Error> {
-        let secs = ttl.as_secs_f64().ceil().max(1.0) as i64;
-        let id = client.lease_grant(secs, None).await?.id();
-        let lost = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(keep_alive(client.clone(), id, ttl, lost.clone()));
-        Ok(Lease { id, lost, task })
-    }
-
-    fn lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst)
-    }
-
-    /// Stops renewing and revokes the lease (its keys go at once).
-    async fn revoke(self, client: &mut Client) {
-        self.task.abort();
-        let _ = client.lease_revoke(self.id).await;
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Runs a node of a cluster until `shutdown`: follows the blocks in etcd,
 /// campaigns to produce, produces while it holds the election, and forwards
 /// the transactions submitted to this node (`forward`) to the shared
@@ -318,7 +122,12 @@ pub(crate) async fn run(
     forward: mpsc::UnboundedReceiver<Transaction>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ClusterError> {
-    let client = connect(&config.endpoints).await?;
+    let client = connect(&config.endpoints)
+        .await
+        .map_err(|e| ClusterError::Connect {
+            endpoints: config.endpoints.join(","),
+            detail: e.to_string(),
+        })?;
     let mut replica = Replica::new(core.clone(), client.clone(), config.clone(), advertise);
     let result = replica.run(interval, forward, shutdown).await;
     replica.resign().await;
@@ -437,7 +246,8 @@ impl Replica {
             tokio::spawn(forward_loop(
                 self.core.clone(),
                 self.client.clone(),
-                self.config.clone(),
+                self.config.prefix.clone(),
+                self.config.mempool_ttl,
                 pending,
                 rx,
                 stop,
@@ -748,143 +558,6 @@ impl Replica {
         self.election = None;
         if let Some(lease) = self.lease.take() {
             lease.revoke(&mut self.client).await;
-        }
-    }
-}
-
-/// Transactions waiting to be forwarded, each id once, oldest first.
-#[derive(Default)]
-struct Queue {
-    txs: VecDeque<Transaction>,
-    ids: HashSet<TxId>,
-}
-
-impl Queue {
-    fn push(&mut self, tx: Transaction) {
-        if self.ids.insert(tx.id()) {
-            self.txs.push_back(tx);
-        }
-    }
-
-    fn drain(&mut self, n: usize) {
-        for tx in self.txs.drain(..n) {
-            self.ids.remove(&tx.id());
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.txs.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.txs.is_empty()
-    }
-}
-
-/// The transactions this node queues.
-fn queued(core: &NodeCore) -> Vec<Transaction> {
-    crate::node_core::lock(&core.mempool)
-        .batch(usize::MAX)
-        .into_iter()
-        .map(|(_, c)| c.into_tx())
-        .collect()
-}
-
-/// Returns once `shutdown` is set (the guard `wait_for` returns is not
-/// `Send`, so it is dropped here).
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|s| *s).await;
-}
-
-/// Sleeps `d`; true if shutdown came first.
-async fn wait(shutdown: &mut watch::Receiver<bool>, d: Duration) -> bool {
-    tokio::select! {
-        _ = stopped(shutdown) => true,
-        _ = tokio::time::sleep(d) => false,
-    }
-}
-
-/// Puts the transactions this node queues into the shared mempool, each
-/// under this node's mempool lease; retries while etcd is unreachable.
-async fn forward_loop(
-    core: Arc<NodeCore>,
-    mut client: Client,
-    config: ClusterConfig,
-    pending: Vec<Transaction>,
-    mut rx: mpsc::UnboundedReceiver<Transaction>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    // Each transaction once: the queue read at start and the channel may
-    // both hold one, and etcd refuses a transaction that puts a key twice.
-    let mut queue = Queue::default();
-    for tx in pending {
-        queue.push(tx);
-    }
-    let mut lease: Option<Lease> = None;
-    let mut granted = false;
-    loop {
-        if queue.is_empty() {
-            tokio::select! {
-                _ = stopped(&mut shutdown) => return,
-                tx = rx.recv() => match tx {
-                    Some(tx) => queue.push(tx),
-                    None => return,
-                },
-            }
-        }
-        while let Ok(tx) = rx.try_recv() {
-            queue.push(tx);
-        }
-        if lease.as_ref().is_some_and(Lease::lost) {
-            lease = None;
-        }
-        if lease.is_none() {
-            match Lease::grant(&mut client, config.mempool_ttl).await {
-                Ok(l) => {
-                    if granted {
-                        // The keys under the old lease are gone, or will be
-                        // when it expires: put this node's queue again.
-                        for tx in queued(&core) {
-                            queue.push(tx);
-                        }
-                    }
-                    granted = true;
-                    lease = Some(l);
-                }
-                Err(e) => {
-                    tracing::warn!("cluster: mempool lease: {e}; retrying");
-                    if wait(&mut shutdown, Duration::from_millis(200)).await {
-                        return;
-                    }
-                    continue;
-                }
-            }
-        }
-        let id = lease.as_ref().expect("granted").id;
-        let n = queue.len().min(MAX_TXN_OPS);
-        let ops: Vec<TxnOp> = queue
-            .txs
-            .iter()
-            .take(n)
-            .map(|tx| {
-                TxnOp::put(
-                    mempool_key(&config.prefix, tx),
-                    tx.encode(),
-                    Some(PutOptions::new().with_lease(id)),
-                )
-            })
-            .collect();
-        match client.txn(Txn::new().and_then(ops)).await {
-            Ok(_) => queue.drain(n),
-            Err(e) => {
-                // Perhaps the lease is gone ("requested lease not found"):
-                // retry under a new one.
-                lease = None;
-                tracing::warn!("cluster: forwarding {n} transactions to etcd: {e}; retrying");
-                if wait(&mut shutdown, Duration::from_millis(200)).await {
-                    return;
-                }
-            }
         }
     }
 }
