@@ -264,6 +264,84 @@ fn cluster_kill_nine_the_producer() {
     );
 }
 
+/// Fault matrix 1, at the worst moment: every producer dies (abort, a
+/// failpoint) right after etcd accepted its block and before its own
+/// database has it. Each time another node takes over; restarted, the dead
+/// ones catch their own last block up from etcd; nothing acknowledged is
+/// lost and every node has the same blocks.
+#[test]
+fn cluster_producer_dies_between_the_append_and_its_commit() {
+    let chain = Chain::new();
+    let etcd = Etcd::cluster(chain.dir.path(), 1);
+    let e = urls(&etcd);
+    let mut nodes: Vec<NodeProc> = (0..3)
+        .map(|i| {
+            let mut n = NodeProc::new(chain.data_dir(&format!("n{i}")), &e, &format!("n{i}"), 64);
+            n.failpoint = Some("after-append".into());
+            n.start();
+            n
+        })
+        .collect();
+    let mut r = rng(81);
+    let mut acked = Vec::new();
+    // (node, the block it appended and died before storing)
+    let mut lost = Vec::new();
+    // Three producers in turn append one block each and die.
+    for round in 0..3u64 {
+        let alive: Vec<usize> = (0..3).filter(|i| nodes[*i].child.is_some()).collect();
+        let tx = chain.contribution(round, 0, &mut r);
+        assert!(nodes[alive[0]].submit(&tx));
+        acked.push(tx.id());
+        let mut dead = None;
+        wait_until(
+            "a producer to die after its append",
+            Duration::from_secs(15),
+            || {
+                dead = alive.iter().copied().find(|i| nodes[*i].exited().is_some());
+                dead.is_some()
+            },
+        );
+        let d = dead.unwrap();
+        let log = nodes[d].log();
+        let h: u64 = log
+            .split("failpoint after-append: aborting after appending block ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|h| h.parse().ok())
+            .unwrap_or_else(|| panic!("{} died without the failpoint: {log}", nodes[d].name));
+        lost.push((d, h));
+        nodes[d].child = None;
+    }
+    // Restarted without the failpoint, they resume from etcd.
+    for n in &mut nodes {
+        n.failpoint = None;
+        if n.child.is_none() {
+            n.start();
+        }
+    }
+    let more = chain.stream(100, 9, &mut r);
+    for (i, tx) in more.iter().enumerate() {
+        assert!(nodes[i % 3].submit(tx));
+        acked.push(tx.id());
+    }
+    wait_logged(
+        "every acknowledged transaction included everywhere",
+        Duration::from_secs(30),
+        &nodes.iter().collect::<Vec<_>>(),
+        || nodes.iter().all(|n| acked.iter().all(|id| included(n, id))),
+    );
+    let height = assert_same_chain(&nodes.iter().collect::<Vec<_>>(), Duration::from_secs(10));
+    assert!(height >= 4, "height {height}");
+    for (d, h) in lost {
+        let log = nodes[d].log();
+        assert!(
+            log.contains(&format!("block {h}: applied from etcd")),
+            "{} did not take its own block {h} from etcd: {log}",
+            nodes[d].name
+        );
+    }
+}
+
 /// Fault matrix 2: the producer is paused (SIGSTOP) past its lease; another
 /// node takes over; resumed (SIGCONT), the old producer's append fails or
 /// its lease is found gone, it steps down and follows.

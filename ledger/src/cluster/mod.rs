@@ -48,6 +48,10 @@ use thiserror::Error;
 use tokio::sync::{mpsc, watch};
 use zkpension_core::{Block, Genesis, Transaction};
 
+/// Fault injection for the tests: `after-append` makes a producer abort
+/// right after etcd accepted its block, before its own database has it.
+pub const FAILPOINT_ENV: &str = "ZKPENSION_CLUSTER_FAILPOINT";
+
 /// How a node joins a cluster.
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
@@ -150,6 +154,8 @@ struct Replica {
     election: Option<Election>,
     /// The revision to watch from: after the last block applied or seen.
     watch_from: i64,
+    /// [`FAILPOINT_ENV`] is `after-append`.
+    crash_after_append: bool,
 }
 
 impl Replica {
@@ -163,6 +169,7 @@ impl Replica {
             lease: None,
             election: None,
             watch_from: 0,
+            crash_after_append: std::env::var(FAILPOINT_ENV).is_ok_and(|v| v == "after-append"),
         }
     }
 
@@ -518,6 +525,12 @@ impl Replica {
             }
             return self.catch_up().await;
         };
+        if self.crash_after_append {
+            // A failpoint for the fault tests: the worst moment to die, the
+            // block in etcd and not in this node's database.
+            tracing::error!("failpoint after-append: aborting after appending block {height}");
+            std::process::abort();
+        }
         let core = self.core.clone();
         let txs = plan.block.transactions.len();
         let root = plan.block.header.state_root;

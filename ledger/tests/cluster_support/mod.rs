@@ -389,6 +389,8 @@ pub struct NodeProc {
     pub max_block_txs: usize,
     pub block_interval_ms: u64,
     pub lease_ms: u64,
+    /// `ZKPENSION_CLUSTER_FAILPOINT` for the next start.
+    pub failpoint: Option<String>,
 }
 
 impl NodeProc {
@@ -413,6 +415,7 @@ impl NodeProc {
             max_block_txs,
             block_interval_ms: 50,
             lease_ms: LEASE_MS,
+            failpoint: None,
         }
     }
 
@@ -427,7 +430,12 @@ impl NodeProc {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let mut child = Command::new(node_binary())
+        let mut command = Command::new(node_binary());
+        match &self.failpoint {
+            Some(f) => command.env(cluster::FAILPOINT_ENV, f),
+            None => command.env_remove(cluster::FAILPOINT_ENV),
+        };
+        let mut child = command
             .args([
                 "run",
                 "--data",
