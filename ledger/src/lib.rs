@@ -16,6 +16,8 @@
 //!   [`limiter`]: per-client limits on refused submissions.
 //! - [`api`]: the HTTP/JSON API; [`serve`]: its server (connection limit,
 //!   timeouts); [`explorer`]: the public HTML pages at `/` and `/explorer`.
+//! - [`cluster`]: several nodes on one ledger, blocks ordered by etcd
+//!   (`docs/CLUSTER.md`).
 //!
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
 //! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
@@ -23,6 +25,7 @@
 pub mod admission;
 pub mod api;
 pub mod audit;
+pub mod cluster;
 pub mod error;
 pub mod explorer;
 pub mod limiter;

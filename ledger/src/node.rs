@@ -26,6 +26,7 @@
 //! address ([`crate::limiter`]). Logs go through `tracing`: a start line, one
 //! line per block, one per refused submission, warnings on storage errors.
 
+use crate::cluster::ClusterConfig;
 use crate::limiter::RefusalLimits;
 use crate::node_core::{NodeCore, Produced, DEFAULT_ADMISSION_WINDOW};
 use crate::serve::HttpLimits;
@@ -77,6 +78,9 @@ pub struct NodeConfig {
     /// At start, verify the proofs of every stored block as well (the blocks
     /// are always re-applied: hash links, transaction and state roots).
     pub verify_proofs_at_start: bool,
+    /// Join a cluster ordered by etcd ([`crate::cluster`]) instead of
+    /// producing blocks alone.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl NodeConfig {
@@ -97,6 +101,7 @@ impl NodeConfig {
             http: HttpLimits::default(),
             create_db: true,
             verify_proofs_at_start: false,
+            cluster: None,
         }
     }
 }
@@ -122,6 +127,9 @@ pub enum NodeError {
     Config(String),
     #[error("the node's thread panicked")]
     Panicked,
+    /// A cluster node stopped (fail-stop, see [`crate::cluster`]).
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 macro_rules! node_errors {
@@ -139,6 +147,8 @@ node_errors!(Genesis(GenesisError), Keys(KeyError), Store(StoreError));
 pub struct Node {
     addr: SocketAddr,
     shutdown: Option<watch::Sender<bool>>,
+    /// True once the node's thread has finished (a cluster node halts).
+    done: watch::Receiver<bool>,
     thread: Option<std::thread::JoinHandle<Result<(), NodeError>>>,
     handle: tokio::runtime::Handle,
 }
@@ -204,7 +214,7 @@ impl Node {
             ),
             None => None,
         };
-        let core = NodeCore::new(
+        let mut core = NodeCore::new(
             keys,
             store,
             state,
@@ -215,6 +225,14 @@ impl Node {
         .with_admission_window(config.admission_window)
         .with_refusal_limits(config.refusal_limits)
         .with_keys_dir(&config.keys_dir);
+        let cluster = match config.cluster.clone() {
+            Some(c) => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                core.forward = Some(tx);
+                Some((c, rx))
+            }
+            None => None,
+        };
         let core = Arc::new(core);
 
         let listener = std::net::TcpListener::bind(config.listen)
@@ -254,13 +272,28 @@ impl Node {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(io("registering the listener"))?
         };
+        let (done_tx, done) = watch::channel(false);
+        let url = format!("http://{addr}");
         let thread = std::thread::Builder::new()
             .name("zkpension-node".into())
-            .spawn(move || runtime.block_on(run(core, listener, interval, http, shutdown_rx)))
+            .spawn(move || {
+                let r = runtime.block_on(run(
+                    core,
+                    listener,
+                    interval,
+                    http,
+                    shutdown_rx,
+                    cluster,
+                    url,
+                ));
+                let _ = done_tx.send(true);
+                r
+            })
             .map_err(io("spawning the node thread"))?;
         Ok(Node {
             addr,
             shutdown: Some(shutdown_tx),
+            done,
             thread: Some(thread),
             handle,
         })
@@ -276,8 +309,10 @@ impl Node {
         format!("http://{}", self.addr)
     }
 
-    /// Blocks until SIGINT (Ctrl-C) or SIGTERM, then shuts down.
+    /// Blocks until SIGINT (Ctrl-C) or SIGTERM, or until a cluster node
+    /// halts, then shuts down.
     pub fn run_until_signal(self) -> Result<(), NodeError> {
+        let mut done = self.done.clone();
         self.handle.block_on(async {
             #[cfg(unix)]
             {
@@ -287,6 +322,7 @@ impl Node {
                 tokio::select! {
                     r = tokio::signal::ctrl_c() => r.map_err(io("waiting for Ctrl-C"))?,
                     _ = term.recv() => {}
+                    _ = done.wait_for(|d| *d) => {}
                 }
             }
             #[cfg(not(unix))]
@@ -296,6 +332,12 @@ impl Node {
             Ok::<(), NodeError>(())
         })?;
         self.shutdown()
+    }
+
+    /// Whether the node stopped by itself (a cluster node that halted);
+    /// [`Node::shutdown`] then returns why.
+    pub fn stopped(&self) -> bool {
+        *self.done.borrow()
     }
 
     /// Stops accepting requests, lets the block being produced finish, and
@@ -327,13 +369,50 @@ async fn run(
     interval: Duration,
     http: HttpLimits,
     shutdown: watch::Receiver<bool>,
+    cluster: Option<(
+        ClusterConfig,
+        tokio::sync::mpsc::UnboundedReceiver<zkpension_core::Transaction>,
+    )>,
+    url: String,
 ) -> Result<(), NodeError> {
-    let producer = tokio::spawn(produce(core.clone(), interval, shutdown.clone()));
+    let Some((config, forward)) = cluster else {
+        let producer = tokio::spawn(produce(core.clone(), interval, shutdown.clone()));
+        let app = crate::api::router(core, http.body_timeout);
+        crate::serve::serve(listener, app, http, shutdown).await;
+        // The producer stops after the block it may be producing.
+        let _ = producer.await;
+        return Ok(());
+    };
+    // A cluster node: the API stops with the node, or when the node halts.
+    let (stop_tx, stop) = watch::channel(false);
+    let replica = {
+        let core = core.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            crate::cluster::run(core, config, url, interval, forward, stop).await
+        })
+    };
     let app = crate::api::router(core, http.body_timeout);
-    crate::serve::serve(listener, app, http, shutdown).await;
-    // The producer stops after the block it may be producing.
-    let _ = producer.await;
-    Ok(())
+    let server = crate::serve::serve(listener, app, http, stop);
+    let mut shutdown = shutdown;
+    let mut replica = replica;
+    let stopper = async move {
+        tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => {
+                let _ = stop_tx.send(true);
+                (&mut replica).await
+            }
+            r = &mut replica => {
+                let _ = stop_tx.send(true);
+                r
+            }
+        }
+    };
+    let ((), result) = tokio::join!(server, stopper);
+    match result {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(NodeError::Panicked),
+    }
 }
 
 async fn produce(core: Arc<NodeCore>, interval: Duration, mut shutdown: watch::Receiver<bool>) {

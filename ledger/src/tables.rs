@@ -14,6 +14,9 @@ pub const META_GENESIS: &str = "genesis";
 /// The layout of these tables; a database of another layout is refused.
 pub const FORMAT: &[u8] = b"zkpension-ledger/1";
 pub const META_SCALARS: &str = "scalars";
+/// The etcd revision (i64, big-endian) of the last block applied from a
+/// cluster's etcd (absent for a node that never ran in a cluster).
+pub const META_ETCD_REVISION: &str = "etcd_revision";
 
 /// height → [`zkpension_core::Block::encode`] (heights from 1).
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");

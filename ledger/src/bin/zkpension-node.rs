@@ -10,6 +10,7 @@ use zkpension_core::genesis::{GenesisParams, DEFAULT_ANCHOR_WINDOW};
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::keyfile::{parse_public_key, Role};
 use zkpension_core::Genesis;
+use zkpension_ledger::cluster::ClusterConfig;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
 use zkpension_ledger::serve::HttpLimits;
 use zkpension_ledger::store::{OpenOptions, Store};
@@ -165,6 +166,24 @@ struct RunArgs {
     /// Print the start-up line as JSON.
     #[arg(long)]
     json: bool,
+    /// Join a cluster: etcd client URLs (comma-separated). Blocks are then
+    /// ordered by etcd and re-executed by every node (docs/CLUSTER.md).
+    /// Without it the node runs alone.
+    #[arg(long, value_name = "URL[,URL...]", value_delimiter = ',')]
+    etcd: Vec<String>,
+    /// Key prefix of this chain in etcd (default `/zkpension/<genesis hash>`,
+    /// so two chains never share keys).
+    #[arg(long, requires = "etcd")]
+    cluster_prefix: Option<String>,
+    /// The producer's lease in milliseconds (etcd rounds up to whole
+    /// seconds, at least 2 s with its default election timeout): a crashed
+    /// or paused producer is replaced after about this long.
+    #[arg(long, default_value_t = 3000, requires = "etcd")]
+    lease_ttl_ms: u64,
+    /// This node's name in the cluster's election key and logs (default:
+    /// `node-<process id>`).
+    #[arg(long, requires = "etcd")]
+    node_name: Option<String>,
 }
 
 /// Logs to stderr, filtered by ZKPENSION_LOG or RUST_LOG (default info).
@@ -342,7 +361,28 @@ fn run(a: RunArgs) -> Result<()> {
              whoever made them could forge proofs (make production keys with `zkpension ceremony`)"
         );
     }
+    let cluster = (!a.etcd.is_empty()).then(|| {
+        let name = a
+            .node_name
+            .clone()
+            .unwrap_or_else(|| format!("node-{}", std::process::id()));
+        let mut c = ClusterConfig::new(a.etcd.clone(), &genesis, name);
+        if let Some(p) = &a.cluster_prefix {
+            c.prefix = p.trim_end_matches('/').to_string();
+        }
+        c.lease_ttl = Duration::from_millis(a.lease_ttl_ms);
+        c
+    });
+    if let Some(c) = &cluster {
+        eprintln!(
+            "joining the cluster at {} (prefix {}, lease {} ms)",
+            c.endpoints.join(","),
+            c.prefix,
+            c.lease_ttl.as_millis()
+        );
+    }
     let mut config = NodeConfig::new(a.data.clone(), genesis, a.data.join(KEYS_DIR));
+    config.cluster = cluster;
     config.listen = a.listen;
     config.block_interval = Duration::from_millis(a.block_interval_ms);
     config.max_block_txs = a.max_block_txs;

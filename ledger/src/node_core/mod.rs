@@ -96,6 +96,9 @@ pub struct NodeCore {
     pub(crate) refusals: Mutex<RefusalLimiter>,
     /// The key directory served by `GET /v1/keys`.
     pub(crate) keys_dir: Option<PathBuf>,
+    /// In a cluster, newly queued transactions go here, to the shared
+    /// mempool in etcd ([`crate::cluster`]).
+    pub(crate) forward: Option<tokio::sync::mpsc::UnboundedSender<Transaction>>,
 }
 
 /// A block [`NodeCore::produce_block`] wrote.
@@ -170,6 +173,7 @@ impl NodeCore {
             batcher: ProofBatcher::new(DEFAULT_ADMISSION_WINDOW),
             refusals: Mutex::new(RefusalLimiter::new(RefusalLimits::default())),
             keys_dir: None,
+            forward: None,
         })
     }
 
@@ -328,6 +332,10 @@ impl NodeCore {
         self.store.add_pending(seq, checked.tx(), replaces)?;
         if let Some(old) = replaces {
             mempool.remove(&[old]);
+        }
+        if let Some(forward) = &self.forward {
+            // Durable locally first; a node that restarts forwards its queue again.
+            let _ = forward.send(checked.tx().clone());
         }
         mempool.insert(seq, checked);
         if mempool.len() >= self.max_block_txs {

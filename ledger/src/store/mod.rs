@@ -406,6 +406,19 @@ impl Store {
     /// out, and the removal of the queued transactions it settled
     /// (`settled`, by arrival number).
     pub fn write_block(&self, plan: &BlockPlan, settled: &[u64]) -> Result<(), StoreError> {
+        self.write_block_at(plan, settled, None)
+    }
+
+    /// [`Store::write_block`] for a block ordered by etcd (`crate::cluster`):
+    /// the etcd revision of the block's key is written in the same
+    /// transaction, so a restarted node resumes its watch after exactly the
+    /// blocks it has.
+    pub fn write_block_at(
+        &self,
+        plan: &BlockPlan,
+        settled: &[u64],
+        etcd_revision: Option<i64>,
+    ) -> Result<(), StoreError> {
         let height = plan.height();
         let d = &plan.delta;
         let mut tx = self.db.begin_write()?;
@@ -462,11 +475,29 @@ impl Store {
                 pending.remove(*seq)?;
             }
             let scalars = serde_json::to_vec(&d.scalars).map_err(corrupt)?;
-            tx.open_table(META)?
-                .insert(META_SCALARS, scalars.as_slice())?;
+            let mut meta = tx.open_table(META)?;
+            meta.insert(META_SCALARS, scalars.as_slice())?;
+            if let Some(revision) = etcd_revision {
+                meta.insert(META_ETCD_REVISION, revision.to_be_bytes().as_slice())?;
+            }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The etcd revision of the last block written by
+    /// [`Store::write_block_at`], if any.
+    pub fn etcd_revision(&self) -> Result<Option<i64>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(META)?;
+        let Some(v) = meta.get(META_ETCD_REVISION)? else {
+            return Ok(None);
+        };
+        let bytes: [u8; 8] = v
+            .value()
+            .try_into()
+            .map_err(|_| corrupt("meta etcd_revision is not 8 bytes"))?;
+        Ok(Some(i64::from_be_bytes(bytes)))
     }
 
     /// Queues a transaction durably under arrival number `seq`, in place of
