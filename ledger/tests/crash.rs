@@ -23,12 +23,11 @@ use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Context, ContributeBody, SpendHeader};
 use zkpension_core::tx::{Contribute, Enroll, TxId};
 use zkpension_core::views::{BlockView, StatusView, TxState, TxStatusView};
-use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_core::{Params, Transaction};
 use zkpension_ledger::State;
 
 const ROUNDS: usize = 20;
@@ -194,39 +193,13 @@ fn kill_nine_during_block_production() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
     let data = dir.path().join("node");
-    sim.write_dir(&keys);
-    let out = Command::new(env!("CARGO_BIN_EXE_zkpension-node"))
-        .args([
-            "init",
-            "--no-proving-keys",
-            "--data",
-            data.to_str().unwrap(),
-            "--keys",
-            keys.to_str().unwrap(),
-            "--chain",
-            "zkpension-test",
-            "--registrar",
-            &FixedBytes(registrar().verifying_key().to_bytes()).to_string(),
-            "--authority",
-            &FixedBytes(authority().verifying_key().to_bytes()).to_string(),
-            "--cap",
-            &zkpension_core::format_amount(PARAMS.cap),
-            "--min-periods",
-            &PARAMS.min_periods.to_string(),
-            "--divisor",
-            &PARAMS.divisor.to_string(),
-            "--anchor-window",
-            &MAX_ANCHOR_WINDOW.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let genesis = common::sim::init_node(
+        Path::new(env!("CARGO_BIN_EXE_zkpension-node")),
+        &sim,
+        &keys,
+        &data,
+        PARAMS,
     );
-    let genesis =
-        Genesis::from_json(&std::fs::read_to_string(data.join("genesis.json")).unwrap()).unwrap();
 
     // The stream: enrollments, and contributions anchored at the empty tree's
     // root (an anchor for the whole test: the window is larger than the

@@ -17,7 +17,6 @@ use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
-use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Context, Contribute, ContributeBody, Enroll, SpendHeader, TxId};
 use zkpension_core::views::{BlockView, StatusView, TxState, TxStatusView};
@@ -276,40 +275,7 @@ impl Chain {
         let dir = tempfile::tempdir().unwrap();
         let keys = dir.path().join("keys");
         let template = dir.path().join("template");
-        sim.write_dir(&keys);
-        let out = Command::new(node_binary())
-            .args([
-                "init",
-                "--no-proving-keys",
-                "--data",
-                template.to_str().unwrap(),
-                "--keys",
-                keys.to_str().unwrap(),
-                "--chain",
-                "zkpension-test",
-                "--registrar",
-                &FixedBytes(registrar().verifying_key().to_bytes()).to_string(),
-                "--authority",
-                &FixedBytes(authority().verifying_key().to_bytes()).to_string(),
-                "--cap",
-                &zkpension_core::format_amount(PARAMS.cap),
-                "--min-periods",
-                &PARAMS.min_periods.to_string(),
-                "--divisor",
-                &PARAMS.divisor.to_string(),
-                "--anchor-window",
-                &MAX_ANCHOR_WINDOW.to_string(),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let genesis =
-            Genesis::from_json(&std::fs::read_to_string(template.join("genesis.json")).unwrap())
-                .unwrap();
+        let genesis = crate::common::sim::init_node(&node_binary(), &sim, &keys, &template, PARAMS);
         Chain {
             dir,
             sim,

@@ -356,6 +356,51 @@ pub mod sim {
         pub vk: ark_groth16::VerifyingKey<Bn254>,
     }
 
+    /// `zkpension-node init` (the binary at `node`) of a data directory
+    /// `data` for `sim`'s keys, written into `keys`, with `params` and the
+    /// largest anchor window; returns the genesis it wrote.
+    #[allow(dead_code)] // not every test binary starts node processes
+    pub fn init_node(
+        node: &Path,
+        sim: &SimKeys,
+        keys: &Path,
+        data: &Path,
+        params: Params,
+    ) -> Genesis {
+        sim.write_dir(keys);
+        let out = std::process::Command::new(node)
+            .args([
+                "init",
+                "--no-proving-keys",
+                "--data",
+                data.to_str().unwrap(),
+                "--keys",
+                keys.to_str().unwrap(),
+                "--chain",
+                "zkpension-test",
+                "--registrar",
+                &FixedBytes(registrar().verifying_key().to_bytes()).to_string(),
+                "--authority",
+                &FixedBytes(authority().verifying_key().to_bytes()).to_string(),
+                "--cap",
+                &zkpension_core::format_amount(params.cap),
+                "--min-periods",
+                &params.min_periods.to_string(),
+                "--divisor",
+                &params.divisor.to_string(),
+                "--anchor-window",
+                &zkpension_core::genesis::MAX_ANCHOR_WINDOW.to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Genesis::from_json(&std::fs::read_to_string(data.join("genesis.json")).unwrap()).unwrap()
+    }
+
     pub struct SimKeys {
         pub keys: VerifierKeys,
         sims: BTreeMap<Statement, SimKey>,
