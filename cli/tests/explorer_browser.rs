@@ -32,25 +32,6 @@ fn which(env: &str, names: &[&str]) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Kills the child when dropped (a failed assertion must not leave a node or
-/// a chromedriver running).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Reads JSON values from the demo's stdout until `n` are complete.
 fn json_values(child: &mut Child, n: usize, within: Duration) -> Vec<Value> {
     let stdout = child.stdout.take().unwrap();
@@ -114,7 +95,7 @@ fn the_explorer_in_chromium_shows_what_the_demo_printed() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut demo = Reaped(demo.spawn().expect("start zkpension demo"));
+    let mut demo = common::Killed(demo.spawn().expect("start zkpension demo"));
     let values = json_values(&mut demo.0, 2, Duration::from_secs(300));
     let summary = &values[0]["summary"]["public_ledger"];
     let serving = &values[1];
@@ -134,8 +115,8 @@ fn the_explorer_in_chromium_shows_what_the_demo_printed() {
         .into_json()
         .unwrap();
 
-    let port = free_port();
-    let _driver = Reaped(
+    let port = common::free_port();
+    let _driver = common::Killed(
         Command::new(&driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

@@ -10,8 +10,9 @@
 #[path = "../../prover/tests/common/mod.rs"]
 mod common;
 
+use common::{free_port, Killed};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The commands of the README's node section, comments dropped and
@@ -51,23 +52,6 @@ fn readme_commands() -> Vec<String> {
     }
     assert!(current.is_empty(), "a continued line ends the block");
     commands
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {

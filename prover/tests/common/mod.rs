@@ -119,3 +119,25 @@ pub fn snarkjs() -> Option<PathBuf> {
     eprintln!("snarkjs not found (set ZKPENSION_SNARKJS or install it into .tools/snarkjs)");
     None
 }
+
+/// A free TCP port on 127.0.0.1 (for a child process to listen on).
+#[allow(dead_code)] // not every test binary starts processes
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed and reaped when dropped, so a failed assertion
+/// leaves no node or driver running.
+#[allow(dead_code)]
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
