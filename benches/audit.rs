@@ -14,15 +14,11 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpension_circuits::tree::MerkleTree;
-use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
-use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::tx::{Context, Contribute, ContributeBody, SpendHeader};
-use zkpension_core::{Block, Genesis, Params, Transaction};
+use zkpension_core::{Block, Genesis, Params};
 use zkpension_ledger::audit::Auditor;
 use zkpension_ledger::State;
-use zkpension_verifier::{Fr, Statement, VerifierKeys};
+use zkpension_verifier::VerifierKeys;
 
 mod support;
 
@@ -50,32 +46,9 @@ fn total() -> usize {
 
 fn setup() -> Chains {
     let mut rng = ChaCha20Rng::seed_from_u64(0xa0d17);
-    let support::BenchChain {
-        trapdoors,
-        keys,
-        genesis,
-    } = support::BenchChain::new(&mut rng, PARAMS, MAX_ANCHOR_WINDOW);
-    let anchor = MerkleTree::new().root();
-    let txs: Vec<Transaction> = (0..total() as u64)
-        .map(|i| {
-            let mut c = Contribute {
-                body: ContributeBody {
-                    spend: SpendHeader {
-                        anchor: Anchor::from(anchor),
-                        nf: Nullifier::from(Fr::from(1_000_000 + i)),
-                        cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
-                    },
-                    amount: 1000 + i,
-                    epoch: 1,
-                    payer_ref: Context::empty(),
-                },
-                proof: FixedBytes([0; 128]),
-            };
-            let inputs = c.public(&genesis.chain_id, &PARAMS).to_field_elements();
-            c.proof = FixedBytes(trapdoors[&Statement::Contribute].prove(&inputs, &mut rng));
-            c.into()
-        })
-        .collect();
+    let chain = support::BenchChain::new(&mut rng, PARAMS, MAX_ANCHOR_WINDOW);
+    let txs = chain.contributions(total(), &PARAMS, &mut rng);
+    let support::BenchChain { keys, genesis, .. } = chain;
     let chains = BLOCK_SIZES
         .iter()
         .map(|&size| {

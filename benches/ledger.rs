@@ -19,16 +19,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use zkpension_circuits::tree::MerkleTree;
-use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
-use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::tx::Contribute;
-use zkpension_core::tx::{Context, ContributeBody, SpendHeader};
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::rules::check_stateless;
 use zkpension_ledger::state::root_after_append;
 use zkpension_ledger::store::Store;
-use zkpension_verifier::{Fr, Statement, VerifierKeys};
+use zkpension_verifier::{Fr, VerifierKeys};
 
 mod support;
 
@@ -48,35 +44,14 @@ struct Setup {
 
 fn setup() -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(0x1ed9e7);
-    let support::BenchChain {
-        trapdoors,
-        keys,
-        genesis,
-    } = support::BenchChain::new(&mut rng, PARAMS, MAX_ANCHOR_WINDOW);
-    let chain_id = genesis.chain_id;
-    let anchor = MerkleTree::new().root();
+    let chain = support::BenchChain::new(&mut rng, PARAMS, MAX_ANCHOR_WINDOW);
     let max = *SIZES.iter().max().expect("sizes");
-    let encoded = (0..max as u64)
-        .map(|i| {
-            let mut c = Contribute {
-                body: ContributeBody {
-                    spend: SpendHeader {
-                        anchor: Anchor::from(anchor),
-                        nf: Nullifier::from(Fr::from(1_000_000 + i)),
-                        cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
-                    },
-                    amount: 1000 + i,
-                    epoch: 1,
-                    payer_ref: Context::new("payer_ref", format!("employer {i}").into_bytes())
-                        .unwrap(),
-                },
-                proof: FixedBytes([0; 128]),
-            };
-            let inputs = c.public(&chain_id, &PARAMS).to_field_elements();
-            c.proof = FixedBytes(trapdoors[&Statement::Contribute].prove(&inputs, &mut rng));
-            Transaction::from(c).encode()
-        })
+    let encoded = chain
+        .contributions(max, &PARAMS, &mut rng)
+        .iter()
+        .map(Transaction::encode)
         .collect();
+    let support::BenchChain { keys, genesis, .. } = chain;
     Setup {
         genesis,
         keys,

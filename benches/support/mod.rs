@@ -141,4 +141,42 @@ impl BenchChain {
             .write(dir)
             .expect("manifest");
     }
+
+    /// `n` Contribute transactions of epoch 1 under `params` (the
+    /// genesis's), all anchored at the empty tree's root (valid while the
+    /// anchor window holds it), with distinct nullifiers and valid trapdoor
+    /// proofs.
+    #[allow(dead_code)] // used by some of the benches only
+    pub fn contributions(
+        &self,
+        n: usize,
+        params: &zkpension_core::Params,
+        rng: &mut ChaCha20Rng,
+    ) -> Vec<zkpension_core::Transaction> {
+        use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
+        use zkpension_core::hexbytes::FixedBytes;
+        use zkpension_core::tx::{Context, Contribute, ContributeBody, SpendHeader};
+        let anchor = zkpension_circuits::tree::MerkleTree::new().root();
+        (0..n as u64)
+            .map(|i| {
+                let mut c = Contribute {
+                    body: ContributeBody {
+                        spend: SpendHeader {
+                            anchor: Anchor::from(anchor),
+                            nf: Nullifier::from(Fr::from(1_000_000 + i)),
+                            cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
+                        },
+                        amount: 1000 + i,
+                        epoch: 1,
+                        payer_ref: Context::new("payer_ref", format!("employer {i}").into_bytes())
+                            .expect("a short reference"),
+                    },
+                    proof: FixedBytes([0; 128]),
+                };
+                let inputs = c.public(&self.genesis.chain_id, params).to_field_elements();
+                c.proof = FixedBytes(self.trapdoors[&Statement::Contribute].prove(&inputs, rng));
+                c.into()
+            })
+            .collect()
+    }
 }
