@@ -3,7 +3,7 @@
 //! [`Auditor::push`] checks a block against every rule (hash link, height,
 //! transaction root, the stateful rules, the state root) with
 //! [`State::check_block_deferred`], and keeps its proofs; they are verified
-//! in batches of up to [`Auditor::batch_size`] proofs across blocks
+//! in batches of [`DEFAULT_BATCH`] proofs (or [`Auditor::with_batch_size`]) across blocks
 //! ([`zkpension_verifier::batch_verify`]), so a chain of small blocks costs
 //! about what one large block does. Errors always name the first height
 //! that disagrees: before a block's other error is reported, the proofs of
@@ -194,10 +194,6 @@ impl Auditor {
     pub fn with_batch_size(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
         self
-    }
-
-    pub fn batch_size(&self) -> usize {
-        self.batch
     }
 
     /// The state after the last block pushed (its proofs may still be

@@ -166,7 +166,7 @@ async fn blocks(
 ) -> Page {
     let q = query(q)?;
     let page = blocking(move || {
-        let tip = core.status().height;
+        let (tip, _) = core.tip();
         let to = q.to.unwrap_or(tip);
         if to > tip {
             return Err(CoreError::NotFound(format!(
@@ -189,7 +189,7 @@ async fn block(AxState(core): AxState<Arc<NodeCore>>, Path(height): Path<String>
         });
     }
     let page = blocking(move || {
-        let tip = core.status().height;
+        let (tip, _) = core.tip();
         let b = core.block(height)?;
         Ok::<_, CoreError>(html::block_page(tip, &b))
     })
@@ -258,7 +258,7 @@ async fn attestation(
             Err(CoreError::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
-        let epoch = core.status().epoch;
+        let (_, epoch) = core.tip();
         Ok(html::attestation_page(
             &context_text,
             &pseudonym,

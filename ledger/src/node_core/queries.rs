@@ -48,6 +48,13 @@ impl NodeCore {
         }
     }
 
+    /// The height and epoch of the tip (cheaper than [`NodeCore::status`],
+    /// which computes the state root's preimage).
+    pub fn tip(&self) -> (u64, u64) {
+        let state = read(&self.state);
+        (state.height(), state.epoch())
+    }
+
     /// The public totals of at most `max` epochs spread over the whole
     /// chain (the first and the last always among them), oldest first.
     pub fn epoch_history(&self, max: usize) -> Vec<crate::state::EpochRow> {

@@ -3,8 +3,7 @@
 //! Not part of the state root: it is derived from the blocks alone, built as
 //! blocks are committed (at start the node re-applies every stored block, so
 //! a node's history always reaches back to genesis). One row per epoch that
-//! saw a block, a few dozen bytes each: a million epochs cost tens of MiB,
-//! and a lookup is a binary search.
+//! saw a block, a few dozen bytes each: a million epochs cost tens of MiB.
 
 use super::Scalars;
 use serde::Serialize;
@@ -74,14 +73,6 @@ impl EpochHistory {
             .map(|i| self.rows[i * (n - 1) / (max - 1)])
             .collect()
     }
-
-    /// The row of `epoch`, if a block named it.
-    pub fn get(&self, epoch: u64) -> Option<&EpochRow> {
-        self.rows
-            .binary_search_by_key(&epoch, |r| r.epoch)
-            .ok()
-            .map(|i| &self.rows[i])
-    }
 }
 
 #[cfg(test)]
@@ -114,7 +105,5 @@ mod tests {
         assert!(s.windows(2).all(|w| w[0].epoch < w[1].epoch));
         assert_eq!(rows(5).sample(100).len(), 5);
         assert_eq!(rows(0).sample(100).len(), 0);
-        assert_eq!(h.get(500).unwrap().epoch, 500);
-        assert!(h.get(1000).is_none());
     }
 }
