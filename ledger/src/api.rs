@@ -15,7 +15,7 @@
 //! | `GET /v1/keys/{file}` | the bytes (`application/octet-stream`) of a file the manifest names as a `pk_file` or `vk_file`; 404 for any other name or a proving key the node does not hold |
 //! | `GET /v1/tree/shards?from=` | [`ShardsView`]: roots of complete 2^12-leaf shards |
 //! | `GET /v1/tree/leaves?from=&to=` | [`LeavesView`]: leaves `from..to`, at most [`MAX_LEAVES`] |
-//! | `GET /`, `GET /explorer/…` | the public explorer's HTML pages ([`crate::explorer`]) |
+//! | `GET /`, `GET /explorer/…` | the public explorer's HTML pages, merged in by the node (`explorer` module) |
 //!
 //! Field elements are `0x` + 64 hex digits (values `>= p` are refused),
 //! hashes and ids `0x` + 64 hex digits, amounts plain JSON integers.
@@ -186,7 +186,12 @@ impl FromRef<ApiState> for Arc<NodeCore> {
     }
 }
 
-pub(crate) fn router(core: Arc<NodeCore>, body_timeout: Duration) -> Router {
+/// The API's routes with `pages` (the explorer's) merged in.
+pub(crate) fn router(
+    core: Arc<NodeCore>,
+    body_timeout: Duration,
+    pages: Router<ApiState>,
+) -> Router {
     Router::new()
         .route("/v1/tx", post(submit))
         .route("/v1/tx/{id}", get(tx_status))
@@ -201,7 +206,7 @@ pub(crate) fn router(core: Arc<NodeCore>, body_timeout: Duration) -> Router {
         .route("/v1/tree/leaves", get(leaves))
         .route("/v1/keys", get(keys_manifest))
         .route("/v1/keys/{file}", get(key_file))
-        .merge(crate::explorer::router())
+        .merge(pages)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")

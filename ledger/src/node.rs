@@ -377,7 +377,7 @@ async fn run(
 ) -> Result<(), NodeError> {
     let Some((config, forward)) = cluster else {
         let producer = tokio::spawn(produce(core.clone(), interval, shutdown.clone()));
-        let app = crate::api::router(core, http.body_timeout);
+        let app = crate::api::router(core, http.body_timeout, crate::explorer::router());
         crate::serve::serve(listener, app, http, shutdown).await;
         // The producer stops after the block it may be producing.
         let _ = producer.await;
@@ -392,7 +392,7 @@ async fn run(
             crate::cluster::run(core, config, url, interval, forward, stop).await
         })
     };
-    let app = crate::api::router(core, http.body_timeout);
+    let app = crate::api::router(core, http.body_timeout, crate::explorer::router());
     let server = crate::serve::serve(listener, app, http, stop);
     let mut shutdown = shutdown;
     let mut replica = replica;
