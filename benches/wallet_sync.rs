@@ -13,10 +13,11 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::replay::PublicChange;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::views::CompactBlock;
 use zkpension_core::views::CompactView;
+use zkpension_core::views::{CompactBlock, CompactSpend};
 use zkpension_core::BlockHeader;
 use zkpension_prover::member::TreeTracker;
 
@@ -60,7 +61,16 @@ fn bench(c: &mut Criterion) {
                     tree_root: root,
                     leaf_start: ((p * 100 + i) * PER_BLOCK) as u64,
                     commitments: cms.iter().map(|&x| x.into()).collect(),
-                    nullifiers: cms.iter().map(|&x| x.into()).collect(),
+                    spends: (0..cms.len() as u32)
+                        .map(|out| CompactSpend {
+                            nf: cms[out as usize].into(),
+                            out,
+                            change: PublicChange::Contribute {
+                                amount: 100,
+                                epoch: 1,
+                            },
+                        })
+                        .collect(),
                 })
                 .collect::<Vec<_>>();
             serde_json::to_vec(&CompactView {

@@ -3,8 +3,9 @@
 //! API, each wallet a file opened through a `MemberSession`. Covers the
 //! wallet's crash safety (a transaction recorded but never submitted is
 //! submitted again by the next sync), the wallet's lock (a second session on
-//! the same file is refused), a note spent by a copy of the wallet elsewhere,
-//! and refusals with nothing changed.
+//! the same file is refused), a stale copy of the wallet following what the
+//! other copy did, recovery of a lost wallet from its phrase and the chain
+//! alone, a watch-only wallet, and refusals with nothing changed.
 
 #[path = "../prover/tests/common/mod.rs"]
 mod common;
@@ -24,7 +25,7 @@ use zkpension_prover::keys::test_keys;
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError};
 use zkpension_prover::member::{Action, ClientError, MemberSession, NodeClient};
 use zkpension_prover::roles;
-use zkpension_prover::wallet::{NoteStatus, Wallet, WalletError};
+use zkpension_prover::wallet::{parse_phrase, Wallet, WalletError};
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
 
@@ -91,15 +92,13 @@ impl Chain {
 
     /// A new wallet file `name.json` in the chain's directory, opened.
     fn member(&self, name: &str) -> MemberSession {
-        let wallet = Wallet::from_seed_phrase(&format!("{name} test wallet")).unwrap();
+        let wallet = Wallet::from_seed_bytes(format!("{name} test wallet").as_bytes());
         let path = self._dir.path().join(format!("{name}.json"));
         MemberSession::create(&path, wallet, self.client.clone()).unwrap()
     }
 
     fn enroll(&mut self, m: &mut MemberSession, eligible: u64) {
-        let req = m
-            .enroll_request(self.chain, eligible, &mut self.rng)
-            .unwrap();
+        let req = m.enroll_request(self.chain, eligible).unwrap();
         let tx = roles::approve(&req, &self.chain, &self.registrar, Some(eligible)).unwrap();
         self.include(&tx.into());
         m.sync().unwrap();
@@ -265,7 +264,7 @@ fn a_recorded_but_unsent_transaction_is_submitted_by_the_next_sync() {
 }
 
 #[test]
-fn a_note_spent_by_a_copy_of_the_wallet_is_noticed() {
+fn a_stale_copy_of_the_wallet_follows_what_the_other_copy_did() {
     let mut c = start();
     let mut here = c.member("shared phrase");
     c.enroll(&mut here, 3);
@@ -275,20 +274,111 @@ fn a_note_spent_by_a_copy_of_the_wallet_is_noticed() {
     here.wallet().create(&copy).unwrap();
     let mut there = MemberSession::open(&copy, c.client.clone()).unwrap();
     c.contribute(&mut there, 100).unwrap();
+    c.contribute(&mut there, 50).unwrap();
+    // The stale copy replays both contributions from their public values:
+    // every note opening is derived from the key, so it lands on the same note.
     let report = here.sync().unwrap();
-    assert!(report.spent_elsewhere);
-    assert!(here.wallet().spent_elsewhere);
-    assert!(here.wallet().current_note().is_none());
-    assert!(here
-        .wallet()
-        .notes
-        .iter()
-        .any(|n| n.status == NoteStatus::Spent));
+    assert_eq!(report.followed, 2);
+    assert!(!report.spent_elsewhere);
+    assert_eq!(
+        here.wallet().current_note().unwrap(),
+        there.wallet().current_note().unwrap()
+    );
+    assert_eq!(balance(&here), 150);
+    // And it can go on from there; the other copy follows in turn.
+    c.contribute(&mut here, 25).unwrap();
+    there.sync().unwrap();
+    assert_eq!(balance(&there), 175);
+    c.node.take().unwrap().shutdown().unwrap();
+}
+
+/// 24 words from a seeded generator: a reproducible test phrase.
+fn test_phrase(seed: u64) -> String {
+    Wallet::generate(&mut ChaCha20Rng::seed_from_u64(seed))
+        .1
+        .to_string()
+}
+
+#[test]
+fn a_lost_wallet_is_recovered_from_its_phrase_alone() {
+    let mut c = start();
+    let phrase = test_phrase(7);
+    let wallet = Wallet::from_mnemonic(&parse_phrase(&phrase).unwrap());
+    let path = c._dir.path().join("lost.json");
+    let mut m = MemberSession::create(&path, wallet, c.client.clone()).unwrap();
+    // Another member's traffic around it.
+    let mut other = c.member("neighbour");
+    c.enroll(&mut other, 4);
+    c.enroll(&mut m, 2);
+    c.contribute(&mut other, 90).unwrap();
+    c.contribute(&mut m, 400).unwrap();
+    c.contribute(&mut m, 300).unwrap();
+    c.advance();
+    c.contribute(&mut m, 200).unwrap();
+    let req = AttestRequest {
+        context: "landlord".into(),
+        min_balance: 100,
+        min_periods: 1,
+        require_eligible: false,
+        message: Vec::new(),
+    };
+    c.transact(&mut m, &Action::Attest(req));
+    c.transact(
+        &mut m,
+        &Action::Claim {
+            recipient: b"bank".to_vec(),
+        },
+    );
+    let before = m.wallet().current_note().unwrap().clone();
+    assert_eq!(before.note.pension, 300);
+    let history: Vec<_> = m.wallet().notes.iter().map(|n| (n.cm, n.change)).collect();
+    drop(m);
+    std::fs::remove_file(&path).unwrap();
+
+    // The phrase alone: the enrollment is found among the commitments, each
+    // spend replayed from its public amount and epoch.
+    let mut recovered = Wallet::from_mnemonic(&parse_phrase(&phrase).unwrap());
+    let report = zkpension_prover::member::sync::sync(&mut recovered, &c.client).unwrap();
+    assert_eq!(report.followed, 5);
+    assert!(report.enrollment_found.is_some());
+    assert_eq!(recovered.current_note().unwrap(), &before);
+    assert_eq!(
+        recovered
+            .notes
+            .iter()
+            .map(|n| (n.cm, n.change))
+            .collect::<Vec<_>>(),
+        history
+    );
+    assert_eq!(recovered.enrollments, 1);
+
+    // The recovered wallet spends: its Merkle path and keys are whole.
+    recovered.create(&path).unwrap();
+    let mut m = MemberSession::open(&path, c.client.clone()).unwrap();
+    c.advance();
+    c.transact(
+        &mut m,
+        &Action::Claim {
+            recipient: b"bank".to_vec(),
+        },
+    );
+    assert_eq!(balance(&m), 300);
+
+    // A watch-only wallet from the viewing key sees the same account and
+    // cannot prove anything.
+    let mut watch = Wallet::watch_only(m.wallet().viewing_key());
+    zkpension_prover::member::sync::sync(&mut watch, &c.client).unwrap();
+    assert_eq!(watch.current_note(), m.wallet().current_note());
     let status = c.client.status().unwrap();
     assert!(matches!(
-        flow::contribute(here.wallet(), &c.keys, &status, 1, b"x", &mut c.rng),
-        Err(FlowError::SpentElsewhere)
+        flow::contribute(&watch, &c.keys, &status, 1, b"x", &mut c.rng),
+        Err(FlowError::Wallet(WalletError::WatchOnly("contribute")))
     ));
+    // Another phrase finds nothing.
+    let mut stranger = Wallet::from_mnemonic(&parse_phrase(&test_phrase(8)).unwrap());
+    let report = zkpension_prover::member::sync::sync(&mut stranger, &c.client).unwrap();
+    assert!(report.enrollment_found.is_none());
+    assert!(stranger.notes.is_empty());
     c.node.take().unwrap().shutdown().unwrap();
 }
 
@@ -427,7 +517,7 @@ fn a_node_that_serves_a_tree_its_headers_do_not_commit_to_is_refused() {
         let proxy = common::lying_proxy(c.node.as_ref().unwrap().url(), move |p, v| {
             lie(p, v, also_header)
         });
-        let wallet = Wallet::from_seed_phrase(&format!("fooled {also_header}")).unwrap();
+        let wallet = Wallet::from_seed_bytes(format!("fooled {also_header}").as_bytes());
         let path = c._dir.path().join(format!("fooled-{also_header}.json"));
         let mut fresh = MemberSession::create(&path, wallet, NodeClient::new(&proxy)).unwrap();
         let err = fresh.sync().unwrap_err().to_string();

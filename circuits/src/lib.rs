@@ -15,6 +15,7 @@ pub mod note;
 pub mod poseidon;
 #[cfg(feature = "r1cs")]
 pub mod r1cs;
+pub mod replay;
 pub mod statements;
 pub mod tree;
 pub mod values;

@@ -8,6 +8,7 @@ use rand_core::OsRng;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field;
 use zkpension_core::genesis::GenesisParams;
@@ -16,9 +17,9 @@ use zkpension_core::sealed::{AgentKey, SealedField};
 use zkpension_core::{format_amount as money, Genesis, Params};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::{Action, MemberSession, NodeClient};
+use zkpension_prover::member::{sync, Action, MemberSession, NodeClient};
 use zkpension_prover::roles;
-use zkpension_prover::wallet::Wallet;
+use zkpension_prover::wallet::{parse_phrase, Wallet};
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
 
@@ -27,7 +28,9 @@ use zkpension_verifier::VerifierKeys;
 #[command(after_help = "\
 A registrar enrolls three members; they contribute over several epochs (one
 runs into the per-epoch cap); the authority advances epochs; members reach
-their eligible epoch and claim their pension; one attests to a landlord. The
+their eligible epoch and claim their pension; one attests to a landlord; one
+loses his wallet file and gets the account back from his 24-word recovery
+phrase and the public chain alone, then claims with it. The
 demo prints what the public ledger shows beside what each member alone knows,
 and checks that the pool equals money in minus money out.
 
@@ -256,15 +259,21 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     // The members' wallet files live beside the node's database.
     let wallets = data.join("wallets");
     let mut members: Vec<Member> = Vec::new();
+    // Bob's recovery phrase: all he will have left when his wallet file is lost.
+    let mut bobs_phrase = Zeroizing::new(String::new());
     for name in ["alice", "bob", "carol"] {
         let path = wallets.join(format!("{name}.json"));
-        let session = MemberSession::create(&path, Wallet::random(&mut OsRng), d.client.clone())
+        let (wallet, phrase) = Wallet::generate(&mut OsRng);
+        if name == "bob" {
+            bobs_phrase.push_str(&phrase.to_string());
+        }
+        let session = MemberSession::create(&path, wallet, d.client.clone())
             .with_context(|| format!("creating {name}'s wallet"))?;
         members.push(Member { name, session });
     }
     d.say(json!({"event": "epoch", "epoch": 1}), "\n== epoch 1".into());
     for (m, eligible) in members.iter_mut().zip([3u64, 4, 9]) {
-        let req = m.session.enroll_request(chain, eligible, &mut OsRng)?;
+        let req = m.session.enroll_request(chain, eligible)?;
         let tx: zkpension_core::Transaction =
             roles::approve(&req, &chain, &registrar, Some(eligible))?.into();
         d.client.submit(&tx)?;
@@ -328,6 +337,33 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             record.tag.to_hex()
         ),
     );
+
+    // Bob loses his wallet file; his 24 words and the public chain give the
+    // account back (SPEC §2, "Recovery"), and he claims with it.
+    let before = bob.wallet().current_note().cloned();
+    std::fs::remove_file(bob.session.path()).context("deleting bob's wallet file")?;
+    let start = Instant::now();
+    let mut recovered = Wallet::from_mnemonic(&parse_phrase(&bobs_phrase)?);
+    let report = sync::sync(&mut recovered, &d.client)?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    if recovered.current_note() != before.as_ref() {
+        bail!("bob's recovered account differs from the one he lost");
+    }
+    bob.session = MemberSession::create(
+        &wallets.join("bob-recovered.json"),
+        recovered,
+        d.client.clone(),
+    )?;
+    d.say(
+        json!({"event": "recover", "member": "bob", "transactions_replayed": report.followed, "enrolled_at": report.enrollment_found,
+               "balance": before.as_ref().map(|n| n.note.balance), "ms": ms}),
+        format!(
+            "  bob loses his wallet file; from his 24 words alone he finds his enrollment (block {}) and replays {} transactions from the public chain in {ms:.0} ms: balance {} again",
+            report.enrollment_found.unwrap_or(0), report.followed, money(before.map_or(0, |n| n.note.balance))
+        ),
+    );
+    d.advance()?;
+    d.claim(bob)?;
 
     // The public ledger beside each member's private view.
     let s = d.client.status()?;

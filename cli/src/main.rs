@@ -87,6 +87,7 @@ enum Command {
     Attest(transact::AttestArgs),
     Submit(transact::SubmitArgs),
     Balance(member::BalanceArgs),
+    History(wallet::HistoryArgs),
     Forecast(forecast::Args),
     Status(status::Args),
     #[command(subcommand)]
@@ -144,6 +145,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => transact::attest(args, &out),
         Command::Submit(args) => transact::submit(args, &out),
         Command::Balance(args) => member::balance(args, &out),
+        Command::History(args) => wallet::history(args, &out),
         Command::Forecast(args) => forecast::run(args, &out),
         Command::Status(args) => status::run(args, &out),
         Command::Tx(cmd) => lookup::tx(cmd, &out),

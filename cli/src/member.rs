@@ -5,7 +5,6 @@
 use crate::args::WalletArg;
 use crate::output::{Output, Usage};
 use anyhow::Context;
-use rand_core::OsRng;
 use serde_json::json;
 use std::path::PathBuf;
 use zkpension_circuits::binding::ChainId;
@@ -95,7 +94,7 @@ pub fn enroll(a: EnrollArgs, out: &Output) -> anyhow::Result<()> {
         None => session.client().status()?.chain_id,
     };
     let req = session
-        .enroll_request(chain, a.eligible_epoch, &mut OsRng)
+        .enroll_request(chain, a.eligible_epoch)
         .map_err(|e| match e {
             FlowError::Wallet(w) => anyhow::Error::from(w),
             other => Usage(other.to_string()).into(),

@@ -1,35 +1,115 @@
-//! `zkpension wallet`: create and inspect the wallet file.
+//! `zkpension wallet`: create, recover, watch and inspect the wallet file, and
+//! `zkpension history`.
 
 use crate::args::WalletArg;
-use crate::output::{Output, Usage};
+use crate::member::NodeArg;
+use crate::output::{Output, Rejected, Usage};
 use anyhow::Context;
-use rand_core::OsRng;
-use std::io::BufRead;
+use rand_core::{OsRng, RngCore};
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 use zkpension_circuits::field;
-use zkpension_prover::wallet::{NoteStatus, Wallet, WALLET_MODE};
+use zkpension_circuits::replay::PublicChange;
+use zkpension_core::hexbytes::encode_hex;
+use zkpension_prover::member::{sync, NodeClient};
+use zkpension_prover::wallet::{
+    parse_phrase, NoteStatus, ViewingKeyFile, Wallet, PHRASE_WORDS, WALLET_MODE,
+};
 
-/// Create or inspect the wallet file.
+/// Create, recover, watch or inspect the wallet file.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Create a wallet with a new secret key (file mode 0600; never overwrites).
+    /// Create a wallet with a new 24-word recovery phrase (file mode 0600;
+    /// never overwrites).
     #[command(after_help = "\
-The wallet file holds your secret key: anyone who reads it can spend your
-pension account. It is created readable by you only (mode 0600) and is never
-overwritten: if FILE exists, nothing is written and the exit code is 3.
+The recovery phrase is shown once. Write it down and keep it offline: with it
+`zkpension wallet recover` rebuilds the whole account (current note, balance,
+history) from the public chain, even if every copy of the wallet file is lost.
+Anyone who has it can spend the account.
+
+On a terminal the command asks for two of the words back before it writes the
+wallet. With --phrase-out the phrase goes to a new file instead (mode 0600; to
+print it on paper, then delete the file); with --json it is in the JSON
+document (field \"phrase\"); without a terminal it is printed on stdout. The
+wallet file is created readable by you only (mode 0600) and never overwritten:
+if FILE exists, nothing is written and the exit code is 3.
 
 Examples:
   zkpension wallet new
-  zkpension wallet new --wallet alice.json --json
-  echo 'correct horse battery staple ...' | zkpension wallet new --seed-phrase-stdin")]
+  zkpension wallet new --phrase-out phrase.txt
+  zkpension wallet new --wallet alice.json --json")]
     New {
         #[command(flatten)]
         wallet: WalletArg,
-        /// Derive the key from a seed phrase read from the first line of stdin
-        /// instead of OS randomness (words are whitespace-normalized; the same
-        /// phrase always gives the same key).
+        /// Write the phrase to FILE (mode 0600, never overwritten) instead of
+        /// showing it.
+        #[arg(long, value_name = "FILE")]
+        phrase_out: Option<PathBuf>,
+        /// Do not ask for words of the phrase back on a terminal.
         #[arg(long)]
-        seed_phrase_stdin: bool,
+        no_confirm: bool,
+    },
+    /// Rebuild a wallet from its 24-word recovery phrase and the public chain.
+    #[command(after_help = "\
+The phrase is read from FILE (--phrase-file), or from stdin (typed at a prompt
+on a terminal, or piped); never from the command line, which would leave it in
+the shell's history. Words are separated by spaces or line breaks, in any case.
+
+The wallet finds its enrollment among the chain's commitments (it tries every
+eligible epoch from 1 to 2,400 for the phrase's key) and then follows every
+spend of its notes: each transaction's public amount and epoch determine the
+next note, whose commitment must be the one on the chain. The node is asked
+nothing about this account: the wallet reads the same compact blocks as every
+other wallet. Nothing is written unless the account is found.
+
+Examples:
+  zkpension wallet recover --node 127.0.0.1:8545 --wallet alice.json
+  zkpension wallet recover --phrase-file phrase.txt --json")]
+    Recover {
+        #[command(flatten)]
+        wallet: WalletArg,
+        #[command(flatten)]
+        node: NodeArg,
+        /// Read the phrase from this file instead of stdin.
+        #[arg(long, value_name = "FILE")]
+        phrase_file: Option<PathBuf>,
+    },
+    /// Write the account's viewing key: it shows balance, history and pension,
+    /// and cannot spend, contribute, claim or attest.
+    #[command(after_help = "\
+A viewing key is (owner, nk, ns): the address, the nullifier key and the note
+secret. Whoever holds it can find the account on the chain and read every note
+of it: balance, vesting periods, eligible epoch, pension, and the amount and
+epoch of every contribution, claim and attestation. It cannot make a proof,
+which needs the secret key, and it does not reveal the recovery phrase.
+Give it to an auditor, a family member or an heir; it cannot be revoked.
+
+Examples:
+  zkpension wallet export-viewing-key --out alice.view.json
+  zkpension wallet watch --viewing-key alice.view.json --wallet alice-watch.json")]
+    ExportViewingKey {
+        #[command(flatten)]
+        wallet: WalletArg,
+        /// Write it to FILE (mode 0600, never overwritten) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Create a watch-only wallet from a viewing key and sync it.
+    #[command(after_help = "\
+The watch-only wallet follows the account like the member's own (`zkpension
+sync`, `balance`, `history`, `forecast`); commands that prove refuse it.
+
+Example:
+  zkpension wallet watch --viewing-key alice.view.json --wallet alice-watch.json --node 127.0.0.1:8545")]
+    Watch {
+        #[command(flatten)]
+        wallet: WalletArg,
+        #[command(flatten)]
+        node: NodeArg,
+        /// The viewing key file (`zkpension wallet export-viewing-key`).
+        #[arg(long, value_name = "FILE")]
+        viewing_key: PathBuf,
     },
     /// Show the address, the account and pending transactions (no secrets unless
     /// --show-secret).
@@ -51,8 +131,22 @@ pub fn run(cmd: Command, out: &Output) -> anyhow::Result<()> {
     match cmd {
         Command::New {
             wallet,
-            seed_phrase_stdin,
-        } => new(&wallet, seed_phrase_stdin, out),
+            phrase_out,
+            no_confirm,
+        } => new(&wallet, phrase_out.as_deref(), no_confirm, out),
+        Command::Recover {
+            wallet,
+            node,
+            phrase_file,
+        } => recover(&wallet, &node, phrase_file.as_deref(), out),
+        Command::ExportViewingKey { wallet, out: file } => {
+            export_viewing_key(&wallet, file.as_deref(), out)
+        }
+        Command::Watch {
+            wallet,
+            node,
+            viewing_key,
+        } => watch(&wallet, &node, &viewing_key, out),
         Command::Show {
             wallet,
             show_secret,
@@ -60,30 +154,262 @@ pub fn run(cmd: Command, out: &Output) -> anyhow::Result<()> {
     }
 }
 
-fn new(arg: &WalletArg, seed_phrase_stdin: bool, out: &Output) -> anyhow::Result<()> {
-    let path = arg.path();
-    let wallet = if seed_phrase_stdin {
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks for two words of the phrase back; `Ok(false)` if one is wrong.
+fn confirm_phrase(words: &[&str]) -> anyhow::Result<bool> {
+    let a = (OsRng.next_u32() as usize) % words.len();
+    let b = (a + 1 + (OsRng.next_u32() as usize) % (words.len() - 1)) % words.len();
+    let (a, b) = (a.min(b), a.max(b));
+    for i in [a, b] {
+        eprint!("word {} of your phrase: ", i + 1);
+        std::io::stderr().flush()?;
         let mut line = Zeroizing::new(String::new());
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("reading the seed phrase from stdin")?;
-        Wallet::from_seed_phrase(&line).map_err(|e| Usage(e.to_string()))?
-    } else {
-        Wallet::random(&mut OsRng)
-    };
+        std::io::stdin().lock().read_line(&mut line)?;
+        if line.trim().to_lowercase() != words[i] {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Writes a new private file, refusing to overwrite one.
+fn write_private(file: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    zkpension_prover::fsutil::create_new_atomic(file, bytes, WALLET_MODE).map_err(|e| {
+        match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                anyhow::anyhow!(
+                    "{} already exists; refusing to overwrite it",
+                    file.display()
+                )
+            }
+            _ => anyhow::Error::from(e).context(format!("writing {}", file.display())),
+        }
+    })
+}
+
+fn new(
+    arg: &WalletArg,
+    phrase_out: Option<&Path>,
+    no_confirm: bool,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let path = arg.path();
+    if path.exists() {
+        return Err(zkpension_prover::wallet::WalletError::Exists(path).into());
+    }
+    let (wallet, mnemonic) = Wallet::generate(&mut OsRng);
+    let phrase = Zeroizing::new(mnemonic.to_string());
+    let words: Vec<&str> = phrase.split(' ').collect();
+    if let Some(f) = phrase_out {
+        write_private(f, format!("{}\n", phrase.as_str()).as_bytes())?;
+    }
+    let ask = phrase_out.is_none() && interactive() && !out.json && !no_confirm;
+    if ask {
+        eprintln!("Your recovery phrase ({PHRASE_WORDS} words). Write it down on paper, in order, and keep it offline:\n");
+        for row in words.chunks(6).enumerate() {
+            let line: Vec<String> = row
+                .1
+                .iter()
+                .enumerate()
+                .map(|(i, w)| format!("{:>2}. {w:<9}", row.0 * 6 + i + 1))
+                .collect();
+            eprintln!("  {}", line.join(" "));
+        }
+        eprintln!("\nIt is shown only now. To check you have it:");
+        if !confirm_phrase(&words)? {
+            return Err(Rejected(
+                "that word is not the one in your phrase; no wallet was written. Run `zkpension wallet new` again"
+                    .into(),
+            )
+            .into());
+        }
+    }
     wallet.create(&path)?;
     out.note(&format!(
-        "created wallet {} (mode {WALLET_MODE:o}); it holds your secret key: back it up privately",
+        "created wallet {} (mode {WALLET_MODE:o}); the recovery phrase restores it: `zkpension wallet recover`",
         path.display()
     ));
+    if let Some(f) = phrase_out {
+        out.note(&format!(
+            "wrote the recovery phrase to {} (mode {WALLET_MODE:o}): write it on paper, then delete the file",
+            f.display()
+        ));
+    }
+    if out.json {
+        let mut v = serde_json::json!({
+            "wallet": path,
+            "owner": field::to_hex(&wallet.owner),
+        });
+        match phrase_out {
+            Some(f) => v["phrase_file"] = serde_json::json!(f),
+            None => v["phrase"] = phrase.as_str().into(),
+        }
+        return out.print_json(&v);
+    }
+    crate::outln!("owner {}", field::to_hex(&wallet.owner));
+    if !ask && phrase_out.is_none() {
+        crate::outln!("phrase {}", phrase.as_str());
+    }
+    Ok(())
+}
+
+/// Reads the recovery phrase from `file` or stdin (a prompt on a terminal).
+fn read_phrase(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
+    let mut text = Zeroizing::new(String::new());
+    match file {
+        Some(f) => {
+            let bytes = Zeroizing::new(
+                std::fs::read(f)
+                    .with_context(|| format!("reading the phrase from {}", f.display()))?,
+            );
+            text.push_str(
+                std::str::from_utf8(&bytes)
+                    .map_err(|_| Usage(format!("{} is not UTF-8 text", f.display())))?,
+            );
+        }
+        None if interactive() => {
+            eprint!("recovery phrase ({PHRASE_WORDS} words): ");
+            std::io::stderr().flush()?;
+            std::io::stdin().lock().read_line(&mut text)?;
+        }
+        None => {
+            std::io::stdin()
+                .lock()
+                .take(4096)
+                .read_to_string(&mut text)
+                .context("reading the phrase from stdin")?;
+        }
+    }
+    Ok(text)
+}
+
+/// Syncs a wallet made from a key (phrase or viewing key) in memory and
+/// writes it only if its account was found on the chain.
+fn sync_new(
+    mut wallet: Wallet,
+    arg: &WalletArg,
+    node: &NodeArg,
+    what: &str,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let path = arg.path();
+    if path.exists() {
+        return Err(zkpension_prover::wallet::WalletError::Exists(path).into());
+    }
+    let client: NodeClient = node.client()?;
+    let start = std::time::Instant::now();
+    let spinner =
+        crate::progress::spinner(out, format!("looking for the account on {}", client.url()));
+    let report = sync::sync(&mut wallet, &client);
+    spinner.finish_and_clear();
+    let report = report?;
+    let chain = wallet
+        .chain_id
+        .map(|c| encode_hex(&c.0))
+        .unwrap_or_default();
+    let Some(current) = wallet.notes.last() else {
+        return Err(Rejected(format!(
+            "no account of this {what} on chain {chain} ({} blocks, {} commitments read, eligible epochs 1 to {} tried): \
+             check the words, and that {} is a node of the fund you enrolled in. No wallet was written",
+            report.blocks,
+            report.commitments,
+            sync::ENROLLMENT_SEARCH_EPOCHS,
+            client.url()
+        ))
+        .into());
+    };
+    let current = current.clone();
+    wallet.create(&path)?;
+    let seconds = start.elapsed().as_secs_f64();
+    out.note(&format!("wrote {} (mode {WALLET_MODE:o})", path.display()));
     if out.json {
         return out.print_json(&serde_json::json!({
             "wallet": path,
+            "watch_only": wallet.is_watch_only(),
             "owner": field::to_hex(&wallet.owner),
+            "chain_id": chain,
+            "height": wallet.sync.height,
+            "enrolled_at": report.enrollment_found,
+            "transactions_replayed": report.followed,
+            "current_note": current,
+            "spent_elsewhere": wallet.spent_elsewhere,
+            "seconds": seconds,
         }));
     }
-    crate::outln!("owner {}", field::to_hex(&wallet.owner));
+    crate::outln!(
+        "found the account: enrolled at height {}, {} transactions replayed, synced to height {} in {seconds:.2} s",
+        report
+            .enrollment_found
+            .map_or("?".to_string(), |h| h.to_string()),
+        report.followed,
+        wallet.sync.height
+    );
+    crate::outln!(
+        "account  balance {} in {} periods, eligible from epoch {}, pension {} ({})",
+        current.note.balance,
+        current.note.periods,
+        current.note.eligible_epoch,
+        current.note.pension,
+        match current.status {
+            NoteStatus::Unspent => "current",
+            NoteStatus::Spent => "closed",
+            NoteStatus::Pending => "pending",
+        }
+    );
+    Ok(())
+}
+
+fn recover(
+    arg: &WalletArg,
+    node: &NodeArg,
+    phrase_file: Option<&Path>,
+    out: &Output,
+) -> anyhow::Result<()> {
+    if arg.path().exists() {
+        return Err(zkpension_prover::wallet::WalletError::Exists(arg.path()).into());
+    }
+    let text = read_phrase(phrase_file)?;
+    let mnemonic = parse_phrase(&text).map_err(|e| Rejected(e.to_string()))?;
+    sync_new(
+        Wallet::from_mnemonic(&mnemonic),
+        arg,
+        node,
+        "recovery phrase",
+        out,
+    )
+}
+
+fn watch(arg: &WalletArg, node: &NodeArg, file: &Path, out: &Output) -> anyhow::Result<()> {
+    let bytes = Zeroizing::new(
+        std::fs::read(file)
+            .with_context(|| format!("reading the viewing key {}", file.display()))?,
+    );
+    let (vk, chain) =
+        ViewingKeyFile::parse(&bytes).map_err(|e| Rejected(format!("{}: {e}", file.display())))?;
+    let mut wallet = Wallet::watch_only(vk);
+    wallet.chain_id = chain;
+    sync_new(wallet, arg, node, "viewing key", out)
+}
+
+fn export_viewing_key(arg: &WalletArg, file: Option<&Path>, out: &Output) -> anyhow::Result<()> {
+    let w = arg.load(out)?;
+    let text = Zeroizing::new(serde_json::to_string_pretty(&ViewingKeyFile::of(&w))? + "\n");
+    match file {
+        Some(f) => {
+            write_private(f, text.as_bytes())?;
+            out.note(&format!(
+                "wrote the viewing key to {} (mode {WALLET_MODE:o}): it reveals the whole account, keep it private",
+                f.display()
+            ));
+            if out.json {
+                out.print_json(&serde_json::json!({ "viewing_key": f }))?;
+            }
+        }
+        None => crate::outln!("{}", text.trim_end()),
+    }
     Ok(())
 }
 
@@ -95,10 +421,15 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
         .iter()
         .filter(|n| n.status == NoteStatus::Unspent)
         .count();
+    let secret = |w: &Wallet| {
+        w.spending_key("show the secret key")
+            .map(|sk| field::to_hex(&sk.expose()))
+    };
     if out.json {
         let mut v = serde_json::json!({
             "wallet": path,
             "version": w.version,
+            "watch_only": w.is_watch_only(),
             "owner": field::to_hex(&w.owner),
             "chain_id": w.chain_id,
             "current_note": w.current_note(),
@@ -111,13 +442,21 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
             },
         });
         if show_secret {
-            v["sk"] = field::to_hex(&w.spending_key().expose()).into();
+            v["sk"] = secret(&w)?.into();
             v["nk"] = field::to_hex(&w.nk).into();
         }
         return out.print_json(&v);
     }
     crate::outln!("wallet   {}", path.display());
-    crate::outln!("owner    {}", field::to_hex(&w.owner));
+    crate::outln!(
+        "owner    {}{}",
+        field::to_hex(&w.owner),
+        if w.is_watch_only() {
+            " (watch-only)"
+        } else {
+            ""
+        }
+    );
     match w.current_note() {
         Some(n) => crate::outln!(
             "account  balance {} in {} periods, eligible from epoch {}, pension {}, leaf {}",
@@ -140,10 +479,97 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
         w.sync.tree.len
     );
     if show_secret {
-        crate::outln!("sk       {}", field::to_hex(&w.spending_key().expose()));
+        crate::outln!("sk       {}", secret(&w)?);
         crate::outln!("nk       {}", field::to_hex(&w.nk));
     } else {
         crate::outln!("(secret key hidden; --show-secret prints it)");
+    }
+    Ok(())
+}
+
+/// List the account's transactions: kind, epoch, amount, block, status.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+From the wallet file (offline; `zkpension sync` first for news). After
+`zkpension wallet recover` the history is the one replayed from the chain.
+
+Examples:
+  zkpension history
+  zkpension history --wallet alice.json --json")]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    wallet: WalletArg,
+}
+
+/// One line of `zkpension history`.
+#[derive(serde::Serialize)]
+struct HistoryEntry {
+    kind: &'static str,
+    epoch: Option<u64>,
+    amount: Option<u64>,
+    /// The block that included it, once seen.
+    height: Option<u64>,
+    /// `included`, `pending` (the wallet made it, the chain has not shown it
+    /// yet).
+    status: &'static str,
+    balance_after: u64,
+    commitment: String,
+}
+
+pub fn history(a: HistoryArgs, out: &Output) -> anyhow::Result<()> {
+    let w = a.wallet.load(out)?;
+    let entries: Vec<HistoryEntry> = w
+        .notes
+        .iter()
+        .map(|n| {
+            let (kind, epoch, amount) = match n.change {
+                None => ("enroll", None, None),
+                Some(PublicChange::Contribute { amount, epoch }) => {
+                    ("contribute", Some(epoch), Some(amount))
+                }
+                Some(PublicChange::Claim { amount, epoch }) => ("claim", Some(epoch), Some(amount)),
+                Some(PublicChange::Attest { epoch }) => ("attest", Some(epoch), None),
+            };
+            HistoryEntry {
+                kind,
+                epoch,
+                amount,
+                height: n.height,
+                status: match n.status {
+                    NoteStatus::Pending => "pending",
+                    _ => "included",
+                },
+                balance_after: n.note.balance,
+                commitment: n.cm.to_hex(),
+            }
+        })
+        .collect();
+    if out.json {
+        return out.print_json(&serde_json::json!({ "history": entries }));
+    }
+    crate::outln!(
+        "{:<11} {:>6} {:>12} {:>8} {:>9} {:>14}",
+        "kind",
+        "epoch",
+        "amount",
+        "block",
+        "status",
+        "balance after"
+    );
+    let dash = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    for e in &entries {
+        crate::outln!(
+            "{:<11} {:>6} {:>12} {:>8} {:>9} {:>14}",
+            e.kind,
+            dash(e.epoch),
+            dash(e.amount),
+            dash(e.height),
+            e.status,
+            e.balance_after
+        );
+    }
+    if entries.is_empty() {
+        crate::outln!("(no transactions: not enrolled, or not synced)");
     }
     Ok(())
 }

@@ -254,30 +254,17 @@ fn wallet_new_and_show() {
     let o = run(zkpension(home.path()).args(["wallet", "show", "--show-secret", "--json"]));
     assert_eq!(json(&o)["sk"], sk.as_str());
 
-    // --wallet chooses another file; a seed phrase from stdin is reproducible.
+    // --wallet chooses another file; every wallet gets its own phrase.
     let other = home.path().join("other.json");
-    let mut owners = Vec::new();
+    let mut phrases = Vec::new();
     for name in ["a.json", "b.json"] {
-        let mut child = zkpension(home.path())
-            .args(["wallet", "new", "--seed-phrase-stdin", "--json", "--wallet"])
-            .arg(home.path().join(name))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"correct horse battery staple\n")
-            .unwrap();
-        let o = child.wait_with_output().unwrap();
-        assert_eq!(code(&o), 0);
-        owners.push(json(&o)["owner"].clone());
+        let o = run(zkpension(home.path())
+            .args(["wallet", "new", "--json", "--wallet"])
+            .arg(home.path().join(name)));
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        phrases.push(json(&o)["phrase"].clone());
     }
-    assert_eq!(owners[0], owners[1]);
+    assert_ne!(phrases[0], phrases[1]);
     let o = run(zkpension(home.path())
         .args(["wallet", "show", "--wallet"])
         .arg(&other));
@@ -468,10 +455,27 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
         !stored.windows(7).any(|w| w == b"payroll"),
         "a payment reference is stored in clear"
     );
+    // Bob lost his wallet file and recovered the account from his phrase:
+    // every transaction replayed, then a claim made with the recovered wallet.
+    let recover = events.iter().find(|e| e["event"] == "recover").unwrap();
+    assert!(
+        recover["transactions_replayed"].as_u64().unwrap() >= 5,
+        "{recover}"
+    );
+    let bob_claims = |after: bool| {
+        let at = events.iter().position(|e| e["event"] == "recover").unwrap();
+        events
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| (*i > at) == after && e["event"] == "claim" && e["member"] == "bob")
+            .count()
+    };
+    assert_eq!(bob_claims(true), 1, "{events:?}");
     // The members' wallets are files beside the node's data.
-    for name in ["alice", "bob", "carol"] {
+    for name in ["alice", "bob-recovered", "carol"] {
         assert!(data.join("wallets").join(format!("{name}.json")).exists());
     }
+    assert!(!data.join("wallets").join("bob.json").exists());
 }
 
 #[test]

@@ -103,7 +103,9 @@ fn member_registrar_and_authority_through_the_cli() {
         c
     };
 
-    ok(&mut z(&["wallet", "new"]));
+    let created = ok(&mut z(&["wallet", "new"]));
+    let phrase = created["phrase"].as_str().unwrap().to_string();
+    assert_eq!(phrase.split(' ').count(), 24, "{created}");
     let req = home.join("me.enroll.json");
     ok(z(&["enroll", "--eligible-epoch", "2", "--out"]).arg(&req));
     ok(z(&[
@@ -342,24 +344,99 @@ fn member_registrar_and_authority_through_the_cli() {
     }
 
     // A copy of the wallet holds a spend of the same note that loses the
-    // race: the copy says its note was spent elsewhere, not that it has no
-    // account yet.
+    // race: the copy drops its own spend and follows the winner, whose note
+    // it derives from the key and the public amount.
     let copy = home.join("copy.json");
     std::fs::copy(home.join("wallet.json"), &copy).unwrap();
     let copy = copy.to_str().unwrap();
     let held = home.join("held.json");
     ok(z(&["contribute", "--cents", "5", "--wallet", copy, "--out"]).arg(&held));
     ok(&mut z(&["contribute", "--cents", "7"]));
-    ok(&mut z(&["sync", "--wallet", copy]));
+    let synced = ok(&mut z(&["sync", "--wallet", copy]));
+    assert_eq!(synced["report"]["followed"], 1, "{synced}");
     let b = ok(&mut z(&["balance", "--wallet", copy]));
-    assert_eq!(b["spent_elsewhere"], true, "{b}");
-    assert_eq!(b["enrolled"], false, "{b}");
-    let o = z(&["balance", "--wallet", copy]).output().unwrap();
+    let main = ok(&mut z(&["balance"]));
+    assert_eq!(b["spent_elsewhere"], false, "{b}");
+    assert_eq!(b["balance"], main["balance"], "{b}");
+    assert_eq!(b["pending"], serde_json::json!([]), "{b}");
+
+    // The wallet file lost: the 24 words and the chain give it back, with
+    // its history. A phrase with a broken checksum writes nothing.
+    let recovered = home.join("recovered.json");
+    let recover = |words: &str| {
+        let mut c = zkpension(home, &url);
+        c.args(["wallet", "recover", "--json", "--wallet"])
+            .arg(&recovered)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{words}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut swapped: Vec<&str> = phrase.split(' ').collect();
+    swapped.swap(0, 1);
+    let o = recover(&swapped.join(" "));
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("spent elsewhere"),
+        show(&o).contains("checksum does not match") || show(&o).contains("not in the BIP-39"),
         "{}",
         show(&o)
     );
+    assert!(!recovered.exists());
+    let o = recover(&phrase.to_uppercase());
+    assert!(o.status.success(), "{}", show(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["current_note"]["note"]["balance"], main["balance"], "{r}");
+    let rec = recovered.to_str().unwrap();
+    let history = |wallet: &str| ok(&mut z(&["history", "--wallet", wallet]))["history"].clone();
+    let mine = history(home.join("wallet.json").to_str().unwrap());
+    let theirs = history(rec);
+    let kinds = |h: &serde_json::Value| {
+        h.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["kind"].clone(),
+                    e["amount"].clone(),
+                    e["commitment"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(&theirs), kinds(&mine));
+    assert_eq!(mine[0]["kind"], "enroll", "{mine}");
+    // Recovering over an existing file is refused (exit 3).
+    let o = recover(&phrase);
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+
+    // A viewing key: a watch-only wallet with the same balance that can
+    // prove nothing.
+    let vk = home.join("view.json");
+    ok(z(&["wallet", "export-viewing-key", "--out"]).arg(&vk));
+    let watch = home.join("watch.json");
+    let w = ok(z(&["wallet", "watch", "--viewing-key"])
+        .arg(&vk)
+        .arg("--wallet")
+        .arg(&watch));
+    assert_eq!(w["watch_only"], true, "{w}");
+    let watch = watch.to_str().unwrap();
+    assert_eq!(
+        ok(&mut z(&["balance", "--wallet", watch]))["balance"],
+        main["balance"]
+    );
+    let o = z(&["contribute", "--cents", "1", "--json", "--wallet", watch])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+    assert!(show(&o).contains("watch-only"), "{}", show(&o));
 
     // The books, re-checked from the public data: every proof and rule
     // agrees with the node. A node that serves a block with a changed

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::{serde_hex, serde_hex_vec, Fr};
+use zkpension_circuits::replay::PublicChange;
 use zkpension_circuits::tree::SHARD_HEIGHT;
 use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
@@ -131,7 +132,9 @@ pub struct BlockView {
 }
 
 /// What a wallet needs of one block: the new commitments in leaf order (the
-/// first has index `leaf_start`) and the nullifiers spent.
+/// first has index `leaf_start`) and the spends, each with the public values
+/// that, with a viewing key, determine the note it created (SPEC §2,
+/// "Recovery").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompactBlock {
     pub height: u64,
@@ -146,7 +149,26 @@ pub struct CompactBlock {
     pub tree_root: Fr,
     pub leaf_start: u64,
     pub commitments: Vec<NoteCommitment>,
-    pub nullifiers: Vec<Nullifier>,
+    pub spends: Vec<CompactSpend>,
+}
+
+/// One spend of a compact block: its nullifier, the position of the note it
+/// created in the block's `commitments`, and its public kind, amount and epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactSpend {
+    pub nf: Nullifier,
+    /// Index into [`CompactBlock::commitments`] of the spend's new note.
+    pub out: u32,
+    #[serde(flatten)]
+    pub change: PublicChange,
+}
+
+impl CompactBlock {
+    /// The commitment a spend of this block created (`None` if the node named
+    /// a position outside the block).
+    pub fn created_by(&self, spend: &CompactSpend) -> Option<NoteCommitment> {
+        self.commitments.get(spend.out as usize).copied()
+    }
 }
 
 /// `GET /v1/compact`.

@@ -153,8 +153,13 @@ fn reload_queries_and_integrity() {
     assert_eq!(compact.len(), 3);
     assert_eq!(compact[0].leaf_start, 5);
     assert_eq!(compact[0].commitments.len(), 5);
+    // Each spend names the note it created among the block's commitments.
+    assert!(compact[0]
+        .spends
+        .iter()
+        .all(|s| compact[0].created_by(s).is_some()));
     assert_eq!(
-        compact[0].nullifiers,
+        compact[0].spends.iter().map(|s| s.nf).collect::<Vec<_>>(),
         vec![
             Nullifier::from(Fr::from(11u64)),
             Nullifier::from(Fr::from(31u64))

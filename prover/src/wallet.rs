@@ -8,9 +8,18 @@
 //! and never silently overwritten; every update replaces it atomically
 //! (temporary file, fsync, rename).
 //!
+//! Every note opening the wallet makes is derived from its key (SPEC §2):
+//! the enrollment's `rho_0 = H(RHO, ns, k)` and each note's `r = H(RCM, ns,
+//! rho)`, with the note secret `ns = H(NS, sk)`. The file is therefore a
+//! cache: the 24-word recovery phrase rebuilds it from the public chain
+//! ([`Wallet::from_mnemonic`], then a sync), and a watch-only wallet made of
+//! the viewing key `(owner, nk, ns)` ([`Wallet::watch_only`]) follows the
+//! same account without being able to spend it.
+//!
 //! # Format and extending it
 //!
-//! `"format": "zkpension-wallet"` and `"version": 1`. A later version that adds
+//! `"format": "zkpension-wallet"` and `"version": 2` (version 1 had no `ns`
+//! and drew note randomness at random; it is upgraded on load). A later version that adds
 //! fields gives them `#[serde(default)]` so files of older versions still load,
 //! bumps [`WALLET_VERSION`] when old software must not read (and then rewrite,
 //! dropping the new fields) its files, and adds the upgrade step to
@@ -18,6 +27,7 @@
 
 use crate::fsutil;
 use crate::member::tracker::TreeTracker;
+use bip39::{Language, Mnemonic};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -25,8 +35,9 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::{self, serde_hex, Fr};
-use zkpension_circuits::keys::SpendingKey;
+use zkpension_circuits::keys::{SpendingKey, ViewingKey};
 use zkpension_circuits::note::Note;
+use zkpension_circuits::replay::PublicChange;
 use zkpension_circuits::tree::{empty_roots, DEPTH};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::Hash32;
@@ -35,7 +46,10 @@ use zkpension_core::Hash32;
 pub const WALLET_FORMAT: &str = "zkpension-wallet";
 
 /// The wallet version this build writes; it reads versions 1 to this one.
-pub const WALLET_VERSION: u32 = 1;
+pub const WALLET_VERSION: u32 = 2;
+
+/// Words of the recovery phrase this build makes and accepts.
+pub const PHRASE_WORDS: usize = 24;
 
 /// Permission bits of a wallet file: readable and writable by its owner only.
 pub const WALLET_MODE: u32 = 0o600;
@@ -78,8 +92,12 @@ pub enum WalletError {
         cm: String,
         what: &'static str,
     },
-    #[error("a seed phrase must contain at least one word")]
-    EmptySeedPhrase,
+    #[error("this is a watch-only wallet (made from a viewing key): it can show the account but not {0}; use the wallet made from the recovery phrase")]
+    WatchOnly(&'static str),
+    #[error("wallet {0} holds neither a secret key nor a viewing key's note secret (ns)")]
+    NoKey(PathBuf),
+    #[error("recovery phrase: {0}")]
+    Phrase(String),
 }
 
 /// Where a note stands as far as this wallet knows.
@@ -104,16 +122,25 @@ pub struct OwnedNote {
     #[serde(default)]
     pub leaf_index: Option<u64>,
     pub status: NoteStatus,
+    /// What made the note: the public change of the spend that created it
+    /// (absent for an enrollment note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<PublicChange>,
+    /// The block that put the note in the tree, once seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
 }
 
 impl OwnedNote {
     /// A note the wallet has just made and not yet seen in the tree.
-    pub fn pending(note: Note) -> Self {
+    pub fn pending(note: Note, change: Option<PublicChange>) -> Self {
         OwnedNote {
             cm: note.commit(),
             note,
             leaf_index: None,
             status: NoteStatus::Pending,
+            change,
+            height: None,
         }
     }
 }
@@ -177,24 +204,34 @@ impl Default for SyncState {
 
 /// A member's wallet.
 ///
-/// Secret: `sk` (private field; [`Wallet::spending_key`]), zeroized when the
-/// wallet is dropped. Everything else is the member's private view of their
-/// account and is stored in the same 0600 file.
+/// Secret: `sk` (private field; [`Wallet::spending_key`]; absent in a
+/// watch-only wallet), zeroized when the wallet is dropped, and the viewing
+/// key `(owner, nk, ns)`. Everything else is the member's private view of
+/// their account and is stored in the same 0600 file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Wallet {
     /// [`WALLET_FORMAT`].
     pub format: String,
     /// [`WALLET_VERSION`] when written by this build.
     pub version: u32,
-    /// The secret key; zeroized when the wallet is dropped.
-    #[serde(with = "secret_hex")]
-    sk: SpendingKey,
+    /// The secret key; zeroized when the wallet is dropped. Absent in a
+    /// watch-only wallet.
+    #[serde(with = "secret_hex", default, skip_serializing_if = "Option::is_none")]
+    sk: Option<SpendingKey>,
     /// `owner = H(OWNER, sk)`: the member's address.
     #[serde(with = "serde_hex")]
     pub owner: Fr,
     /// `nk = H(NK, sk)`: with `owner`, the viewing key.
     #[serde(with = "serde_hex")]
     pub nk: Fr,
+    /// `ns = H(NS, sk)`: the note secret every note opening is derived from
+    /// (absent in version 1 files, derived on load).
+    #[serde(with = "serde_hex", default = "Fr::default")]
+    ns: Fr,
+    /// Enrollments this wallet has asked for: the next uses `rho_0 = H(RHO, ns, k)`
+    /// with `k = enrollments`.
+    #[serde(default)]
+    pub enrollments: u64,
     /// The chain this wallet is used on, once known.
     #[serde(default)]
     pub chain_id: Option<ChainId>,
@@ -213,12 +250,22 @@ pub struct Wallet {
 impl Wallet {
     /// A wallet for `sk`, with nothing else known yet.
     pub fn from_key(sk: SpendingKey) -> Self {
+        let mut w = Self::watch_only(sk.viewing_key());
+        w.sk = Some(sk);
+        w
+    }
+
+    /// A watch-only wallet: it finds and follows the account of `vk` but can
+    /// make no transaction.
+    pub fn watch_only(vk: ViewingKey) -> Self {
         Wallet {
             format: WALLET_FORMAT.to_string(),
             version: WALLET_VERSION,
-            owner: sk.owner(),
-            nk: sk.nullifier_key(),
-            sk,
+            sk: None,
+            owner: vk.owner,
+            nk: vk.nk,
+            ns: vk.ns,
+            enrollments: 0,
             chain_id: None,
             notes: Vec::new(),
             pending: Vec::new(),
@@ -227,28 +274,47 @@ impl Wallet {
         }
     }
 
-    /// A wallet with a fresh key from `rng` (use `OsRng`).
-    pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-        Self::from_key(SpendingKey::random(rng))
+    /// A wallet with a new 24-word recovery phrase from `rng` (use `OsRng`).
+    /// Show the phrase to the member once; it is the only backup they need.
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> (Self, Mnemonic) {
+        let mut entropy = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(entropy.as_mut());
+        let mnemonic =
+            Mnemonic::from_entropy(entropy.as_ref()).expect("32 bytes is a BIP-39 length");
+        (Self::from_mnemonic(&mnemonic), mnemonic)
     }
 
-    /// A wallet whose key is derived from a seed phrase. Words are separated by
-    /// any whitespace; the phrase is normalized to its words joined by single
-    /// spaces before `SpendingKey::from_seed`, so line breaks or doubled spaces
-    /// do not change the key.
-    pub fn from_seed_phrase(phrase: &str) -> Result<Self, WalletError> {
-        let normalized = Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" "));
-        if normalized.is_empty() {
-            return Err(WalletError::EmptySeedPhrase);
+    /// The wallet of a recovery phrase: `sk` from its BIP-39 seed (empty
+    /// passphrase), SPEC §2.
+    pub fn from_mnemonic(mnemonic: &Mnemonic) -> Self {
+        let seed = Zeroizing::new(mnemonic.to_seed(""));
+        Self::from_key(SpendingKey::from_bip39_seed(&seed))
+    }
+
+    /// A wallet whose key is derived from arbitrary seed bytes (tests and
+    /// tools that need a reproducible key without a phrase).
+    pub fn from_seed_bytes(seed: &[u8]) -> Self {
+        Self::from_key(SpendingKey::from_seed(seed))
+    }
+
+    /// The secret key, or [`WalletError::WatchOnly`] naming what `action`
+    /// needed it for.
+    pub fn spending_key(&self, action: &'static str) -> Result<&SpendingKey, WalletError> {
+        self.sk.as_ref().ok_or(WalletError::WatchOnly(action))
+    }
+
+    /// Whether this wallet holds no spending key.
+    pub fn is_watch_only(&self) -> bool {
+        self.sk.is_none()
+    }
+
+    /// The account's viewing key `(owner, nk, ns)`.
+    pub fn viewing_key(&self) -> ViewingKey {
+        ViewingKey {
+            owner: self.owner,
+            nk: self.nk,
+            ns: self.ns,
         }
-        Ok(Self::from_key(SpendingKey::from_seed(
-            normalized.as_bytes(),
-        )))
-    }
-
-    /// The secret key.
-    pub fn spending_key(&self) -> &SpendingKey {
-        &self.sk
     }
 
     /// The note the account currently spends from: the last unspent one.
@@ -308,10 +374,11 @@ impl Wallet {
             path: path.to_path_buf(),
             source,
         })?);
-        let w: Wallet = serde_json::from_slice(&bytes).map_err(|source| WalletError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let mut w: Wallet =
+            serde_json::from_slice(&bytes).map_err(|source| WalletError::Parse {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if w.format != WALLET_FORMAT {
             return Err(WalletError::Format {
                 path: path.to_path_buf(),
@@ -324,18 +391,31 @@ impl Wallet {
                 found: w.version,
             });
         }
-        // Upgrades from older versions go here; there are none yet.
-        if w.owner != w.sk.owner() {
-            return Err(WalletError::Inconsistent {
-                path: path.to_path_buf(),
-                field: "owner",
-            });
-        }
-        if w.nk != w.sk.nullifier_key() {
-            return Err(WalletError::Inconsistent {
-                path: path.to_path_buf(),
-                field: "nk",
-            });
+        let inconsistent = |field| WalletError::Inconsistent {
+            path: path.to_path_buf(),
+            field,
+        };
+        match w.sk.as_ref().map(SpendingKey::viewing_key) {
+            Some(vk) => {
+                // Version 1 had no note secret: derive it (written on the next save).
+                if w.version == 1 {
+                    w.ns = vk.ns;
+                    w.version = WALLET_VERSION;
+                }
+                if w.owner != vk.owner {
+                    return Err(inconsistent("owner"));
+                }
+                if w.nk != vk.nk {
+                    return Err(inconsistent("nk"));
+                }
+                if w.ns != vk.ns {
+                    return Err(inconsistent("ns"));
+                }
+            }
+            None if w.version == 1 || w.ns == Fr::default() => {
+                return Err(WalletError::NoKey(path.to_path_buf()))
+            }
+            None => {}
         }
         // Every stored note must open its commitment and belong to this
         // wallet: an edited balance is refused here, not proved against a
@@ -373,20 +453,109 @@ pub fn readable_by_others(path: &Path) -> std::io::Result<bool> {
     }
 }
 
+/// The `format` of a viewing-key file.
+pub const VIEWING_KEY_FORMAT: &str = "zkpension-viewing-key";
+
+/// A viewing key as `zkpension wallet export-viewing-key` writes it: enough
+/// to find and follow the account (balance, history, pension), not to spend,
+/// contribute, claim or attest.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewingKeyFile {
+    /// [`VIEWING_KEY_FORMAT`].
+    pub format: String,
+    /// 1.
+    pub version: u32,
+    /// The chain the account is on, when the wallet knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<ChainId>,
+    #[serde(with = "serde_hex")]
+    pub owner: Fr,
+    #[serde(with = "serde_hex")]
+    pub nk: Fr,
+    #[serde(with = "serde_hex")]
+    pub ns: Fr,
+}
+
+impl ViewingKeyFile {
+    /// The viewing key of `wallet`.
+    pub fn of(wallet: &Wallet) -> Self {
+        let vk = wallet.viewing_key();
+        ViewingKeyFile {
+            format: VIEWING_KEY_FORMAT.into(),
+            version: 1,
+            chain_id: wallet.chain_id,
+            owner: vk.owner,
+            nk: vk.nk,
+            ns: vk.ns,
+        }
+    }
+
+    /// Reads a viewing key document, checking its format and version (field
+    /// elements `>= p` are refused by the hex decoding).
+    pub fn parse(bytes: &[u8]) -> Result<(ViewingKey, Option<ChainId>), String> {
+        let f: ViewingKeyFile = serde_json::from_slice(bytes)
+            .map_err(|e| format!("not a viewing key document: {e}"))?;
+        if f.format != VIEWING_KEY_FORMAT || f.version != 1 {
+            return Err(format!(
+                "format {:?} version {}, expected {VIEWING_KEY_FORMAT:?} version 1",
+                f.format, f.version
+            ));
+        }
+        let vk = ViewingKey {
+            owner: f.owner,
+            nk: f.nk,
+            ns: f.ns,
+        };
+        Ok((vk, f.chain_id))
+    }
+}
+
+/// Reads a recovery phrase: words separated by any whitespace, in any case,
+/// checked against the BIP-39 English list and its checksum.
+pub fn parse_phrase(text: &str) -> Result<Mnemonic, WalletError> {
+    let words = Zeroizing::new(
+        text.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>(),
+    );
+    if words.len() != PHRASE_WORDS {
+        return Err(WalletError::Phrase(format!(
+            "a zkpension recovery phrase has {PHRASE_WORDS} words; this one has {}",
+            words.len()
+        )));
+    }
+    let normalized = Zeroizing::new(words.join(" "));
+    Mnemonic::parse_in_normalized(Language::English, &normalized).map_err(|e| {
+        WalletError::Phrase(match e {
+            bip39::Error::UnknownWord(i) => format!(
+                "word {} ({:?}) is not in the BIP-39 English word list; check its spelling",
+                i + 1,
+                words[i]
+            ),
+            bip39::Error::InvalidChecksum => {
+                "its checksum does not match: a word is wrong or two words are swapped".into()
+            }
+            other => other.to_string(),
+        })
+    })
+}
+
 /// Serde for the secret key as `0x` hex; the text is zeroized after writing.
 mod secret_hex {
     use super::*;
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(sk: &SpendingKey, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(sk: &Option<SpendingKey>, s: S) -> Result<S::Ok, S::Error> {
+        let sk = sk.as_ref().expect("skipped when absent");
         let text = Zeroizing::new(field::to_hex(&sk.expose()));
         s.serialize_str(&text)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SpendingKey, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SpendingKey>, D::Error> {
         let text = Zeroizing::new(String::deserialize(d)?);
         field::from_hex(&text)
-            .map(SpendingKey::from_field)
+            .map(|sk| Some(SpendingKey::from_field(sk)))
             .map_err(serde::de::Error::custom)
     }
 }
@@ -401,13 +570,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.json");
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-        let mut w = Wallet::random(&mut rng);
+        let mut w = Wallet::generate(&mut rng).0;
         w.create(&path).unwrap();
         assert!(matches!(w.create(&path), Err(WalletError::Exists(_))));
         assert!(!readable_by_others(&path).unwrap());
 
         let note = Note::enrollment(w.owner, 40, Fr::from(3u64), Fr::from(4u64));
-        w.notes.push(OwnedNote::pending(note.clone()));
+        w.notes.push(OwnedNote::pending(note.clone(), None));
         w.pending.push(PendingTx {
             kind: "enroll".into(),
             tx_id: format!("0x{}", "ab".repeat(32)),
@@ -420,7 +589,10 @@ mod tests {
         w.save(&path).unwrap();
         let back = Wallet::load(&path).unwrap();
         assert_eq!(back.owner, w.owner);
-        assert_eq!(back.spending_key().expose(), w.spending_key().expose());
+        assert_eq!(
+            back.spending_key("test").unwrap().expose(),
+            w.spending_key("test").unwrap().expose()
+        );
         assert_eq!(back.notes, w.notes);
         assert_eq!(back.pending, w.pending);
         assert!(!readable_by_others(&path).unwrap());
@@ -430,9 +602,9 @@ mod tests {
     fn an_edited_note_is_refused_on_load() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.json");
-        let mut w = Wallet::from_seed_phrase("edited balance").unwrap();
+        let mut w = Wallet::from_seed_bytes(b"edited balance");
         let note = Note::enrollment(w.owner, 40, Fr::from(3u64), Fr::from(4u64));
-        w.notes.push(OwnedNote::pending(note));
+        w.notes.push(OwnedNote::pending(note, None));
         w.create(&path).unwrap();
         Wallet::load(&path).unwrap();
         let mut json: serde_json::Value =
@@ -451,7 +623,7 @@ mod tests {
     fn newer_versions_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.json");
-        let mut w = Wallet::from_seed_phrase("from the future").unwrap();
+        let mut w = Wallet::from_seed_bytes(b"from the future");
         w.version = WALLET_VERSION + 1;
         w.create(&path).unwrap();
         assert!(matches!(
@@ -460,16 +632,88 @@ mod tests {
         ));
     }
 
+    /// BIP-39's own test vector (all-zero entropy, passphrase "TREZOR" in
+    /// the reference vectors; here the empty passphrase zkpension uses).
+    const ZERO_PHRASE: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art";
+
     #[test]
-    fn seed_phrase_is_whitespace_normalized() {
-        let a = Wallet::from_seed_phrase("correct horse  battery\nstaple").unwrap();
-        let b = Wallet::from_seed_phrase(" correct horse battery staple ").unwrap();
-        let c = Wallet::from_seed_phrase("correct horse battery staples").unwrap();
+    fn phrases_are_normalized_and_checked() {
+        let a = Wallet::from_mnemonic(&parse_phrase(ZERO_PHRASE).unwrap());
+        let b = Wallet::from_mnemonic(
+            &parse_phrase(&format!(
+                "  {}\n",
+                ZERO_PHRASE.to_uppercase().replace(' ', "\t  ")
+            ))
+            .unwrap(),
+        );
         assert_eq!(a.owner, b.owner);
-        assert_ne!(a.owner, c.owner);
+        assert_eq!(a.viewing_key(), b.viewing_key());
+
+        let e = |t: &str| parse_phrase(t).unwrap_err().to_string();
+        assert!(
+            e("abandon art").contains("has 24 words; this one has 2"),
+            "{}",
+            e("abandon art")
+        );
+        let unknown = ZERO_PHRASE.replacen("abandon", "abandonn", 3);
+        assert!(
+            e(&unknown).contains(r#"word 1 ("abandonn")"#),
+            "{}",
+            e(&unknown)
+        );
+        let checksum = ZERO_PHRASE.replace(" art", " abandon");
+        assert!(
+            e(&checksum).contains("checksum does not match"),
+            "{}",
+            e(&checksum)
+        );
+
+        let (w, m) = Wallet::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+        assert_eq!(m.word_count(), PHRASE_WORDS);
+        let again = Wallet::from_mnemonic(&parse_phrase(&m.to_string()).unwrap());
+        assert_eq!(again.viewing_key(), w.viewing_key());
+    }
+
+    #[test]
+    fn watch_only_wallets_cannot_spend_and_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watch.json");
+        let full = Wallet::from_seed_bytes(b"watched");
+        let w = Wallet::watch_only(full.viewing_key());
+        assert!(w.is_watch_only());
         assert!(matches!(
-            Wallet::from_seed_phrase(" \n "),
-            Err(WalletError::EmptySeedPhrase)
+            w.spending_key("contribute"),
+            Err(WalletError::WatchOnly("contribute"))
+        ));
+        w.create(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("\"sk\""), "{text}");
+        let back = Wallet::load(&path).unwrap();
+        assert!(back.is_watch_only());
+        assert_eq!(back.viewing_key(), full.viewing_key());
+    }
+
+    #[test]
+    fn version_1_files_gain_their_note_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.json");
+        let w = Wallet::from_seed_bytes(b"old file");
+        w.create(&path).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        json["version"] = 1.into();
+        json.as_object_mut().unwrap().remove("ns");
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        let back = Wallet::load(&path).unwrap();
+        assert_eq!(back.version, WALLET_VERSION);
+        assert_eq!(back.viewing_key(), w.viewing_key());
+        // A file whose note secret was edited is refused.
+        json["version"] = 2.into();
+        json["ns"] = field::to_hex(&Fr::from(9u64)).into();
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        assert!(matches!(
+            Wallet::load(&path),
+            Err(WalletError::Inconsistent { field: "ns", .. })
         ));
     }
 
@@ -477,7 +721,7 @@ mod tests {
     fn tampered_or_foreign_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.json");
-        let w = Wallet::from_seed_phrase("one two three").unwrap();
+        let w = Wallet::from_seed_bytes(b"one two three");
         w.create(&path).unwrap();
         let mut json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();

@@ -1,11 +1,15 @@
-//! The wallet file: private permissions, never overwritten, replaced atomically.
+//! The wallet file: private permissions, never overwritten, replaced
+//! atomically; and the key and note derivations against vectors made by
+//! independent code (`test-vectors/derivations.json`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use zkpension_circuits::field;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::note::Note;
-use zkpension_prover::wallet::{OwnedNote, Wallet, WalletError, WALLET_VERSION};
+use zkpension_circuits::replay::{self, PublicChange};
+use zkpension_prover::wallet::{parse_phrase, OwnedNote, Wallet, WalletError, WALLET_VERSION};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -24,13 +28,13 @@ fn names(dir: &Path) -> Vec<String> {
 fn a_new_wallet_is_private_and_never_overwritten() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("private").join("wallet.json");
-    let w = Wallet::from_seed_phrase("alpha beta gamma").unwrap();
+    let w = Wallet::from_seed_bytes(b"alpha beta gamma");
     w.create(&path).unwrap();
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(path.parent().unwrap()), 0o700);
     let before = std::fs::read(&path).unwrap();
 
-    let other = Wallet::from_seed_phrase("delta epsilon").unwrap();
+    let other = Wallet::from_seed_bytes(b"delta epsilon");
     let err = other.create(&path).unwrap_err();
     assert!(matches!(err, WalletError::Exists(_)), "{err}");
     assert!(err.to_string().contains("refusing to overwrite"), "{err}");
@@ -40,14 +44,17 @@ fn a_new_wallet_is_private_and_never_overwritten() {
     let loaded = Wallet::load(&path).unwrap();
     assert_eq!(loaded.owner, w.owner);
     assert_eq!(loaded.version, WALLET_VERSION);
-    assert_eq!(loaded.spending_key().expose(), w.spending_key().expose());
+    assert_eq!(
+        loaded.spending_key("test").unwrap().expose(),
+        w.spending_key("test").unwrap().expose()
+    );
 }
 
 #[test]
 fn saving_replaces_the_file_whole_and_keeps_it_private() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("wallet.json");
-    let mut w = Wallet::from_seed_phrase("saving is atomic").unwrap();
+    let mut w = Wallet::from_seed_bytes(b"saving is atomic");
     w.create(&path).unwrap();
 
     // A reader that keeps loading the wallet while it is saved again and
@@ -63,14 +70,12 @@ fn saving_replaces_the_file_whole_and_keeps_it_private() {
             }
             reads
         });
-        let mut w2 = Wallet::from_seed_phrase("saving is atomic").unwrap();
+        let mut w2 = Wallet::from_seed_bytes(b"saving is atomic");
         for i in 0..40u64 {
-            w2.notes.push(OwnedNote::pending(Note::enrollment(
-                w2.owner,
-                i,
-                Fr::from(i),
-                Fr::from(i + 1),
-            )));
+            w2.notes.push(OwnedNote::pending(
+                Note::enrollment(w2.owner, i, Fr::from(i), Fr::from(i + 1)),
+                None,
+            ));
             w2.save(&path).unwrap();
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -99,4 +104,39 @@ fn a_wallet_that_is_not_one_is_refused() {
         Wallet::load(&tmp.path().join("missing.json")),
         Err(WalletError::Read { .. })
     ));
+}
+
+#[test]
+fn derivations_match_the_independent_vectors() {
+    let v: serde_json::Value =
+        serde_json::from_str(include_str!("../../test-vectors/derivations.json")).unwrap();
+    let hex = |x: &serde_json::Value| field::from_hex(x.as_str().unwrap()).unwrap();
+    let accounts = v["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2);
+    for a in accounts {
+        let mnemonic = parse_phrase(a["phrase"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            format!("0x{}", hex::encode(mnemonic.to_seed(""))),
+            a["bip39_seed"].as_str().unwrap()
+        );
+        let w = Wallet::from_mnemonic(&mnemonic);
+        let vk = w.viewing_key();
+        assert_eq!(w.spending_key("test").unwrap().expose(), hex(&a["sk"]));
+        assert_eq!(vk.owner, hex(&a["owner"]));
+        assert_eq!(vk.nk, hex(&a["nk"]));
+        assert_eq!(vk.ns, hex(&a["ns"]));
+        let eligible = a["eligible_epoch"].as_u64().unwrap();
+        let first = replay::enrollment(&vk, 0, eligible);
+        assert_eq!(first.rho, hex(&a["rho0"]));
+        assert_eq!(first.r, hex(&a["r0"]));
+        assert_eq!(first.commit().to_field(), hex(&a["cm0"]));
+        assert_eq!(first.nullifier(&vk.nk).to_field(), hex(&a["nf0"]));
+        let change = PublicChange::Contribute {
+            amount: a["contribution"].as_u64().unwrap(),
+            epoch: 1,
+        };
+        let next = replay::successor(&vk, &first, change).unwrap();
+        assert_eq!(next.r, hex(&a["r1"]));
+        assert_eq!(next.commit().to_field(), hex(&a["cm1"]));
+    }
 }

@@ -50,6 +50,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::replay::PublicChange;
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 
@@ -226,6 +227,25 @@ impl Transaction {
     }
 
     /// The nullifier a proof transaction reveals.
+    /// What a spend made public about the account's change (`None` for the
+    /// transactions that spend no note).
+    pub fn public_change(&self) -> Option<PublicChange> {
+        match self {
+            Transaction::Contribute(t) => Some(PublicChange::Contribute {
+                amount: t.body.amount,
+                epoch: t.body.epoch,
+            }),
+            Transaction::Claim(t) => Some(PublicChange::Claim {
+                amount: t.body.amount,
+                epoch: t.body.epoch,
+            }),
+            Transaction::Attest(t) => Some(PublicChange::Attest {
+                epoch: t.body.epoch,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn nullifier(&self) -> Option<Nullifier> {
         self.spend().map(|s| s.nf)
     }

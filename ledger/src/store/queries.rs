@@ -9,7 +9,7 @@ use crate::tables::*;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::codec::Reader;
-use zkpension_core::views::{AttestationRecord, CompactBlock};
+use zkpension_core::views::{AttestationRecord, CompactBlock, CompactSpend};
 use zkpension_core::{Block, FixedBytes, Reason, Transaction, TxId};
 
 impl Store {
@@ -162,24 +162,29 @@ impl Store {
                 .get(height)?
                 .ok_or_else(|| corrupt(format!("block info {height} is missing")))?;
             let info = BlockInfo::decode(info.value()).map_err(corrupt)?;
-            out.push(CompactBlock {
+            let mut c = CompactBlock {
                 height,
                 hash: info.hash,
                 header: block.header,
                 epoch: block.header.epoch,
                 tree_root: info.tree_root,
                 leaf_start: info.leaf_start,
-                commitments: block
-                    .transactions
-                    .iter()
-                    .filter_map(Transaction::new_commitment)
-                    .collect(),
-                nullifiers: block
-                    .transactions
-                    .iter()
-                    .filter_map(Transaction::nullifier)
-                    .collect(),
-            });
+                commitments: Vec::new(),
+                spends: Vec::new(),
+            };
+            for t in &block.transactions {
+                if let (Some(spend), Some(change)) = (t.spend(), t.public_change()) {
+                    c.spends.push(CompactSpend {
+                        nf: spend.nf,
+                        out: c.commitments.len() as u32,
+                        change,
+                    });
+                }
+                if let Some(cm) = t.new_commitment() {
+                    c.commitments.push(cm);
+                }
+            }
+            out.push(c);
         }
         Ok(out)
     }

@@ -16,13 +16,14 @@ use super::tracker::TrackerError;
 use crate::prove::{prove, ProveError, Witness};
 use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
 use crate::ProvingKeys;
-use ark_ff::UniformRand;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind};
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
+use zkpension_circuits::replay;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
@@ -84,11 +85,10 @@ pub struct EnrollRequest {
 }
 
 /// A member's first note, recorded in the wallet, and the request for the registrar.
-pub fn enroll_request<R: RngCore + CryptoRng>(
+pub fn enroll_request(
     wallet: &mut Wallet,
     chain_id: ChainId,
     eligible_epoch: u64,
-    rng: &mut R,
 ) -> Result<EnrollRequest, FlowError> {
     if eligible_epoch == 0 {
         return Err(FlowError::BadRequest(
@@ -103,8 +103,12 @@ pub fn enroll_request<R: RngCore + CryptoRng>(
             n.status
         )));
     }
-    let note = Note::enrollment(wallet.owner, eligible_epoch, Fr::rand(rng), Fr::rand(rng));
-    let owned = OwnedNote::pending(note.clone());
+    wallet.spending_key("enroll")?;
+    // The k-th enrollment's opening is derived from the key (SPEC §2), so the
+    // recovery phrase finds it again on the chain.
+    let note = replay::enrollment(&wallet.viewing_key(), wallet.enrollments, eligible_epoch);
+    wallet.enrollments += 1;
+    let owned = OwnedNote::pending(note.clone(), None);
     wallet.sync.tree.watch(owned.cm.to_field());
     wallet.chain_id = Some(chain_id);
     wallet.notes.push(owned);
@@ -145,10 +149,21 @@ impl Prepared {
 }
 
 /// The wallet's current note and its path, ready to spend.
-fn spendable(
-    wallet: &Wallet,
+/// What a spend of the account's current note needs: the key, the note, its
+/// Merkle path, and the new note's blinding `r = H(RCM, ns, nf)`.
+struct Spendable<'a> {
+    sk: &'a SpendingKey,
+    note: Note,
+    path: zkpension_circuits::tree::MerklePath,
+    r_new: Fr,
+}
+
+fn spendable<'a>(
+    wallet: &'a Wallet,
     status: &StatusView,
-) -> Result<(Note, zkpension_circuits::tree::MerklePath), FlowError> {
+    action: &'static str,
+) -> Result<Spendable<'a>, FlowError> {
+    let sk = wallet.spending_key(action)?;
     if wallet.spent_elsewhere {
         return Err(FlowError::SpentElsewhere);
     }
@@ -185,7 +200,13 @@ fn spendable(
         wallet.sync.tree_root,
         wallet.sync.height,
     )?;
-    Ok((current.note.clone(), path))
+    let nf = current.note.nullifier(&wallet.nk).to_field();
+    Ok(Spendable {
+        sk,
+        note: current.note.clone(),
+        path,
+        r_new: wallet.viewing_key().note_randomness(&nf),
+    })
 }
 
 fn rule(clause: RelationError, note: &Note, asked: Asked) -> FlowError {
@@ -214,18 +235,23 @@ pub fn contribute<R: RngCore + CryptoRng>(
     payer_ref: &[u8],
     rng: &mut R,
 ) -> Result<Prepared, FlowError> {
-    let (note, path) = spendable(wallet, status)?;
+    let Spendable {
+        sk,
+        note,
+        path,
+        r_new,
+    } = spendable(wallet, status, "contribute")?;
     let chain = status.chain_id;
     let b = binding(&chain, ProofKind::Contribute, payer_ref);
     let (public, private, new) = contribute::prepare(
-        wallet.spending_key(),
+        sk,
         &note,
         path,
         amount,
         status.epoch,
         status.params.cap,
         b,
-        Fr::rand(rng),
+        r_new,
     )
     .map_err(|e| {
         rule(
@@ -252,18 +278,23 @@ pub fn claim<R: RngCore + CryptoRng>(
     recipient: &[u8],
     rng: &mut R,
 ) -> Result<Prepared, FlowError> {
-    let (note, path) = spendable(wallet, status)?;
+    let Spendable {
+        sk,
+        note,
+        path,
+        r_new,
+    } = spendable(wallet, status, "claim")?;
     let chain = status.chain_id;
     let b = binding(&chain, ProofKind::Claim, recipient);
     let (public, private, new) = claim::prepare(
-        wallet.spending_key(),
+        sk,
         &note,
         path,
         status.epoch,
         status.params.min_periods,
         status.params.divisor,
         b,
-        Fr::rand(rng),
+        r_new,
     )
     .map_err(|e| {
         rule(
@@ -301,11 +332,16 @@ pub fn attest<R: RngCore + CryptoRng>(
     request: &AttestRequest,
     rng: &mut R,
 ) -> Result<Prepared, FlowError> {
-    let (note, path) = spendable(wallet, status)?;
+    let Spendable {
+        sk,
+        note,
+        path,
+        r_new,
+    } = spendable(wallet, status, "attest")?;
     let chain = status.chain_id;
     let b = binding(&chain, ProofKind::Attest, &request.message);
     let (public, private, new) = attest::prepare(
-        wallet.spending_key(),
+        sk,
         &note,
         path,
         status.epoch,
@@ -314,7 +350,7 @@ pub fn attest<R: RngCore + CryptoRng>(
         request.min_periods,
         request.require_eligible,
         b,
-        Fr::rand(rng),
+        r_new,
     )
     .map_err(|e| {
         rule(
@@ -339,7 +375,7 @@ pub fn attest<R: RngCore + CryptoRng>(
 /// [`MemberSession::record`](super::session::MemberSession::record) calls it,
 /// and saves the wallet before anything is submitted.
 pub(crate) fn record(wallet: &mut Wallet, p: &Prepared, height: u64, held: bool) {
-    let owned = OwnedNote::pending(p.new_note.clone());
+    let owned = OwnedNote::pending(p.new_note.clone(), p.tx.public_change());
     wallet.sync.tree.watch(owned.cm.to_field());
     wallet.pending.push(PendingTx {
         kind: p.kind.to_string(),

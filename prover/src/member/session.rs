@@ -181,13 +181,12 @@ impl MemberSession {
 
     /// Makes this wallet's first note and the request for the registrar,
     /// saved before the request is returned.
-    pub fn enroll_request<R: RngCore + CryptoRng>(
+    pub fn enroll_request(
         &mut self,
         chain_id: ChainId,
         eligible_epoch: u64,
-        rng: &mut R,
     ) -> Result<EnrollRequest, FlowError> {
-        let request = flow::enroll_request(&mut self.wallet, chain_id, eligible_epoch, rng)?;
+        let request = flow::enroll_request(&mut self.wallet, chain_id, eligible_epoch)?;
         self.save()?;
         Ok(request)
     }

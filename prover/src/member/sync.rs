@@ -5,9 +5,14 @@
 
 use super::client::{ClientError, NodeClient};
 use super::flow::{check_chain, FlowError};
-use crate::wallet::{NoteStatus, PendingTx, Wallet};
+use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::keys::ViewingKey;
+use zkpension_circuits::note::Note;
+use zkpension_circuits::replay;
 use zkpension_core::views::{CompactBlock, StatusView, TxState};
 use zkpension_core::{Hash32, Transaction, TxId};
 
@@ -24,8 +29,102 @@ pub struct SyncReport {
     pub included: Vec<String>,
     pub rejected: Vec<(String, String)>,
     pub resubmitted: Vec<String>,
-    /// The wallet's note was spent by someone else.
+    /// The wallet's note was spent by a transaction it could not follow.
     pub spent_elsewhere: bool,
+    /// Notes made by transactions this wallet did not make (a copy of it, or
+    /// the history a recovery replays), followed from their public values.
+    pub followed: u64,
+    /// The height of the block holding the account's enrollment, when this
+    /// sync found it among the commitments.
+    pub enrollment_found: Option<u64>,
+}
+
+/// Eligible epochs a wallet tries when it looks for its enrollment: 2,400
+/// (200 years of monthly epochs). Each is one commitment to compute once per
+/// sync, and each new commitment on the chain is one hash-set lookup.
+pub const ENROLLMENT_SEARCH_EPOCHS: u64 = 2_400;
+
+/// The enrollment commitments the viewing key can have made: the next two
+/// enrollment indexes for every eligible epoch in
+/// `1..=`[`ENROLLMENT_SEARCH_EPOCHS`].
+struct EnrollmentFinder {
+    candidates: HashMap<Fr, (u64, u64)>,
+    vk: ViewingKey,
+}
+
+struct Found {
+    k: u64,
+    note: Note,
+}
+
+impl EnrollmentFinder {
+    fn new(vk: &ViewingKey, enrollments: u64) -> Self {
+        let first = enrollments.saturating_sub(1);
+        let candidates = (first..=enrollments)
+            .flat_map(|k| (1..=ENROLLMENT_SEARCH_EPOCHS).map(move |e| (k, e)))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(k, e)| (replay::enrollment(vk, k, e).commit().to_field(), (k, e)))
+            .collect();
+        EnrollmentFinder {
+            candidates,
+            vk: vk.clone(),
+        }
+    }
+
+    fn find(&self, b: &CompactBlock) -> Option<Found> {
+        b.commitments.iter().find_map(|cm| {
+            let &(k, e) = self.candidates.get(&cm.to_field())?;
+            Some(Found {
+                k,
+                note: replay::enrollment(&self.vk, k, e),
+            })
+        })
+    }
+}
+
+/// Spends of the wallet's live notes in block `b`. Each is followed: the note
+/// it created is determined by the spent note, the viewing key and the
+/// spend's public values, and it is the wallet's if its commitment is the one
+/// the block names. A spend that does not replay (made without the
+/// derivations, by a version 1 copy of the wallet) marks the account spent
+/// elsewhere, unless it is one of this wallet's own pending transactions.
+fn follow_spends(wallet: &mut Wallet, b: &CompactBlock, report: &mut SyncReport) {
+    let vk = &wallet.viewing_key();
+    for spend in &b.spends {
+        let Some(i) = wallet
+            .notes
+            .iter()
+            .position(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&vk.nk) == spend.nf)
+        else {
+            continue;
+        };
+        wallet.notes[i].status = NoteStatus::Spent;
+        let created = b.created_by(spend);
+        let next = replay::successor(vk, &wallet.notes[i].note, spend.change)
+            .filter(|n| Some(n.commit()) == created);
+        match next {
+            Some(note) => {
+                let cm = note.commit();
+                if !wallet.notes.iter().any(|n| n.cm == cm) {
+                    wallet.sync.tree.watch(cm.to_field());
+                    wallet
+                        .notes
+                        .push(OwnedNote::pending(note, Some(spend.change)));
+                    report.followed += 1;
+                }
+            }
+            // This wallet's own transaction, made before its notes were derived.
+            None if wallet
+                .pending
+                .iter()
+                .any(|p| p.nf == Some(spend.nf) && Some(p.cm_new) == created) => {}
+            None => {
+                report.spent_elsewhere = true;
+                wallet.spent_elsewhere = true;
+            }
+        }
+    }
 }
 
 /// Times the chain may grow under a sync before it gives up.
@@ -120,7 +219,11 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
         to: wallet.sync.height,
         ..Default::default()
     };
-    let nk = wallet.nk;
+    let vk = wallet.viewing_key();
+    // A wallet with no live note looks for its enrollment among the new
+    // commitments (a recovered or watch-only wallet, SPEC §2 "Recovery").
+    let mut finder = (!wallet.notes.iter().any(|n| n.status != NoteStatus::Spent))
+        .then(|| EnrollmentFinder::new(&vk, wallet.enrollments));
     let mut rounds = 0;
     loop {
         loop {
@@ -140,18 +243,25 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
                     }));
                 }
                 check_link(wallet, client, &status.genesis_hash, b)?;
+                follow_spends(wallet, b, &mut report);
+                if let Some(f) = finder.as_ref() {
+                    if let Some(found) = f.find(b) {
+                        report.enrollment_found = Some(b.height);
+                        wallet.enrollments = wallet.enrollments.max(found.k + 1);
+                        wallet.sync.tree.watch(found.note.commit().to_field());
+                        wallet.notes.push(OwnedNote::pending(found.note, None));
+                        finder = None;
+                    }
+                }
                 let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
                 wallet.sync.tree.append(b.leaf_start, &leaves)?;
-                for nf in &b.nullifiers {
-                    let ours = wallet
-                        .notes
-                        .iter_mut()
-                        .find(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&nk) == *nf);
-                    if let Some(note) = ours {
-                        note.status = NoteStatus::Spent;
-                        if !wallet.pending.iter().any(|p| p.nf == Some(*nf)) {
-                            report.spent_elsewhere = true;
-                            wallet.spent_elsewhere = true;
+                // Notes now in the tree become the account's current note.
+                for n in wallet.notes.iter_mut() {
+                    if n.status == NoteStatus::Pending {
+                        if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
+                            n.leaf_index = Some(i);
+                            n.status = NoteStatus::Unspent;
+                            n.height = Some(b.height);
                         }
                     }
                 }
@@ -161,7 +271,7 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
                 wallet.sync.state_root = Some(b.header.state_root);
                 report.blocks += 1;
                 report.commitments += b.commitments.len() as u64;
-                report.nullifiers += b.nullifiers.len() as u64;
+                report.nullifiers += b.spends.len() as u64;
             }
             report.to = wallet.sync.height;
             if wallet.sync.height >= view.tip {
@@ -207,15 +317,6 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
                 wallet.sync.height, tip.height
             ),
         ));
-        }
-    }
-    // Notes now in the tree become the account's current note.
-    for n in wallet.notes.iter_mut() {
-        if n.status == NoteStatus::Pending {
-            if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
-                n.leaf_index = Some(i);
-                n.status = NoteStatus::Unspent;
-            }
         }
     }
     settle_pending(wallet, client, status.anchor_window, &mut report)?;
@@ -302,12 +403,12 @@ fn settle_pending(
             }
             Outcome::Superseded => {
                 // Another transaction spent the note: a copy of this wallet.
+                // If it followed the derivations, the wallet followed it too
+                // (`follow_spends`); otherwise it is marked spent elsewhere.
                 report.rejected.push((
                     p.tx_id.clone(),
                     "the note it spends was spent by another transaction".into(),
                 ));
-                report.spent_elsewhere = true;
-                wallet.spent_elsewhere = true;
                 drop_pending(wallet, &p);
                 continue;
             }
@@ -384,4 +485,145 @@ fn settle_pending(
     }
     wallet.pending = keep;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkpension_circuits::replay::PublicChange;
+    use zkpension_circuits::values::NoteCommitment;
+    use zkpension_core::views::CompactSpend;
+    use zkpension_core::BlockHeader;
+    use zkpension_core::FixedBytes;
+
+    fn block(commitments: Vec<NoteCommitment>, spends: Vec<CompactSpend>) -> CompactBlock {
+        let header = BlockHeader {
+            height: 2,
+            prev_hash: FixedBytes([0; 32]),
+            epoch: 1,
+            tx_root: FixedBytes([0; 32]),
+            state_root: FixedBytes([0; 32]),
+        };
+        CompactBlock {
+            height: 2,
+            hash: header.hash(),
+            header,
+            epoch: 1,
+            tree_root: Fr::from(0u64),
+            leaf_start: 0,
+            commitments,
+            spends,
+        }
+    }
+
+    /// A wallet whose enrollment note is in the tree, and a contribution of
+    /// 40 spending it.
+    fn enrolled() -> (Wallet, CompactSpend, NoteCommitment) {
+        let mut w = Wallet::from_seed_bytes(b"follow");
+        let vk = w.viewing_key();
+        let mut n = OwnedNote::pending(replay::enrollment(&vk, 0, 5), None);
+        n.status = NoteStatus::Unspent;
+        let change = PublicChange::Contribute {
+            amount: 40,
+            epoch: 1,
+        };
+        let next = replay::successor(&vk, &n.note, change).unwrap().commit();
+        let spend = CompactSpend {
+            nf: n.note.nullifier(&vk.nk),
+            out: 1,
+            change,
+        };
+        w.notes.push(n);
+        (w, spend, next)
+    }
+
+    #[test]
+    fn a_spend_that_replays_is_followed() {
+        let (mut w, spend, next) = enrolled();
+        let other = NoteCommitment::from(Fr::from(77u64));
+        let mut report = SyncReport::default();
+        follow_spends(&mut w, &block(vec![other, next], vec![spend]), &mut report);
+        assert_eq!(report.followed, 1);
+        assert!(!w.spent_elsewhere);
+        assert_eq!(w.notes[0].status, NoteStatus::Spent);
+        assert_eq!(w.notes[1].cm, next);
+        assert_eq!(w.notes[1].note.balance, 40);
+        assert_eq!(w.notes[1].change, Some(spend.change));
+        assert!(w.sync.tree.watched.iter().any(|x| x.cm == next.to_field()));
+    }
+
+    #[test]
+    fn a_spend_that_does_not_replay_marks_the_account_spent_elsewhere() {
+        // The block names another commitment (a spend made with random
+        // note randomness), or other public values than the note created.
+        let (mut w, spend, next) = enrolled();
+        let foreign = NoteCommitment::from(Fr::from(78u64));
+        let mut report = SyncReport::default();
+        follow_spends(
+            &mut w,
+            &block(vec![foreign, foreign], vec![spend]),
+            &mut report,
+        );
+        assert!(report.spent_elsewhere && w.spent_elsewhere);
+        assert_eq!(w.notes.len(), 1);
+
+        let (mut w, mut spend, next2) = enrolled();
+        assert_eq!(next, next2);
+        spend.change = PublicChange::Contribute {
+            amount: 41,
+            epoch: 1,
+        };
+        let mut report = SyncReport::default();
+        follow_spends(
+            &mut w,
+            &block(vec![foreign, next], vec![spend]),
+            &mut report,
+        );
+        assert!(report.spent_elsewhere);
+        // A position outside the block is no commitment at all.
+        let (mut w, mut spend, next) = enrolled();
+        spend.out = 9;
+        let mut report = SyncReport::default();
+        follow_spends(&mut w, &block(vec![next], vec![spend]), &mut report);
+        assert!(report.spent_elsewhere);
+    }
+
+    #[test]
+    fn the_wallets_own_pending_spend_is_not_someone_elses() {
+        let (mut w, spend, _) = enrolled();
+        let mine = NoteCommitment::from(Fr::from(79u64));
+        w.pending.push(PendingTx {
+            kind: "contribute".into(),
+            tx_id: format!("0x{}", "00".repeat(32)),
+            nf: Some(spend.nf),
+            cm_new: mine,
+            submitted_at: None,
+            tx: None,
+            held: false,
+        });
+        let mut report = SyncReport::default();
+        follow_spends(
+            &mut w,
+            &block(vec![Fr::from(1u64).into(), mine], vec![spend]),
+            &mut report,
+        );
+        assert!(!report.spent_elsewhere);
+        assert_eq!(report.followed, 0);
+    }
+
+    #[test]
+    fn the_enrollment_is_found_among_the_commitments() {
+        let w = Wallet::from_seed_bytes(b"finder");
+        let vk = w.viewing_key();
+        let finder = EnrollmentFinder::new(&vk, 0);
+        let mine = replay::enrollment(&vk, 0, ENROLLMENT_SEARCH_EPOCHS).commit();
+        let b = block(vec![Fr::from(5u64).into(), mine], vec![]);
+        let found = finder.find(&b).unwrap();
+        assert_eq!(
+            (found.k, found.note.eligible_epoch),
+            (0, ENROLLMENT_SEARCH_EPOCHS)
+        );
+        let later = replay::enrollment(&vk, 0, ENROLLMENT_SEARCH_EPOCHS + 1).commit();
+        assert!(finder.find(&block(vec![later], vec![])).is_none());
+    }
 }

@@ -1,0 +1,205 @@
+//! Replaying an account from the public chain (SPEC §2, "Recovery").
+//!
+//! A spend reveals its kind, its nullifier, its new commitment and its public
+//! amount and epoch. Given the note it spent and the viewing key, the note it
+//! created is determined: [`successor`] computes it under the rules of §4
+//! (the ledger has already checked the parameters: cap, vesting, divisor),
+//! and the caller compares its commitment with the one on the chain. Nothing
+//! here needs the parameters in force: a first Claim fixes the pension to
+//! `ceil(balance / divisor)` and pays `min(pension, balance)`, and whenever
+//! that minimum is the balance, `ceil(balance / divisor) >= balance` forces
+//! the pension to be the balance too, so the pension is the public amount.
+
+use crate::keys::ViewingKey;
+use crate::note::Note;
+use crate::Fr;
+use serde::{Deserialize, Serialize};
+
+/// What a spend made public about the account's change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PublicChange {
+    Contribute { amount: u64, epoch: u64 },
+    Claim { amount: u64, epoch: u64 },
+    Attest { epoch: u64 },
+}
+
+/// The note a spend of `old` created, or `None` if no honest spend of `old`
+/// has these public values (the spend was then made without the viewing
+/// key's derivations, or it is not this account's).
+pub fn successor(vk: &ViewingKey, old: &Note, change: PublicChange) -> Option<Note> {
+    let rho = old.nullifier(&vk.nk).to_field();
+    let r = vk.note_randomness(&rho);
+    let next = match change {
+        PublicChange::Contribute { amount, epoch } => {
+            if amount == 0 || epoch < old.last_epoch {
+                return None;
+            }
+            let same = epoch == old.last_epoch;
+            Note {
+                balance: old.balance.checked_add(amount)?,
+                periods: old.periods.checked_add(u64::from(!same))?,
+                last_epoch: epoch,
+                epoch_total: if same { old.epoch_total } else { 0 }.checked_add(amount)?,
+                ..old.clone()
+            }
+        }
+        PublicChange::Claim { amount, epoch } => {
+            let pension = if old.pension != 0 {
+                old.pension
+            } else {
+                amount
+            };
+            if amount == 0 || amount != pension.min(old.balance) || epoch <= old.last_claim {
+                return None;
+            }
+            Note {
+                balance: old.balance - amount,
+                last_claim: epoch,
+                pension,
+                ..old.clone()
+            }
+        }
+        PublicChange::Attest { .. } => old.clone(),
+    };
+    Some(Note { rho, r, ..next })
+}
+
+/// The enrollment note of the `k`-th enrollment with `eligible_epoch`, as
+/// the viewing key derives it.
+pub fn enrollment(vk: &ViewingKey, k: u64, eligible_epoch: u64) -> Note {
+    let rho: Fr = vk.enrollment_rho(k);
+    Note::enrollment(vk.owner, eligible_epoch, rho, vk.note_randomness(&rho))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SpendingKey;
+    use crate::statements::{claim, contribute};
+
+    fn vk() -> ViewingKey {
+        SpendingKey::from_seed(b"replay").viewing_key()
+    }
+
+    #[test]
+    fn replay_matches_what_the_statements_produce() {
+        let vk = vk();
+        let mut note = enrollment(&vk, 0, 3);
+        let steps = [
+            PublicChange::Contribute {
+                amount: 500,
+                epoch: 1,
+            },
+            PublicChange::Contribute {
+                amount: 200,
+                epoch: 1,
+            },
+            PublicChange::Contribute {
+                amount: 300,
+                epoch: 2,
+            },
+            PublicChange::Attest { epoch: 2 },
+            PublicChange::Claim {
+                amount: 0,
+                epoch: 3,
+            }, // placeholder, computed below
+            PublicChange::Claim {
+                amount: 0,
+                epoch: 4,
+            },
+            PublicChange::Claim {
+                amount: 0,
+                epoch: 5,
+            },
+        ];
+        for step in steps {
+            let nf = note.nullifier(&vk.nk).to_field();
+            let r = vk.note_randomness(&nf);
+            let (honest, change) = match step {
+                PublicChange::Contribute { amount, epoch } => (
+                    contribute::next_note(&note, amount, epoch, 10_000, nf, r).unwrap(),
+                    step,
+                ),
+                PublicChange::Claim { epoch, .. } => {
+                    let (n, amount) = claim::next_note(&note, epoch, 1, 3, nf, r).unwrap();
+                    (n, PublicChange::Claim { amount, epoch })
+                }
+                PublicChange::Attest { .. } => (
+                    Note {
+                        rho: nf,
+                        r,
+                        ..note.clone()
+                    },
+                    step,
+                ),
+            };
+            assert_eq!(
+                successor(&vk, &note, change),
+                Some(honest.clone()),
+                "{step:?}"
+            );
+            note = honest;
+        }
+        // 1000 paid in, pension ceil(1000 / 3) = 334, three claims: 334, 334, 332.
+        assert_eq!(note.balance, 0);
+        assert_eq!(note.pension, 334);
+    }
+
+    #[test]
+    fn impossible_public_values_have_no_successor() {
+        let vk = vk();
+        let mut note = enrollment(&vk, 0, 1);
+        note.balance = 100;
+        note.last_epoch = 4;
+        note.pension = 30;
+        note.last_claim = 4;
+        let none = [
+            PublicChange::Contribute {
+                amount: 0,
+                epoch: 4,
+            },
+            PublicChange::Contribute {
+                amount: 1,
+                epoch: 3,
+            },
+            PublicChange::Contribute {
+                amount: u64::MAX,
+                epoch: 4,
+            },
+            PublicChange::Claim {
+                amount: 31,
+                epoch: 5,
+            },
+            PublicChange::Claim {
+                amount: 30,
+                epoch: 4,
+            },
+        ];
+        for change in none {
+            assert_eq!(successor(&vk, &note, change), None, "{change:?}");
+        }
+        assert!(successor(
+            &vk,
+            &note,
+            PublicChange::Claim {
+                amount: 30,
+                epoch: 5
+            }
+        )
+        .is_some());
+    }
+
+    #[test]
+    fn derivations_differ_by_key_index_and_rho() {
+        let a = vk();
+        let b = SpendingKey::from_seed(b"another").viewing_key();
+        assert_ne!(a.ns, b.ns);
+        assert_ne!(a.enrollment_rho(0), a.enrollment_rho(1));
+        assert_ne!(
+            a.note_randomness(&Fr::from(1u64)),
+            a.note_randomness(&Fr::from(2u64))
+        );
+        assert_ne!(enrollment(&a, 0, 5).commit(), enrollment(&a, 0, 6).commit());
+    }
+}
