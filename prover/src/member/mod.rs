@@ -17,5 +17,5 @@ pub mod tracker;
 pub use client::{ClientError, NodeClient};
 pub use flow::{EnrollRequest, FlowError, Prepared};
 pub use session::{Action, MemberSession, Recorded};
-pub use sync::SyncReport;
+pub use sync::{Follower, SyncReport};
 pub use tracker::{TrackerError, TreeTracker};

@@ -5,6 +5,7 @@
 
 use super::client::{ClientError, NodeClient};
 use super::flow::{check_chain, FlowError};
+use super::tracker::TrackerError;
 use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -13,6 +14,7 @@ use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::ViewingKey;
 use zkpension_circuits::note::Note;
 use zkpension_circuits::replay;
+use zkpension_circuits::values::Nullifier;
 use zkpension_core::views::{CompactBlock, StatusView, TxState};
 use zkpension_core::{Hash32, Transaction, TxId};
 
@@ -83,6 +85,64 @@ impl EnrollmentFinder {
     }
 }
 
+/// Reads compact blocks into a wallet, in order: follows the spends of its
+/// notes, looks for its enrollment while it has no live note (a recovered or
+/// watch-only wallet, SPEC §2 "Recovery"), and keeps its tree view. The
+/// caller checks each block's hash links first ([`sync`] does).
+pub struct Follower {
+    finder: Option<EnrollmentFinder>,
+}
+
+impl Follower {
+    /// A follower for `wallet`; one with no live note prepares the
+    /// enrollment commitments it can have made.
+    pub fn new(wallet: &Wallet) -> Self {
+        let live = wallet.notes.iter().any(|n| n.status != NoteStatus::Spent);
+        Follower {
+            finder: (!live)
+                .then(|| EnrollmentFinder::new(&wallet.viewing_key(), wallet.enrollments)),
+        }
+    }
+
+    /// Applies the next block.
+    pub fn apply(
+        &mut self,
+        wallet: &mut Wallet,
+        b: &CompactBlock,
+        report: &mut SyncReport,
+    ) -> Result<(), TrackerError> {
+        follow_spends(wallet, b, report);
+        if let Some(found) = self.finder.as_ref().and_then(|f| f.find(b)) {
+            report.enrollment_found = Some(b.height);
+            wallet.enrollments = wallet.enrollments.max(found.k + 1);
+            wallet.sync.tree.watch(found.note.commit().to_field());
+            wallet.notes.push(OwnedNote::pending(found.note, None));
+            self.finder = None;
+        }
+        let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
+        wallet.sync.tree.append(b.leaf_start, &leaves)?;
+        // Notes now in the tree become the account's current note.
+        for n in wallet.notes.iter_mut() {
+            if n.status == NoteStatus::Pending {
+                if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
+                    n.leaf_index = Some(i);
+                    n.status = NoteStatus::Unspent;
+                    n.height = Some(b.height);
+                }
+            }
+        }
+        wallet.sync.height = b.height;
+        wallet.sync.tree_root = b.tree_root;
+        wallet.sync.tip_hash = Some(b.hash);
+        wallet.sync.state_root = Some(b.header.state_root);
+        report.blocks += 1;
+        report.commitments += b.commitments.len() as u64;
+        report.nullifiers += b.spends.len() as u64;
+        report.to = b.height;
+        Ok(())
+    }
+}
+
 /// Spends of the wallet's live notes in block `b`. Each is followed: the note
 /// it created is determined by the spent note, the viewing key and the
 /// spend's public values, and it is the wallet's if its commitment is the one
@@ -91,14 +151,25 @@ impl EnrollmentFinder {
 /// elsewhere, unless it is one of this wallet's own pending transactions.
 fn follow_spends(wallet: &mut Wallet, b: &CompactBlock, report: &mut SyncReport) {
     let vk = &wallet.viewing_key();
+    // The live notes' nullifiers, hashed once per block, not once per spend.
+    let mut live: Vec<(usize, Nullifier)> = Vec::new();
     for spend in &b.spends {
-        let Some(i) = wallet
-            .notes
-            .iter()
-            .position(|n| n.status == NoteStatus::Unspent && n.note.nullifier(&vk.nk) == spend.nf)
-        else {
+        if live.is_empty() {
+            live = wallet
+                .notes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.status == NoteStatus::Unspent)
+                .map(|(i, n)| (i, n.note.nullifier(&vk.nk)))
+                .collect();
+            if live.is_empty() {
+                return;
+            }
+        }
+        let Some(&(i, _)) = live.iter().find(|(_, nf)| *nf == spend.nf) else {
             continue;
         };
+        live.clear();
         wallet.notes[i].status = NoteStatus::Spent;
         let created = b.created_by(spend);
         let next = replay::successor(vk, &wallet.notes[i].note, spend.change)
@@ -219,11 +290,7 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
         to: wallet.sync.height,
         ..Default::default()
     };
-    let vk = wallet.viewing_key();
-    // A wallet with no live note looks for its enrollment among the new
-    // commitments (a recovered or watch-only wallet, SPEC §2 "Recovery").
-    let mut finder = (!wallet.notes.iter().any(|n| n.status != NoteStatus::Spent))
-        .then(|| EnrollmentFinder::new(&vk, wallet.enrollments));
+    let mut follower = Follower::new(wallet);
     let mut rounds = 0;
     loop {
         loop {
@@ -243,37 +310,8 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
                     }));
                 }
                 check_link(wallet, client, &status.genesis_hash, b)?;
-                follow_spends(wallet, b, &mut report);
-                if let Some(f) = finder.as_ref() {
-                    if let Some(found) = f.find(b) {
-                        report.enrollment_found = Some(b.height);
-                        wallet.enrollments = wallet.enrollments.max(found.k + 1);
-                        wallet.sync.tree.watch(found.note.commit().to_field());
-                        wallet.notes.push(OwnedNote::pending(found.note, None));
-                        finder = None;
-                    }
-                }
-                let leaves: Vec<Fr> = b.commitments.iter().map(|cm| cm.to_field()).collect();
-                wallet.sync.tree.append(b.leaf_start, &leaves)?;
-                // Notes now in the tree become the account's current note.
-                for n in wallet.notes.iter_mut() {
-                    if n.status == NoteStatus::Pending {
-                        if let Some(i) = wallet.sync.tree.index_of(&n.cm.to_field()) {
-                            n.leaf_index = Some(i);
-                            n.status = NoteStatus::Unspent;
-                            n.height = Some(b.height);
-                        }
-                    }
-                }
-                wallet.sync.height = b.height;
-                wallet.sync.tree_root = b.tree_root;
-                wallet.sync.tip_hash = Some(b.hash);
-                wallet.sync.state_root = Some(b.header.state_root);
-                report.blocks += 1;
-                report.commitments += b.commitments.len() as u64;
-                report.nullifiers += b.spends.len() as u64;
+                follower.apply(wallet, b, &mut report)?;
             }
-            report.to = wallet.sync.height;
             if wallet.sync.height >= view.tip {
                 break;
             }
