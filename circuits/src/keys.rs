@@ -48,21 +48,20 @@ impl SpendingKey {
     /// `sk = SHA-512("zkpension/v1/sk" || seed)` read little-endian and reduced
     /// mod p. The 512-bit digest makes the reduction's bias negligible (< 2^-250).
     pub fn from_seed(seed: &[u8]) -> Self {
-        let mut h = Sha512::new();
-        h.update(b"zkpension/v1/sk");
-        h.update(seed);
-        let mut digest = h.finalize();
-        let sk = Fr::from_le_bytes_mod_order(&digest);
-        digest.zeroize();
-        SpendingKey(sk)
+        Self::hashed(b"zkpension/v1/sk", seed)
     }
 
     /// Derives `sk` from a BIP-39 seed (the 64 bytes PBKDF2 makes of a
     /// mnemonic phrase): `sk = SHA-512("zkpension/v2/sk" || seed)` read
     /// little-endian and reduced mod p.
     pub fn from_bip39_seed(seed: &[u8; 64]) -> Self {
+        Self::hashed(b"zkpension/v2/sk", seed)
+    }
+
+    /// `SHA-512(domain || seed)` read little-endian and reduced mod p.
+    fn hashed(domain: &[u8], seed: &[u8]) -> Self {
         let mut h = Sha512::new();
-        h.update(b"zkpension/v2/sk");
+        h.update(domain);
         h.update(seed);
         let mut digest = h.finalize();
         let sk = Fr::from_le_bytes_mod_order(&digest);

@@ -369,7 +369,20 @@ fn submit_query_and_restart() {
         for cm in blk["commitments"].as_array().unwrap() {
             tree.append(fr(cm)).unwrap();
         }
-        nullifiers.extend(blk["nullifiers"].as_array().unwrap().iter().map(fr));
+        for spend in blk["spends"].as_array().unwrap() {
+            nullifiers.push(fr(&spend["nf"]));
+            // Each spend names its new commitment's place in the block and
+            // its public kind, amount and epoch.
+            let out = spend["out"].as_u64().unwrap() as usize;
+            assert!(
+                out < blk["commitments"].as_array().unwrap().len(),
+                "{spend}"
+            );
+            assert!(
+                spend["kind"].is_string() && spend["epoch"].is_u64(),
+                "{spend}"
+            );
+        }
         assert_eq!(fr(&blk["tree_root"]), tree.root());
     }
     assert_eq!(fr(&s["tree_root"]), tree.root());
