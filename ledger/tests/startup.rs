@@ -8,7 +8,7 @@ mod common;
 use common::sim::SimKeys;
 use common::*;
 use redb::{Database, ReadableTable, TableDefinition};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -110,10 +110,7 @@ fn run(data: &Path, extra: &[&str]) -> Option<(i32, String)> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = common::first_stdout_line(&mut child);
     if line.contains("listening") {
         child.kill().unwrap();
         child.wait().unwrap();

@@ -8,7 +8,6 @@ use crate::common::sim::SimKeys;
 use crate::common::*;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -426,10 +425,7 @@ impl NodeProc {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = crate::common::first_stdout_line(&mut child);
         let v: Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("{e}: {line:?}; log: {}", self.log()));
         self.url = v["url"].as_str().unwrap().to_string();

@@ -343,6 +343,19 @@ pub fn prove<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(
 /// test, the bench). With the trapdoor anyone can make a proof of anything;
 /// to the verifier such a proof is an ordinary valid Groth16 proof, and
 /// verifying it costs the same.
+/// The first line a spawned `zkpension-node` prints on stdout (its JSON
+/// `listening` event, or whatever it says instead); stdout is taken from
+/// the child.
+#[allow(dead_code)]
+pub fn first_stdout_line(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("reading the node's stdout");
+    line
+}
+
 pub mod sim {
     use super::*;
     use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
