@@ -64,6 +64,7 @@ fn start() -> Chain {
         initial_epoch: 1,
         paying_agent: None,
         ceremony: None,
+        governance: None,
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     };
     let dir = tempfile::tempdir().unwrap();

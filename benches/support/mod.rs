@@ -109,6 +109,7 @@ impl BenchChain {
             initial_epoch: 1,
             paying_agent: None,
             ceremony: None,
+            governance: None,
             verifying_keys: keys
                 .ids()
                 .into_iter()

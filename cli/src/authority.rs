@@ -13,10 +13,25 @@ use zkpension_circuits::binding::ChainId;
 use zkpension_core::format_amount as money;
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::keyfile::{KeyFileError, Role, RoleKey};
-use zkpension_core::Params;
+use zkpension_core::tx::{
+    AdvanceEpoch, AdvanceEpochBody, CancelParams, CancelParamsBody, SetParams, SetParamsBody,
+};
+use zkpension_core::{Params, Transaction};
 use zkpension_prover::member::flow::EnrollRequest;
 use zkpension_prover::member::NodeClient;
 use zkpension_prover::roles;
+
+/// How a threshold key signs, for the `after_help` of each signed command.
+macro_rules! threshold_help {
+    () => {
+        "\
+With a threshold key (t-of-n trustees, `zkpension authority dkg`), give
+--unsigned-out FILE instead of --key: the command writes the unsigned
+transaction, the trustees sign it (`zkpension authority sign commit`,
+`package`, `share`, `aggregate --submit`), and the node receives a plain
+Ed25519 signature of the group key."
+    };
+}
 
 /// Writes a new key file of `role` (mode 0600, never overwrites) and returns
 /// its public key.
@@ -55,6 +70,12 @@ pub enum RegistrarCommand {
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
     },
+    /// A threshold (t-of-n) registrar key: create it without a dealer.
+    #[command(subcommand)]
+    Dkg(crate::threshold::DkgCommand),
+    /// A threshold (t-of-n) registrar key: sign an enrollment together.
+    #[command(subcommand)]
+    Sign(crate::threshold::SignCommand),
     /// Check a member's enrollment request and sign its commitment.
     #[command(after_help = "\
 Checks that the request is for this chain, that its commitment opens to the
@@ -70,9 +91,13 @@ Example:
     Approve {
         #[arg(long, value_name = "FILE")]
         request: PathBuf,
-        /// Registrar key file
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        /// Registrar key file (a single-key registrar)
+        #[arg(long, value_name = "FILE", required_unless_present = "unsigned_out")]
+        key: Option<PathBuf>,
+        /// A threshold registrar: write the checked, unsigned enrollment here
+        /// for the trustees (`zkpension registrar sign ...`)
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "out"])]
+        unsigned_out: Option<PathBuf>,
         /// The eligible epoch the registrar computed from the member's documents
         #[arg(long, value_name = "EPOCH")]
         expect_eligible_epoch: Option<u64>,
@@ -104,21 +129,31 @@ pub enum AuthorityCommand {
         key: PathBuf,
     },
     /// Move the ledger to the next epoch (or to --to EPOCH).
+    #[command(after_help = threshold_help!())]
     AdvanceEpoch {
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        #[command(flatten)]
+        sign: SignWith,
         #[arg(long, value_name = "EPOCH")]
         to: Option<u64>,
         #[command(flatten)]
         node: NodeArg,
     },
-    /// Change cap, min_periods and divisor (effective from the next epoch).
-    #[command(
-        after_help = "Example:\n  zkpension authority set-params --key authority.key --cap 1500.00 --min-periods 4 --divisor 240"
-    )]
+    /// Schedule a change of cap, min_periods and divisor (after the genesis's delay).
+    #[command(after_help = concat!("\
+The genesis fixes bounds for each parameter, the largest change per step
+and a delay (`zkpension governance` shows them); the node refuses a change
+outside them (param_out_of_bounds, param_step_too_large, delay_too_short).
+The change takes effect at --effective-epoch, by default the earliest the
+delay allows; until then it is pending, visible to every member, and the
+authority can withdraw it (`zkpension authority cancel-params`). A later
+set-params replaces a pending change.
+
+Example:
+  zkpension authority set-params --key authority.key --cap 1100.00 --min-periods 4 --divisor 240
+", threshold_help!()))]
     SetParams {
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        #[command(flatten)]
+        sign: SignWith,
         /// Largest contribution per account per epoch, in currency units (e.g. 1000.00)
         #[arg(long, value_parser = positive_amount)]
         cap: u64,
@@ -128,9 +163,81 @@ pub enum AuthorityCommand {
         /// The first pension is the balance divided by this, per epoch (at least 1)
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         divisor: u64,
+        /// First epoch the parameters hold [default: the current epoch + the genesis's min_delay]
+        #[arg(long, value_name = "EPOCH")]
+        effective_epoch: Option<u64>,
         #[command(flatten)]
         node: NodeArg,
     },
+    /// Withdraw the pending parameter change before it takes effect.
+    #[command(after_help = concat!("\
+Example:
+  zkpension authority cancel-params --key authority.key
+", threshold_help!()))]
+    CancelParams {
+        #[command(flatten)]
+        sign: SignWith,
+        #[command(flatten)]
+        node: NodeArg,
+    },
+    /// A threshold (t-of-n) authority key: create it without a dealer.
+    #[command(subcommand)]
+    Dkg(crate::threshold::DkgCommand),
+    /// A threshold (t-of-n) authority key: sign a transaction together.
+    #[command(subcommand)]
+    Sign(crate::threshold::SignCommand),
+}
+
+/// Who signs: a single key file here, or a threshold group later.
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct SignWith {
+    /// Key file of a single-key (1-of-1) authority
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Write the unsigned transaction here for a threshold group to sign
+    #[arg(long, value_name = "FILE")]
+    unsigned_out: Option<PathBuf>,
+}
+
+impl SignWith {
+    /// Signs `tx` with the key file and submits it (returning its height),
+    /// or writes it unsigned for the trustees (returning `None`).
+    fn finish(
+        self,
+        tx: Transaction,
+        chain_id: &ChainId,
+        summary: &str,
+        client: &NodeClient,
+        out: &Output,
+    ) -> anyhow::Result<Option<u64>> {
+        let what = tx.kind().name().replace('_', "-");
+        if let Some(file) = self.unsigned_out {
+            let doc = crate::threshold::UnsignedTx::new(Role::Authority, chain_id, tx, summary);
+            doc.write(&file)?;
+            if out.json {
+                out.print_json(&json!({"kind": what, "unsigned": file, "tx_id": doc.tx.id(), "summary": summary}))?;
+            } else {
+                crate::outln!(
+                    "unsigned {what} written to {}: the trustees sign it with `zkpension authority sign commit`",
+                    file.display()
+                );
+            }
+            return Ok(None);
+        }
+        let key = load_key(
+            &self.key.expect("clap requires --key or --unsigned-out"),
+            Role::Authority,
+        )?;
+        let message = tx
+            .signed_message(chain_id)
+            .expect("an authority transaction is signed");
+        let signature = ed25519_dalek::Signer::sign(&key, &message).to_bytes();
+        let tx = tx
+            .with_signature(signature)
+            .expect("an authority transaction is signed");
+        Ok(Some(submit(client, &tx, &what)?))
+    }
 }
 
 /// An amount of at least 0.01, in currency units.
@@ -143,7 +250,7 @@ fn positive_amount(s: &str) -> Result<u64, String> {
 }
 
 /// Asks `question` on the terminal; `false` unless the answer is yes.
-fn confirm(question: &str) -> anyhow::Result<bool> {
+pub(crate) fn confirm(question: &str) -> anyhow::Result<bool> {
     use std::io::Write;
     eprint!("{question} [y/N] ");
     std::io::stderr().flush()?;
@@ -153,7 +260,7 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
 }
 
 /// Submits `tx`, waits for its block and returns the height.
-fn submit(
+pub(crate) fn submit(
     client: &NodeClient,
     tx: &zkpension_core::Transaction,
     what: &str,
@@ -187,9 +294,12 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
             print_key(out, &keygen(&file, Role::Registrar)?, &file)
         }
         RegistrarCommand::Pubkey { key } => print_pubkey(out, &key, Role::Registrar),
+        RegistrarCommand::Dkg(cmd) => crate::threshold::dkg(cmd, Role::Registrar, out),
+        RegistrarCommand::Sign(cmd) => crate::threshold::sign(cmd, Role::Registrar, out),
         RegistrarCommand::Approve {
             request,
             key,
+            unsigned_out,
             expect_eligible_epoch,
             node,
             out: file,
@@ -206,21 +316,22 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
                     request.display()
                 ))
             })?;
-            let key = load_key(&key, Role::Registrar)?;
+            let key = key.map(|k| load_key(&k, Role::Registrar)).transpose()?;
             let client = node.client()?;
             let chain_id = match &chain {
                 Some(name) => ChainId::from_name(name),
                 None => client.status()?.chain_id,
             };
-            let tx = roles::approve(&req, &chain_id, &key, expect_eligible_epoch)
+            roles::check_request(&req, &chain_id, expect_eligible_epoch)
                 .map_err(|e| Rejected(e.to_string()))?;
-            out.note(&format!(
+            let summary = format!(
                 "approving an account with eligible epoch {} (payouts may start then), \
                  commitment {}, chain {}",
                 req.note.eligible_epoch,
                 req.cm.to_hex(),
                 encode_hex(&chain_id.0)
-            ));
+            );
+            out.note(&summary);
             if !yes && expect_eligible_epoch.is_none() {
                 if !std::io::stdin().is_terminal() {
                     return Err(Usage(format!(
@@ -234,7 +345,29 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
                     return Err(Rejected("not signed".into()).into());
                 }
             }
-            let tx: zkpension_core::Transaction = tx.into();
+            let Some(key) = key else {
+                let file = unsigned_out.expect("clap requires --key or --unsigned-out");
+                let tx = zkpension_core::tx::Enroll::unsigned(zkpension_core::tx::EnrollBody {
+                    cm: req.cm,
+                });
+                let doc = crate::threshold::UnsignedTx::new(
+                    Role::Registrar,
+                    &chain_id,
+                    tx.into(),
+                    &summary,
+                );
+                doc.write(&file)?;
+                if out.json {
+                    return out.print_json(&json!({"kind": "enroll", "unsigned": file, "tx_id": doc.tx.id(), "eligible_epoch": req.note.eligible_epoch}));
+                }
+                crate::outln!(
+                    "unsigned enrollment written to {}: the trustees sign it with `zkpension registrar sign commit`",
+                    file.display()
+                );
+                return Ok(());
+            };
+            let tx: zkpension_core::Transaction =
+                zkpension_core::tx::Enroll::sign(&chain_id, req.cm, &key).into();
             let id = encode_hex(&tx.id().0);
             if let Some(file) = file {
                 std::fs::write(&file, hex::encode(tx.encode()))
@@ -283,8 +416,7 @@ pub fn authority(cmd: AuthorityCommand, out: &Output) -> anyhow::Result<()> {
             print_key(out, &keygen(&file, Role::Authority)?, &file)
         }
         AuthorityCommand::Pubkey { key } => print_pubkey(out, &key, Role::Authority),
-        AuthorityCommand::AdvanceEpoch { key, to, node } => {
-            let key = load_key(&key, Role::Authority)?;
+        AuthorityCommand::AdvanceEpoch { sign, to, node } => {
             let client = node.client()?;
             let s = client.status()?;
             let epoch = to.unwrap_or(s.epoch + 1);
@@ -295,16 +427,19 @@ pub fn authority(cmd: AuthorityCommand, out: &Output) -> anyhow::Result<()> {
                 ))
                 .into());
             }
-            out.note(&format!(
-                "now epoch {}; advancing to epoch {epoch}",
-                s.epoch
-            ));
-            let tx = roles::advance_epoch(&s.chain_id, epoch, s.authority_nonce, &key);
-            let height = submit(&client, &tx, "advance-epoch")?;
+            let summary = format!("advance the epoch from {} to {epoch}", s.epoch);
+            out.note(&summary);
+            let tx = AdvanceEpoch::unsigned(AdvanceEpochBody {
+                epoch,
+                nonce: s.authority_nonce,
+            });
+            let Some(height) = sign.finish(tx.into(), &s.chain_id, &summary, &client, out)? else {
+                return Ok(());
+            };
             let after = client.status()?;
             if out.json {
                 return out.print_json(&json!({
-                    "kind": "advance-epoch", "tx_id": encode_hex(&tx.id().0), "included_at": height,
+                    "kind": "advance-epoch", "included_at": height,
                     "epoch_before": s.epoch, "epoch_after": after.epoch, "params": after.params,
                 }));
             }
@@ -317,49 +452,110 @@ pub fn authority(cmd: AuthorityCommand, out: &Output) -> anyhow::Result<()> {
             Ok(())
         }
         AuthorityCommand::SetParams {
-            key,
+            sign,
             cap,
             min_periods,
             divisor,
+            effective_epoch,
             node,
         } => {
-            let key = load_key(&key, Role::Authority)?;
             let client = node.client()?;
             let s = client.status()?;
+            let g = client.governance()?;
             let params = Params {
                 cap,
                 min_periods,
                 divisor,
             };
             params.validate().map_err(|e| Usage(e.to_string()))?;
-            out.note(&format!(
-                "epoch {}: in force {}; setting {} from epoch {}",
+            let earliest = s.epoch + g.min_delay;
+            let effective_epoch = effective_epoch.unwrap_or(earliest);
+            // The node's own check, first here, with the same words.
+            let rules = zkpension_core::Governance {
+                min_delay: g.min_delay,
+                bounds: g.bounds,
+                authority_group: zkpension_core::governance::SignerGroup::SINGLE,
+                registrar_group: zkpension_core::governance::SignerGroup::SINGLE,
+            };
+            rules
+                .check_change(s.epoch, &s.params, &params, effective_epoch)
+                .map_err(|e| {
+                    Rejected(format!(
+                        "the node would refuse this change ({}): {e}; `zkpension governance` shows the bounds",
+                        e.code()
+                    ))
+                })?;
+            let summary = format!(
+                "schedule {} from epoch {effective_epoch} (now epoch {}: {}){}",
+                params_text(&params),
                 s.epoch,
                 params_text(&s.params),
-                params_text(&params),
-                s.epoch + 1
-            ));
-            let tx = roles::set_params(&s.chain_id, params, s.authority_nonce, &key);
-            let height = submit(&client, &tx, "set-params")?;
+                match &s.pending_params {
+                    Some(p) => format!(
+                        "; replaces the change pending for epoch {}",
+                        p.effective_epoch
+                    ),
+                    None => String::new(),
+                }
+            );
+            out.note(&summary);
+            let tx = SetParams::unsigned(SetParamsBody {
+                params,
+                effective_epoch,
+                nonce: s.authority_nonce,
+            });
+            let Some(height) = sign.finish(tx.into(), &s.chain_id, &summary, &client, out)? else {
+                return Ok(());
+            };
             let after = client.status()?;
             if out.json {
                 return out.print_json(&json!({
-                    "kind": "set-params", "tx_id": encode_hex(&tx.id().0), "included_at": height,
+                    "kind": "set-params", "included_at": height,
                     "before": s.params, "pending": after.pending_params, "in_force": after.params,
                     "epoch": after.epoch,
                 }));
             }
             crate::outln!(
-                "set-params included at height {height}: {} in force now (epoch {}), {} from epoch {}",
+                "set-params included at height {height}: {} in force now (epoch {}); {} from epoch {effective_epoch}",
                 params_text(&after.params),
                 after.epoch,
-                after
-                    .pending_params
-                    .as_ref()
-                    .map_or_else(|| params_text(&after.params), params_text),
-                after.epoch + 1
+                params_text(&params),
             );
             Ok(())
         }
+        AuthorityCommand::CancelParams { sign, node } => {
+            let client = node.client()?;
+            let s = client.status()?;
+            let Some(pending) = s.pending_params else {
+                return Err(Rejected(
+                    "no parameter change is pending: there is nothing to cancel".into(),
+                )
+                .into());
+            };
+            let summary = format!(
+                "withdraw the change pending for epoch {}: {}",
+                pending.effective_epoch,
+                params_text(&pending.params)
+            );
+            out.note(&summary);
+            let tx = CancelParams::unsigned(CancelParamsBody {
+                nonce: s.authority_nonce,
+            });
+            let Some(height) = sign.finish(tx.into(), &s.chain_id, &summary, &client, out)? else {
+                return Ok(());
+            };
+            if out.json {
+                return out.print_json(&json!({
+                    "kind": "cancel-params", "included_at": height, "withdrawn": pending,
+                }));
+            }
+            crate::outln!(
+                "cancel-params included at height {height}: the change due at epoch {} is withdrawn",
+                pending.effective_epoch
+            );
+            Ok(())
+        }
+        AuthorityCommand::Dkg(cmd) => crate::threshold::dkg(cmd, Role::Authority, out),
+        AuthorityCommand::Sign(cmd) => crate::threshold::sign(cmd, Role::Authority, out),
     }
 }

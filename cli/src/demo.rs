@@ -223,6 +223,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         },
         initial_epoch: 1,
         paying_agent: Some(FixedBytes(agent.public())),
+        // Parameters within bounds, at most 10% per change, 2 epochs' notice.
+        governance: Some(zkpension_core::Governance::defaults_for(&params)),
         ceremony: transcript
             .and_then(|c| zkpension_verifier::id_from_hex(&c.transcript_hash).ok())
             .map(FixedBytes),

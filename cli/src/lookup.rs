@@ -131,7 +131,7 @@ pub fn tx(cmd: TxCommand, out: &Output) -> anyhow::Result<()> {
     let status = client.status()?;
     let genesis = client.genesis()?.genesis;
     let mut candidates = vec![status.params];
-    candidates.extend(status.pending_params);
+    candidates.extend(status.pending_params.map(|p| p.params));
     candidates.push(genesis.params.params());
     let file = proof_file(&tx, &status.chain_id, &candidates, &keys)?;
     let text = serde_json::to_string_pretty(&file)? + "\n";

@@ -17,6 +17,7 @@ mod circuits;
 mod demo;
 mod export;
 mod forecast;
+mod governance;
 mod keys;
 mod lookup;
 mod member;
@@ -24,6 +25,7 @@ mod output;
 mod progress;
 mod setup;
 mod status;
+mod threshold;
 mod transact;
 mod verify;
 mod wallet;
@@ -90,6 +92,7 @@ enum Command {
     History(wallet::HistoryArgs),
     Forecast(forecast::Args),
     Status(status::Args),
+    Governance(governance::Args),
     #[command(subcommand)]
     Tx(lookup::TxCommand),
     CheckAttestation(lookup::CheckAttestationArgs),
@@ -148,6 +151,7 @@ fn main() -> ExitCode {
         Command::History(args) => wallet::history(args, &out),
         Command::Forecast(args) => forecast::run(args, &out),
         Command::Status(args) => status::run(args, &out),
+        Command::Governance(args) => governance::run(args, &out),
         Command::Tx(cmd) => lookup::tx(cmd, &out),
         Command::CheckAttestation(args) => lookup::check_attestation(args, &out),
         Command::Registrar(cmd) => authority::registrar(cmd, &out),

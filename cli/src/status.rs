@@ -80,9 +80,17 @@ pub fn run(a: Args, out: &Output) -> anyhow::Result<()> {
     );
     crate::outln!("rules    {}", params_text(&s.params));
     match &s.pending_params {
-        Some(p) => crate::outln!("         from epoch {}: {}", s.epoch + 1, params_text(p)),
+        Some(p) => crate::outln!(
+            "         from epoch {}: {}",
+            p.effective_epoch,
+            params_text(&p.params)
+        ),
         None => crate::outln!("         no change pending"),
     }
+    crate::outln!(
+        "         a change made now takes effect after epoch {} (`zkpension governance`)",
+        s.params_known_until
+    );
     for (statement, id) in &s.verifying_keys {
         crate::outln!("keys     {statement:<10} {id}");
     }

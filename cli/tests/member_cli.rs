@@ -91,6 +91,7 @@ fn member_registrar_and_authority_through_the_cli() {
         initial_epoch: 1,
         paying_agent: None,
         ceremony: None,
+        governance: None,
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     };
     let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());

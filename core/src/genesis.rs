@@ -18,6 +18,7 @@
 //! header commits to the genesis.
 
 use crate::codec::Writer;
+use crate::governance::{Governance, GovernanceError};
 use crate::hexbytes::{FixedBytes, Hash32, PublicKeyBytes};
 use crate::params::{Params, ParamsError};
 use ed25519_dalek::VerifyingKey as Ed25519Key;
@@ -90,6 +91,11 @@ pub struct Genesis {
     /// setup, whose maker could forge proofs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ceremony: Option<Hash32>,
+    /// Parameter bounds, steps and delay, and the signer groups behind the
+    /// authority's and the registrar's keys ([`crate::governance`]).
+    /// Absent: [`Governance::unbounded`], version 1's rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance: Option<Governance>,
 }
 
 /// A genesis that cannot start a chain.
@@ -109,6 +115,8 @@ pub enum GenesisError {
     MissingKey(Statement),
     #[error("paying_agent is the all-zero X25519 key")]
     ZeroAgentKey,
+    #[error("governance: {0}")]
+    Governance(#[from] GovernanceError),
 }
 
 /// The parts of genesis every check needs, decoded once.
@@ -120,6 +128,8 @@ pub struct ChainContext {
     pub genesis_hash: Hash32,
     /// The paying agent's X25519 key: payout details must be sealed to it.
     pub paying_agent: Option<[u8; 32]>,
+    /// The rules for parameter changes ([`Genesis::governance_rules`]).
+    pub governance: Governance,
 }
 
 fn decode_key(bytes: &PublicKeyBytes, which: &'static str) -> Result<Ed25519Key, GenesisError> {
@@ -150,13 +160,21 @@ impl Genesis {
         if self.paying_agent.is_some_and(|k| k.0 == [0; 32]) {
             return Err(GenesisError::ZeroAgentKey);
         }
+        let governance = self.governance_rules();
+        governance.validate(&self.params.params())?;
         Ok(ChainContext {
             chain_id: self.chain_id,
             registrar,
             authority,
             genesis_hash: self.hash(),
             paying_agent: self.paying_agent.map(|k| k.0),
+            governance,
         })
+    }
+
+    /// The governance section, or version 1's unbounded rule without one.
+    pub fn governance_rules(&self) -> Governance {
+        self.governance.unwrap_or_else(Governance::unbounded)
     }
 
     /// The canonical encoding: `"zkpension/v1/genesis" || version (1) ||
@@ -167,12 +185,22 @@ impl Genesis {
     /// without one encodes, and hashes, as before). With a ceremony
     /// transcript hash, version 3: after the key ids, a byte 1 or 0 for
     /// whether a paying agent follows, its key if so, then the transcript
-    /// hash (a genesis without one encodes as version 1 or 2).
+    /// hash (a genesis without one encodes as version 1 or 2). With a
+    /// governance section, version 4: as version 3, then a byte 1 or 0 for
+    /// whether a transcript hash follows, the hash if so, and the section
+    /// (min_delay, then min, max and max_step_percent of cap, min_periods
+    /// and divisor, then threshold and signers of the authority's and the
+    /// registrar's groups as u32s).
     pub fn encode(&self) -> Vec<u8> {
-        let version = match (self.paying_agent.is_some(), self.ceremony.is_some()) {
-            (_, true) => 3,
-            (true, false) => 2,
-            (false, false) => 1,
+        let version = match (
+            self.governance.is_some(),
+            self.paying_agent.is_some(),
+            self.ceremony.is_some(),
+        ) {
+            (true, _, _) => 4,
+            (false, _, true) => 3,
+            (false, true, false) => 2,
+            (false, false, false) => 1,
         };
         let mut w = Writer::with_prefix(GENESIS_DOMAIN);
         w.u8(version)
@@ -190,14 +218,20 @@ impl Genesis {
         for (s, id) in by_name {
             w.var_bytes(s.name().as_bytes()).raw(&id.0);
         }
-        if version == 3 {
+        if version >= 3 {
             w.u8(u8::from(self.paying_agent.is_some()));
         }
         if let Some(agent) = &self.paying_agent {
             w.raw(&agent.0);
         }
+        if version >= 4 {
+            w.u8(u8::from(self.ceremony.is_some()));
+        }
         if let Some(transcript) = &self.ceremony {
             w.raw(&transcript.0);
+        }
+        if let Some(g) = &self.governance {
+            g.write(&mut w);
         }
         w.into_bytes()
     }
@@ -239,6 +273,7 @@ mod tests {
                 .collect(),
             paying_agent: None,
             ceremony: None,
+            governance: None,
         }
     }
 
@@ -312,6 +347,38 @@ mod tests {
         assert!(matches!(
             g.validate().unwrap_err(),
             GenesisError::WeakKey { which: "authority" }
+        ));
+    }
+
+    #[test]
+    fn a_governance_section_is_version_4_and_changes_the_hash() {
+        let g = sample();
+        let mut v = g.clone();
+        v.governance = Some(Governance::defaults_for(&g.params.params()));
+        assert_eq!(v.encode()[GENESIS_DOMAIN.len()], 4);
+        assert_ne!(v.hash(), g.hash());
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(Genesis::from_json(&json).unwrap(), v);
+        assert_eq!(v.validate().unwrap().governance, v.governance.unwrap());
+        // Every governance field is in the hash.
+        let mut w = v.clone();
+        w.governance.as_mut().unwrap().bounds.cap.max_step_percent += 1;
+        assert_ne!(w.hash(), v.hash());
+        let mut w = v.clone();
+        w.governance.as_mut().unwrap().authority_group.signers += 1;
+        assert_ne!(w.hash(), v.hash());
+        // With and without a ceremony transcript.
+        let mut c = v.clone();
+        c.ceremony = Some(FixedBytes([9; 32]));
+        assert_ne!(c.hash(), v.hash());
+        // Without a section: version 1's rule.
+        assert_eq!(g.validate().unwrap().governance, Governance::unbounded());
+        // A section that does not hold the initial parameters is refused.
+        let mut bad = v.clone();
+        bad.governance.as_mut().unwrap().bounds.cap.max = 999;
+        assert!(matches!(
+            bad.validate().unwrap_err(),
+            GenesisError::Governance(GovernanceError::InitialOutOfBounds { param: "cap", .. })
         ));
     }
 

@@ -9,6 +9,7 @@
 //! - [`hexbytes`]: byte strings as `0x` hex, ids and hashes.
 //! - [`codec`]: the canonical binary encoding (writer and checked reader).
 //! - [`params`], [`genesis`]: the chain's configuration and parameters.
+//! - [`governance`]: parameter bounds, steps and delay; signer groups.
 //! - [`tx`]: transactions, their canonical encoding, ids and signed messages.
 //! - [`block`]: hash-linked blocks.
 //! - [`rejection`]: why a transaction is refused, with stable codes.
@@ -23,6 +24,7 @@ pub mod amount;
 pub mod block;
 pub mod codec;
 pub mod genesis;
+pub mod governance;
 pub mod hexbytes;
 pub mod keyfile;
 pub mod params;
@@ -35,8 +37,9 @@ pub mod views;
 pub use amount::{format_amount, parse_amount, AmountError};
 pub use block::{Block, BlockHeader};
 pub use genesis::{ChainContext, Genesis, GenesisError, GenesisParams};
+pub use governance::{Governance, GovernanceError};
 pub use hexbytes::{FixedBytes, Hash32, HexBytes, TxId};
-pub use params::{Params, ParamsError};
+pub use params::{Params, ParamsError, PendingParams};
 pub use rejection::{Reason, Rejection};
 pub use state_root::StateSummary;
 pub use tx::{Transaction, TxKind};

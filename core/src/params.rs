@@ -29,6 +29,15 @@ impl Params {
     }
 }
 
+/// A parameter change on the ledger, waiting for its epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingParams {
+    pub params: Params,
+    /// The first epoch in which `params` hold.
+    pub effective_epoch: u64,
+}
+
 /// Parameters a chain cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParamsError {

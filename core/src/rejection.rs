@@ -36,6 +36,28 @@ pub enum Rejection {
     WrongNonce { expected: u64, got: u64 },
     #[error("epochs only increase: the ledger is in epoch {current}, got {got}")]
     EpochNotIncreasing { current: u64, got: u64 },
+    #[error("{param} {value} is outside the bounds the genesis fixes, [{min}, {max}]")]
+    ParamOutOfBounds {
+        param: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+    #[error("{param} may move at most {max_percent}% per change, and {from} to {to} is more")]
+    ParamStepTooLarge {
+        param: &'static str,
+        from: u64,
+        to: u64,
+        max_percent: u64,
+    },
+    #[error("a parameter change takes effect at least {min_delay} epochs after it is on the ledger: epoch {earliest} at the earliest, got {got}")]
+    DelayTooShort {
+        earliest: u64,
+        got: u64,
+        min_delay: u64,
+    },
+    #[error("no parameter change is pending: there is nothing to cancel")]
+    NothingPending,
     #[error("the proof does not verify for the transaction's public inputs under the ledger's parameters")]
     InvalidProof,
     #[error("the {field} is not sealed to the fund's paying agent ({why}): this chain carries payout details only encrypted")]
@@ -75,6 +97,10 @@ impl Rejection {
             Rejection::BadAuthoritySignature => "bad_authority_signature",
             Rejection::WrongNonce { .. } => "wrong_nonce",
             Rejection::EpochNotIncreasing { .. } => "epoch_not_increasing",
+            Rejection::ParamOutOfBounds { .. } => "param_out_of_bounds",
+            Rejection::ParamStepTooLarge { .. } => "param_step_too_large",
+            Rejection::DelayTooShort { .. } => "delay_too_short",
+            Rejection::NothingPending => "nothing_pending",
             Rejection::InvalidProof => "invalid_proof",
             Rejection::ClearPayoutDetail { .. } => "clear_payout_detail",
             Rejection::DuplicateInBlock => "duplicate_in_block",

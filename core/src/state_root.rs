@@ -8,7 +8,7 @@
 
 use crate::codec::Writer;
 use crate::hexbytes::Hash32;
-use crate::params::Params;
+use crate::params::{Params, PendingParams};
 use crate::FixedBytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,7 +17,7 @@ use zkpension_circuits::field::{serde_hex, Fr};
 /// Domain of the state root.
 pub const STATE_DOMAIN: &[u8] = b"zkpension/v1/state";
 /// Version byte inside the state root's preimage.
-pub const STATE_VERSION: u8 = 1;
+pub const STATE_VERSION: u8 = 2;
 
 /// Every field of the state root's preimage, in its order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub struct StateSummary {
     pub anchors_digest: Hash32,
     pub epoch: u64,
     pub params: Params,
-    pub pending_params: Option<Params>,
+    pub pending_params: Option<PendingParams>,
     pub authority_nonce: u64,
     pub total_contributed: u64,
     pub total_paid_out: u64,
@@ -47,10 +47,11 @@ impl StateSummary {
     /// The state root:
     ///
     /// ```text
-    /// SHA-256("zkpension/v1/state" || version (1)
+    /// SHA-256("zkpension/v1/state" || version (2)
     ///   || tree_root || leaf_count || anchors_digest
     ///   || epoch || cap || min_periods || divisor
-    ///   || pending (1 byte 0/1) || pending cap || pending min_periods || pending divisor (zeros if none)
+    ///   || pending (1 byte 0/1) || pending cap || pending min_periods || pending divisor
+    ///      || pending effective_epoch (zeros if none)
     ///   || authority_nonce || total_contributed || total_paid_out || pool
     ///   || nullifier_count || nullifier_acc || attestation_count || attestation_acc
     ///   || tx_count || tx_acc)
@@ -67,15 +68,19 @@ impl StateSummary {
             .u64(self.params.cap)
             .u64(self.params.min_periods)
             .u64(self.params.divisor);
-        let pending = self.pending_params.unwrap_or(Params {
-            cap: 0,
-            min_periods: 0,
-            divisor: 0,
+        let pending = self.pending_params.unwrap_or(PendingParams {
+            params: Params {
+                cap: 0,
+                min_periods: 0,
+                divisor: 0,
+            },
+            effective_epoch: 0,
         });
         w.bool(self.pending_params.is_some())
-            .u64(pending.cap)
-            .u64(pending.min_periods)
-            .u64(pending.divisor)
+            .u64(pending.params.cap)
+            .u64(pending.params.min_periods)
+            .u64(pending.params.divisor)
+            .u64(pending.effective_epoch)
             .u64(self.authority_nonce)
             .u64(self.total_contributed)
             .u64(self.total_paid_out)

@@ -8,7 +8,7 @@
 use crate::block::BlockHeader;
 use crate::genesis::Genesis;
 use crate::hexbytes::{Hash32, TxId};
-use crate::params::Params;
+use crate::params::{Params, PendingParams};
 use crate::rejection::Reason;
 use crate::state_root::StateSummary;
 use crate::tx::{Context, Transaction};
@@ -92,7 +92,12 @@ pub struct StatusView {
     pub tx_count: u64,
     pub totals: TotalsView,
     pub params: Params,
-    pub pending_params: Option<Params>,
+    /// The scheduled parameter change, if any, with its effective epoch.
+    pub pending_params: Option<PendingParams>,
+    /// Every parameter set that can hold through this epoch is shown here
+    /// (`params`, and `pending_params` if it takes effect by then): a change
+    /// made now takes effect after it (`epoch + min_delay - 1`).
+    pub params_known_until: u64,
     pub anchor_window: u64,
     pub authority_nonce: u64,
     pub verifying_keys: BTreeMap<Statement, Hash32>,
@@ -100,6 +105,33 @@ pub struct StatusView {
     pub mempool_capacity: usize,
     /// The last block-production error, cleared by the next block.
     pub last_error: Option<String>,
+}
+
+/// `GET /v1/governance`: who governs, under which rules, and every change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernanceView {
+    pub authority: KeyGroupView,
+    pub registrar: KeyGroupView,
+    /// A change takes effect at least this many epochs after it is on the
+    /// ledger.
+    pub min_delay: u64,
+    pub bounds: crate::governance::ParamBounds,
+    pub epoch: u64,
+    pub params: Params,
+    pub pending_params: Option<PendingParams>,
+    /// See [`StatusView::params_known_until`].
+    pub params_known_until: u64,
+    /// Every change since genesis, oldest first.
+    pub history: Vec<crate::governance::GovernanceEvent>,
+}
+
+/// An Ed25519 key and the signer group behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyGroupView {
+    pub key: crate::hexbytes::PublicKeyBytes,
+    /// Signers needed (t) of signers holding a share (n); 1-of-1 is a single key.
+    pub threshold: u16,
+    pub signers: u16,
 }
 
 /// `GET /v1/genesis`.

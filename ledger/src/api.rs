@@ -6,6 +6,7 @@
 //! | `GET /v1/tx/{id}` | [`TxStatusView`]: `pending`, `included` (height, index) or `rejected` (reason) |
 //! | `GET /v1/status` | [`StatusView`] |
 //! | `GET /v1/genesis` | the genesis and its hash |
+//! | `GET /v1/governance` | [`GovernanceView`]: the authority's and the registrar's keys and signer groups, parameter bounds, steps and delay, the pending change, every change since genesis |
 //! | `GET /v1/blocks/{height}` | [`BlockView`] |
 //! | `GET /v1/compact?from=&to=` | [`CompactView`]: per block the new commitments and nullifiers, at most [`MAX_COMPACT_BLOCKS`] blocks |
 //! | `GET /v1/nullifiers/{nf}` | [`NullifierView`] |
@@ -197,6 +198,7 @@ pub(crate) fn router(
         .route("/v1/tx/{id}", get(tx_status))
         .route("/v1/status", get(status))
         .route("/v1/genesis", get(genesis))
+        .route("/v1/governance", get(governance))
         .route("/v1/blocks/{height}", get(block))
         .route("/v1/compact", get(compact))
         .route("/v1/nullifiers/{nf}", get(nullifier))
@@ -371,6 +373,10 @@ async fn status(AxState(core): AxState<Arc<NodeCore>>) -> ApiResult<StatusView> 
 
 async fn genesis(AxState(core): AxState<Arc<NodeCore>>) -> ApiResult<GenesisView> {
     Ok(Json(core.genesis()))
+}
+
+async fn governance(AxState(core): AxState<Arc<NodeCore>>) -> ApiResult<GovernanceView> {
+    Ok(Json(core.governance()))
 }
 
 async fn block(

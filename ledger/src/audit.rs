@@ -245,9 +245,9 @@ impl Auditor {
                     c.signatures_checked += 1;
                 }
                 Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {}
-                Transaction::AdvanceEpoch(_) | Transaction::SetParams(_) => {
-                    c.signatures_checked += 1
-                }
+                Transaction::AdvanceEpoch(_)
+                | Transaction::SetParams(_)
+                | Transaction::CancelParams(_) => c.signatures_checked += 1,
             }
         }
         self.counts.blocks += 1;

@@ -8,7 +8,8 @@
 //!    JSON form).
 //! 2. [`check_stateful`]: the rules against the ledger as it stood before the
 //!    block and the authority transactions earlier in the block — replay,
-//!    signatures (keys from genesis), authority nonce, epoch, anchor window,
+//!    signatures (keys from genesis), authority nonce, epoch, parameter
+//!    bounds, steps and delay (genesis governance), anchor window,
 //!    spent nullifiers and attestation tags — giving each proof its public
 //!    inputs under the parameters in force at its position. Then the proofs
 //!    of the block are verified together ([`zkpension_verifier::batch_verify`]); then
@@ -35,8 +36,9 @@ use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::CAPACITY;
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_circuits::Statement;
+use zkpension_core::governance::{GovernanceAction, GovernanceEvent};
 use zkpension_core::tx::{authority_message, enroll_message};
-use zkpension_core::Rejection;
+use zkpension_core::{PendingParams, Rejection};
 use zkpension_core::{Transaction, TxId};
 use zkpension_verifier::Proof;
 
@@ -146,6 +148,19 @@ pub fn check_stateful(
         }
         Transaction::SetParams(t) => {
             check_authority(state, scalars, &c.tx, t.body.nonce, &t.signature.0)?;
+            state.ctx.governance.check_change(
+                scalars.epoch,
+                &scalars.params,
+                &t.body.params,
+                t.body.effective_epoch,
+            )?;
+            Ok(None)
+        }
+        Transaction::CancelParams(t) => {
+            check_authority(state, scalars, &c.tx, t.body.nonce, &t.signature.0)?;
+            if scalars.pending_params.is_none() {
+                return Err(Rejection::NothingPending);
+            }
             Ok(None)
         }
         Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
@@ -231,6 +246,9 @@ pub struct BlockDelta {
     pub attestations: Vec<((ContextId, AttestTag), u32)>,
     /// Included transactions, in order.
     pub included: Vec<CheckedTx>,
+    /// The parameter changes the block's authority transactions made.
+    pub governance: Vec<GovernanceEvent>,
+    height: u64,
     nullifier_set: HashSet<Nullifier>,
     attestation_set: HashSet<(ContextId, AttestTag)>,
     id_set: HashSet<TxId>,
@@ -245,10 +263,23 @@ impl BlockDelta {
             nullifiers: Vec::new(),
             attestations: Vec::new(),
             included: Vec::new(),
+            governance: Vec::new(),
+            height: state.scalars.height + 1,
             nullifier_set: HashSet::new(),
             attestation_set: HashSet::new(),
             id_set: HashSet::new(),
         }
+    }
+}
+
+impl BlockDelta {
+    fn log(&mut self, tx: TxId, action: GovernanceAction) {
+        self.governance.push(GovernanceEvent {
+            height: self.height,
+            epoch: self.scalars.epoch,
+            tx,
+            action,
+        });
     }
 }
 
@@ -297,6 +328,7 @@ pub fn check_in_block(delta: &BlockDelta, c: &CheckedTx) -> Result<(), Rejection
 /// every check against the state and `delta`.
 pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
     let index = delta.included.len() as u32;
+    let mut event = None;
     let s = &mut delta.scalars;
     match &c.tx {
         Transaction::Enroll(_) => {}
@@ -310,14 +342,33 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
         }
         Transaction::AdvanceEpoch(t) => {
             s.epoch = t.body.epoch;
-            if let Some(p) = s.pending_params.take() {
-                s.params = p;
-            }
             s.authority_nonce += 1;
+            if let Some(p) = s.pending_params.filter(|p| p.effective_epoch <= s.epoch) {
+                let previous = std::mem::replace(&mut s.params, p.params);
+                s.pending_params = None;
+                let action = GovernanceAction::TookEffect {
+                    params: p.params,
+                    previous,
+                };
+                event = Some(action);
+            }
         }
         Transaction::SetParams(t) => {
-            s.pending_params = Some(t.body.params);
+            let change = PendingParams {
+                params: t.body.params,
+                effective_epoch: t.body.effective_epoch,
+            };
+            let replaced = s.pending_params.replace(change);
             s.authority_nonce += 1;
+            event = Some(GovernanceAction::Scheduled { change, replaced });
+        }
+        Transaction::CancelParams(_) => {
+            let withdrawn = s
+                .pending_params
+                .take()
+                .expect("checked: a change is pending");
+            s.authority_nonce += 1;
+            event = Some(GovernanceAction::Cancelled { withdrawn });
         }
     }
     if let Some(nf) = c.tx.nullifier() {
@@ -330,6 +381,9 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
         delta.leaves.push(cm.to_field());
     }
     s.add_tx(&c.id);
+    if let Some(action) = event {
+        delta.log(c.id, action);
+    }
     delta.id_set.insert(c.id);
     delta.included.push(c);
 }

@@ -58,7 +58,7 @@ fn blocks_without_new_leaves_keep_an_old_anchor_valid() {
     apply(&store, &mut state, vec![Member::new(2, 2).enroll()]);
     // Many blocks that append nothing (authority transactions only).
     for nonce in 0..10 {
-        apply(&store, &mut state, vec![set_params(PARAMS, nonce)]);
+        apply(&store, &mut state, vec![set_params(PARAMS, 2, nonce)]);
     }
     assert_eq!(state.height(), 12);
     assert!(

@@ -22,10 +22,13 @@ use std::collections::{HashMap, HashSet};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
+use zkpension_core::governance::{Bound, Governance, ParamBounds, SignerGroup};
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams, TxId};
+use zkpension_core::tx::{
+    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Enroll, SetParams, TxId,
+};
 use zkpension_core::tx::{AttestBody, ClaimBody, Context, ContributeBody, SpendHeader};
-use zkpension_core::{Genesis, Params, Transaction};
+use zkpension_core::{Genesis, Params, PendingParams, Transaction};
 use zkpension_ledger::store::Store;
 use zkpension_ledger::State;
 
@@ -74,11 +77,43 @@ enum Op {
     SetParams {
         cap: u64,
         divisor: u64,
+        /// Effective epoch minus the current one.
+        delay: u8,
+        nonce: i8,
+        forged: bool,
+    },
+    CancelParams {
         nonce: i8,
         forged: bool,
     },
     EndBlock,
 }
+
+/// The genesis's governance: a delay of 2 epochs; the cap within
+/// [500, 2200] and at most doubling or halving per change (1000 -> 2200 is
+/// too large a step, 2500 out of bounds); the divisor within [1, 2].
+const GOVERNANCE: Governance = Governance {
+    min_delay: 2,
+    bounds: ParamBounds {
+        cap: Bound {
+            min: 500,
+            max: 2200,
+            max_step_percent: 100,
+        },
+        min_periods: Bound {
+            min: 0,
+            max: 10,
+            max_step_percent: 100,
+        },
+        divisor: Bound {
+            min: 1,
+            max: 2,
+            max_step_percent: 50,
+        },
+    },
+    authority_group: SignerGroup::SINGLE,
+    registrar_group: SignerGroup::SINGLE,
+};
 
 fn op() -> impl Strategy<Value = Op> {
     let amount = prop_oneof![
@@ -98,8 +133,10 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(nf, context, tag, epoch, age, bad)| Op::Attest { nf, context, tag, epoch, age, bad }),
         2 => (0u8..3, nonce.clone(), prop::bool::weighted(0.1))
             .prop_map(|(step, nonce, forged)| Op::Advance { step, nonce, forged }),
-        1 => (prop::sample::select(vec![1000u64, 2000]), 0u64..3, nonce, prop::bool::weighted(0.1))
-            .prop_map(|(cap, divisor, nonce, forged)| Op::SetParams { cap, divisor, nonce, forged }),
+        1 => (prop::sample::select(vec![500u64, 1000, 2000, 2500]), 0u64..3, 1u8..4, nonce.clone(), prop::bool::weighted(0.1))
+            .prop_map(|(cap, divisor, delay, nonce, forged)| Op::SetParams { cap, divisor, delay, nonce, forged }),
+        1 => (nonce, prop::bool::weighted(0.1))
+            .prop_map(|(nonce, forged)| Op::CancelParams { nonce, forged }),
         3 => Just(Op::EndBlock),
     ]
 }
@@ -109,7 +146,7 @@ fn op() -> impl Strategy<Value = Op> {
 struct Model {
     epoch: u64,
     params: Params,
-    pending: Option<Params>,
+    pending: Option<PendingParams>,
     nonce: u64,
     contributed: u64,
     paid_out: u64,
@@ -199,6 +236,36 @@ impl Model {
                 if t.body.nonce != self.nonce {
                     return Err("wrong_nonce");
                 }
+                let (new, old) = (t.body.params, self.params);
+                let b = GOVERNANCE.bounds;
+                for (bound, new, old) in [
+                    (b.cap, new.cap, old.cap),
+                    (b.min_periods, new.min_periods, old.min_periods),
+                    (b.divisor, new.divisor, old.divisor),
+                ] {
+                    if new < bound.min || new > bound.max {
+                        return Err("param_out_of_bounds");
+                    }
+                    if new.abs_diff(old) > 1
+                        && new.abs_diff(old) * 100 > old * bound.max_step_percent
+                    {
+                        return Err("param_step_too_large");
+                    }
+                }
+                if t.body.effective_epoch < self.epoch + GOVERNANCE.min_delay {
+                    return Err("delay_too_short");
+                }
+            }
+            Transaction::CancelParams(t) => {
+                if meta.forged {
+                    return Err("bad_authority_signature");
+                }
+                if t.body.nonce != self.nonce {
+                    return Err("wrong_nonce");
+                }
+                if self.pending.is_none() {
+                    return Err("nothing_pending");
+                }
             }
             _ => {}
         }
@@ -270,13 +337,23 @@ impl Model {
             }
             Transaction::AdvanceEpoch(t) => {
                 self.epoch = t.body.epoch;
-                if let Some(p) = self.pending.take() {
-                    self.params = p;
+                if let Some(p) = self.pending {
+                    if p.effective_epoch <= self.epoch {
+                        self.params = p.params;
+                        self.pending = None;
+                    }
                 }
                 self.nonce += 1;
             }
             Transaction::SetParams(t) => {
-                self.pending = Some(t.body.params);
+                self.pending = Some(PendingParams {
+                    params: t.body.params,
+                    effective_epoch: t.body.effective_epoch,
+                });
+                self.nonce += 1;
+            }
+            Transaction::CancelParams(_) => {
+                self.pending = None;
                 self.nonce += 1;
             }
             Transaction::Enroll(_) => {}
@@ -377,6 +454,7 @@ impl Minter {
             Op::SetParams {
                 cap,
                 divisor,
+                delay,
                 nonce,
                 forged,
             } => {
@@ -388,6 +466,7 @@ impl Minter {
                         min_periods: 1,
                         divisor: divisor.max(1),
                     },
+                    m.epoch + u64::from(delay),
                     Self::shifted(m.nonce, nonce),
                     &key,
                 );
@@ -395,6 +474,11 @@ impl Minter {
                 // after signing (the signature no longer matters: it is
                 // refused before).
                 tx.body.params.divisor = divisor;
+                (tx.into(), honest(forged))
+            }
+            Op::CancelParams { nonce, forged } => {
+                let key = signer(forged, authority(), registrar());
+                let tx = CancelParams::sign(&chain, Self::shifted(m.nonce, nonce), &key);
                 (tx.into(), honest(forged))
             }
             Op::Contribute {
@@ -511,7 +595,9 @@ impl Minter {
 }
 
 fn genesis_for(sim: &SimKeys) -> Genesis {
-    genesis_with_keys(INITIAL, WINDOW, sim.vk_ids())
+    let mut g = genesis_with_keys(INITIAL, WINDOW, sim.vk_ids());
+    g.governance = Some(GOVERNANCE);
+    g
 }
 
 /// Runs `ops`; returns how often each outcome (`included` or a rejection
@@ -698,6 +784,43 @@ fn fixed_sequence_reaches_every_rule() {
         SetParams {
             cap: 2000,
             divisor: 0,
+            delay: 2,
+            nonce: 0,
+            forged: false,
+        },
+        CancelParams {
+            nonce: 0,
+            forged: false,
+        },
+        SetParams {
+            cap: 2500,
+            divisor: 2,
+            delay: 2,
+            nonce: 0,
+            forged: false,
+        },
+        SetParams {
+            cap: 2200,
+            divisor: 2,
+            delay: 2,
+            nonce: 0,
+            forged: false,
+        },
+        SetParams {
+            cap: 1000,
+            divisor: 1,
+            delay: 1,
+            nonce: 0,
+            forged: false,
+        },
+        SetParams {
+            cap: 2000,
+            divisor: 1,
+            delay: 2,
+            nonce: 0,
+            forged: false,
+        },
+        CancelParams {
             nonce: 0,
             forged: false,
         },
@@ -711,6 +834,7 @@ fn fixed_sequence_reaches_every_rule() {
     let mut expected = vec![
         "bad_authority_signature",
         "bad_registrar_signature",
+        "delay_too_short",
         "duplicate_attestation",
         "duplicate_attestation_in_block",
         "duplicate_in_block",
@@ -719,8 +843,11 @@ fn fixed_sequence_reaches_every_rule() {
         "insufficient_pool",
         "invalid_params",
         "invalid_proof",
+        "nothing_pending",
         "nullifier_spent",
         "nullifier_spent_in_block",
+        "param_out_of_bounds",
+        "param_step_too_large",
         "replayed",
         "total_overflow",
         "unknown_anchor",

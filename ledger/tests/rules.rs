@@ -10,10 +10,11 @@ use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::ContextId;
 use zkpension_core::block::Block;
 use zkpension_core::codec::DecodeError;
+use zkpension_core::governance::GovernanceAction;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams};
 use zkpension_core::tx::{Context, SetParamsBody};
-use zkpension_core::{Params, Transaction};
+use zkpension_core::{Governance, Params, PendingParams, Transaction};
 use zkpension_ledger::{BlockError, BlockPlan, State};
 
 const PARAMS: Params = Params {
@@ -32,6 +33,18 @@ impl Chain {
         Chain {
             state: State::genesis(&genesis(PARAMS, anchor_window)).unwrap(),
             rng: rng(99),
+        }
+    }
+
+    /// A chain under the default governance of `zkpension-node init`: a
+    /// delay of 2 epochs, the cap at most 10% per change within [100,
+    /// 10,000], the divisor within [2, 8].
+    fn governed() -> Self {
+        let mut g = genesis(PARAMS, 16);
+        g.governance = Some(Governance::defaults_for(&PARAMS));
+        Chain {
+            state: State::genesis(&g).unwrap(),
+            rng: rng(98),
         }
     }
 
@@ -337,9 +350,12 @@ fn over_the_cap_and_parameters_take_effect_next_epoch() {
         cap: 2000,
         ..PARAMS
     };
-    chain.include(vec![set_params(raised, 0)]);
+    chain.include(vec![set_params(raised, 2, 0)]);
     assert_eq!(chain.state.params(), PARAMS);
-    assert_eq!(chain.state.scalars().pending_params, Some(raised));
+    assert_eq!(
+        chain.state.scalars().pending_params.map(|p| p.params),
+        Some(raised)
+    );
     chain.assert_rejected(over, "invalid_proof");
     // ...but from the next.
     chain.include(vec![advance(2, 1)]);
@@ -440,7 +456,7 @@ fn forged_authority_signature() {
     let mut tampered = AdvanceEpoch::sign(&chain_id(), 2, 0, &authority());
     tampered.body.epoch = 3;
     chain.assert_rejected(tampered.into(), "bad_authority_signature");
-    let forged = SetParams::sign(&chain_id(), PARAMS, 0, &registrar());
+    let forged = SetParams::sign(&chain_id(), PARAMS, 2, 0, &registrar());
     chain.assert_rejected(forged.into(), "bad_authority_signature");
     assert_eq!(chain.state.epoch(), 1);
 }
@@ -457,13 +473,14 @@ fn authority_nonce_epoch_order_and_parameters() {
                 min_periods: 0,
                 divisor: 0,
             },
+            effective_epoch: 2,
             nonce: 0,
         },
         signature: FixedBytes([0; 64]),
     };
     chain.assert_rejected(zero_divisor.into(), "invalid_params");
     // Epochs may skip; the nonce counts authority transactions.
-    chain.include(vec![advance(5, 0), set_params(PARAMS, 1)]);
+    chain.include(vec![advance(5, 0), set_params(PARAMS, 6, 1)]);
     assert_eq!(chain.state.epoch(), 5);
     chain.assert_rejected(advance(6, 1), "wrong_nonce");
     chain.include(vec![advance(6, 2)]);
@@ -655,4 +672,74 @@ fn payout_details_must_be_sealed_when_genesis_names_a_paying_agent() {
             .unwrap(),
         b"IBAN DE89"
     );
+}
+
+#[test]
+fn a_change_waits_its_delay_then_applies_and_a_cancelled_one_never_does() {
+    let mut chain = Chain::governed();
+    let p = |cap, divisor| Params {
+        cap,
+        min_periods: 1,
+        divisor,
+    };
+    // Each clause of the governance check, against epoch 1 and cap 1000.
+    chain.assert_rejected(set_params(p(1100, 4), 2, 0), "delay_too_short");
+    chain.assert_rejected(set_params(p(1101, 4), 3, 0), "param_step_too_large");
+    chain.assert_rejected(set_params(p(1000, 9), 3, 0), "param_out_of_bounds");
+    chain.assert_rejected(cancel_params(0), "nothing_pending");
+    // Within the rules: pending, in the state root, not yet in force.
+    let root = chain.state.state_root();
+    chain.include(vec![set_params(p(1100, 4), 3, 0)]);
+    assert_ne!(chain.state.state_root(), root);
+    let pending = PendingParams {
+        params: p(1100, 4),
+        effective_epoch: 3,
+    };
+    assert_eq!(chain.state.scalars().pending_params, Some(pending));
+    chain.include(vec![advance(2, 1)]);
+    assert_eq!(chain.state.params(), PARAMS, "epoch 2 is inside the delay");
+    chain.include(vec![advance(3, 2)]);
+    assert_eq!(chain.state.params(), p(1100, 4));
+    assert_eq!(chain.state.scalars().pending_params, None);
+    // The next step is 10% of the new cap; a cancelled change never applies.
+    chain.include(vec![set_params(p(1210, 4), 5, 3)]);
+    chain.include(vec![cancel_params(4)]);
+    assert_eq!(chain.state.scalars().pending_params, None);
+    chain.include(vec![advance(6, 5)]);
+    assert_eq!(chain.state.params(), p(1100, 4));
+    // A later change replaces a pending one.
+    chain.include(vec![
+        set_params(p(1000, 4), 8, 6),
+        set_params(p(1050, 4), 9, 7),
+    ]);
+    chain.include(vec![advance(8, 8)]);
+    assert_eq!(chain.state.params(), p(1100, 4), "the replaced change");
+    chain.include(vec![advance(9, 9)]);
+    assert_eq!(chain.state.params(), p(1050, 4));
+    // The log: scheduled, took effect, scheduled, cancelled, scheduled,
+    // scheduled (replacing), took effect.
+    let actions: Vec<&str> = chain
+        .state
+        .governance_log()
+        .iter()
+        .map(|e| match &e.action {
+            GovernanceAction::Scheduled { replaced: None, .. } => "scheduled",
+            GovernanceAction::Scheduled { .. } => "replaced",
+            GovernanceAction::Cancelled { .. } => "cancelled",
+            GovernanceAction::TookEffect { .. } => "took_effect",
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "scheduled",
+            "took_effect",
+            "scheduled",
+            "cancelled",
+            "scheduled",
+            "replaced",
+            "took_effect"
+        ]
+    );
+    assert_eq!(chain.state.governance_log()[1].epoch, 3);
 }

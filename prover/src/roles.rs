@@ -7,7 +7,7 @@ use crate::member::flow::{EnrollRequest, FlowError, ENROLL_REQUEST_FORMAT};
 use ed25519_dalek::SigningKey;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::note::Note;
-use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams};
+use zkpension_core::tx::{AdvanceEpoch, CancelParams, Enroll, SetParams};
 use zkpension_core::{Params, Transaction};
 
 /// The registrar's check of a request, and its signature.
@@ -22,6 +22,17 @@ pub fn approve(
     registrar: &SigningKey,
     expected_eligible_epoch: Option<u64>,
 ) -> Result<Enroll, FlowError> {
+    check_request(request, chain_id, expected_eligible_epoch)?;
+    Ok(Enroll::sign(chain_id, request.cm, registrar))
+}
+
+/// The registrar's check of a request ([`approve`] without the signature,
+/// for a threshold registrar whose trustees sign the unsigned enrollment).
+pub fn check_request(
+    request: &EnrollRequest,
+    chain_id: &ChainId,
+    expected_eligible_epoch: Option<u64>,
+) -> Result<(), FlowError> {
     let bad = |m: String| Err(FlowError::BadRequest(m));
     if request.format != ENROLL_REQUEST_FORMAT {
         return bad(format!(
@@ -54,7 +65,7 @@ pub fn approve(
             ));
         }
     }
-    Ok(Enroll::sign(chain_id, request.cm, registrar))
+    Ok(())
 }
 
 /// The authority's epoch advance; `nonce` is the node's `authority_nonce`.
@@ -62,7 +73,18 @@ pub fn advance_epoch(chain_id: &ChainId, epoch: u64, nonce: u64, key: &SigningKe
     AdvanceEpoch::sign(chain_id, epoch, nonce, key).into()
 }
 
-/// The authority's parameter change (effective from the next epoch).
-pub fn set_params(chain_id: &ChainId, params: Params, nonce: u64, key: &SigningKey) -> Transaction {
-    SetParams::sign(chain_id, params, nonce, key).into()
+/// The authority's parameter change, in force from `effective_epoch`.
+pub fn set_params(
+    chain_id: &ChainId,
+    params: Params,
+    effective_epoch: u64,
+    nonce: u64,
+    key: &SigningKey,
+) -> Transaction {
+    SetParams::sign(chain_id, params, effective_epoch, nonce, key).into()
+}
+
+/// The authority's withdrawal of the pending parameter change.
+pub fn cancel_params(chain_id: &ChainId, nonce: u64, key: &SigningKey) -> Transaction {
+    CancelParams::sign(chain_id, nonce, key).into()
 }

@@ -3,8 +3,8 @@
 //! never covers them (see the module root).
 
 use super::body::{
-    AdvanceEpochBody, AttestBody, Body, ClaimBody, Context, ContextTooLong, ContributeBody,
-    EnrollBody, SetParamsBody, SpendHeader,
+    AdvanceEpochBody, AttestBody, Body, CancelParamsBody, ClaimBody, Context, ContextTooLong,
+    ContributeBody, EnrollBody, SetParamsBody, SpendHeader,
 };
 use super::encode_body;
 use crate::codec::Writer;
@@ -49,6 +49,8 @@ pub type Attest = Proved<AttestBody>;
 pub type AdvanceEpoch = Signed<AdvanceEpochBody>;
 /// Change the parameters, signed by the authority.
 pub type SetParams = Signed<SetParamsBody>;
+/// Withdraw the pending parameter change, signed by the authority.
+pub type CancelParams = Signed<CancelParamsBody>;
 
 /// A transaction's authorization, borrowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,9 +124,28 @@ impl AdvanceEpoch {
 }
 
 impl SetParams {
-    /// A parameter change signed with the authority's key.
-    pub fn sign(chain_id: &ChainId, params: Params, nonce: u64, authority: &SigningKey) -> Self {
-        Self::authority(chain_id, SetParamsBody { params, nonce }, authority)
+    /// A parameter change from `effective_epoch` on, signed with the
+    /// authority's key.
+    pub fn sign(
+        chain_id: &ChainId,
+        params: Params,
+        effective_epoch: u64,
+        nonce: u64,
+        authority: &SigningKey,
+    ) -> Self {
+        let body = SetParamsBody {
+            params,
+            effective_epoch,
+            nonce,
+        };
+        Self::authority(chain_id, body, authority)
+    }
+}
+
+impl CancelParams {
+    /// Withdraws the pending change, signed with the authority's key.
+    pub fn sign(chain_id: &ChainId, nonce: u64, authority: &SigningKey) -> Self {
+        Self::authority(chain_id, CancelParamsBody { nonce }, authority)
     }
 }
 

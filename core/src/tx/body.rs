@@ -266,10 +266,14 @@ impl Body for AdvanceEpochBody {
     }
 }
 
-/// Set the parameters that take effect from the next epoch.
+/// Schedule parameters from epoch `effective_epoch` on (SPEC §5.4: within
+/// the genesis's bounds and steps, at least `min_delay` epochs ahead). It
+/// replaces a change still pending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SetParamsBody {
     pub params: Params,
+    /// The first epoch in which the parameters hold.
+    pub effective_epoch: u64,
     /// Must equal the ledger's authority nonce (see [`AdvanceEpochBody::nonce`]).
     pub nonce: u64,
 }
@@ -280,6 +284,7 @@ impl Body for SetParamsBody {
         w.u64(self.params.cap)
             .u64(self.params.min_periods)
             .u64(self.params.divisor)
+            .u64(self.effective_epoch)
             .u64(self.nonce);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -289,6 +294,26 @@ impl Body for SetParamsBody {
                 min_periods: r.u64("min_periods")?,
                 divisor: r.u64("divisor")?,
             },
+            effective_epoch: r.u64("effective_epoch")?,
+            nonce: r.u64("nonce")?,
+        })
+    }
+}
+
+/// Withdraw the pending parameter change before it takes effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CancelParamsBody {
+    /// Must equal the ledger's authority nonce (see [`AdvanceEpochBody::nonce`]).
+    pub nonce: u64,
+}
+
+impl Body for CancelParamsBody {
+    const KIND: TxKind = TxKind::CancelParams;
+    fn write(&self, w: &mut Writer) {
+        w.u64(self.nonce);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(CancelParamsBody {
             nonce: r.u64("nonce")?,
         })
     }

@@ -15,6 +15,7 @@ pub(super) enum TransactionJson {
     Attest(AttestJson),
     AdvanceEpoch(AdvanceEpochJson),
     SetParams(SetParamsJson),
+    CancelParams(CancelParamsJson),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -78,6 +79,14 @@ pub(super) struct SetParamsJson {
     cap: u64,
     min_periods: u64,
     divisor: u64,
+    effective_epoch: u64,
+    nonce: u64,
+    signature: SignatureBytes,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CancelParamsJson {
     nonce: u64,
     signature: SignatureBytes,
 }
@@ -131,6 +140,11 @@ impl From<Transaction> for TransactionJson {
                 cap: t.body.params.cap,
                 min_periods: t.body.params.min_periods,
                 divisor: t.body.params.divisor,
+                effective_epoch: t.body.effective_epoch,
+                nonce: t.body.nonce,
+                signature: t.signature,
+            }),
+            Transaction::CancelParams(t) => TransactionJson::CancelParams(CancelParamsJson {
                 nonce: t.body.nonce,
                 signature: t.signature,
             }),
@@ -190,8 +204,13 @@ impl From<TransactionJson> for Transaction {
                         min_periods: t.min_periods,
                         divisor: t.divisor,
                     },
+                    effective_epoch: t.effective_epoch,
                     nonce: t.nonce,
                 },
+                signature: t.signature,
+            }),
+            TransactionJson::CancelParams(t) => Transaction::CancelParams(Signed {
+                body: CancelParamsBody { nonce: t.nonce },
                 signature: t.signature,
             }),
         }

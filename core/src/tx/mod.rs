@@ -7,7 +7,7 @@
 //! ```text
 //! tx   = body || authorization
 //! body = version (1 byte, = 1) || kind (1 byte) || fields in declaration order
-//! authorization = Ed25519 signature (64 bytes) for Enroll, AdvanceEpoch, SetParams
+//! authorization = Ed25519 signature (64 bytes) for Enroll, AdvanceEpoch, SetParams, CancelParams
 //!               | compressed Groth16 proof (128 bytes) for Contribute, Claim, Attest
 //! ```
 //!
@@ -21,7 +21,7 @@
 //! registrar or authority could sign the same content twice with different
 //! nonces), so a replayed enrollment has the same id as the original.
 //!
-//! - [`body`]: the six bodies, the shared [`SpendHeader`] and the bounded [`Context`].
+//! - [`body`]: the seven bodies, the shared [`SpendHeader`] and the bounded [`Context`].
 //! - [`auth`]: [`Proved`] and [`Signed`], signing, and building from a proof's public inputs.
 //! - `json`: the JSON form (flat objects with a `"type"`, unknown fields refused).
 
@@ -36,12 +36,13 @@ pub use crate::hexbytes::{
     SIGNATURE_BYTES,
 };
 pub use auth::{
-    authority_message, enroll_message, AdvanceEpoch, Attest, Authorization, BuildError, Claim,
-    Contribute, Enroll, Proved, SetParams, Signed, AUTHORITY_DOMAIN, ENROLL_DOMAIN,
+    authority_message, enroll_message, AdvanceEpoch, Attest, Authorization, BuildError,
+    CancelParams, Claim, Contribute, Enroll, Proved, SetParams, Signed, AUTHORITY_DOMAIN,
+    ENROLL_DOMAIN,
 };
 pub use body::{
-    AdvanceEpochBody, AttestBody, Body, ClaimBody, Context, ContextTooLong, ContributeBody,
-    EnrollBody, SetParamsBody, SpendHeader, MAX_CONTEXT_BYTES,
+    AdvanceEpochBody, AttestBody, Body, CancelParamsBody, ClaimBody, Context, ContextTooLong,
+    ContributeBody, EnrollBody, SetParamsBody, SpendHeader, MAX_CONTEXT_BYTES,
 };
 
 use crate::codec::{DecodeError, Reader, Writer};
@@ -71,6 +72,7 @@ pub enum TxKind {
     Attest = 4,
     AdvanceEpoch = 5,
     SetParams = 6,
+    CancelParams = 7,
 }
 
 impl TxKind {
@@ -82,6 +84,7 @@ impl TxKind {
             4 => TxKind::Attest,
             5 => TxKind::AdvanceEpoch,
             6 => TxKind::SetParams,
+            7 => TxKind::CancelParams,
             other => return Err(DecodeError::Kind(other)),
         })
     }
@@ -94,6 +97,7 @@ impl TxKind {
             TxKind::Attest => "attest",
             TxKind::AdvanceEpoch => "advance_epoch",
             TxKind::SetParams => "set_params",
+            TxKind::CancelParams => "cancel_params",
         }
     }
 
@@ -127,7 +131,7 @@ fn write_body<B: Body>(body: &B, w: &mut Writer) {
 }
 
 /// A ledger transaction. JSON: an object with `"type"` (`enroll`, `contribute`,
-/// `claim`, `attest`, `advance_epoch`, `set_params`) and the variant's fields
+/// `claim`, `attest`, `advance_epoch`, `set_params`, `cancel_params`) and the variant's fields
 /// (the body's, flat, then `proof` or `signature`); unknown fields are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "json::TransactionJson", from = "json::TransactionJson")]
@@ -138,6 +142,7 @@ pub enum Transaction {
     Attest(Attest),
     AdvanceEpoch(AdvanceEpoch),
     SetParams(SetParams),
+    CancelParams(CancelParams),
 }
 
 /// Runs `$e` with `$t` bound to the variant's inner value, whatever the kind.
@@ -150,6 +155,7 @@ macro_rules! each {
             Transaction::Attest($t) => $e,
             Transaction::AdvanceEpoch($t) => $e,
             Transaction::SetParams($t) => $e,
+            Transaction::CancelParams($t) => $e,
         }
     };
 }
@@ -163,7 +169,15 @@ macro_rules! from_variant {
         }
     )*};
 }
-from_variant!(Enroll, Contribute, Claim, Attest, AdvanceEpoch, SetParams);
+from_variant!(
+    Enroll,
+    Contribute,
+    Claim,
+    Attest,
+    AdvanceEpoch,
+    SetParams,
+    CancelParams
+);
 
 /// A body and its authorization, whatever the kind.
 trait Authorized {
@@ -359,6 +373,22 @@ impl Transaction {
             TxKind::Attest => Transaction::Attest(proved(r)?),
             TxKind::AdvanceEpoch => Transaction::AdvanceEpoch(signed(r)?),
             TxKind::SetParams => Transaction::SetParams(signed(r)?),
+            TxKind::CancelParams => Transaction::CancelParams(signed(r)?),
+        })
+    }
+
+    /// The same transaction with `signature` as its authorization, for
+    /// signed kinds (`None` for proof kinds). The signature is not checked.
+    pub fn with_signature(self, signature: [u8; SIGNATURE_BYTES]) -> Option<Self> {
+        let signature = FixedBytes(signature);
+        Some(match self {
+            Transaction::Enroll(t) => Transaction::Enroll(Signed { signature, ..t }),
+            Transaction::AdvanceEpoch(t) => Transaction::AdvanceEpoch(Signed { signature, ..t }),
+            Transaction::SetParams(t) => Transaction::SetParams(Signed { signature, ..t }),
+            Transaction::CancelParams(t) => Transaction::CancelParams(Signed { signature, ..t }),
+            Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
+                return None
+            }
         })
     }
 
@@ -366,7 +396,9 @@ impl Transaction {
     pub fn signed_message(&self, chain_id: &ChainId) -> Option<Vec<u8>> {
         match self {
             Transaction::Enroll(t) => Some(enroll_message(chain_id, &t.body.cm)),
-            Transaction::AdvanceEpoch(_) | Transaction::SetParams(_) => {
+            Transaction::AdvanceEpoch(_)
+            | Transaction::SetParams(_)
+            | Transaction::CancelParams(_) => {
                 Some(authority_message(chain_id, &self.encode_body()))
             }
             _ => None,

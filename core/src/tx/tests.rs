@@ -74,10 +74,12 @@ fn samples() -> Vec<Transaction> {
                 min_periods: 2,
                 divisor: 3,
             },
+            4,
             1,
             &key,
         )
         .into(),
+        CancelParams::sign(&chain(), 2, &key).into(),
     ]
 }
 
@@ -113,6 +115,7 @@ fn id_ignores_authorization_only() {
             Transaction::Attest(t) => t.proof.0[0] ^= 1,
             Transaction::AdvanceEpoch(t) => t.signature.0[0] ^= 1,
             Transaction::SetParams(t) => t.signature.0[0] ^= 1,
+            Transaction::CancelParams(t) => t.signature.0[0] ^= 1,
         }
         assert_eq!(other.id(), id, "authorization must not change the id");
         assert_ne!(other.encode(), tx.encode());
@@ -123,7 +126,8 @@ fn id_ignores_authorization_only() {
             Transaction::Claim(t) => t.body.recipient = ctx(&[1]),
             Transaction::Attest(t) => t.body.require_eligible = false,
             Transaction::AdvanceEpoch(t) => t.body.nonce += 1,
-            Transaction::SetParams(t) => t.body.params.divisor += 1,
+            Transaction::SetParams(t) => t.body.effective_epoch += 1,
+            Transaction::CancelParams(t) => t.body.nonce += 1,
         }
         assert_ne!(changed.id(), id, "content must change the id");
     }
@@ -151,6 +155,19 @@ fn pinned_encoding() {
     assert_eq!(&bytes[2 + 112..2 + 116], &10u32.to_be_bytes());
     assert_eq!(&bytes[2 + 116..2 + 126], b"employer-7");
     assert_eq!(bytes.len(), 2 + 116 + 10 + PROOF_BYTES);
+
+    // SetParams: cap, min_periods, divisor, effective_epoch, nonce.
+    let s = &samples()[5].encode();
+    let mut expected = vec![1u8, 6];
+    for v in [1u64, 2, 3, 4, 1] {
+        expected.extend_from_slice(&v.to_be_bytes());
+    }
+    assert_eq!(&s[..42], &expected[..]);
+    assert_eq!(s.len(), 42 + 64);
+    // CancelParams: the nonce.
+    let c = &samples()[6].encode();
+    assert_eq!(&c[..10], &[1, 7, 0, 0, 0, 0, 0, 0, 0, 2]);
+    assert_eq!(c.len(), 10 + 64);
 }
 
 #[test]
@@ -163,8 +180,8 @@ fn decoding_refuses_bad_input() {
         Err(DecodeError::Version { got: 2, .. })
     ));
     let mut bad_kind = enroll.clone();
-    bad_kind[1] = 7;
-    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(7)));
+    bad_kind[1] = 8;
+    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(8)));
     let mut alias = enroll.clone();
     alias[2..34].copy_from_slice(&[0xff; 32]);
     assert!(matches!(

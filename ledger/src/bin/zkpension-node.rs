@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
 use zkpension_core::genesis::{GenesisParams, DEFAULT_ANCHOR_WINDOW};
-use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::governance::SignerGroup;
+use zkpension_core::hexbytes::{FixedBytes, PublicKeyBytes};
 use zkpension_core::keyfile::{parse_public_key, Role};
-use zkpension_core::Genesis;
+use zkpension_core::{Genesis, Governance};
 use zkpension_ledger::cluster::ClusterConfig;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
 use zkpension_ledger::serve::HttpLimits;
@@ -68,12 +69,16 @@ struct InitArgs {
     keys: PathBuf,
     #[command(flatten)]
     chain: ChainArgs,
-    /// Registrar's Ed25519 public key (64 hex digits, with or without 0x), or
-    /// its key file (only the public key is read); it signs enrollments.
+    /// Registrar's Ed25519 public key (64 hex digits, with or without 0x), its
+    /// key file (only the public key is read), or the group file of a
+    /// threshold registrar (`zkpension registrar dkg finish`); it signs
+    /// enrollments.
     #[arg(long, value_name = "KEY")]
     registrar: String,
-    /// Authority's Ed25519 public key (64 hex digits, with or without 0x), or
-    /// its key file; it advances epochs and sets parameters.
+    /// Authority's Ed25519 public key (64 hex digits, with or without 0x), its
+    /// key file, or the group file of a threshold authority (`zkpension
+    /// authority dkg finish`: genesis then records t-of-n); it advances
+    /// epochs and schedules parameter changes.
     #[arg(long, value_name = "KEY")]
     authority: String,
     /// The paying agent's X25519 public key (64 hex digits) or its key file
@@ -91,6 +96,15 @@ struct InitArgs {
     /// The first pension is ceil(balance / divisor) per epoch.
     #[arg(long)]
     divisor: u64,
+    /// Epochs between a parameter change on the ledger and its effect (at
+    /// least 1). The genesis also bounds each parameter: the cap within a
+    /// tenth and ten times its initial value and at most 10% per change, the
+    /// divisor within [120, 480] (or half and twice its initial value) and
+    /// at most 10% per change, the vesting period within [1, 480], at most
+    /// doubling or halving per change. Edit genesis.json's "governance"
+    /// before the first `run` for other bounds.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=zkpension_core::governance::MAX_MIN_DELAY))]
+    min_delay: u64,
     /// Number of recent tree roots accepted as anchors.
     #[arg(long, default_value_t = DEFAULT_ANCHOR_WINDOW)]
     anchor_window: u64,
@@ -233,6 +247,34 @@ fn read_genesis(data: &Path) -> Result<Genesis> {
     Genesis::from_json(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// A public key as `parse_public_key` reads it, or a threshold group file
+/// (`zkpension ROLE dkg finish`): its key and t-of-n.
+fn parse_key_or_group(
+    what: &str,
+    arg: &str,
+    role: Role,
+    known: &[&Path],
+) -> Result<(PublicKeyBytes, SignerGroup)> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {arg}"))?;
+        if text.contains(zkpension_threshold::FORMAT) {
+            let group: zkpension_threshold::GroupKey =
+                zkpension_threshold::parse_for(&text, &role.to_string())
+                    .with_context(|| format!("{what} {arg}"))?;
+            let signers = SignerGroup {
+                threshold: group.min_signers(),
+                signers: group.max_signers(),
+            };
+            return Ok((FixedBytes(group.ed25519_public_key()), signers));
+        }
+    }
+    Ok((
+        parse_public_key(what, arg, role, known)?,
+        SignerGroup::SINGLE,
+    ))
+}
+
 fn init(a: InitArgs) -> Result<()> {
     if a.data.join(GENESIS_FILE).exists() || a.data.join(DB_FILE).exists() {
         bail!("{} already holds a node", a.data.display());
@@ -243,7 +285,8 @@ fn init(a: InitArgs) -> Result<()> {
     // genesis.json: compare with the key files in sight.
     let known = key_files_in(Path::new("."));
     let known: Vec<&Path> = known.iter().map(PathBuf::as_path).collect();
-    let registrar = parse_public_key("--registrar", &a.registrar, Role::Registrar, &known)?;
+    let (registrar, registrar_group) =
+        parse_key_or_group("--registrar", &a.registrar, Role::Registrar, &known)?;
     // The ceremony that made the keys, if any, is pinned in genesis.
     let manifest = KeyManifest::read(&a.keys)?;
     let ceremony = match &manifest.ceremony {
@@ -253,13 +296,24 @@ fn init(a: InitArgs) -> Result<()> {
         )),
         None => None,
     };
-    let authority = parse_public_key("--authority", &a.authority, Role::Authority, &known)?;
+    let (authority, authority_group) =
+        parse_key_or_group("--authority", &a.authority, Role::Authority, &known)?;
     let paying_agent = a
         .paying_agent
         .as_deref()
         .map(|k| parse_public_key("--paying-agent", k, Role::PayingAgent, &known))
         .transpose()?;
+    let initial = zkpension_core::Params {
+        cap: a.cap,
+        min_periods: a.min_periods,
+        divisor: a.divisor,
+    };
+    let mut governance = Governance::defaults_for(&initial);
+    governance.min_delay = a.min_delay;
+    governance.authority_group = authority_group;
+    governance.registrar_group = registrar_group;
     let genesis = Genesis {
+        governance: Some(governance),
         chain_id: a.chain.id(),
         registrar,
         authority,
@@ -345,6 +399,11 @@ fn init(a: InitArgs) -> Result<()> {
                 "no paying agent: claims' recipients and payment references will be PUBLIC (see --paying-agent)"
             ),
         }
+        let g = genesis.governance_rules();
+        println!(
+            "authority {} ({}), registrar {} ({}); parameter changes take effect {} epoch(s) after they are on the ledger, within the bounds in genesis.json",
+            genesis.authority, g.authority_group, genesis.registrar, g.registrar_group, g.min_delay
+        );
         println!(
             "start it with: zkpension-node run --data {}",
             a.data.display()

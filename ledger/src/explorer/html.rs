@@ -122,8 +122,8 @@ pub(super) fn home(
             }
             @match &status.pending_params {
                 Some(p) => {
-                    h2 { "Pending change (in force from epoch " (status.epoch + 1) ")" }
-                    dl.kv #pending { (params_rows(p)) }
+                    h2 { "Pending change (in force from epoch " (p.effective_epoch) ")" }
+                    dl.kv #pending { (params_rows(&p.params)) }
                 }
                 None => p #pending { "No change of the rules is pending." }
             }
@@ -393,7 +393,13 @@ fn tx_fields(t: &TxView) -> Markup {
                 }
                 Transaction::SetParams(s) => {
                     (params_rows(&s.body.params))
+                    dt { "in force from epoch" } dd { (s.body.effective_epoch) }
                     dt { "authority nonce" } dd { (s.body.nonce) }
+                    dt { "authorized by" } dd { "the authority's signature" }
+                }
+                Transaction::CancelParams(c) => {
+                    dt { "withdraws" } dd { "the pending parameter change" }
+                    dt { "authority nonce" } dd { (c.body.nonce) }
                     dt { "authorized by" } dd { "the authority's signature" }
                 }
             }

@@ -39,6 +39,7 @@ impl NodeCore {
             },
             params: s.params,
             pending_params: s.pending_params,
+            params_known_until: s.epoch + state.governance().min_delay - 1,
             anchor_window: state.anchor_window(),
             authority_nonce: s.authority_nonce,
             verifying_keys: g.verifying_keys.clone(),
@@ -59,6 +60,33 @@ impl NodeCore {
     /// chain (the first and the last always among them), oldest first.
     pub fn epoch_history(&self, max: usize) -> Vec<crate::state::EpochRow> {
         read(&self.state).history().sample(max)
+    }
+
+    /// `GET /v1/governance`.
+    pub fn governance(&self) -> GovernanceView {
+        let state = read(&self.state);
+        let s = state.scalars();
+        let g = state.genesis_config();
+        let rules = state.governance();
+        GovernanceView {
+            authority: KeyGroupView {
+                key: g.authority,
+                threshold: rules.authority_group.threshold,
+                signers: rules.authority_group.signers,
+            },
+            registrar: KeyGroupView {
+                key: g.registrar,
+                threshold: rules.registrar_group.threshold,
+                signers: rules.registrar_group.signers,
+            },
+            min_delay: rules.min_delay,
+            bounds: rules.bounds,
+            epoch: s.epoch,
+            params: s.params,
+            pending_params: s.pending_params,
+            params_known_until: s.epoch + rules.min_delay - 1,
+            history: state.governance_log().to_vec(),
+        }
     }
 
     /// `GET /v1/genesis`.

@@ -120,7 +120,9 @@ impl<'s> Pipeline<'s> {
                     if public.is_none()
                         && matches!(
                             c.tx,
-                            Transaction::AdvanceEpoch(_) | Transaction::SetParams(_)
+                            Transaction::AdvanceEpoch(_)
+                                | Transaction::SetParams(_)
+                                | Transaction::CancelParams(_)
                         )
                     {
                         execute(&mut scratch, c.clone());
@@ -419,6 +421,7 @@ impl State {
         self.scalars = d.scalars.clone();
         self.history
             .record(h.height, d.included.len(), &self.scalars);
+        self.governance_log.extend(d.governance.iter().cloned());
         debug_assert_eq!(self.state_root(), h.state_root);
         Ok(())
     }

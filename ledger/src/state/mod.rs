@@ -24,9 +24,10 @@ use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::poseidon::hash2;
 use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
+use zkpension_core::governance::GovernanceEvent;
 use zkpension_core::{
-    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, StateSummary,
-    TxId,
+    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, PendingParams,
+    StateSummary, TxId,
 };
 
 pub use zkpension_core::state_root::{STATE_DOMAIN, STATE_VERSION};
@@ -47,8 +48,8 @@ pub struct Scalars {
     pub epoch: u64,
     /// Parameters in force.
     pub params: Params,
-    /// Parameters set in this epoch, in force from the next one.
-    pub pending_params: Option<Params>,
+    /// The parameter change waiting for its effective epoch.
+    pub pending_params: Option<PendingParams>,
     /// Every authority transaction carries it and increments it.
     pub authority_nonce: u64,
     pub total_contributed: u64,
@@ -178,6 +179,9 @@ pub struct State {
     pub(crate) scalars: Scalars,
     /// Public totals epoch by epoch; not in the state root.
     pub(crate) history: EpochHistory,
+    /// Every parameter change, oldest first; not in the state root (the
+    /// blocks are).
+    pub(crate) governance_log: Vec<GovernanceEvent>,
 }
 
 impl State {
@@ -214,6 +218,7 @@ impl State {
             attestations: HashSet::new(),
             tx_ids: HashSet::new(),
             history: EpochHistory::default(),
+            governance_log: Vec::new(),
         })
     }
 
@@ -337,6 +342,18 @@ impl State {
     /// [`State::restore`]).
     pub fn history(&self) -> &EpochHistory {
         &self.history
+    }
+
+    /// Every parameter change of the blocks this state was built by (as
+    /// [`State::history`]), oldest first.
+    pub fn governance_log(&self) -> &[GovernanceEvent] {
+        &self.governance_log
+    }
+
+    /// The genesis's governance rules (version 1's unbounded rule without a
+    /// governance section).
+    pub fn governance(&self) -> &zkpension_core::Governance {
+        &self.ctx.governance
     }
 
     pub fn height(&self) -> u64 {

@@ -24,7 +24,9 @@ use zkpension_circuits::values::ContextId;
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::tx::{AdvanceEpoch, Attest, Claim, Contribute, Enroll, SetParams};
+use zkpension_core::tx::{
+    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Enroll, SetParams,
+};
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_verifier::{KeyEntry, KeyManifest, Proof, VerifierKeys, VerifyingKey};
 
@@ -177,6 +179,7 @@ pub fn genesis_with_keys(
         initial_epoch: 1,
         paying_agent: None,
         ceremony: None,
+        governance: None,
         verifying_keys: vk_ids,
     }
 }
@@ -189,8 +192,13 @@ pub fn advance(epoch: u64, nonce: u64) -> Transaction {
     AdvanceEpoch::sign(&chain_id(), epoch, nonce, &authority()).into()
 }
 
-pub fn set_params(params: Params, nonce: u64) -> Transaction {
-    SetParams::sign(&chain_id(), params, nonce, &authority()).into()
+/// A parameter change in force from `effective_epoch`.
+pub fn set_params(params: Params, effective_epoch: u64, nonce: u64) -> Transaction {
+    SetParams::sign(&chain_id(), params, effective_epoch, nonce, &authority()).into()
+}
+
+pub fn cancel_params(nonce: u64) -> Transaction {
+    CancelParams::sign(&chain_id(), nonce, &authority()).into()
 }
 
 /// A member: key, current note and its leaf index once enrolled.

@@ -10,8 +10,8 @@ use thiserror::Error;
 use zkpension_circuits::values::{ContextId, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::views::{
-    AttestationsView, CompactView, GenesisView, NullifierView, ShardsView, StatusView, TxState,
-    TxStatusView,
+    AttestationsView, CompactView, GenesisView, GovernanceView, NullifierView, ShardsView,
+    StatusView, TxState, TxStatusView,
 };
 use zkpension_core::{Reason, Transaction, TxId};
 
@@ -117,6 +117,11 @@ impl NodeClient {
     /// `GET /v1/genesis`.
     pub fn genesis(&self) -> Result<GenesisView, ClientError> {
         self.get("/v1/genesis")
+    }
+
+    /// `GET /v1/governance`.
+    pub fn governance(&self) -> Result<GovernanceView, ClientError> {
+        self.get("/v1/governance")
     }
 
     /// `POST /v1/tx` (binary canonical encoding).

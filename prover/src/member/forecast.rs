@@ -8,7 +8,7 @@ use serde::Serialize;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::note::Note;
 use zkpension_circuits::statements::{claim, contribute};
-use zkpension_core::Params;
+use zkpension_core::{Params, PendingParams};
 
 /// Epochs a forecast may run before it gives up.
 pub const MAX_FORECAST_EPOCHS: u64 = 100_000;
@@ -53,11 +53,11 @@ pub fn forecast(
     note: &Note,
     now: u64,
     params_now: Params,
-    pending: Option<Params>,
+    pending: Option<PendingParams>,
     per_epoch: u64,
 ) -> Result<Forecast, ForecastError> {
     let params_at = |e: u64| match pending {
-        Some(p) if e > now => p,
+        Some(p) if e >= p.effective_epoch => p.params,
         _ => params_now,
     };
     let (nf, r) = (Fr::from(0u64), Fr::from(0u64));
@@ -143,17 +143,19 @@ mod tests {
     #[test]
     fn the_cap_and_pending_parameters_are_applied() {
         // Cap 100 now, 300 from the next epoch; divisor 10 from then on.
-        let f = forecast(
-            &new_member(3),
-            1,
-            params(100, 1, 240),
-            Some(params(300, 1, 10)),
-            250,
-        )
-        .unwrap();
+        let pending = |effective_epoch| PendingParams {
+            params: params(300, 1, 10),
+            effective_epoch,
+        };
+        let now = params(100, 1, 240);
+        let f = forecast(&new_member(3), 1, now, Some(pending(2)), 250).unwrap();
         let paid: Vec<u64> = f.rows.iter().map(|r| r.paid).collect();
         assert_eq!(paid, vec![100, 250]);
         assert_eq!(f.pension, 35, "ceil(350 / 10)");
+        // The same change from epoch 3: epochs 1 and 2 under the cap of 100.
+        let f = forecast(&new_member(4), 1, now, Some(pending(3)), 250).unwrap();
+        let paid: Vec<u64> = f.rows.iter().map(|r| r.paid).collect();
+        assert_eq!(paid, vec![100, 100, 250]);
     }
 
     #[test]
