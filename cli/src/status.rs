@@ -14,7 +14,7 @@ use zkpension_prover::wallet::Wallet;
 #[command(long_about = "\
 Show on one screen: the node (address, height, mempool, last error), the chain
 (id, genesis hash, epoch, state root, totals, verifying-key ids), the
-parameters in force and the ones pending for the next epoch, and this wallet's
+parameters in force and the change pending (with its epoch), and this wallet's
 account as of its last sync (balance, contributing epochs, eligible epoch,
 pension, transactions still pending). Reads only; `zkpension sync` brings the
 account up to date. Without a wallet file the account part is left out.

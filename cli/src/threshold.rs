@@ -388,8 +388,30 @@ pub fn dkg(cmd: DkgCommand, role: Role, out: &Output) -> anyhow::Result<()> {
             let index = share.index();
             let share_file = or_default(share_out, format!("{label}-{index}.share.json"));
             let group_file = or_default(group_out, format!("{label}.group.json"));
+            // Trustees sharing a folder each finish into the same group
+            // file: an identical one is the check that they agree.
+            let text = th::to_json(&group).map_err(th_err)?;
+            let agrees = match std::fs::read_to_string(&group_file) {
+                Ok(existing) if existing == text => true,
+                Ok(_) => {
+                    return Err(Rejected(format!(
+                    "{} holds another group key: the trustees' DKG results differ, so do not use \
+                         either; run the DKG again (or give --group-out another file)",
+                    group_file.display()
+                ))
+                    .into())
+                }
+                Err(_) => false,
+            };
             th::write_secret(&share_file, &share).map_err(th_err)?;
-            th::write_public(&group_file, &group, false).map_err(th_err)?;
+            if agrees {
+                out.note(&format!(
+                    "{} is already there and identical: this trustee agrees on the group key",
+                    group_file.display()
+                ));
+            } else {
+                th::write_public(&group_file, &group, false).map_err(th_err)?;
+            }
             let key = encode_hex(&group.ed25519_public_key());
             let fingerprint = group.fingerprint().map_err(th_err)?;
             if out.json {

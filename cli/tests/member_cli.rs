@@ -553,3 +553,173 @@ fn member_registrar_and_authority_through_the_cli() {
     }
     node.shutdown().unwrap();
 }
+
+/// A 2-of-3 registrar made by a DKG through the CLI enrolls a member: the
+/// registrar's check and the unsigned enrollment, two trustees' commitments
+/// and shares, the aggregate submitted to the node, which knows only the
+/// group's plain Ed25519 key. A third trustee's share alone signs nothing.
+#[test]
+fn a_threshold_registrar_enrolls_a_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let z = |node: &str, args: &[&str]| {
+        let mut c = zkpension(home, node);
+        c.current_dir(home).args(args);
+        c
+    };
+    let dkg = |args: &[&str]| {
+        let mut all = vec!["registrar", "dkg"];
+        all.extend_from_slice(args);
+        ok(&mut z("", &all))
+    };
+    for i in ["1", "2", "3"] {
+        dkg(&["round1", "--index", i, "--threshold", "2", "--signers", "3"]);
+    }
+    let round1 = [
+        "registrar-round1-1.json",
+        "registrar-round1-2.json",
+        "registrar-round1-3.json",
+    ];
+    for i in ["1", "2", "3"] {
+        let secret = format!("registrar-{i}.dkg1.secret.json");
+        let mut args = vec!["round2", "--secret", secret.as_str(), "--round1"];
+        args.extend_from_slice(&round1);
+        dkg(&args);
+    }
+    let mut group = None;
+    for i in ["1", "2", "3"] {
+        let secret = format!("registrar-{i}.dkg2.secret.json");
+        let others: Vec<String> = ["1", "2", "3"]
+            .iter()
+            .filter(|j| **j != i)
+            .map(|j| format!("registrar-round2-{j}-to-{i}.json"))
+            .collect();
+        let mut args = vec!["finish", "--secret", secret.as_str(), "--round1"];
+        args.extend_from_slice(&round1);
+        args.push("--round2");
+        args.extend(others.iter().map(String::as_str));
+        let v = dkg(&args);
+        assert_eq!(v["threshold"], 2, "{v}");
+        // Every trustee finishes with the same key.
+        assert_eq!(
+            *group.get_or_insert(v["public_key"].clone()),
+            v["public_key"]
+        );
+    }
+    let group_key: [u8; 32] =
+        hex::decode(group.unwrap().as_str().unwrap().trim_start_matches("0x"))
+            .unwrap()
+            .try_into()
+            .unwrap();
+    let auth = ok(&mut z(
+        "",
+        &["authority", "keygen", "--out", "authority.key"],
+    ));
+    let ids = VerifierKeys::load_dir(keys_dir()).unwrap().ids();
+    let genesis = Genesis {
+        chain_id: ChainId::from_name("cli-threshold"),
+        registrar: FixedBytes(group_key),
+        authority: FixedBytes(public_key(&auth)),
+        params: GenesisParams {
+            cap: 500,
+            min_periods: 1,
+            divisor: 2,
+            anchor_window: 64,
+        },
+        initial_epoch: 1,
+        paying_agent: None,
+        ceremony: None,
+        governance: None,
+        verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
+    };
+    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
+    config.block_interval = Duration::from_millis(20);
+    let node = Node::start(config).unwrap();
+    let url = node.url();
+    let z = |args: &[&str]| z(&url, args);
+
+    ok(&mut z(&["wallet", "new"]));
+    ok(&mut z(&[
+        "enroll",
+        "--eligible-epoch",
+        "2",
+        "--out",
+        "me.enroll.json",
+    ]));
+    let unsigned = ok(&mut z(&[
+        "registrar",
+        "approve",
+        "--request",
+        "me.enroll.json",
+        "--expect-eligible-epoch",
+        "2",
+        "--unsigned-out",
+        "enroll.unsigned.json",
+    ]));
+    let sign = |args: &[&str]| {
+        let mut all = vec!["registrar", "sign"];
+        all.extend_from_slice(args);
+        z(&all)
+    };
+    for i in ["2", "3"] {
+        let share = format!("registrar-{i}.share.json");
+        ok(&mut sign(&["commit", "--share", share.as_str()]));
+    }
+    ok(&mut sign(&[
+        "package",
+        "--group",
+        "registrar.group.json",
+        "--tx",
+        "enroll.unsigned.json",
+        "--commitments",
+        "registrar-commit-2.json",
+        "registrar-commit-3.json",
+    ]));
+    // A share of trustee 2 alone is not a signature.
+    let share = |i: &str| {
+        let (s, n) = (
+            format!("registrar-{i}.share.json"),
+            format!("registrar-{i}.nonces.json"),
+        );
+        ok(&mut sign(&[
+            "share",
+            "--share",
+            s.as_str(),
+            "--nonces",
+            n.as_str(),
+            "--package",
+            "registrar-package.json",
+            "--tx",
+            "enroll.unsigned.json",
+            "--yes",
+        ]))
+    };
+    share("2");
+    let aggregate = |shares: &[&str]| {
+        let mut args = vec![
+            "aggregate",
+            "--group",
+            "registrar.group.json",
+            "--package",
+            "registrar-package.json",
+            "--tx",
+            "enroll.unsigned.json",
+            "--shares",
+        ];
+        args.extend_from_slice(shares);
+        sign(&args).arg("--json").output().unwrap()
+    };
+    let o = aggregate(&["registrar-sigshare-2.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    share("3");
+    let o = aggregate(&["registrar-sigshare-2.json", "registrar-sigshare-3.json"]);
+    assert!(o.status.success(), "{}", show(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["tx_id"], unsigned["tx_id"], "{v}");
+    assert!(v["included_at"].as_u64().unwrap() >= 1, "{v}");
+    // The member's wallet finds its enrolled account.
+    ok(&mut z(&["sync"]));
+    let b = ok(&mut z(&["balance"]));
+    assert_eq!(b["eligible_epoch"], 2, "{b}");
+    node.shutdown().unwrap();
+}

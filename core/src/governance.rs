@@ -334,8 +334,8 @@ impl Governance {
 }
 
 /// One parameter change on the ledger (`GET /v1/governance`, `history`).
+/// (No `deny_unknown_fields`: serde does not support it beside `flatten`.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GovernanceEvent {
     /// The block that carries the transaction.
     pub height: u64,
@@ -350,7 +350,7 @@ pub struct GovernanceEvent {
 
 /// What a [`GovernanceEvent`] did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum GovernanceAction {
     /// A change was scheduled (replacing `replaced`, if one was pending).
     Scheduled {
@@ -430,6 +430,35 @@ mod tests {
         let u = Governance::unbounded();
         u.check_change(7, &cur, &p(1, 0, 1), 8).unwrap();
         assert!(u.check_change(7, &cur, &cur, 7).is_err());
+    }
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let change = PendingParams {
+            params: p(1100, 4, 240),
+            effective_epoch: 9,
+        };
+        for action in [
+            GovernanceAction::Scheduled {
+                change,
+                replaced: Some(change),
+            },
+            GovernanceAction::Cancelled { withdrawn: change },
+            GovernanceAction::TookEffect {
+                params: change.params,
+                previous: p(1000, 4, 240),
+            },
+        ] {
+            let e = GovernanceEvent {
+                height: 3,
+                epoch: 7,
+                tx: crate::FixedBytes([5; 32]),
+                action,
+            };
+            let json = serde_json::to_value(&e).unwrap();
+            assert!(json["action"].is_string(), "{json}");
+            assert_eq!(serde_json::from_value::<GovernanceEvent>(json).unwrap(), e);
+        }
     }
 
     #[test]
