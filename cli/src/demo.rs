@@ -30,7 +30,9 @@ A registrar enrolls three members; they contribute over several epochs (one
 runs into the per-epoch cap); the authority advances epochs; members reach
 their eligible epoch and claim their pension; one attests to a landlord; one
 loses his wallet file and gets the account back from his 24-word recovery
-phrase and the public chain alone, then claims with it. The
+phrase and the public chain alone, then claims with it. The authority
+schedules a cap 10% higher two epochs ahead (a 50% raise is refused by the
+genesis's step limit). The
 demo prints what the public ledger shows beside what each member alone knows,
 and checks that the pool equals money in minus money out.
 
@@ -112,6 +114,57 @@ impl Demo {
             format!("\n== authority advances to epoch {epoch}"),
         );
         Ok(epoch)
+    }
+
+    /// The authority schedules a cap 10% higher, `min_delay` epochs ahead;
+    /// a 50% raise is refused by the genesis's step limit.
+    fn govern(&mut self) -> anyhow::Result<()> {
+        let s = self.client.status()?;
+        let g = self.client.governance()?;
+        let effective = s.epoch + g.min_delay;
+        let too_much = Params {
+            cap: s.params.cap / 2 * 3,
+            ..s.params
+        };
+        let tx = roles::set_params(
+            &self.chain,
+            too_much,
+            effective,
+            s.authority_nonce,
+            &self.authority,
+        );
+        let refused = match self.client.submit(&tx) {
+            Err(zkpension_prover::member::ClientError::Rejected { reason, .. }) => reason.code,
+            Ok(_) => bail!("a 50% raise of the cap was accepted"),
+            Err(e) => return Err(e.into()),
+        };
+        let raised = Params {
+            cap: s.params.cap + s.params.cap / 10,
+            ..s.params
+        };
+        let tx = roles::set_params(
+            &self.chain,
+            raised,
+            effective,
+            s.authority_nonce,
+            &self.authority,
+        );
+        self.client.submit(&tx)?;
+        let h = self
+            .client
+            .wait_included(&tx.id(), Duration::from_secs(60))?;
+        self.say(
+            json!({"event": "set_params", "cap": raised.cap, "effective_epoch": effective, "height": h,
+                   "refused": {"cap": too_much.cap, "code": refused}}),
+            format!(
+                "  the authority schedules cap {} from epoch {effective} (block {h}); every member sees it {} epochs ahead. \
+                 A raise to {} is refused ({refused}): the genesis allows 10% per change",
+                money(raised.cap),
+                g.min_delay,
+                money(too_much.cap)
+            ),
+        );
+        Ok(())
     }
 
     fn contribute(&mut self, m: &mut Member, amount: u64) -> anyhow::Result<()> {
@@ -295,6 +348,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     d.contribute(bob, 50_000)?; // over the cap of 1,000.00 in one epoch
     d.contribute(bob, 40_000)?; // exactly at the cap
     d.advance()?;
+    d.govern()?;
     d.contribute(alice, 40_000)?;
     d.contribute(bob, 100_000)?;
     d.contribute(carol, 25_000)?;

@@ -476,6 +476,14 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
         assert!(data.join("wallets").join(format!("{name}.json")).exists());
     }
     assert!(!data.join("wallets").join("bob.json").exists());
+    // The authority schedules a 10% raise two epochs ahead; a 50% one is refused.
+    let change = events.iter().find(|e| e["event"] == "set_params").unwrap();
+    assert_eq!(change["cap"], 110_000, "{change}");
+    assert_eq!(change["effective_epoch"], 4, "{change}");
+    assert_eq!(
+        change["refused"]["code"], "param_step_too_large",
+        "{change}"
+    );
 }
 
 #[test]

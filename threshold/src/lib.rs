@@ -84,16 +84,17 @@
 
 mod dkg;
 mod error;
+mod keys;
 mod sign;
 
 #[cfg(test)]
 mod tests;
 
 pub use dkg::{
-    dkg_finish, dkg_round1, dkg_round2, GroupKey, KeyShare, Round1Public, Round1Secret,
-    Round2Sealed, Round2Secret,
+    dkg_finish, dkg_round1, dkg_round2, Round1Public, Round1Secret, Round2Sealed, Round2Secret,
 };
 pub use error::Error;
+pub use keys::{GroupKey, KeyShare};
 pub use sign::{
     aggregate, commit, sign_share, signing_package, SignatureShare, SigningCommitment,
     SigningNonces, SigningPackage,

@@ -1,7 +1,7 @@
 //! Two-round FROST signing (RFC 9591 section 5) and aggregation.
 
-use crate::dkg::{identifier, index_of, GroupKey, KeyShare};
 use crate::error::{frost, indices, signer_list, Error};
+use crate::keys::{identifier, index_of, GroupKey, KeyShare};
 use crate::{document, expect_label, hex_bytes, redacted_debug, Document, FORMAT};
 use frost_ed25519::{round1, round2, Identifier};
 use rand_core::{CryptoRng, RngCore};
