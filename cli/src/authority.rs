@@ -4,6 +4,7 @@
 
 use crate::member::NodeArg;
 use crate::output::{Output, Rejected, Usage};
+use crate::threshold::{confirm, submit};
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
@@ -247,35 +248,6 @@ fn positive_amount(s: &str) -> Result<u64, String> {
         Ok(v) => Ok(v),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// Asks `question` on the terminal; `false` unless the answer is yes.
-pub(crate) fn confirm(question: &str) -> anyhow::Result<bool> {
-    use std::io::Write;
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-/// Submits `tx`, waits for its block and returns the height.
-pub(crate) fn submit(
-    client: &NodeClient,
-    tx: &zkpension_core::Transaction,
-    what: &str,
-) -> anyhow::Result<u64> {
-    let id = tx.id();
-    let refused = |e: zkpension_prover::member::ClientError| match e {
-        zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
-            Rejected(format!("the node rejected {what} {id}: {}", reason.message)),
-        ),
-        e => e.into(),
-    };
-    client.submit(tx).map_err(refused)?;
-    client
-        .wait_included(&id, std::time::Duration::from_secs(60))
-        .map_err(refused)
 }
 
 /// Parameters in the fund's terms.

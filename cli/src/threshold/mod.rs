@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use zkpension_circuits::binding::ChainId;
 use zkpension_core::keyfile::Role;
 use zkpension_core::Transaction;
+use zkpension_prover::member::NodeClient;
 use zkpension_threshold as th;
 
 mod dkg;
@@ -119,6 +120,35 @@ impl UnsignedTx {
             .into()
         })
     }
+}
+
+/// Asks `question` on the terminal; `false` unless the answer is yes.
+pub(crate) fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::Write;
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// Submits `tx`, waits for its block and returns the height.
+pub(crate) fn submit(
+    client: &NodeClient,
+    tx: &zkpension_core::Transaction,
+    what: &str,
+) -> anyhow::Result<u64> {
+    let id = tx.id();
+    let refused = |e: zkpension_prover::member::ClientError| match e {
+        zkpension_prover::member::ClientError::Rejected { id, reason } => anyhow::Error::from(
+            Rejected(format!("the node rejected {what} {id}: {}", reason.message)),
+        ),
+        e => e.into(),
+    };
+    client.submit(tx).map_err(refused)?;
+    client
+        .wait_included(&id, std::time::Duration::from_secs(60))
+        .map_err(refused)
 }
 
 /// A threshold-library error: a bad file is the input's fault (exit 1),

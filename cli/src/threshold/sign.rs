@@ -194,7 +194,7 @@ pub fn sign(cmd: SignCommand, role: Role, out: &Output) -> anyhow::Result<()> {
                     )
                     .into());
                 }
-                if !crate::authority::confirm("sign?")? {
+                if !super::confirm("sign?")? {
                     return Err(Rejected("not signed".into()).into());
                 }
             }
@@ -274,7 +274,7 @@ pub fn sign(cmd: SignCommand, role: Role, out: &Output) -> anyhow::Result<()> {
                 .into());
             }
             let what = signed.kind().name().replace('_', "-");
-            let height = crate::authority::submit(&client, &signed, &what)?;
+            let height = super::submit(&client, &signed, &what)?;
             if out.json {
                 return out.print_json(&json!({"step": "aggregate", "tx_id": id, "included_at": height, "signers": package.signers()}));
             }
