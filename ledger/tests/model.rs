@@ -216,26 +216,22 @@ impl Model {
         if self.ids.contains(&id) {
             return Err("replayed");
         }
+        // Every authority transaction: its signature, then its nonce.
+        let authority = |nonce: u64| match () {
+            _ if meta.forged => Err("bad_authority_signature"),
+            _ if nonce != self.nonce => Err("wrong_nonce"),
+            _ => Ok(()),
+        };
         match tx {
             Transaction::Enroll(_) if meta.forged => return Err("bad_registrar_signature"),
             Transaction::AdvanceEpoch(t) => {
-                if meta.forged {
-                    return Err("bad_authority_signature");
-                }
-                if t.body.nonce != self.nonce {
-                    return Err("wrong_nonce");
-                }
+                authority(t.body.nonce)?;
                 if t.body.epoch <= self.epoch {
                     return Err("epoch_not_increasing");
                 }
             }
             Transaction::SetParams(t) => {
-                if meta.forged {
-                    return Err("bad_authority_signature");
-                }
-                if t.body.nonce != self.nonce {
-                    return Err("wrong_nonce");
-                }
+                authority(t.body.nonce)?;
                 let (new, old) = (t.body.params, self.params);
                 let b = GOVERNANCE.bounds;
                 for (bound, new, old) in [
@@ -257,12 +253,7 @@ impl Model {
                 }
             }
             Transaction::CancelParams(t) => {
-                if meta.forged {
-                    return Err("bad_authority_signature");
-                }
-                if t.body.nonce != self.nonce {
-                    return Err("wrong_nonce");
-                }
+                authority(t.body.nonce)?;
                 if self.pending.is_none() {
                     return Err("nothing_pending");
                 }
