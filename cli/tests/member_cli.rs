@@ -53,6 +53,27 @@ fn public_key(v: &serde_json::Value) -> [u8; 32] {
         .unwrap()
 }
 
+/// The tests' chain: cap 5.00, one contributing epoch, divisor 2.
+fn test_genesis(name: &str, registrar: [u8; 32], authority: [u8; 32]) -> Genesis {
+    let ids = VerifierKeys::load_dir(keys_dir()).unwrap().ids();
+    Genesis {
+        chain_id: ChainId::from_name(name),
+        registrar: FixedBytes(registrar),
+        authority: FixedBytes(authority),
+        params: GenesisParams {
+            cap: 500,
+            min_periods: 1,
+            divisor: 2,
+            anchor_window: 64,
+        },
+        initial_epoch: 1,
+        paying_agent: None,
+        ceremony: None,
+        governance: None,
+        verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
+    }
+}
+
 #[test]
 fn member_registrar_and_authority_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,23 +98,7 @@ fn member_registrar_and_authority_through_the_cli() {
         .unwrap();
     assert_eq!(again.status.code(), Some(3), "{}", show(&again));
 
-    let ids = VerifierKeys::load_dir(keys_dir()).unwrap().ids();
-    let genesis = Genesis {
-        chain_id: ChainId::from_name("cli-test"),
-        registrar: FixedBytes(public_key(&reg)),
-        authority: FixedBytes(public_key(&auth)),
-        params: GenesisParams {
-            cap: 500,
-            min_periods: 1,
-            divisor: 2,
-            anchor_window: 64,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        ceremony: None,
-        governance: None,
-        verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
-    };
+    let genesis = test_genesis("cli-test", public_key(&reg), public_key(&auth));
     let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
     config.block_interval = Duration::from_millis(20);
     let node = Node::start(config).unwrap();
@@ -615,23 +620,7 @@ fn a_threshold_registrar_enrolls_a_member() {
         "",
         &["authority", "keygen", "--out", "authority.key"],
     ));
-    let ids = VerifierKeys::load_dir(keys_dir()).unwrap().ids();
-    let genesis = Genesis {
-        chain_id: ChainId::from_name("cli-threshold"),
-        registrar: FixedBytes(group_key),
-        authority: FixedBytes(public_key(&auth)),
-        params: GenesisParams {
-            cap: 500,
-            min_periods: 1,
-            divisor: 2,
-            anchor_window: 64,
-        },
-        initial_epoch: 1,
-        paying_agent: None,
-        ceremony: None,
-        governance: None,
-        verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
-    };
+    let genesis = test_genesis("cli-threshold", group_key, public_key(&auth));
     let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
     config.block_interval = Duration::from_millis(20);
     let node = Node::start(config).unwrap();
