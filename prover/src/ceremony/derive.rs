@@ -9,6 +9,8 @@
 //! matrices, computed once per distinct column ([`SumCache`]).
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::scalar_mul::glv::GLVConfig;
+use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{One, Zero};
 use ark_groth16::{ProvingKey, VerifyingKey};
@@ -17,6 +19,7 @@ use ark_relations::gr1cs::Matrix;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
+use super::fastmul::{ifft, recode_all, segment_sums};
 use super::powers::Powers;
 use super::Target;
 
@@ -37,18 +40,6 @@ pub fn domain(
     GeneralEvaluationDomain::<Fr>::new(constraints + instance_variables)
 }
 
-fn ifft_g1(domain: &GeneralEvaluationDomain<Fr>, points: &[G1Affine]) -> Vec<G1Affine> {
-    let mut v: Vec<G1Projective> = points.par_iter().map(|p| p.into_group()).collect();
-    domain.ifft_in_place(&mut v);
-    G1Projective::normalize_batch(&v)
-}
-
-fn ifft_g2(domain: &GeneralEvaluationDomain<Fr>, points: &[G2Affine]) -> Vec<G2Affine> {
-    let mut v: Vec<G2Projective> = points.par_iter().map(|p| p.into_group()).collect();
-    domain.ifft_in_place(&mut v);
-    G2Projective::normalize_batch(&v)
-}
-
 /// The Lagrange basis of a domain of size `n <= 2^power` at the powers'
 /// tau: `L_j(tau) = (1/n) sum_k omega^(-jk) tau^k`, the inverse FFT of the
 /// first `n` powers.
@@ -58,14 +49,14 @@ pub fn lagrange(powers: &Powers, n: usize) -> Lagrange {
     let ((g1, alpha_g1), (beta_g1, g2)) = rayon::join(
         || {
             rayon::join(
-                || ifft_g1(&domain, &powers.tau_g1[..n]),
-                || ifft_g1(&domain, &powers.alpha_tau_g1[..n]),
+                || ifft(&powers.tau_g1[..n]),
+                || ifft(&powers.alpha_tau_g1[..n]),
             )
         },
         || {
             rayon::join(
-                || ifft_g1(&domain, &powers.beta_tau_g1[..n]),
-                || ifft_g2(&domain, &powers.tau_g2[..n]),
+                || ifft(&powers.beta_tau_g1[..n]),
+                || ifft(&powers.tau_g2[..n]),
             )
         },
     );
@@ -90,27 +81,65 @@ fn columns(matrix: &Matrix<Fr>, variables: usize) -> Vec<Vec<(usize, Fr)>> {
     cols
 }
 
-/// `sum c * bases[row]` over a column sorted by coefficient: the bases of
-/// equal coefficients are added first and multiplied once (R1CS columns
-/// repeat coefficients), and 1 and -1 need no multiplication.
-fn column_sum<A: AffineRepr<ScalarField = Fr>>(bases: &[A], terms: &[(usize, Fr)]) -> A::Group {
-    let mut acc = A::Group::zero();
+/// `sum c * bases[row]` over each column (sorted by coefficient): the bases
+/// of equal coefficients are added first and multiplied once (R1CS columns
+/// repeat coefficients), 1 and -1 need no multiplication, and the other
+/// multiplications of all the columns are done together by
+/// [`segment_sums`] (one segment per column, sharing its doublings).
+fn column_sums<P: GLVConfig<ScalarField = Fr>>(
+    bases: &[Affine<P>],
+    cols: &[&Vec<(usize, Fr)>],
+) -> Vec<Projective<P>> {
     let minus_one = -Fr::one();
-    for group in terms.chunk_by(|a, b| a.1 == b.1) {
-        let c = group[0].1;
-        let mut s = A::Group::zero();
-        for (row, _) in group {
-            s += bases[*row];
-        }
-        if c.is_one() {
-            acc += s;
-        } else if c == minus_one {
-            acc -= s;
-        } else {
-            acc += s * c;
-        }
-    }
-    acc
+    // Each column's sum of its +-1 groups, and its other groups' sums.
+    type Parts<P> = (Projective<P>, Vec<(Projective<P>, Fr)>);
+    let parts: Vec<Parts<P>> = cols
+        .par_iter()
+        .map(|terms| {
+            let mut acc = Projective::<P>::zero();
+            let mut rest = Vec::new();
+            for group in terms.chunk_by(|a, b| a.1 == b.1) {
+                let c = group[0].1;
+                let mut s = Projective::<P>::zero();
+                for (row, _) in group {
+                    s += bases[*row];
+                }
+                if c.is_one() {
+                    acc += s;
+                } else if c == minus_one {
+                    acc -= s;
+                } else {
+                    rest.push((s, c));
+                }
+            }
+            (acc, rest)
+        })
+        .collect();
+    let sums: Vec<Projective<P>> = parts
+        .iter()
+        .flat_map(|(_, rest)| rest.iter().map(|r| r.0))
+        .collect();
+    let coeffs: Vec<Fr> = parts
+        .iter()
+        .flat_map(|(_, rest)| rest.iter().map(|r| r.1))
+        .collect();
+    let ends: Vec<usize> = parts
+        .iter()
+        .scan(0, |end, (_, rest)| {
+            *end += rest.len();
+            Some(*end)
+        })
+        .collect();
+    let products = segment_sums(
+        &Projective::normalize_batch(&sums),
+        &recode_all::<P>(&coeffs),
+        &ends,
+    );
+    parts
+        .into_par_iter()
+        .zip(products)
+        .map(|((acc, _), p)| acc + p)
+        .collect()
 }
 
 /// Column sums already computed, keyed by the column's terms: the three
@@ -124,16 +153,16 @@ pub struct SumCache {
 }
 
 /// The sums of `cols` over `bases`, each computed once per distinct column.
-fn cached_sums<A: AffineRepr<ScalarField = Fr>>(
-    cache: &mut HashMap<Vec<(usize, Fr)>, A::Group>,
-    bases: &[A],
+fn cached_sums<P: GLVConfig<ScalarField = Fr>>(
+    cache: &mut HashMap<Vec<(usize, Fr)>, Projective<P>>,
+    bases: &[Affine<P>],
     cols: &[Vec<(usize, Fr)>],
-) -> Vec<A::Group> {
+) -> Vec<Projective<P>> {
     let mut missing: Vec<&Vec<(usize, Fr)>> =
         cols.iter().filter(|c| !cache.contains_key(*c)).collect();
     missing.sort();
     missing.dedup();
-    let computed: Vec<A::Group> = missing.par_iter().map(|c| column_sum(bases, c)).collect();
+    let computed = column_sums(bases, &missing);
     for (c, v) in missing.into_iter().zip(computed) {
         cache.insert(c.clone(), v);
     }

@@ -11,6 +11,9 @@
 //!
 //! - `pok`: proofs of knowledge, the hash to G2, secrets and beacons.
 //! - `powers`: phase 1 ([`Powers`]): contribution, consistency check, file.
+//! - `fastmul`: scalar multiplications of many points at once (GLV and
+//!   wNAF with batched affine tables), the group FFT and the per-point G2
+//!   subgroup check (computed for many points at once) built on them.
 //! - `derive`: phase 2's starting keys from the powers (Lagrange basis by a
 //!   group FFT).
 //! - `phase2`: a phase-2 contribution and the check of keys against the
@@ -26,6 +29,7 @@
 
 mod derive;
 mod error;
+mod fastmul;
 mod keydir;
 mod phase2;
 mod pok;

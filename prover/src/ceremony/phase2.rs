@@ -2,15 +2,17 @@
 //! check of a circuit's keys against the powers of tau they were derived
 //! from ([`check_keys`]), by random linear combinations.
 
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_bn254::{
+    g1::Config as G1Config, Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective,
+};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{Field, UniformRand, Zero};
 use ark_groth16::ProvingKey;
 use ark_poly::EvaluationDomain;
 use rand_chacha::ChaCha20Rng;
-use rayon::prelude::*;
 
 use super::derive::domain;
+use super::fastmul::{mul_all, Recoded};
 use super::pok::same_ratio;
 use super::powers::Powers;
 use super::Target;
@@ -21,9 +23,9 @@ pub fn apply_delta(pk: &mut ProvingKey<Bn254>, d: &Fr) {
     let inv = d.inverse().expect("a contribution's secret is nonzero");
     pk.delta_g1 = (pk.delta_g1.into_group() * d).into_affine();
     pk.vk.delta_g2 = (pk.vk.delta_g2.into_group() * d).into_affine();
+    let inv = Recoded::new::<G1Config>(&inv);
     let scale = |points: &mut Vec<G1Affine>| {
-        let scaled: Vec<G1Projective> = points.par_iter().map(|p| p.into_group() * inv).collect();
-        *points = G1Projective::normalize_batch(&scaled);
+        *points = G1Projective::normalize_batch(&mul_all(points, &inv));
     };
     scale(&mut pk.h_query);
     scale(&mut pk.l_query);

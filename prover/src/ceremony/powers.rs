@@ -2,12 +2,17 @@
 //! consistency check, and their file format.
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::scalar_mul::glv::GLVConfig;
+use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{One, UniformRand};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
+};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 
+use super::fastmul::{self, mul_each, recode_all};
 use super::pok::same_ratio;
 
 /// First bytes of a powers file.
@@ -68,22 +73,11 @@ fn powers_of(x: Fr, c: Fr, len: usize) -> Vec<Fr> {
     out
 }
 
-fn scale_g1(points: &mut [G1Affine], scalars: &[Fr]) {
-    let scaled: Vec<G1Projective> = points
-        .par_iter()
-        .zip(scalars.par_iter())
-        .map(|(p, s)| p.into_group() * s)
-        .collect();
-    points.copy_from_slice(&G1Projective::normalize_batch(&scaled));
-}
-
-fn scale_g2(points: &mut [G2Affine], scalars: &[Fr]) {
-    let scaled: Vec<G2Projective> = points
-        .par_iter()
-        .zip(scalars.par_iter())
-        .map(|(p, s)| p.into_group() * s)
-        .collect();
-    points.copy_from_slice(&G2Projective::normalize_batch(&scaled));
+/// Multiplies each point by its scalar (see [`fastmul`]).
+fn scale<P: GLVConfig<ScalarField = Fr>>(points: &mut [Affine<P>], scalars: &[Fr]) {
+    let recoded = recode_all::<P>(scalars);
+    let scaled = mul_each(points, &recoded);
+    points.copy_from_slice(&Projective::normalize_batch(&scaled));
 }
 
 impl Powers {
@@ -122,15 +116,15 @@ impl Powers {
     pub fn apply(&mut self, tau: &Fr, alpha: &Fr, beta: &Fr) {
         let (long, short) = lengths(self.power);
         let mut pow = powers_of(*tau, Fr::one(), long);
-        scale_g1(&mut self.tau_g1, &pow);
-        scale_g2(&mut self.tau_g2, &pow[..short]);
+        scale(&mut self.tau_g1, &pow);
+        scale(&mut self.tau_g2, &pow[..short]);
         let mut scaled: Vec<Fr> = pow[..short].par_iter().map(|p| *p * alpha).collect();
-        scale_g1(&mut self.alpha_tau_g1, &scaled);
+        scale(&mut self.alpha_tau_g1, &scaled);
         scaled
             .par_iter_mut()
             .zip(&pow[..short])
             .for_each(|(s, p)| *s = *p * beta);
-        scale_g1(&mut self.beta_tau_g1, &scaled);
+        scale(&mut self.beta_tau_g1, &scaled);
         self.beta_g2 = (self.beta_g2.into_group() * beta).into_affine();
         use zeroize::Zeroize;
         pow.zeroize();
@@ -262,10 +256,10 @@ impl Powers {
             s
         };
         let tau_g1 = get_all::<G1Affine>(take(long, G1_BYTES), G1_BYTES, "tauG1")?;
-        let tau_g2 = get_all::<G2Affine>(take(short, G2_BYTES), G2_BYTES, "tauG2")?;
+        let tau_g2 = get_g2(take(short, G2_BYTES), "tauG2")?;
         let alpha_tau_g1 = get_all::<G1Affine>(take(short, G1_BYTES), G1_BYTES, "alphaTauG1")?;
         let beta_tau_g1 = get_all::<G1Affine>(take(short, G1_BYTES), G1_BYTES, "betaTauG1")?;
-        let beta_g2 = get_all::<G2Affine>(take(1, G2_BYTES), G2_BYTES, "betaG2")?[0];
+        let beta_g2 = get_g2(take(1, G2_BYTES), "betaG2")?[0];
         Ok(Powers {
             power,
             tau_g1,
@@ -311,6 +305,44 @@ fn get_all<T: CanonicalDeserialize + Send>(
                 .map_err(|e| format!("{name}[{i}] is not a valid point: {e}"))
         })
         .collect()
+}
+
+/// Reads uncompressed G2 points with the checks of arkworks' `Validate::Yes`
+/// (on the curve, in the prime-order subgroup), the subgroup test computed
+/// by [`fastmul::g2_in_subgroup`] for all of them at once.
+fn get_g2(bytes: &[u8], name: &str) -> Result<Vec<G2Affine>, String> {
+    let points = get_unchecked_g2(bytes, name)?;
+    check_g2(&points).map_err(|i| {
+        format!(
+            "{name}[{i}] is not a valid point: {}",
+            SerializationError::InvalidData
+        )
+    })?;
+    Ok(points)
+}
+
+fn get_unchecked_g2(bytes: &[u8], name: &str) -> Result<Vec<G2Affine>, String> {
+    bytes
+        .par_chunks(G2_BYTES)
+        .enumerate()
+        .map(|(i, chunk)| {
+            G2Affine::deserialize_with_mode(chunk, Compress::No, Validate::No)
+                .map_err(|e| format!("{name}[{i}] is not a valid point: {e}"))
+        })
+        .collect()
+}
+
+/// Arkworks' validity check of each G2 point (on the curve, in the
+/// prime-order subgroup), computed for all of them at once (see
+/// [`fastmul::g2_in_subgroup`]): the index of the first bad point.
+pub(super) fn check_g2(points: &[G2Affine]) -> Result<(), usize> {
+    if let Some(i) = points.par_iter().position_first(|p| !p.is_on_curve()) {
+        return Err(i);
+    }
+    match fastmul::g2_in_subgroup(points).iter().position(|ok| !ok) {
+        Some(i) => Err(i),
+        None => Ok(()),
+    }
 }
 
 /// Used by tests: a state built from known secrets (`fresh` then `apply`).

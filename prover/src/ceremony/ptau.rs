@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{io_err, CeremonyError};
 use super::pok::contribution_rng;
-use super::powers::{lengths, Powers, MAX_POWER};
+use super::powers::{check_g2, lengths, Powers, MAX_POWER};
 use super::steps::Start;
 
 const N8: usize = 32;
@@ -102,7 +102,7 @@ fn g2s(
             format!("{name}: section shorter than {count} points"),
         ));
     }
-    data[..count * 4 * N8]
+    let points = data[..count * 4 * N8]
         .par_chunks(4 * N8)
         .enumerate()
         .map(|(i, c)| {
@@ -114,12 +114,12 @@ fn g2s(
             let p = coord(0)
                 .zip(coord(2))
                 .map(|(x, y)| G2Affine::new_unchecked(x, y));
-            match p {
-                Some(p) if p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve() => Ok(p),
-                _ => Err(bad(path, format!("{name}[{i}] is not a point of G2"))),
-            }
+            p.ok_or_else(|| bad(path, format!("{name}[{i}] is not a point of G2")))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each on the curve and in the subgroup (computed for all at once).
+    check_g2(&points).map_err(|i| bad(path, format!("{name}[{i}] is not a point of G2")))?;
+    Ok(points)
 }
 
 /// Reads a `.ptau` file, takes its first `2^power` powers, checks them

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use ark_bn254::Bn254;
 use ark_groth16::ProvingKey;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError, Valid};
 use sha2::{Digest, Sha256};
 
 use super::error::{io_err, CeremonyError};
-use super::powers::Powers;
+use super::powers::{check_g2, Powers};
 use super::transcript::{hash_hex, CircuitEntry, Transcript, FORMAT, TRANSCRIPT_FILE};
 use super::Target;
 use crate::fsutil;
@@ -129,7 +129,7 @@ pub fn read_keys(dir: &Path, t: &Transcript) -> Result<Vec<ProvingKey<Bn254>>, C
             .clone();
         let bytes = read_state_file(dir, t, &name)?;
         let mut reader = &bytes[..];
-        let pk = ProvingKey::<Bn254>::deserialize_uncompressed(&mut reader)
+        let pk = read_checked_keys(&mut reader)
             .map_err(|e| CeremonyError::invalid(&name, format!("not valid keys: {e}")))?;
         if !reader.is_empty() {
             return Err(CeremonyError::invalid(
@@ -140,6 +140,19 @@ pub fn read_keys(dir: &Path, t: &Transcript) -> Result<Vec<ProvingKey<Bn254>>, C
         out.push(pk);
     }
     Ok(out)
+}
+
+/// Keys with every check of arkworks' `deserialize_uncompressed` (each point
+/// on its curve and in the prime-order subgroup), the many points of
+/// `b_g2_query` checked together by [`check_g2`] (the same test for each
+/// point, computed for all of them at once).
+fn read_checked_keys(reader: &mut &[u8]) -> Result<ProvingKey<Bn254>, SerializationError> {
+    let mut pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(reader)?;
+    let b_g2_query = std::mem::take(&mut pk.b_g2_query);
+    pk.check()?;
+    check_g2(&b_g2_query).map_err(|_| SerializationError::InvalidData)?;
+    pk.b_g2_query = b_g2_query;
+    Ok(pk)
 }
 
 /// New state files of a step, written before the transcript that lists them.
