@@ -74,6 +74,7 @@ fn setup() -> Setup {
                 cm_new: NoteCommitment::from(Fr::from(2u64)),
             },
             amount: 1000,
+            matched: 0,
             epoch: 1,
             payer_ref: Context::new("payer_ref", b"employer".to_vec()).expect("short"),
         },

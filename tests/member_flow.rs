@@ -65,6 +65,7 @@ fn start() -> Chain {
         paying_agent: None,
         ceremony: None,
         governance: None,
+        subsidy: None,
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     };
     let dir = tempfile::tempdir().unwrap();

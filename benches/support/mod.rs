@@ -110,6 +110,7 @@ impl BenchChain {
             paying_agent: None,
             ceremony: None,
             governance: None,
+            subsidy: None,
             verifying_keys: keys
                 .ids()
                 .into_iter()
@@ -168,6 +169,7 @@ impl BenchChain {
                             cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
                         },
                         amount: 1000 + i,
+                        matched: 0,
                         epoch: 1,
                         payer_ref: Context::new("payer_ref", format!("employer {i}").into_bytes())
                             .expect("a short reference"),

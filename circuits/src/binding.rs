@@ -12,6 +12,10 @@ pub enum ProofKind {
     Contribute = 1,
     Claim = 2,
     Attest = 3,
+    /// A Contribute with a subsidy match: the context is `matched` (8 bytes
+    /// big-endian) followed by the payment reference. Kind 4 is kept for
+    /// the planned Inherit statement.
+    MatchedContribute = 5,
 }
 
 /// A chain id: exactly 32 bytes.

@@ -242,7 +242,7 @@ impl SignWith {
 }
 
 /// An amount of at least 0.01, in currency units.
-fn positive_amount(s: &str) -> Result<u64, String> {
+pub(crate) fn positive_amount(s: &str) -> Result<u64, String> {
     match zkpension_core::parse_amount(s) {
         Ok(0) => Err("must be at least 0.01".into()),
         Ok(v) => Ok(v),
@@ -363,7 +363,7 @@ pub fn registrar(cmd: RegistrarCommand, out: &Output) -> anyhow::Result<()> {
     }
 }
 
-fn print_key(out: &Output, public: &str, file: &Path) -> anyhow::Result<()> {
+pub(crate) fn print_key(out: &Output, public: &str, file: &Path) -> anyhow::Result<()> {
     if out.json {
         out.print_json(&json!({"public_key": public, "key_file": file}))
     } else {
@@ -372,7 +372,7 @@ fn print_key(out: &Output, public: &str, file: &Path) -> anyhow::Result<()> {
     }
 }
 
-fn print_pubkey(out: &Output, file: &Path, role: Role) -> anyhow::Result<()> {
+pub(crate) fn print_pubkey(out: &Output, file: &Path, role: Role) -> anyhow::Result<()> {
     let public = encode_hex(load_key(file, role)?.verifying_key().as_bytes());
     if out.json {
         out.print_json(&json!({"public_key": public, "kind": role.to_string(), "key_file": file}))

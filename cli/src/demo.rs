@@ -278,6 +278,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         paying_agent: Some(FixedBytes(agent.public())),
         // Parameters within bounds, at most 10% per change, 2 epochs' notice.
         governance: Some(zkpension_core::Governance::defaults_for(&params)),
+        subsidy: None,
         ceremony: transcript
             .and_then(|c| zkpension_verifier::id_from_hex(&c.transcript_hash).ok())
             .map(FixedBytes),

@@ -23,7 +23,8 @@ GET /v1/governance, all of it public and fixed in the genesis):
     the ledger, so every parameter that can hold until then is shown here
     already;
   - the change now pending, and every change since genesis (scheduled,
-    cancelled, took effect), with its block.
+    cancelled, took effect), with its block;
+  - the subsidy pool: its match rate, its funders and their deposits.
 
 A member reads this before paying in: the rules in force and the pending
 change are all that can hold through epoch `params_known_until`.
@@ -118,6 +119,27 @@ fn print(g: &GovernanceView) {
         "known      nothing else can hold through epoch {}",
         g.params_known_until
     );
+    match &g.subsidy {
+        Some(s) => {
+            crate::outln!(
+                "subsidy    {} matched per 1.00 paid in (fixed by the genesis); funded {}, matched {}, left {}",
+                money(s.match_rate / 10),
+                money(s.funded),
+                money(s.matched),
+                money(s.available)
+            );
+            for f in &g.funders {
+                crate::outln!(
+                    "funder     {} {} ({} deposit{})",
+                    f.name,
+                    f.key,
+                    f.deposits,
+                    if f.deposits == 1 { "" } else { "s" }
+                );
+            }
+        }
+        None => crate::outln!("subsidy    none (the genesis names no funder)"),
+    }
     if g.history.is_empty() {
         crate::outln!("history    no change since genesis");
     }
@@ -139,6 +161,12 @@ fn print(g: &GovernanceView) {
             ),
             GovernanceAction::TookEffect { params, .. } => {
                 format!("in force: {}", params_text(params))
+            }
+            GovernanceAction::Deposited { funder, amount } => {
+                format!(
+                    "{funder} deposited {} into the subsidy pool",
+                    money(*amount)
+                )
             }
         };
         crate::outln!(

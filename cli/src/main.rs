@@ -17,6 +17,7 @@ mod circuits;
 mod demo;
 mod export;
 mod forecast;
+mod funder;
 mod governance;
 mod keys;
 mod lookup;
@@ -102,6 +103,8 @@ enum Command {
     Authority(authority::AuthorityCommand),
     #[command(subcommand)]
     Agent(agent::Command),
+    #[command(subcommand)]
+    Funder(funder::Command),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell),
     /// e.g. `zkpension completions bash > ~/.local/share/bash-completion/completions/zkpension`
     Completions {
@@ -157,6 +160,7 @@ fn main() -> ExitCode {
         Command::Registrar(cmd) => authority::registrar(cmd, &out),
         Command::Authority(cmd) => authority::authority(cmd, &out),
         Command::Agent(cmd) => agent::run(cmd, &out),
+        Command::Funder(cmd) => funder::run(cmd, &out),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -78,6 +78,15 @@ pub fn run(a: Args, out: &Output) -> anyhow::Result<()> {
         money(s.totals.paid_out),
         money(s.totals.pool)
     );
+    if let Some(sub) = &s.totals.subsidy {
+        crate::outln!(
+            "subsidy  funded {}, matched {}, left {}; {} matched per 1.00 paid in",
+            money(sub.funded),
+            money(sub.matched),
+            money(sub.available),
+            money(sub.match_rate / 10)
+        );
+    }
     crate::outln!("rules    {}", params_text(&s.params));
     match &s.pending_params {
         Some(p) => crate::outln!(

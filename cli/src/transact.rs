@@ -183,11 +183,26 @@ fn transact(a: TxArgs, action: Action, out: &Output) -> anyhow::Result<()> {
 fn echo(action: &Action, status: &zkpension_core::views::StatusView) -> String {
     let epoch = status.epoch;
     match action {
-        Action::Contribute { amount, .. } => format!(
-            "paying {} into the pension account in epoch {epoch} (cap {} per epoch); proving...",
-            money(*amount),
-            money(status.params.cap)
-        ),
+        Action::Contribute { amount, .. } => {
+            let matched = status.totals.subsidy.as_ref().map_or(0, |s| {
+                zkpension_core::subsidy::match_for(*amount, s.match_rate, s.available)
+            });
+            let subsidy = if matched > 0 {
+                format!(" + {} matched from the subsidy pool", money(matched))
+            } else {
+                String::new()
+            };
+            let cap_note = if matched > 0 {
+                ", the match included"
+            } else {
+                ""
+            };
+            format!(
+                "paying {}{subsidy} into the pension account in epoch {epoch} (cap {} per epoch{cap_note}); proving...",
+                money(*amount),
+                money(status.params.cap),
+            )
+        }
         Action::Claim { .. } => format!(
             "claiming the pension of epoch {epoch} (vesting {} epochs, divisor {}); proving...",
             status.params.min_periods, status.params.divisor
@@ -221,11 +236,15 @@ fn report(
         })),
         _ => None,
     };
+    let matched = match recorded.transaction() {
+        Transaction::Contribute(t) => t.body.matched,
+        _ => 0,
+    };
     if out.json {
         return out.print_json(&json!({
             "kind": p.kind, "tx_id": id, "included_at": height, "file": file, "held": file.is_some(),
             "prove_seconds": prove_s, "balance": p.new_note.balance, "pension": p.new_note.pension,
-            "attestation": attestation,
+            "matched": matched, "attestation": attestation,
         }));
     }
     match (file, height) {
@@ -240,6 +259,9 @@ fn report(
             p.kind
         ),
         (None, None) => crate::outln!("{} {id} submitted (proved in {prove_s:.2} s)", p.kind),
+    }
+    if matched > 0 {
+        crate::outln!("matched {} from the subsidy pool", money(matched));
     }
     crate::outln!(
         "balance {} then (pension {})",

@@ -70,6 +70,7 @@ fn test_genesis(name: &str, registrar: [u8; 32], authority: [u8; 32]) -> Genesis
         paying_agent: None,
         ceremony: None,
         governance: None,
+        subsidy: None,
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     }
 }

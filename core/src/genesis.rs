@@ -21,6 +21,7 @@ use crate::codec::Writer;
 use crate::governance::{Governance, GovernanceError};
 use crate::hexbytes::{FixedBytes, Hash32, PublicKeyBytes};
 use crate::params::{Params, ParamsError};
+use crate::subsidy::{Subsidy, SubsidyError, SubsidyRules};
 use ed25519_dalek::VerifyingKey as Ed25519Key;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -96,6 +97,10 @@ pub struct Genesis {
     /// Absent: [`Governance::unbounded`], version 1's rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub governance: Option<Governance>,
+    /// The subsidy pool's match rate and funders ([`crate::subsidy`]).
+    /// Absent: no subsidy, every contribution's match is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidy: Option<Subsidy>,
 }
 
 /// A genesis that cannot start a chain.
@@ -117,6 +122,8 @@ pub enum GenesisError {
     ZeroAgentKey,
     #[error("governance: {0}")]
     Governance(#[from] GovernanceError),
+    #[error("subsidy: {0}")]
+    Subsidy(#[from] SubsidyError),
 }
 
 /// The parts of genesis every check needs, decoded once.
@@ -130,6 +137,7 @@ pub struct ChainContext {
     pub paying_agent: Option<[u8; 32]>,
     /// The rules for parameter changes ([`Genesis::governance_rules`]).
     pub governance: Governance,
+    pub subsidy: Option<SubsidyRules>,
 }
 
 fn decode_key(bytes: &PublicKeyBytes, which: &'static str) -> Result<Ed25519Key, GenesisError> {
@@ -162,6 +170,7 @@ impl Genesis {
         }
         let governance = self.governance_rules();
         governance.validate(&self.params.params())?;
+        let subsidy = self.subsidy.as_ref().map(Subsidy::validate).transpose()?;
         Ok(ChainContext {
             chain_id: self.chain_id,
             registrar,
@@ -169,6 +178,7 @@ impl Genesis {
             genesis_hash: self.hash(),
             paying_agent: self.paying_agent.map(|k| k.0),
             governance,
+            subsidy,
         })
     }
 
@@ -190,17 +200,23 @@ impl Genesis {
     /// whether a transcript hash follows, the hash if so, and the section
     /// (min_delay, then min, max and max_step_percent of cap, min_periods
     /// and divisor, then threshold and signers of the authority's and the
-    /// registrar's groups as u32s).
+    /// registrar's groups as u32s). With a subsidy section, version 5: as
+    /// version 4, then a byte 1 or 0 for whether the governance section
+    /// follows, the section if so, then the subsidy section (match_rate,
+    /// the number of funders as a u32, then each funder's name as
+    /// length-prefixed bytes and its key).
     pub fn encode(&self) -> Vec<u8> {
         let version = match (
+            self.subsidy.is_some(),
             self.governance.is_some(),
             self.paying_agent.is_some(),
             self.ceremony.is_some(),
         ) {
-            (true, _, _) => 4,
-            (false, _, true) => 3,
-            (false, true, false) => 2,
-            (false, false, false) => 1,
+            (true, _, _, _) => 5,
+            (false, true, _, _) => 4,
+            (false, false, _, true) => 3,
+            (false, false, true, false) => 2,
+            (false, false, false, false) => 1,
         };
         let mut w = Writer::with_prefix(GENESIS_DOMAIN);
         w.u8(version)
@@ -230,8 +246,14 @@ impl Genesis {
         if let Some(transcript) = &self.ceremony {
             w.raw(&transcript.0);
         }
+        if version >= 5 {
+            w.u8(u8::from(self.governance.is_some()));
+        }
         if let Some(g) = &self.governance {
             g.write(&mut w);
+        }
+        if let Some(s) = &self.subsidy {
+            s.write(&mut w);
         }
         w.into_bytes()
     }
@@ -274,6 +296,7 @@ mod tests {
             paying_agent: None,
             ceremony: None,
             governance: None,
+            subsidy: None,
         }
     }
 
@@ -397,5 +420,40 @@ mod tests {
         ca.paying_agent = Some(FixedBytes([7; 32]));
         assert_ne!(ca.encode(), c.encode());
         assert!(!serde_json::to_string(&g).unwrap().contains("ceremony"));
+    }
+
+    #[test]
+    fn a_subsidy_section_is_version_5_and_changes_the_hash() {
+        use crate::subsidy::{Funder, SubsidyError};
+        let g = sample();
+        let mut v = g.clone();
+        v.subsidy = Some(Subsidy {
+            match_rate: 500,
+            funders: vec![Funder {
+                name: "state".into(),
+                key: g.registrar,
+            }],
+        });
+        assert_eq!(v.encode()[GENESIS_DOMAIN.len()], 5);
+        assert_ne!(v.hash(), g.hash());
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(Genesis::from_json(&json).unwrap(), v);
+        assert_eq!(v.validate().unwrap().subsidy.unwrap().match_rate, 500);
+        // With and without governance, rate and funders: all in the hash.
+        let mut w = v.clone();
+        w.governance = Some(Governance::defaults_for(&g.params.params()));
+        assert_ne!(w.hash(), v.hash());
+        let mut w = v.clone();
+        w.subsidy.as_mut().unwrap().match_rate += 1;
+        assert_ne!(w.hash(), v.hash());
+        let mut w = v.clone();
+        w.subsidy.as_mut().unwrap().funders[0].name.push('s');
+        assert_ne!(w.hash(), v.hash());
+        w.subsidy.as_mut().unwrap().match_rate = 0;
+        assert_eq!(
+            w.validate().unwrap_err(),
+            GenesisError::Subsidy(SubsidyError::Rate(0))
+        );
+        assert!(g.validate().unwrap().subsidy.is_none());
     }
 }

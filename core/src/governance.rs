@@ -361,6 +361,8 @@ pub enum GovernanceAction {
     Cancelled { withdrawn: PendingParams },
     /// A scheduled change took effect.
     TookEffect { params: Params, previous: Params },
+    /// A funder put money into the subsidy pool.
+    Deposited { funder: String, amount: u64 },
 }
 
 #[cfg(test)]

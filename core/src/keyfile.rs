@@ -39,6 +39,8 @@ pub enum Role {
     Authority,
     /// Reads the sealed payout details (an X25519 key, [`crate::sealed`]).
     PayingAgent,
+    /// Deposits into the subsidy pool ([`crate::subsidy`]).
+    Funder,
 }
 
 impl Role {
@@ -48,6 +50,7 @@ impl Role {
             Role::Registrar => "registrar",
             Role::Authority => "authority",
             Role::PayingAgent => "agent",
+            Role::Funder => "funder",
         }
     }
 }
@@ -58,6 +61,7 @@ impl fmt::Display for Role {
             Role::Registrar => "registrar",
             Role::Authority => "authority",
             Role::PayingAgent => "paying agent",
+            Role::Funder => "funder",
         })
     }
 }

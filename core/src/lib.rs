@@ -10,6 +10,7 @@
 //! - [`codec`]: the canonical binary encoding (writer and checked reader).
 //! - [`params`], [`genesis`]: the chain's configuration and parameters.
 //! - [`governance`]: parameter bounds, steps and delay; signer groups.
+//! - [`subsidy`]: the subsidy pool's funders, match rule and totals.
 //! - [`tx`]: transactions, their canonical encoding, ids and signed messages.
 //! - [`block`]: hash-linked blocks.
 //! - [`rejection`]: why a transaction is refused, with stable codes.
@@ -31,6 +32,7 @@ pub mod params;
 pub mod rejection;
 pub mod sealed;
 pub mod state_root;
+pub mod subsidy;
 pub mod tx;
 pub mod views;
 

@@ -58,6 +58,12 @@ pub enum Rejection {
     },
     #[error("no parameter change is pending: there is nothing to cancel")]
     NothingPending,
+    #[error("the deposit's key is not one of the genesis's funders")]
+    UnknownFunder,
+    #[error("the funder's signature is invalid")]
+    BadFunderSignature,
+    #[error("this chain has no subsidy pool: a contribution's match must be 0, got {got}")]
+    NoSubsidyPool { got: u64 },
     #[error("the proof does not verify for the transaction's public inputs under the ledger's parameters")]
     InvalidProof,
     #[error("the {field} is not sealed to the fund's paying agent ({why}): this chain carries payout details only encrypted")]
@@ -77,6 +83,14 @@ pub enum Rejection {
     InsufficientPool { pool: u64, amount: u64 },
     #[error("the total contributed would exceed 2^64 - 1")]
     TotalOverflow,
+    #[error("the match rule gives at most {allowed} for this contribution, it asks {got}")]
+    MatchTooLarge { allowed: u64, got: u64 },
+    #[error("the subsidy pool is empty: this contribution's match must be 0, it asks {got}")]
+    SubsidyPoolEmpty { got: u64 },
+    #[error("the subsidy pool holds {available}, the contribution asks a match of {got}: prove again with what is left")]
+    MatchExceedsPool { available: u64, got: u64 },
+    #[error("the match rule and the pool give this contribution {expected}, it asks {got}: prove again with the match the node shows")]
+    MatchBelowRule { expected: u64, got: u64 },
     #[error("the commitment tree is full")]
     TreeFull,
 }
@@ -101,6 +115,9 @@ impl Rejection {
             Rejection::ParamStepTooLarge { .. } => "param_step_too_large",
             Rejection::DelayTooShort { .. } => "delay_too_short",
             Rejection::NothingPending => "nothing_pending",
+            Rejection::UnknownFunder => "unknown_funder",
+            Rejection::BadFunderSignature => "bad_funder_signature",
+            Rejection::NoSubsidyPool { .. } => "no_subsidy_pool",
             Rejection::InvalidProof => "invalid_proof",
             Rejection::ClearPayoutDetail { .. } => "clear_payout_detail",
             Rejection::DuplicateInBlock => "duplicate_in_block",
@@ -108,6 +125,10 @@ impl Rejection {
             Rejection::DuplicateAttestationInBlock => "duplicate_attestation_in_block",
             Rejection::InsufficientPool { .. } => "insufficient_pool",
             Rejection::TotalOverflow => "total_overflow",
+            Rejection::MatchTooLarge { .. } => "match_too_large",
+            Rejection::SubsidyPoolEmpty { .. } => "subsidy_pool_empty",
+            Rejection::MatchExceedsPool { .. } => "match_exceeds_pool",
+            Rejection::MatchBelowRule { .. } => "match_below_rule",
             Rejection::TreeFull => "tree_full",
         }
     }

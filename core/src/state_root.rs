@@ -9,6 +9,7 @@
 use crate::codec::Writer;
 use crate::hexbytes::Hash32;
 use crate::params::{Params, PendingParams};
+use crate::subsidy::SubsidyTotals;
 use crate::FixedBytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -18,6 +19,9 @@ use zkpension_circuits::field::{serde_hex, Fr};
 pub const STATE_DOMAIN: &[u8] = b"zkpension/v1/state";
 /// Version byte inside the state root's preimage.
 pub const STATE_VERSION: u8 = 2;
+/// Version byte of a chain with a subsidy pool: the preimage gains the
+/// subsidy totals.
+pub const STATE_VERSION_SUBSIDY: u8 = 3;
 
 /// Every field of the state root's preimage, in its order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +38,11 @@ pub struct StateSummary {
     pub authority_nonce: u64,
     pub total_contributed: u64,
     pub total_paid_out: u64,
+    /// `total_contributed + subsidy.matched - total_paid_out`.
     pub pool: u64,
+    /// The subsidy pool's totals, on a chain whose genesis has a subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidy: Option<SubsidyTotals>,
     pub nullifier_count: u64,
     pub nullifier_acc: Hash32,
     pub attestation_count: u64,
@@ -57,17 +65,24 @@ impl StateSummary {
     ///   || tx_count || tx_acc)
     /// ```
     ///
+    /// On a chain with a subsidy pool the version is 3, and after `pool`
+    /// come `funded || matched || count (u32) || each funder's deposit nonce`.
+    ///
     /// Integers are 8 bytes big-endian, field elements 32 bytes big-endian.
     pub fn root(&self) -> Hash32 {
         let mut w = Writer::with_prefix(STATE_DOMAIN);
-        w.u8(STATE_VERSION)
-            .fr(&self.tree_root)
-            .u64(self.leaf_count)
-            .raw(&self.anchors_digest.0)
-            .u64(self.epoch)
-            .u64(self.params.cap)
-            .u64(self.params.min_periods)
-            .u64(self.params.divisor);
+        w.u8(if self.subsidy.is_some() {
+            STATE_VERSION_SUBSIDY
+        } else {
+            STATE_VERSION
+        })
+        .fr(&self.tree_root)
+        .u64(self.leaf_count)
+        .raw(&self.anchors_digest.0)
+        .u64(self.epoch)
+        .u64(self.params.cap)
+        .u64(self.params.min_periods)
+        .u64(self.params.divisor);
         let pending = self.pending_params.unwrap_or(PendingParams {
             params: Params {
                 cap: 0,
@@ -84,8 +99,16 @@ impl StateSummary {
             .u64(self.authority_nonce)
             .u64(self.total_contributed)
             .u64(self.total_paid_out)
-            .u64(self.pool)
-            .u64(self.nullifier_count)
+            .u64(self.pool);
+        if let Some(s) = &self.subsidy {
+            w.u64(s.funded)
+                .u64(s.matched)
+                .u32(s.deposit_nonces.len() as u32);
+            for n in &s.deposit_nonces {
+                w.u64(*n);
+            }
+        }
+        w.u64(self.nullifier_count)
             .raw(&self.nullifier_acc.0)
             .u64(self.attestation_count)
             .raw(&self.attestation_acc.0)

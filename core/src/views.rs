@@ -66,10 +66,27 @@ pub struct TxStatusView {
 /// Public totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotalsView {
+    /// Money in from members.
     pub contributed: u64,
     pub paid_out: u64,
-    /// `contributed - paid_out`.
+    /// The members' money held: `contributed + matched - paid_out`.
     pub pool: u64,
+    /// The subsidy pool, on a chain whose genesis has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidy: Option<SubsidyView>,
+}
+
+/// The subsidy pool's public figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubsidyView {
+    /// Matched units per 1000 units a member pays in.
+    pub match_rate: u64,
+    /// Money in from funders.
+    pub funded: u64,
+    /// Money moved from the subsidy pool into members' accounts.
+    pub matched: u64,
+    /// `funded - matched`: what the pool can still match.
+    pub available: u64,
 }
 
 /// `GET /v1/status`.
@@ -123,6 +140,21 @@ pub struct GovernanceView {
     pub params_known_until: u64,
     /// Every change since genesis, oldest first.
     pub history: Vec<crate::governance::GovernanceEvent>,
+    /// The subsidy pool: its match rate and figures (`None` without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidy: Option<SubsidyView>,
+    /// Who may deposit into the subsidy pool, with their deposit counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub funders: Vec<FunderView>,
+}
+
+/// A funder named in the genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunderView {
+    pub name: String,
+    pub key: crate::hexbytes::PublicKeyBytes,
+    /// Deposits so far: the nonce its next deposit carries.
+    pub deposits: u64,
 }
 
 /// An Ed25519 key and the signer group behind it.

@@ -247,7 +247,8 @@ impl Auditor {
                 Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {}
                 Transaction::AdvanceEpoch(_)
                 | Transaction::SetParams(_)
-                | Transaction::CancelParams(_) => c.signatures_checked += 1,
+                | Transaction::CancelParams(_)
+                | Transaction::Deposit(_) => c.signatures_checked += 1,
             }
         }
         self.counts.blocks += 1;

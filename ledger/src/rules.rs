@@ -37,7 +37,8 @@ use zkpension_circuits::tree::CAPACITY;
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::governance::{GovernanceAction, GovernanceEvent};
-use zkpension_core::tx::{authority_message, enroll_message};
+use zkpension_core::subsidy::{self, Subsidy};
+use zkpension_core::tx::{authority_message, enroll_message, funder_message};
 use zkpension_core::{PendingParams, Rejection};
 use zkpension_core::{Transaction, TxId};
 use zkpension_verifier::Proof;
@@ -87,7 +88,11 @@ pub fn check_stateless(tx: Transaction) -> Result<CheckedTx, Rejection> {
     // Context lengths are bounded by the `Context` type itself.
     match &tx {
         Transaction::Contribute(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
+        Transaction::Contribute(t) if t.body.credited().is_none() => {
+            return Err(Rejection::TotalOverflow)
+        }
         Transaction::Claim(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
+        Transaction::Deposit(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
         Transaction::SetParams(t) => t.body.params.validate()?,
         _ => {}
     }
@@ -163,6 +168,32 @@ pub fn check_stateful(
             }
             Ok(None)
         }
+        Transaction::Deposit(t) => {
+            let (Some(rules), Some(totals)) = (&state.ctx.subsidy, &scalars.subsidy) else {
+                return Err(Rejection::UnknownFunder);
+            };
+            let i = rules
+                .funder_index(&t.body.funder)
+                .ok_or(Rejection::UnknownFunder)?;
+            verify_signature(
+                &rules.funders[i].1,
+                &funder_message(chain_id, &c.tx.encode_body()),
+                &t.signature.0,
+                Rejection::BadFunderSignature,
+            )?;
+            if t.body.nonce != totals.deposit_nonces[i] {
+                return Err(Rejection::WrongNonce {
+                    expected: totals.deposit_nonces[i],
+                    got: t.body.nonce,
+                });
+            }
+            // `scalars` holds the block's earlier deposits: this is the
+            // only check a deposit needs against its block.
+            if totals.funded.checked_add(t.body.amount).is_none() {
+                return Err(Rejection::TotalOverflow);
+            }
+            Ok(None)
+        }
         Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
             let (Some(spend), Some(epoch)) = (c.tx.spend(), c.tx.spend_epoch()) else {
                 unreachable!("every proof kind has a spend header and an epoch");
@@ -184,10 +215,18 @@ pub fn check_stateful(
             if state.nullifiers.contains(&spend.nf) {
                 return Err(Rejection::NullifierSpent);
             }
-            if let Transaction::Attest(t) = &c.tx {
-                if state.attestations.contains(&(t.body.context, t.body.tag)) {
+            match &c.tx {
+                Transaction::Attest(t)
+                    if state.attestations.contains(&(t.body.context, t.body.tag)) =>
+                {
                     return Err(Rejection::DuplicateAttestation);
                 }
+                Transaction::Contribute(t) if t.body.matched > 0 && scalars.subsidy.is_none() => {
+                    return Err(Rejection::NoSubsidyPool {
+                        got: t.body.matched,
+                    });
+                }
+                _ => {}
             }
             Ok(c.tx.public_inputs(chain_id, &scalars.params))
         }
@@ -246,8 +285,11 @@ pub struct BlockDelta {
     pub attestations: Vec<((ContextId, AttestTag), u32)>,
     /// Included transactions, in order.
     pub included: Vec<CheckedTx>,
-    /// The parameter changes the block's authority transactions made.
+    /// The parameter changes the block's authority transactions made, and
+    /// its deposits.
     pub governance: Vec<GovernanceEvent>,
+    /// The genesis's subsidy section (match rate, funders).
+    subsidy: Option<Subsidy>,
     height: u64,
     nullifier_set: HashSet<Nullifier>,
     attestation_set: HashSet<(ContextId, AttestTag)>,
@@ -264,6 +306,7 @@ impl BlockDelta {
             attestations: Vec::new(),
             included: Vec::new(),
             governance: Vec::new(),
+            subsidy: state.genesis.subsidy.clone(),
             height: state.scalars.height + 1,
             nullifier_set: HashSet::new(),
             attestation_set: HashSet::new(),
@@ -307,19 +350,59 @@ pub fn check_in_block(delta: &BlockDelta, c: &CheckedTx) -> Result<(), Rejection
                 amount: t.body.amount,
             });
         }
-        Transaction::Contribute(t)
-            if delta
-                .scalars
-                .total_contributed
-                .checked_add(t.body.amount)
-                .is_none() =>
-        {
-            return Err(Rejection::TotalOverflow);
+        Transaction::Contribute(t) => {
+            let s = &delta.scalars;
+            let held = u128::from(s.total_contributed) + u128::from(s.matched());
+            if s.total_contributed.checked_add(t.body.amount).is_none()
+                || held + u128::from(t.body.amount) + u128::from(t.body.matched)
+                    > u128::from(u64::MAX)
+            {
+                return Err(Rejection::TotalOverflow);
+            }
+            if let (Some(rules), Some(totals)) = (&delta.subsidy, &s.subsidy) {
+                check_match(t.body.amount, t.body.matched, rules.match_rate, totals)?;
+            }
         }
         _ => {}
     }
     if c.tx.new_commitment().is_some() && delta.scalars.leaf_count >= CAPACITY {
         return Err(Rejection::TreeFull);
+    }
+    Ok(())
+}
+
+/// A contribution's match must be exactly what the rule and the pool give
+/// ([`subsidy::match_for`]), each way of missing it with its own code.
+fn check_match(
+    paid: u64,
+    matched: u64,
+    match_rate: u64,
+    totals: &subsidy::SubsidyTotals,
+) -> Result<(), Rejection> {
+    let allowed = subsidy::rule(paid, match_rate);
+    let available = totals.available();
+    if matched > allowed {
+        return Err(Rejection::MatchTooLarge {
+            allowed,
+            got: matched,
+        });
+    }
+    if matched > available {
+        return Err(if available == 0 {
+            Rejection::SubsidyPoolEmpty { got: matched }
+        } else {
+            Rejection::MatchExceedsPool {
+                available,
+                got: matched,
+            }
+        });
+    }
+    let expected = allowed.min(available);
+    if matched < expected {
+        return Err(Rejection::MatchBelowRule {
+            expected,
+            got: matched,
+        });
     }
     Ok(())
 }
@@ -332,7 +415,26 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
     let s = &mut delta.scalars;
     match &c.tx {
         Transaction::Enroll(_) => {}
-        Transaction::Contribute(t) => s.total_contributed += t.body.amount,
+        Transaction::Contribute(t) => {
+            s.total_contributed += t.body.amount;
+            if let Some(totals) = s.subsidy.as_mut() {
+                totals.matched += t.body.matched;
+            }
+        }
+        Transaction::Deposit(t) => {
+            let funders = &delta.subsidy.as_ref().expect("checked: a funder").funders;
+            let i = funders
+                .iter()
+                .position(|f| f.key == t.body.funder)
+                .expect("checked: a funder of the genesis");
+            let totals = s.subsidy.as_mut().expect("checked: a subsidy chain");
+            totals.funded += t.body.amount;
+            totals.deposit_nonces[i] += 1;
+            event = Some(GovernanceAction::Deposited {
+                funder: funders[i].name.clone(),
+                amount: t.body.amount,
+            });
+        }
         Transaction::Claim(t) => s.total_paid_out += t.body.amount,
         Transaction::Attest(t) => {
             let key = (t.body.context, t.body.tag);

@@ -51,6 +51,7 @@ fn contribute(sim: &SimKeys, nf: u64) -> Contribute {
                 cm_new: NoteCommitment::from(Fr::from(nf + 1_000)),
             },
             amount: 7,
+            matched: 0,
             epoch: 1,
             payer_ref: Context::new("payer_ref", vec![1]).unwrap(),
         },

@@ -29,6 +29,7 @@ fn contribute(sim: &SimKeys, anchor: Fr, nf: u64) -> Transaction {
                 cm_new: NoteCommitment::from(Fr::from(nf + 1_000)),
             },
             amount: 7,
+            matched: 0,
             epoch: 1,
             payer_ref: Context::new("payer_ref", vec![1]).unwrap(),
         },

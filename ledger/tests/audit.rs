@@ -47,6 +47,7 @@ fn chain(sim: &SimKeys) -> (Genesis, Vec<Block>) {
                     cm_new: NoteCommitment::from(Fr::from(200 + i)),
                 },
                 amount: 10 + i,
+                matched: 0,
                 epoch: 1,
                 payer_ref: Context::empty(),
             },

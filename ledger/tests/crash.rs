@@ -216,6 +216,7 @@ fn kill_nine_during_block_production() {
                             cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
                         },
                         amount: 1 + i % 100,
+                        matched: 0,
                         epoch: 1,
                         payer_ref: Context::new("payer_ref", i.to_be_bytes().to_vec()).unwrap(),
                     },

@@ -118,6 +118,7 @@ fn explorer_pages_show_the_ledger_and_escape_its_text() {
         body: ContributeBody {
             spend: spend(&node, 1),
             amount: 12_345,
+            matched: 0,
             epoch: 1,
             payer_ref: Context::new("payer_ref", HOSTILE.as_bytes().to_vec()).unwrap(),
         },

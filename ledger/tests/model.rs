@@ -24,8 +24,9 @@ use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, N
 use zkpension_circuits::Statement;
 use zkpension_core::governance::{Bound, Governance, ParamBounds, SignerGroup};
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::subsidy::{self, Funder, Subsidy};
 use zkpension_core::tx::{
-    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Enroll, SetParams, TxId,
+    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Deposit, Enroll, SetParams, TxId,
 };
 use zkpension_core::tx::{AttestBody, ClaimBody, Context, ContributeBody, SpendHeader};
 use zkpension_core::{Genesis, Params, PendingParams, Transaction};
@@ -33,6 +34,14 @@ use zkpension_ledger::store::Store;
 use zkpension_ledger::State;
 
 const WINDOW: u64 = 4;
+/// Matched units per 1000 paid.
+const MATCH_RATE: u64 = 500;
+/// Funders 0 and 1 are in the genesis; 2 is not.
+const FUNDERS: usize = 2;
+
+fn funder_key(i: u8) -> SigningKey {
+    SigningKey::from_bytes(&[40 + i; 32])
+}
 const INITIAL: Params = Params {
     cap: 1000,
     min_periods: 1,
@@ -48,10 +57,18 @@ enum Op {
     Contribute {
         nf: u8,
         amount: u64,
+        /// The match asked, minus what the rule and the pool give.
+        matched: i8,
         epoch: i8,
         age: u8,
         lie: bool,
         bad: bool,
+    },
+    Deposit {
+        funder: u8,
+        amount: u64,
+        nonce: i8,
+        forged: bool,
     },
     Claim {
         nf: u8,
@@ -125,8 +142,10 @@ fn op() -> impl Strategy<Value = Op> {
     let nonce = prop_oneof![6 => Just(0i8), 1 => Just(-1i8), 1 => Just(1i8)];
     prop_oneof![
         3 => (0u8..12, prop::bool::weighted(0.15)).prop_map(|(seed, forged)| Op::Enroll { seed, forged }),
-        5 => (0u8..10, amount.clone(), epoch.clone(), age.clone(), prop::bool::weighted(0.1), prop::bool::weighted(0.1))
-            .prop_map(|(nf, amount, epoch, age, lie, bad)| Op::Contribute { nf, amount, epoch, age, lie, bad }),
+        5 => (0u8..10, amount.clone(), prop_oneof![8 => Just(0i8), 1 => Just(-1i8), 1 => Just(1i8)], epoch.clone(), age.clone(), prop::bool::weighted(0.1), prop::bool::weighted(0.1))
+            .prop_map(|(nf, amount, matched, epoch, age, lie, bad)| Op::Contribute { nf, amount, matched, epoch, age, lie, bad }),
+        2 => (prop_oneof![8 => 0u8..2, 1 => Just(2u8)], prop_oneof![8 => 0u64..800, 1 => Just(0u64), 1 => Just(u64::MAX)], nonce.clone(), prop::bool::weighted(0.1))
+            .prop_map(|(funder, amount, nonce, forged)| Op::Deposit { funder, amount, nonce, forged }),
         3 => (0u8..10, 0u64..1500, epoch.clone(), age.clone(), prop::bool::weighted(0.1), prop::bool::weighted(0.1))
             .prop_map(|(nf, amount, epoch, age, lie, bad)| Op::Claim { nf, amount, epoch, age, lie, bad }),
         2 => (0u8..10, 0u8..3, 0u8..3, epoch, age, prop::bool::weighted(0.1))
@@ -150,6 +169,9 @@ struct Model {
     nonce: u64,
     contributed: u64,
     paid_out: u64,
+    funded: u64,
+    matched: u64,
+    deposit_nonces: [u64; FUNDERS],
     leaves: u64,
     /// Before the current block / in the current block.
     nullifiers: HashSet<Fr>,
@@ -182,6 +204,9 @@ impl Model {
             nonce: 0,
             contributed: 0,
             paid_out: 0,
+            funded: 0,
+            matched: 0,
+            deposit_nonces: [0; FUNDERS],
             leaves: 0,
             nullifiers: HashSet::new(),
             block_nullifiers: HashSet::new(),
@@ -192,6 +217,24 @@ impl Model {
             roots: vec![root],
             height: 0,
         }
+    }
+
+    /// The money held for members: contributed + matched - paid out.
+    fn pool(&self) -> u64 {
+        self.contributed + self.matched - self.paid_out
+    }
+
+    /// What the subsidy pool can still match.
+    fn available(&self) -> u64 {
+        self.funded - self.matched
+    }
+
+    /// The match the rule and the pool give a contribution of `paid`.
+    fn expected_match(&self, paid: u64) -> u64 {
+        let rule = u128::from(paid) * u128::from(MATCH_RATE) / 1000;
+        u64::try_from(rule)
+            .unwrap_or(u64::MAX)
+            .min(self.available())
     }
 
     fn anchor_ok(&self, anchor: &Fr) -> bool {
@@ -205,7 +248,11 @@ impl Model {
         // Stateless.
         match tx {
             Transaction::Contribute(t) if t.body.amount == 0 => return Err("zero_amount"),
+            Transaction::Contribute(t) if t.body.amount.checked_add(t.body.matched).is_none() => {
+                return Err("total_overflow")
+            }
             Transaction::Claim(t) if t.body.amount == 0 => return Err("zero_amount"),
+            Transaction::Deposit(t) if t.body.amount == 0 => return Err("zero_amount"),
             Transaction::SetParams(t) if t.body.params.divisor == 0 || t.body.params.cap == 0 => {
                 return Err("invalid_params")
             }
@@ -256,6 +303,20 @@ impl Model {
                 authority(t.body.nonce)?;
                 if self.pending.is_none() {
                     return Err("nothing_pending");
+                }
+            }
+            Transaction::Deposit(t) => {
+                let i = (0..FUNDERS as u8)
+                    .position(|i| funder_key(i).verifying_key().to_bytes() == t.body.funder.0)
+                    .ok_or("unknown_funder")?;
+                if meta.forged {
+                    return Err("bad_funder_signature");
+                }
+                if t.body.nonce != self.deposit_nonces[i] {
+                    return Err("wrong_nonce");
+                }
+                if self.funded.checked_add(t.body.amount).is_none() {
+                    return Err("total_overflow");
                 }
             }
             _ => {}
@@ -310,17 +371,48 @@ impl Model {
             {
                 return Err("duplicate_attestation_in_block")
             }
-            Transaction::Claim(t) if t.body.amount > self.contributed - self.paid_out => {
+            Transaction::Claim(t) if t.body.amount > self.pool() => {
                 return Err("insufficient_pool")
             }
-            Transaction::Contribute(t) if self.contributed.checked_add(t.body.amount).is_none() => {
-                return Err("total_overflow")
+            Transaction::Contribute(t) => {
+                let held = u128::from(self.contributed) + u128::from(self.matched);
+                if self.contributed.checked_add(t.body.amount).is_none()
+                    || held + u128::from(t.body.amount) + u128::from(t.body.matched)
+                        > u128::from(u64::MAX)
+                {
+                    return Err("total_overflow");
+                }
+                let rule = subsidy::rule(t.body.amount, MATCH_RATE);
+                let m = t.body.matched;
+                if m > rule {
+                    return Err("match_too_large");
+                }
+                if m > self.available() {
+                    return Err(if self.available() == 0 {
+                        "subsidy_pool_empty"
+                    } else {
+                        "match_exceeds_pool"
+                    });
+                }
+                if m < self.expected_match(t.body.amount) {
+                    return Err("match_below_rule");
+                }
             }
             _ => {}
         }
         // Execution.
         match tx {
-            Transaction::Contribute(t) => self.contributed += t.body.amount,
+            Transaction::Contribute(t) => {
+                self.contributed += t.body.amount;
+                self.matched += t.body.matched;
+            }
+            Transaction::Deposit(t) => {
+                let i = (0..FUNDERS as u8)
+                    .position(|i| funder_key(i).verifying_key().to_bytes() == t.body.funder.0)
+                    .expect("checked");
+                self.funded += t.body.amount;
+                self.deposit_nonces[i] += 1;
+            }
             Transaction::Claim(t) => self.paid_out += t.body.amount,
             Transaction::Attest(t) => {
                 self.block_tags
@@ -472,14 +564,38 @@ impl Minter {
                 let tx = CancelParams::sign(&chain, Self::shifted(m.nonce, nonce), &key);
                 (tx.into(), honest(forged))
             }
+            Op::Deposit {
+                funder,
+                amount,
+                nonce,
+                forged,
+            } => {
+                let known = m.deposit_nonces.get(funder as usize).copied().unwrap_or(0);
+                let mut tx = Deposit::sign(
+                    &chain,
+                    amount,
+                    Self::shifted(known, nonce),
+                    &funder_key(funder),
+                );
+                if forged {
+                    // Signed by another key for this funder's name.
+                    let other = Deposit::sign(&chain, amount, tx.body.nonce, &authority());
+                    tx.signature = other.signature;
+                }
+                (tx.into(), honest(forged))
+            }
             Op::Contribute {
                 nf,
                 amount,
+                matched,
                 epoch,
                 age,
                 lie,
                 bad,
             } => {
+                let matched = m
+                    .expected_match(amount)
+                    .saturating_add_signed(matched.into());
                 let mut under = m.params;
                 if lie {
                     under.cap += 1;
@@ -492,6 +608,7 @@ impl Minter {
                             cm_new: NoteCommitment::from(self.fresh()),
                         },
                         amount,
+                        matched,
                         epoch: Self::shifted(m.epoch, epoch),
                         payer_ref: Context::new("payer_ref", b"payer".to_vec()).unwrap(),
                     },
@@ -588,6 +705,15 @@ impl Minter {
 fn genesis_for(sim: &SimKeys) -> Genesis {
     let mut g = genesis_with_keys(INITIAL, WINDOW, sim.vk_ids());
     g.governance = Some(GOVERNANCE);
+    g.subsidy = Some(Subsidy {
+        match_rate: MATCH_RATE,
+        funders: (0..FUNDERS as u8)
+            .map(|i| Funder {
+                name: format!("funder-{i}"),
+                key: FixedBytes(funder_key(i).verifying_key().to_bytes()),
+            })
+            .collect(),
+    });
     g
 }
 
@@ -654,11 +780,12 @@ fn run(ops: Vec<Op>) -> Result<HashMap<&'static str, usize>, TestCaseError> {
         prop_assert_eq!(s.authority_nonce, model.nonce);
         prop_assert_eq!(
             (s.total_contributed, s.total_paid_out, s.pool()),
-            (
-                model.contributed,
-                model.paid_out,
-                model.contributed - model.paid_out
-            )
+            (model.contributed, model.paid_out, model.pool())
+        );
+        let totals = s.subsidy.as_ref().expect("a subsidy chain");
+        prop_assert_eq!(
+            (totals.funded, totals.matched, &totals.deposit_nonces[..]),
+            (model.funded, model.matched, &model.deposit_nonces[..])
         );
         prop_assert_eq!(s.leaf_count, model.leaves);
         prop_assert_eq!(s.nullifier_count, model.nullifiers.len() as u64);
@@ -694,10 +821,27 @@ fn fixed_sequence_reaches_every_rule() {
     let c = |nf, amount, epoch, age, lie, bad| Contribute {
         nf,
         amount,
+        matched: 0,
         epoch,
         age,
         lie,
         bad,
+    };
+    // A contribution asking `delta` more than the rule and the pool give.
+    let m = |nf, amount, delta| Contribute {
+        nf,
+        amount,
+        matched: delta,
+        epoch: 0,
+        age: 0,
+        lie: false,
+        bad: false,
+    };
+    let d = |funder, amount, nonce, forged| Deposit {
+        funder,
+        amount,
+        nonce,
+        forged,
     };
     let ops = vec![
         Enroll {
@@ -719,6 +863,18 @@ fn fixed_sequence_reaches_every_rule() {
         c(4, 10, 0, 9, false, false),
         c(5, 10, 0, 0, true, false),
         c(6, 10, 0, 0, false, true),
+        // The subsidy pool: empty, funded, matched until it runs short.
+        m(10, 100, 1),
+        d(0, 100, 0, false),
+        d(2, 100, 0, false),
+        d(1, 100, 0, true),
+        d(0, 100, 1, false),
+        d(0, 0, 0, false),
+        m(11, 100, 0),
+        m(12, 100, -1),
+        m(13, 2, 1),
+        m(14, 200, 1),
+        d(1, u64::MAX, 0, false),
         Claim {
             nf: 7,
             amount: 5000,
@@ -824,6 +980,7 @@ fn fixed_sequence_reaches_every_rule() {
     codes.sort_unstable();
     let mut expected = vec![
         "bad_authority_signature",
+        "bad_funder_signature",
         "bad_registrar_signature",
         "delay_too_short",
         "duplicate_attestation",
@@ -834,14 +991,19 @@ fn fixed_sequence_reaches_every_rule() {
         "insufficient_pool",
         "invalid_params",
         "invalid_proof",
+        "match_below_rule",
+        "match_exceeds_pool",
+        "match_too_large",
         "nothing_pending",
         "nullifier_spent",
         "nullifier_spent_in_block",
         "param_out_of_bounds",
         "param_step_too_large",
         "replayed",
+        "subsidy_pool_empty",
         "total_overflow",
         "unknown_anchor",
+        "unknown_funder",
         "wrong_epoch",
         "wrong_nonce",
         "zero_amount",

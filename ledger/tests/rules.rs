@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use ed25519_dalek::SigningKey;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::ContextId;
@@ -12,7 +13,8 @@ use zkpension_core::block::Block;
 use zkpension_core::codec::DecodeError;
 use zkpension_core::governance::GovernanceAction;
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::tx::{AdvanceEpoch, Enroll, SetParams};
+use zkpension_core::subsidy::{Funder, Subsidy};
+use zkpension_core::tx::{AdvanceEpoch, Deposit, Enroll, SetParams};
 use zkpension_core::tx::{Context, SetParamsBody};
 use zkpension_core::{Governance, Params, PendingParams, Transaction};
 use zkpension_ledger::{BlockError, BlockPlan, State};
@@ -45,6 +47,23 @@ impl Chain {
         Chain {
             state: State::genesis(&g).unwrap(),
             rng: rng(98),
+        }
+    }
+
+    /// A chain with a subsidy pool: 500 matched per 1000 paid, one funder
+    /// (the state, [`state_funder`]).
+    fn subsidized() -> Self {
+        let mut g = genesis(PARAMS, 16);
+        g.subsidy = Some(Subsidy {
+            match_rate: 500,
+            funders: vec![Funder {
+                name: "state".into(),
+                key: FixedBytes(state_funder().verifying_key().to_bytes()),
+            }],
+        });
+        Chain {
+            state: State::genesis(&g).unwrap(),
+            rng: rng(97),
         }
     }
 
@@ -727,6 +746,7 @@ fn a_change_waits_its_delay_then_applies_and_a_cancelled_one_never_does() {
             GovernanceAction::Scheduled { .. } => "replaced",
             GovernanceAction::Cancelled { .. } => "cancelled",
             GovernanceAction::TookEffect { .. } => "took_effect",
+            GovernanceAction::Deposited { .. } => "deposited",
         })
         .collect();
     assert_eq!(
@@ -742,4 +762,88 @@ fn a_change_waits_its_delay_then_applies_and_a_cancelled_one_never_does() {
         ]
     );
     assert_eq!(chain.state.governance_log()[1].epoch, 3);
+}
+
+fn state_funder() -> SigningKey {
+    SigningKey::from_bytes(&[9; 32])
+}
+
+fn deposit(amount: u64, nonce: u64) -> Transaction {
+    Deposit::sign(&chain_id(), amount, nonce, &state_funder()).into()
+}
+
+#[test]
+fn deposits_are_matched_until_the_pool_runs_dry() {
+    let mut chain = Chain::subsidized();
+    let (mut a, mut b) = two_members(&mut chain);
+    let cap = PARAMS.cap;
+    // An empty pool matches nothing.
+    let (asks, _) = a.contribute_matched(chain.tree(), 100, 50, 1, cap, b"a-1");
+    chain.assert_rejected(asks, "subsidy_pool_empty");
+    // Deposits: only the genesis's funder, signed, with its nonce, once.
+    let d0 = deposit(80, 0);
+    chain.include(vec![d0.clone()]);
+    chain.assert_rejected(d0, "replayed");
+    chain.assert_rejected(deposit(70, 0), "wrong_nonce");
+    chain.assert_rejected(deposit(0, 1), "zero_amount");
+    let stranger = Deposit::sign(&chain_id(), 80, 1, &authority());
+    chain.assert_rejected(stranger.clone().into(), "unknown_funder");
+    let mut forged = stranger;
+    forged.body.funder = FixedBytes(state_funder().verifying_key().to_bytes());
+    chain.assert_rejected(forged.into(), "bad_funder_signature");
+    let t = chain.state.scalars().subsidy.clone().unwrap();
+    assert_eq!((t.funded, t.matched, t.deposit_nonces), (80, 0, vec![1]));
+
+    // 100 paid gets exactly 50: not 51, not 49.
+    let (more, _) = a.contribute_matched(chain.tree(), 100, 51, 1, cap, b"a-1");
+    chain.assert_rejected(more, "match_too_large");
+    let (less, _) = a.contribute_matched(chain.tree(), 100, 49, 1, cap, b"a-1");
+    chain.assert_rejected(less, "match_below_rule");
+    let (none, _) = a.contribute(chain.tree(), 100, 1, cap, b"a-1");
+    chain.assert_rejected(none, "match_below_rule");
+    let (exact, na) = a.contribute_matched(chain.tree(), 100, 50, 1, cap, b"a-1");
+    chain.include(vec![exact]);
+    a.note = na;
+    a.locate(chain.tree());
+    // Only 30 is left: b's 100 gets 30, never 50.
+    let (full, _) = b.contribute_matched(chain.tree(), 100, 50, 1, cap, b"b-1");
+    chain.assert_rejected(full, "match_exceeds_pool");
+    let (rest, nb) = b.contribute_matched(chain.tree(), 100, 30, 1, cap, b"b-1");
+    chain.include(vec![rest]);
+    b.note = nb;
+    b.locate(chain.tree());
+    assert_eq!(b.note.balance, 130, "the match is in the hidden balance");
+    // The pool is dry: the next contribution is matched with 0.
+    let (dry, _) = a.contribute(chain.tree(), 100, 1, cap, b"a-2");
+    chain.include(vec![dry]);
+
+    let s = chain.state.scalars().clone();
+    let t = s.subsidy.clone().unwrap();
+    assert_eq!((t.funded, t.matched, t.available()), (80, 80, 0));
+    // pool = in + matched - out.
+    assert_eq!((s.total_contributed, s.pool()), (300, 380));
+    let view = chain.state.subsidy_view().unwrap();
+    assert_eq!((view.match_rate, view.available), (500, 0));
+    assert_eq!(chain.state.funders()[0].deposits, 1);
+    let deposited: Vec<_> = chain
+        .state
+        .governance_log()
+        .iter()
+        .filter_map(|e| match &e.action {
+            GovernanceAction::Deposited { funder, amount } => Some((funder.as_str(), *amount)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deposited, [("state", 80)]);
+}
+
+#[test]
+fn a_chain_without_a_subsidy_refuses_matches_and_deposits() {
+    let mut chain = Chain::new(16);
+    let (a, _) = two_members(&mut chain);
+    let (asks, _) = a.contribute_matched(chain.tree(), 100, 50, 1, PARAMS.cap, b"a");
+    chain.assert_rejected(asks, "no_subsidy_pool");
+    chain.assert_rejected(deposit(80, 0), "unknown_funder");
+    assert!(chain.state.scalars().subsidy.is_none());
+    assert!(chain.state.subsidy_view().is_none());
 }

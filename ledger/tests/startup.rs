@@ -57,6 +57,7 @@ fn build(data: &Path, sim: &SimKeys, genesis: &Genesis) {
                     cm_new: NoteCommitment::from(Fr::from(20 + b)),
                 },
                 amount: 5 + b,
+                matched: 0,
                 epoch: 1,
                 payer_ref: Context::new("payer_ref", vec![b as u8]).unwrap(),
             },

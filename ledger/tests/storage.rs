@@ -45,6 +45,7 @@ fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
                     cm_new: NoteCommitment::from(Fr::from(20 + b)),
                 },
                 amount: 5 + b,
+                matched: 0,
                 epoch: 1,
                 payer_ref: Context::new("payer_ref", vec![b as u8]).unwrap(),
             },

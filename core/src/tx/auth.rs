@@ -4,7 +4,7 @@
 
 use super::body::{
     AdvanceEpochBody, AttestBody, Body, CancelParamsBody, ClaimBody, Context, ContextTooLong,
-    ContributeBody, EnrollBody, SetParamsBody, SpendHeader,
+    ContributeBody, DepositBody, EnrollBody, SetParamsBody, SpendHeader,
 };
 use super::encode_body;
 use crate::codec::Writer;
@@ -51,6 +51,8 @@ pub type AdvanceEpoch = Signed<AdvanceEpochBody>;
 pub type SetParams = Signed<SetParamsBody>;
 /// Withdraw the pending parameter change, signed by the authority.
 pub type CancelParams = Signed<CancelParamsBody>;
+/// Put money into the subsidy pool, signed by a funder.
+pub type Deposit = Signed<DepositBody>;
 
 /// A transaction's authorization, borrowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +86,27 @@ pub fn authority_message(chain_id: &ChainId, body: &[u8]) -> Vec<u8> {
     let mut w = Writer::with_prefix(AUTHORITY_DOMAIN);
     w.raw(&chain_id.0).raw(body);
     w.into_bytes()
+}
+
+/// The message a funder signs: `"zkpension/v1/funder" || chain_id || body`.
+pub fn funder_message(chain_id: &ChainId, body: &[u8]) -> Vec<u8> {
+    let mut w = Writer::with_prefix(crate::subsidy::FUNDER_DOMAIN);
+    w.raw(&chain_id.0).raw(body);
+    w.into_bytes()
+}
+
+/// A Contribute proof's `binding`: over the payment reference (kind 1) when
+/// nothing is matched, over `matched` (8 bytes big-endian) and the payment
+/// reference (kind 5) otherwise, so the split between the member's money
+/// and the match is fixed by the proof.
+pub fn contribute_binding(chain_id: &ChainId, matched: u64, payer_ref: &[u8]) -> Fr {
+    if matched == 0 {
+        return binding(chain_id, ProofKind::Contribute, payer_ref);
+    }
+    let mut context = Vec::with_capacity(8 + payer_ref.len());
+    context.extend_from_slice(&matched.to_be_bytes());
+    context.extend_from_slice(payer_ref);
+    binding(chain_id, ProofKind::MatchedContribute, &context)
 }
 
 impl<B: Body> Signed<B> {
@@ -149,6 +172,19 @@ impl CancelParams {
     }
 }
 
+impl Deposit {
+    /// A deposit of `amount` signed with the funder's key.
+    pub fn sign(chain_id: &ChainId, amount: u64, nonce: u64, funder: &SigningKey) -> Self {
+        let body = DepositBody {
+            funder: FixedBytes(funder.verifying_key().to_bytes()),
+            amount,
+            nonce,
+        };
+        let message = funder_message(chain_id, &encode_body(&body));
+        Self::signed_with(body, &message, funder)
+    }
+}
+
 /// A transaction whose fields do not match the public inputs it was built from.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum BuildError {
@@ -156,6 +192,8 @@ pub enum BuildError {
     ContextTooLong(#[from] ContextTooLong),
     #[error("the proof's binding input does not commit to this chain id and {0}")]
     Binding(&'static str),
+    #[error("the match {matched} is larger than the proof's amount {amount}")]
+    MatchAboveAmount { matched: u64, amount: u64 },
 }
 
 fn bound(
@@ -173,25 +211,33 @@ fn bound(
 }
 
 impl Contribute {
-    /// The transaction for a proof of `public`; refuses a `payer_ref` the
-    /// proof's `binding` does not commit to.
+    /// The transaction for a proof of `public` whose `amount` includes
+    /// `matched` from the subsidy pool; refuses a `payer_ref` and `matched`
+    /// the proof's `binding` does not commit to, and a `matched` above the
+    /// proof's amount.
     pub fn from_public(
         chain_id: &ChainId,
         public: &ContributePublic,
+        matched: u64,
         payer_ref: Vec<u8>,
         proof: [u8; super::PROOF_BYTES],
     ) -> Result<Self, BuildError> {
-        let payer_ref = bound(
-            chain_id,
-            ProofKind::Contribute,
-            "payer_ref",
-            payer_ref,
-            &public.binding,
-        )?;
+        let payer_ref = Context::new("payer_ref", payer_ref)?;
+        if contribute_binding(chain_id, matched, payer_ref.as_slice()) != public.binding {
+            return Err(BuildError::Binding("payer_ref and matched"));
+        }
+        let amount = public
+            .amount
+            .checked_sub(matched)
+            .ok_or(BuildError::MatchAboveAmount {
+                matched,
+                amount: public.amount,
+            })?;
         Ok(Proved {
             body: ContributeBody {
                 spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
-                amount: public.amount,
+                amount,
+                matched,
                 epoch: public.epoch,
                 payer_ref,
             },
@@ -206,10 +252,10 @@ impl Contribute {
             anchor: b.spend.anchor,
             nf: b.spend.nf,
             cm_new: b.spend.cm_new,
-            amount: b.amount,
+            amount: b.amount.saturating_add(b.matched),
             epoch: b.epoch,
             cap: params.cap,
-            binding: binding(chain_id, ProofKind::Contribute, b.payer_ref.as_slice()),
+            binding: contribute_binding(chain_id, b.matched, b.payer_ref.as_slice()),
         }
     }
 }

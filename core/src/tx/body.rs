@@ -8,7 +8,7 @@
 
 use super::TxKind;
 use crate::codec::{DecodeError, Reader, Writer};
-use crate::hexbytes::{decode_hex, encode_hex};
+use crate::hexbytes::{decode_hex, encode_hex, FixedBytes, PublicKeyBytes};
 use crate::params::Params;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -26,7 +26,17 @@ pub trait Body: Sized {
     fn write(&self, w: &mut Writer);
     /// Reads the body's fields in declaration order.
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+    /// The kind byte of the encoding: [`Body::KIND`], but for a matched
+    /// contribution ([`CONTRIBUTE_MATCHED_KIND`]).
+    fn kind_byte(&self) -> u8 {
+        Self::KIND as u8
+    }
 }
+
+/// The kind byte of a Contribute whose `matched` is not 0: its body carries
+/// `matched` after `amount`. A Contribute without a match encodes with kind
+/// 2, exactly as before the subsidy pool.
+pub const CONTRIBUTE_MATCHED_KIND: u8 = 9;
 
 /// A byte string longer than [`MAX_CONTEXT_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -151,27 +161,68 @@ impl Body for EnrollBody {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContributeBody {
     pub spend: SpendHeader,
+    /// What the member pays in (public money in from members).
     pub amount: u64,
+    /// What the subsidy pool adds ([`crate::subsidy`]); the proof's public
+    /// amount is `amount + matched`.
+    pub matched: u64,
     pub epoch: u64,
     /// The payer's reference (employer, bank transfer id); bound into the proof.
     pub payer_ref: Context,
+}
+
+impl ContributeBody {
+    /// The proof's public `amount`: what enters the hidden balance.
+    pub fn credited(&self) -> Option<u64> {
+        self.amount.checked_add(self.matched)
+    }
+
+    /// Reads the body of kind [`CONTRIBUTE_MATCHED_KIND`].
+    pub(super) fn read_matched(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let spend = SpendHeader::read(r)?;
+        let amount = r.u64("amount")?;
+        let matched = r.u64("matched")?;
+        if matched == 0 {
+            return Err(DecodeError::Invalid {
+                what: "matched",
+                reason: "a contribution without a match has kind 2".into(),
+            });
+        }
+        Ok(ContributeBody {
+            spend,
+            amount,
+            matched,
+            epoch: r.u64("epoch")?,
+            payer_ref: Context::read(r, "payer_ref")?,
+        })
+    }
 }
 
 impl Body for ContributeBody {
     const KIND: TxKind = TxKind::Contribute;
     fn write(&self, w: &mut Writer) {
         self.spend.write(w);
-        w.u64(self.amount)
-            .u64(self.epoch)
-            .var_bytes(self.payer_ref.as_slice());
+        w.u64(self.amount);
+        if self.matched != 0 {
+            w.u64(self.matched);
+        }
+        w.u64(self.epoch).var_bytes(self.payer_ref.as_slice());
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(ContributeBody {
             spend: SpendHeader::read(r)?,
             amount: r.u64("amount")?,
+            matched: 0,
             epoch: r.u64("epoch")?,
             payer_ref: Context::read(r, "payer_ref")?,
         })
+    }
+    fn kind_byte(&self) -> u8 {
+        if self.matched == 0 {
+            TxKind::Contribute as u8
+        } else {
+            CONTRIBUTE_MATCHED_KIND
+        }
     }
 }
 
@@ -314,6 +365,32 @@ impl Body for CancelParamsBody {
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(CancelParamsBody {
+            nonce: r.u64("nonce")?,
+        })
+    }
+}
+
+/// Put `amount` into the subsidy pool, signed by the funder's key named in
+/// the genesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepositBody {
+    /// The funder's Ed25519 public key (one of the genesis's funders).
+    pub funder: PublicKeyBytes,
+    pub amount: u64,
+    /// Must equal the funder's deposit count on the ledger, so no signed
+    /// deposit can be replayed.
+    pub nonce: u64,
+}
+
+impl Body for DepositBody {
+    const KIND: TxKind = TxKind::Deposit;
+    fn write(&self, w: &mut Writer) {
+        w.raw(&self.funder.0).u64(self.amount).u64(self.nonce);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(DepositBody {
+            funder: FixedBytes(r.array("funder")?),
+            amount: r.u64("amount")?,
             nonce: r.u64("nonce")?,
         })
     }

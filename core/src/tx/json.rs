@@ -16,6 +16,7 @@ pub(super) enum TransactionJson {
     AdvanceEpoch(AdvanceEpochJson),
     SetParams(SetParamsJson),
     CancelParams(CancelParamsJson),
+    Deposit(DepositJson),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -32,9 +33,15 @@ pub(super) struct ContributeJson {
     nf: Nullifier,
     cm_new: NoteCommitment,
     amount: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    matched: u64,
     epoch: u64,
     payer_ref: Context,
     proof: ProofBytes,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,6 +98,15 @@ pub(super) struct CancelParamsJson {
     signature: SignatureBytes,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DepositJson {
+    funder: PublicKeyBytes,
+    amount: u64,
+    nonce: u64,
+    signature: SignatureBytes,
+}
+
 impl From<Transaction> for TransactionJson {
     fn from(tx: Transaction) -> Self {
         match tx {
@@ -104,6 +120,7 @@ impl From<Transaction> for TransactionJson {
                     nf: b.spend.nf,
                     cm_new: b.spend.cm_new,
                     amount: b.amount,
+                    matched: b.matched,
                     epoch: b.epoch,
                     payer_ref: b.payer_ref,
                     proof,
@@ -148,6 +165,12 @@ impl From<Transaction> for TransactionJson {
                 nonce: t.body.nonce,
                 signature: t.signature,
             }),
+            Transaction::Deposit(t) => TransactionJson::Deposit(DepositJson {
+                funder: t.body.funder,
+                amount: t.body.amount,
+                nonce: t.body.nonce,
+                signature: t.signature,
+            }),
         }
     }
 }
@@ -163,6 +186,7 @@ impl From<TransactionJson> for Transaction {
                 body: ContributeBody {
                     spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
                     amount: t.amount,
+                    matched: t.matched,
                     epoch: t.epoch,
                     payer_ref: t.payer_ref,
                 },
@@ -211,6 +235,14 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::CancelParams(t) => Transaction::CancelParams(Signed {
                 body: CancelParamsBody { nonce: t.nonce },
+                signature: t.signature,
+            }),
+            TransactionJson::Deposit(t) => Transaction::Deposit(Signed {
+                body: DepositBody {
+                    funder: t.funder,
+                    amount: t.amount,
+                    nonce: t.nonce,
+                },
                 signature: t.signature,
             }),
         }

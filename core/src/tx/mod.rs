@@ -7,7 +7,7 @@
 //! ```text
 //! tx   = body || authorization
 //! body = version (1 byte, = 1) || kind (1 byte) || fields in declaration order
-//! authorization = Ed25519 signature (64 bytes) for Enroll, AdvanceEpoch, SetParams, CancelParams
+//! authorization = Ed25519 signature (64 bytes) for Enroll, AdvanceEpoch, SetParams, CancelParams, Deposit
 //!               | compressed Groth16 proof (128 bytes) for Contribute, Claim, Attest
 //! ```
 //!
@@ -21,7 +21,7 @@
 //! registrar or authority could sign the same content twice with different
 //! nonces), so a replayed enrollment has the same id as the original.
 //!
-//! - [`body`]: the seven bodies, the shared [`SpendHeader`] and the bounded [`Context`].
+//! - [`body`]: the eight bodies, the shared [`SpendHeader`] and the bounded [`Context`].
 //! - [`auth`]: [`Proved`] and [`Signed`], signing, and building from a proof's public inputs.
 //! - `json`: the JSON form (flat objects with a `"type"`, unknown fields refused).
 
@@ -36,13 +36,14 @@ pub use crate::hexbytes::{
     SIGNATURE_BYTES,
 };
 pub use auth::{
-    authority_message, enroll_message, AdvanceEpoch, Attest, Authorization, BuildError,
-    CancelParams, Claim, Contribute, Enroll, Proved, SetParams, Signed, AUTHORITY_DOMAIN,
-    ENROLL_DOMAIN,
+    authority_message, contribute_binding, enroll_message, funder_message, AdvanceEpoch, Attest,
+    Authorization, BuildError, CancelParams, Claim, Contribute, Deposit, Enroll, Proved, SetParams,
+    Signed, AUTHORITY_DOMAIN, ENROLL_DOMAIN,
 };
 pub use body::{
     AdvanceEpochBody, AttestBody, Body, CancelParamsBody, ClaimBody, Context, ContextTooLong,
-    ContributeBody, EnrollBody, SetParamsBody, SpendHeader, MAX_CONTEXT_BYTES,
+    ContributeBody, DepositBody, EnrollBody, SetParamsBody, SpendHeader, CONTRIBUTE_MATCHED_KIND,
+    MAX_CONTEXT_BYTES,
 };
 
 use crate::codec::{DecodeError, Reader, Writer};
@@ -73,6 +74,7 @@ pub enum TxKind {
     AdvanceEpoch = 5,
     SetParams = 6,
     CancelParams = 7,
+    Deposit = 8,
 }
 
 impl TxKind {
@@ -85,6 +87,7 @@ impl TxKind {
             5 => TxKind::AdvanceEpoch,
             6 => TxKind::SetParams,
             7 => TxKind::CancelParams,
+            8 => TxKind::Deposit,
             other => return Err(DecodeError::Kind(other)),
         })
     }
@@ -98,6 +101,7 @@ impl TxKind {
             TxKind::AdvanceEpoch => "advance_epoch",
             TxKind::SetParams => "set_params",
             TxKind::CancelParams => "cancel_params",
+            TxKind::Deposit => "deposit",
         }
     }
 
@@ -126,12 +130,12 @@ pub fn encode_body<B: Body>(body: &B) -> Vec<u8> {
 }
 
 fn write_body<B: Body>(body: &B, w: &mut Writer) {
-    w.u8(TX_ENCODING_VERSION).u8(B::KIND as u8);
+    w.u8(TX_ENCODING_VERSION).u8(body.kind_byte());
     body.write(w);
 }
 
 /// A ledger transaction. JSON: an object with `"type"` (`enroll`, `contribute`,
-/// `claim`, `attest`, `advance_epoch`, `set_params`, `cancel_params`) and the variant's fields
+/// `claim`, `attest`, `advance_epoch`, `set_params`, `cancel_params`, `deposit`) and the variant's fields
 /// (the body's, flat, then `proof` or `signature`); unknown fields are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "json::TransactionJson", from = "json::TransactionJson")]
@@ -143,6 +147,7 @@ pub enum Transaction {
     AdvanceEpoch(AdvanceEpoch),
     SetParams(SetParams),
     CancelParams(CancelParams),
+    Deposit(Deposit),
 }
 
 /// Runs `$e` with `$t` bound to the variant's inner value, whatever the kind.
@@ -156,6 +161,7 @@ macro_rules! each {
             Transaction::AdvanceEpoch($t) => $e,
             Transaction::SetParams($t) => $e,
             Transaction::CancelParams($t) => $e,
+            Transaction::Deposit($t) => $e,
         }
     };
 }
@@ -176,7 +182,8 @@ from_variant!(
     Attest,
     AdvanceEpoch,
     SetParams,
-    CancelParams
+    CancelParams,
+    Deposit
 );
 
 /// A body and its authorization, whatever the kind.
@@ -246,7 +253,7 @@ impl Transaction {
     pub fn public_change(&self) -> Option<PublicChange> {
         match self {
             Transaction::Contribute(t) => Some(PublicChange::Contribute {
-                amount: t.body.amount,
+                amount: t.body.amount.saturating_add(t.body.matched),
                 epoch: t.body.epoch,
             }),
             Transaction::Claim(t) => Some(PublicChange::Claim {
@@ -366,7 +373,14 @@ impl Transaction {
                 signature: FixedBytes(r.array("signature")?),
             })
         }
-        Ok(match TxKind::from_byte(r.u8("kind")?)? {
+        let kind = r.u8("kind")?;
+        if kind == CONTRIBUTE_MATCHED_KIND {
+            return Ok(Transaction::Contribute(Proved {
+                body: ContributeBody::read_matched(r)?,
+                proof: FixedBytes(r.array("proof")?),
+            }));
+        }
+        Ok(match TxKind::from_byte(kind)? {
             TxKind::Enroll => Transaction::Enroll(signed(r)?),
             TxKind::Contribute => Transaction::Contribute(proved(r)?),
             TxKind::Claim => Transaction::Claim(proved(r)?),
@@ -374,6 +388,7 @@ impl Transaction {
             TxKind::AdvanceEpoch => Transaction::AdvanceEpoch(signed(r)?),
             TxKind::SetParams => Transaction::SetParams(signed(r)?),
             TxKind::CancelParams => Transaction::CancelParams(signed(r)?),
+            TxKind::Deposit => Transaction::Deposit(signed(r)?),
         })
     }
 
@@ -386,6 +401,7 @@ impl Transaction {
             Transaction::AdvanceEpoch(t) => Transaction::AdvanceEpoch(Signed { signature, ..t }),
             Transaction::SetParams(t) => Transaction::SetParams(Signed { signature, ..t }),
             Transaction::CancelParams(t) => Transaction::CancelParams(Signed { signature, ..t }),
+            Transaction::Deposit(t) => Transaction::Deposit(Signed { signature, ..t }),
             Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
                 return None
             }
@@ -401,6 +417,7 @@ impl Transaction {
             | Transaction::CancelParams(_) => {
                 Some(authority_message(chain_id, &self.encode_body()))
             }
+            Transaction::Deposit(_) => Some(funder_message(chain_id, &self.encode_body())),
             _ => None,
         }
     }

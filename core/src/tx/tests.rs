@@ -36,6 +36,7 @@ fn samples() -> Vec<Transaction> {
             body: ContributeBody {
                 spend: spend(1, 2, 3),
                 amount: 500,
+                matched: 0,
                 epoch: 4,
                 payer_ref: ctx(b"employer-7"),
             },
@@ -80,6 +81,18 @@ fn samples() -> Vec<Transaction> {
         )
         .into(),
         CancelParams::sign(&chain(), 2, &key).into(),
+        Deposit::sign(&chain(), 1_000_000, 3, &key).into(),
+        Contribute {
+            body: ContributeBody {
+                spend: spend(1, 2, 4),
+                amount: 500,
+                matched: 250,
+                epoch: 4,
+                payer_ref: ctx(b"employer-7"),
+            },
+            proof: FixedBytes([9; PROOF_BYTES]),
+        }
+        .into(),
     ]
 }
 
@@ -116,18 +129,20 @@ fn id_ignores_authorization_only() {
             Transaction::AdvanceEpoch(t) => t.signature.0[0] ^= 1,
             Transaction::SetParams(t) => t.signature.0[0] ^= 1,
             Transaction::CancelParams(t) => t.signature.0[0] ^= 1,
+            Transaction::Deposit(t) => t.signature.0[0] ^= 1,
         }
         assert_eq!(other.id(), id, "authorization must not change the id");
         assert_ne!(other.encode(), tx.encode());
         let mut changed = tx.clone();
         match &mut changed {
             Transaction::Enroll(t) => t.body.cm = (t.body.cm.to_field() + f(1)).into(),
-            Transaction::Contribute(t) => t.body.amount += 1,
+            Transaction::Contribute(t) => t.body.matched += 1,
             Transaction::Claim(t) => t.body.recipient = ctx(&[1]),
             Transaction::Attest(t) => t.body.require_eligible = false,
             Transaction::AdvanceEpoch(t) => t.body.nonce += 1,
             Transaction::SetParams(t) => t.body.effective_epoch += 1,
             Transaction::CancelParams(t) => t.body.nonce += 1,
+            Transaction::Deposit(t) => t.body.amount += 1,
         }
         assert_ne!(changed.id(), id, "content must change the id");
     }
@@ -168,6 +183,24 @@ fn pinned_encoding() {
     let c = &samples()[6].encode();
     assert_eq!(&c[..10], &[1, 7, 0, 0, 0, 0, 0, 0, 0, 2]);
     assert_eq!(c.len(), 10 + 64);
+    // Deposit: the funder's key, the amount, the nonce.
+    let d = &samples()[7];
+    let bytes = d.encode();
+    assert_eq!(&bytes[..2], &[1, 8]);
+    let Transaction::Deposit(t) = d else {
+        panic!("a deposit")
+    };
+    assert_eq!(&bytes[2..34], &t.body.funder.0);
+    assert_eq!(&bytes[34..42], &1_000_000u64.to_be_bytes());
+    assert_eq!(&bytes[42..50], &3u64.to_be_bytes());
+    assert_eq!(bytes.len(), 50 + 64);
+    // A matched Contribute: kind 9, `matched` right after `amount`.
+    let m = samples()[8].encode();
+    assert_eq!(&m[..2], &[1, CONTRIBUTE_MATCHED_KIND]);
+    assert_eq!(&m[2 + 96..2 + 104], &500u64.to_be_bytes());
+    assert_eq!(&m[2 + 104..2 + 112], &250u64.to_be_bytes());
+    assert_eq!(&m[2 + 112..2 + 120], &4u64.to_be_bytes());
+    assert_eq!(m.len(), 2 + 124 + 10 + PROOF_BYTES);
 }
 
 #[test]
@@ -180,8 +213,8 @@ fn decoding_refuses_bad_input() {
         Err(DecodeError::Version { got: 2, .. })
     ));
     let mut bad_kind = enroll.clone();
-    bad_kind[1] = 8;
-    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(8)));
+    bad_kind[1] = 10;
+    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(10)));
     let mut alias = enroll.clone();
     alias[2..34].copy_from_slice(&[0xff; 32]);
     assert!(matches!(
@@ -236,26 +269,95 @@ fn from_public_checks_binding() {
         cap: 6,
         binding: binding(&chain(), ProofKind::Contribute, b"payer"),
     };
-    let tx = Contribute::from_public(&chain(), &c, b"payer".to_vec(), [0; 128]).unwrap();
+    let tx = Contribute::from_public(&chain(), &c, 0, b"payer".to_vec(), [0; 128]).unwrap();
     let params = Params {
         cap: 6,
         min_periods: 0,
         divisor: 1,
     };
     assert_eq!(
-        Contribute::from_public(&chain(), &c, vec![0; MAX_CONTEXT_BYTES + 1], [0; 128]),
+        Contribute::from_public(&chain(), &c, 0, vec![0; MAX_CONTEXT_BYTES + 1], [0; 128]),
         Err(BuildError::ContextTooLong(ContextTooLong {
             what: "payer_ref",
             len: MAX_CONTEXT_BYTES + 1
         }))
     );
     assert_eq!(tx.public(&chain(), &params), c);
+    const WHAT: &str = "payer_ref and matched";
     assert_eq!(
-        Contribute::from_public(&chain(), &c, b"other".to_vec(), [0; 128]),
-        Err(BuildError::Binding("payer_ref"))
+        Contribute::from_public(&chain(), &c, 0, b"other".to_vec(), [0; 128]),
+        Err(BuildError::Binding(WHAT))
     );
     assert_eq!(
-        Contribute::from_public(&ChainId::from_name("x"), &c, b"payer".to_vec(), [0; 128]),
-        Err(BuildError::Binding("payer_ref"))
+        Contribute::from_public(&ChainId::from_name("x"), &c, 0, b"payer".to_vec(), [0; 128]),
+        Err(BuildError::Binding(WHAT))
+    );
+    // The same proof claimed as a matched contribution: the binding differs.
+    assert_eq!(
+        Contribute::from_public(&chain(), &c, 1, b"payer".to_vec(), [0; 128]),
+        Err(BuildError::Binding(WHAT))
+    );
+}
+
+#[test]
+fn a_matched_contribution_binds_its_match_and_encodes_with_kind_9() {
+    let mut c = ContributePublic {
+        anchor: Anchor::from(f(1)),
+        nf: Nullifier::from(f(2)),
+        cm_new: NoteCommitment::from(f(3)),
+        amount: 150,
+        epoch: 5,
+        cap: 600,
+        binding: contribute_binding(&chain(), 50, b"payer"),
+    };
+    let tx = Contribute::from_public(&chain(), &c, 50, b"payer".to_vec(), [0; 128]).unwrap();
+    assert_eq!((tx.body.amount, tx.body.matched), (100, 50));
+    let params = Params {
+        cap: 600,
+        min_periods: 0,
+        divisor: 1,
+    };
+    // The ledger's public inputs: amount + matched, and the kind-5 binding.
+    assert_eq!(tx.public(&chain(), &params), c);
+    assert_ne!(c.binding, contribute_binding(&chain(), 49, b"payer"));
+    assert_ne!(
+        c.binding,
+        binding(&chain(), ProofKind::Contribute, b"payer")
+    );
+    // Moving money between paid and matched changes the binding.
+    let mut moved = tx.clone();
+    moved.body.amount += 10;
+    moved.body.matched -= 10;
+    assert_ne!(moved.public(&chain(), &params), c);
+    let tx: Transaction = tx.into();
+    let bytes = tx.encode();
+    assert_eq!(bytes[1], CONTRIBUTE_MATCHED_KIND);
+    assert_eq!(tx.kind(), TxKind::Contribute);
+    assert_eq!(
+        tx.public_change(),
+        Some(PublicChange::Contribute {
+            amount: 150,
+            epoch: 5
+        })
+    );
+    // Kind 9 with a match of 0 has a second encoding: refused.
+    let mut zero = bytes.clone();
+    zero[1 + 1 + 96 + 8..1 + 1 + 96 + 16].copy_from_slice(&0u64.to_be_bytes());
+    assert!(matches!(
+        Transaction::decode(&zero),
+        Err(DecodeError::Invalid {
+            what: "matched",
+            ..
+        })
+    ));
+    // A match above the proof's amount cannot be built.
+    c.amount = 40;
+    c.binding = contribute_binding(&chain(), 50, b"payer");
+    assert_eq!(
+        Contribute::from_public(&chain(), &c, 50, b"payer".to_vec(), [0; 128]),
+        Err(BuildError::MatchAboveAmount {
+            matched: 50,
+            amount: 40
+        })
     );
 }

@@ -10,6 +10,7 @@ use zkpension_core::genesis::{GenesisParams, DEFAULT_ANCHOR_WINDOW};
 use zkpension_core::governance::SignerGroup;
 use zkpension_core::hexbytes::{FixedBytes, PublicKeyBytes};
 use zkpension_core::keyfile::{parse_public_key, Role};
+use zkpension_core::subsidy::{Funder, Subsidy};
 use zkpension_core::{Genesis, Governance};
 use zkpension_ledger::cluster::ClusterConfig;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
@@ -87,6 +88,17 @@ struct InitArgs {
     /// clear text. Without it the chain's payout details are public.
     #[arg(long, value_name = "KEY")]
     paying_agent: Option<String>,
+    /// A funder of the subsidy pool, as NAME=KEY: its Ed25519 public key or
+    /// key file (`zkpension funder keygen`). Repeat for several funders (at
+    /// most 16); with at least one, the chain has a subsidy pool and
+    /// --match-rate is required.
+    #[arg(long, value_name = "NAME=KEY", requires = "match_rate")]
+    funder: Vec<String>,
+    /// Units matched from the subsidy pool per 1000 units a member pays in
+    /// (500: 50 cents per unit, like KiwiSaver's government contribution),
+    /// 1 to 10000. Fixed by the genesis.
+    #[arg(long, value_name = "PER_THOUSAND", requires = "funder")]
+    match_rate: Option<u64>,
     /// Largest sum one account may contribute in one epoch, in currency units (e.g. 1000.00)
     #[arg(long, value_parser = zkpension_core::parse_amount)]
     cap: u64,
@@ -303,6 +315,21 @@ fn init(a: InitArgs) -> Result<()> {
         .as_deref()
         .map(|k| parse_public_key("--paying-agent", k, Role::PayingAgent, &known))
         .transpose()?;
+    let mut funders = Vec::with_capacity(a.funder.len());
+    for f in &a.funder {
+        let (name, key) = f
+            .split_once('=')
+            .with_context(|| format!("--funder {f}: expected NAME=KEY"))?;
+        let key = parse_public_key(&format!("--funder {name}"), key, Role::Funder, &known)?;
+        funders.push(Funder {
+            name: name.to_string(),
+            key,
+        });
+    }
+    let subsidy = a.match_rate.map(|match_rate| Subsidy {
+        match_rate,
+        funders,
+    });
     let initial = zkpension_core::Params {
         cap: a.cap,
         min_periods: a.min_periods,
@@ -326,6 +353,7 @@ fn init(a: InitArgs) -> Result<()> {
         initial_epoch: a.initial_epoch,
         paying_agent,
         ceremony,
+        subsidy,
         verifying_keys: keys
             .ids()
             .into_iter()

@@ -102,7 +102,14 @@ pub(super) fn home(
             div.cards {
                 div.card { div.v #total-in { (format_amount(t.contributed)) } div.l { "money in (contributions)" } }
                 div.card { div.v #total-out { (format_amount(t.paid_out)) } div.l { "money out (pensions)" } }
-                div.card { div.v #pool { (format_amount(t.pool)) } div.l { "pool = in − out" } }
+                @if let Some(sub) = &t.subsidy {
+                    div.card { div.v #total-matched { (format_amount(sub.matched)) } div.l { "matched from the subsidy pool" } }
+                    div.card { div.v #pool { (format_amount(t.pool)) } div.l { "pool = in + matched − out" } }
+                    div.card { div.v #subsidy-funded { (format_amount(sub.funded)) } div.l { "money in (funders)" } }
+                    div.card { div.v #subsidy-left { (format_amount(sub.available)) } div.l { "subsidy left = funded − matched" } }
+                } @else {
+                    div.card { div.v #pool { (format_amount(t.pool)) } div.l { "pool = in − out" } }
+                }
             }
             (chart(history))
             (history_table(history))
@@ -363,6 +370,9 @@ fn tx_fields(t: &TxView) -> Markup {
                 }
                 Transaction::Contribute(c) => {
                     dt { "amount" } dd.amount { (format_amount(c.body.amount)) }
+                    @if c.body.matched > 0 {
+                        dt { "matched from the subsidy pool" } dd.amount { (format_amount(c.body.matched)) }
+                    }
                     dt { "epoch" } dd { (c.body.epoch) }
                     dt { "payer reference" } dd { (context(c.body.payer_ref.as_slice())) }
                     (spend(&c.body.spend))
@@ -401,6 +411,13 @@ fn tx_fields(t: &TxView) -> Markup {
                     dt { "withdraws" } dd { "the pending parameter change" }
                     dt { "authority nonce" } dd { (c.body.nonce) }
                     dt { "authorized by" } dd { "the authority's signature" }
+                }
+                Transaction::Deposit(d) => {
+                    dt { "amount" } dd.amount { (format_amount(d.body.amount)) }
+                    dt { "into" } dd { "the subsidy pool" }
+                    dt { "funder key" } dd { code { (d.body.funder) } }
+                    dt { "deposit nonce" } dd { (d.body.nonce) }
+                    dt { "authorized by" } dd { "the funder's signature" }
                 }
             }
         }

@@ -36,6 +36,7 @@ impl NodeCore {
                 contributed: s.total_contributed,
                 paid_out: s.total_paid_out,
                 pool: s.pool(),
+                subsidy: state.subsidy_view(),
             },
             params: s.params,
             pending_params: s.pending_params,
@@ -86,6 +87,8 @@ impl NodeCore {
             pending_params: s.pending_params,
             params_known_until: s.epoch + rules.min_delay - 1,
             history: state.governance_log().to_vec(),
+            subsidy: state.subsidy_view(),
+            funders: state.funders(),
         }
     }
 

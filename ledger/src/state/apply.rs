@@ -123,6 +123,7 @@ impl<'s> Pipeline<'s> {
                             Transaction::AdvanceEpoch(_)
                                 | Transaction::SetParams(_)
                                 | Transaction::CancelParams(_)
+                                | Transaction::Deposit(_)
                         )
                     {
                         execute(&mut scratch, c.clone());

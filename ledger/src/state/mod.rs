@@ -25,6 +25,8 @@ use zkpension_circuits::poseidon::hash2;
 use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::governance::GovernanceEvent;
+use zkpension_core::subsidy::SubsidyTotals;
+use zkpension_core::views::{FunderView, SubsidyView};
 use zkpension_core::{
     BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, PendingParams,
     StateSummary, TxId,
@@ -54,6 +56,9 @@ pub struct Scalars {
     pub authority_nonce: u64,
     pub total_contributed: u64,
     pub total_paid_out: u64,
+    /// The subsidy pool's totals, on a chain whose genesis has a subsidy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidy: Option<SubsidyTotals>,
     pub leaf_count: u64,
     pub nullifier_count: u64,
     /// `acc' = SHA-256("zkpension/v1/nullifiers" || acc || nf)`, from 32 zero bytes.
@@ -67,10 +72,19 @@ pub struct Scalars {
 }
 
 impl Scalars {
-    /// `pool = total_contributed - total_paid_out`; never negative (a claim
-    /// larger than the pool is refused).
+    /// `pool = total_contributed + matched - total_paid_out`: the money
+    /// held for members; never negative (a claim larger than the pool is
+    /// refused).
     pub fn pool(&self) -> u64 {
-        self.total_contributed.saturating_sub(self.total_paid_out)
+        self.total_contributed
+            .saturating_add(self.matched())
+            .saturating_sub(self.total_paid_out)
+    }
+
+    /// Money moved from the subsidy pool into members' accounts (0 without
+    /// a subsidy).
+    pub fn matched(&self) -> u64 {
+        self.subsidy.as_ref().map_or(0, |t| t.matched)
     }
 
     pub(crate) fn add_nullifier(&mut self, nf: &Nullifier) {
@@ -129,6 +143,7 @@ pub fn state_summary(tree_root: &Fr, anchors: &Hash32, s: &Scalars) -> StateSumm
         total_contributed: s.total_contributed,
         total_paid_out: s.total_paid_out,
         pool: s.pool(),
+        subsidy: s.subsidy.clone(),
         nullifier_count: s.nullifier_count,
         nullifier_acc: s.nullifier_acc,
         attestation_count: s.attestation_count,
@@ -160,8 +175,10 @@ pub enum RestoreError {
     Accumulator { what: &'static str },
     #[error("the anchor window's last root is not the tree's root")]
     Anchors,
-    #[error("more was paid out ({paid_out}) than contributed ({contributed})")]
+    #[error("more was paid out ({paid_out}) than contributed and matched ({contributed})")]
     Totals { contributed: u64, paid_out: u64 },
+    #[error("the stored subsidy totals do not fit the genesis (matched above funded, or another number of funders)")]
+    Subsidy,
     #[error("state root {computed} differs from the tip header's {header}")]
     StateRoot { computed: String, header: String },
 }
@@ -202,6 +219,10 @@ impl State {
                 authority_nonce: 0,
                 total_contributed: 0,
                 total_paid_out: 0,
+                subsidy: ctx
+                    .subsidy
+                    .as_ref()
+                    .map(|s| SubsidyTotals::new(s.funders.len())),
                 leaf_count: 0,
                 nullifier_count: 0,
                 nullifier_acc: zero,
@@ -250,11 +271,22 @@ impl State {
                 })
             }
         };
-        if scalars.total_paid_out > scalars.total_contributed {
+        let held = u128::from(scalars.total_contributed) + u128::from(scalars.matched());
+        if u128::from(scalars.total_paid_out) > held {
             return Err(RestoreError::Totals {
-                contributed: scalars.total_contributed,
+                contributed: u64::try_from(held).unwrap_or(u64::MAX),
                 paid_out: scalars.total_paid_out,
             });
+        }
+        let subsidy_fits = match (&scalars.subsidy, &state.scalars.subsidy) {
+            (None, None) => true,
+            (Some(t), Some(fresh)) => {
+                t.matched <= t.funded && t.deposit_nonces.len() == fresh.deposit_nonces.len()
+            }
+            _ => false,
+        };
+        if !subsidy_fits {
+            return Err(RestoreError::Subsidy);
         }
         count("leaves", scalars.leaf_count, leaves.len())?;
         count("nullifiers", scalars.nullifier_count, nullifiers.len())?;
@@ -354,6 +386,34 @@ impl State {
     /// governance section).
     pub fn governance(&self) -> &zkpension_core::Governance {
         &self.ctx.governance
+    }
+
+    /// The subsidy pool's public figures (`None` without a subsidy).
+    pub fn subsidy_view(&self) -> Option<SubsidyView> {
+        let rules = self.ctx.subsidy.as_ref()?;
+        let t = self.scalars.subsidy.as_ref()?;
+        Some(SubsidyView {
+            match_rate: rules.match_rate,
+            funded: t.funded,
+            matched: t.matched,
+            available: t.available(),
+        })
+    }
+
+    /// The genesis's funders with their deposit counts.
+    pub fn funders(&self) -> Vec<FunderView> {
+        let (Some(g), Some(t)) = (&self.genesis.subsidy, &self.scalars.subsidy) else {
+            return Vec::new();
+        };
+        g.funders
+            .iter()
+            .zip(&t.deposit_nonces)
+            .map(|(f, n)| FunderView {
+                name: f.name.clone(),
+                key: f.key,
+                deposits: *n,
+            })
+            .collect()
     }
 
     pub fn height(&self) -> u64 {

@@ -301,6 +301,7 @@ impl Chain {
                     cm_new: NoteCommitment::from(Fr::from(2_000_000 + nf * 1000 + salt)),
                 },
                 amount: 1 + salt % 100,
+                matched: 0,
                 epoch: 1,
                 payer_ref: Context::new("payer_ref", salt.to_be_bytes().to_vec()).unwrap(),
             },

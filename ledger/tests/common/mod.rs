@@ -25,7 +25,7 @@ use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{
-    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Enroll, SetParams,
+    contribute_binding, AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Enroll, SetParams,
 };
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_verifier::{KeyEntry, KeyManifest, Proof, VerifierKeys, VerifyingKey};
@@ -180,6 +180,7 @@ pub fn genesis_with_keys(
         paying_agent: None,
         ceremony: None,
         governance: None,
+        subsidy: None,
         verifying_keys: vk_ids,
     }
 }
@@ -255,13 +256,27 @@ impl Member {
         cap: u64,
         payer_ref: &[u8],
     ) -> (Transaction, Note) {
+        self.contribute_matched(tree, amount, 0, epoch, cap, payer_ref)
+    }
+
+    /// A Contribute of `amount` with `matched` from the subsidy pool (the
+    /// proof adds both), and the note it creates.
+    pub fn contribute_matched(
+        &self,
+        tree: &MerkleTree,
+        amount: u64,
+        matched: u64,
+        epoch: u64,
+        cap: u64,
+        payer_ref: &[u8],
+    ) -> (Transaction, Note) {
         let path = tree.path(self.index.expect("enrolled")).unwrap();
-        let b = binding(&chain_id(), ProofKind::Contribute, payer_ref);
+        let b = contribute_binding(&chain_id(), matched, payer_ref);
         let (public, private, new) = contribute::prepare(
             &self.sk,
             &self.note,
             path,
-            amount,
+            amount + matched,
             epoch,
             cap,
             b,
@@ -272,7 +287,8 @@ impl Member {
             Statement::Contribute,
             ContributeCircuit::new(&public, &private),
         );
-        let tx = Contribute::from_public(&chain_id(), &public, payer_ref.to_vec(), proof).unwrap();
+        let tx = Contribute::from_public(&chain_id(), &public, matched, payer_ref.to_vec(), proof)
+            .unwrap();
         (tx.into(), new)
     }
 

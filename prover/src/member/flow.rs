@@ -27,7 +27,7 @@ use zkpension_circuits::replay;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
-use zkpension_core::tx::{Attest, Claim, Contribute};
+use zkpension_core::tx::{contribute_binding, Attest, Claim, Contribute};
 use zkpension_core::views::StatusView;
 use zkpension_core::{Transaction, TxId};
 
@@ -242,12 +242,20 @@ pub fn contribute<R: RngCore + CryptoRng>(
         r_new,
     } = spendable(wallet, status, "contribute")?;
     let chain = status.chain_id;
-    let b = binding(&chain, ProofKind::Contribute, payer_ref);
+    // The subsidy pool's match, exactly as the node will check it; the
+    // proof adds `amount + matched` to the hidden balance.
+    let matched = status.totals.subsidy.as_ref().map_or(0, |s| {
+        zkpension_core::subsidy::match_for(amount, s.match_rate, s.available)
+    });
+    let credited = amount
+        .checked_add(matched)
+        .ok_or_else(|| FlowError::Build("amount and match exceed 2^64 - 1".into()))?;
+    let b = contribute_binding(&chain, matched, payer_ref);
     let (public, private, new) = contribute::prepare(
         sk,
         &note,
         path,
-        amount,
+        credited,
         status.epoch,
         status.params.cap,
         b,
@@ -258,15 +266,21 @@ pub fn contribute<R: RngCore + CryptoRng>(
             e,
             &note,
             Asked::Contribute {
-                amount,
+                amount: credited,
                 epoch: status.epoch,
                 cap: status.params.cap,
             },
         )
     })?;
     let proof = prove(keys, &Witness::Contribute(public.clone(), private), rng)?;
-    let tx = Contribute::from_public(&chain, &public, payer_ref.to_vec(), proof.to_bytes())
-        .map_err(|e| FlowError::Build(e.to_string()))?;
+    let tx = Contribute::from_public(
+        &chain,
+        &public,
+        matched,
+        payer_ref.to_vec(),
+        proof.to_bytes(),
+    )
+    .map_err(|e| FlowError::Build(e.to_string()))?;
     Ok(finish("contribute", tx.into(), new, public.nf))
 }
 
