@@ -14,6 +14,8 @@ use zkpension_circuits::field;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::sealed::{AgentKey, SealedField};
+use zkpension_core::subsidy::{Funder, Subsidy};
+use zkpension_core::tx::Deposit;
 use zkpension_core::{format_amount as money, Genesis, Params};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
@@ -32,9 +34,10 @@ their eligible epoch and claim their pension; one attests to a landlord; one
 loses his wallet file and gets the account back from his 24-word recovery
 phrase and the public chain alone, then claims with it. The authority
 schedules a cap 10% higher two epochs ahead (a 50% raise is refused by the
-genesis's step limit). The
-demo prints what the public ledger shows beside what each member alone knows,
-and checks that the pool equals money in minus money out.
+genesis's step limit). The state deposits into the subsidy pool, which
+matches 50 cents per unit paid in until it runs dry. The demo prints what
+the public ledger shows beside what each member alone knows, and checks that
+the pool equals money in plus matched minus money out.
 
 Keys come from the default key directory (generated there on first use).
 The node's data goes to a temporary directory unless --data is given.
@@ -79,6 +82,8 @@ struct Demo {
     keys: ProvingKeys,
     chain: ChainId,
     authority: SigningKey,
+    /// The subsidy pool's funder.
+    state: SigningKey,
     out_json: bool,
     log: Vec<Value>,
     prove_ms: Vec<f64>,
@@ -114,6 +119,22 @@ impl Demo {
             format!("\n== authority advances to epoch {epoch}"),
         );
         Ok(epoch)
+    }
+
+    /// The state puts `amount` into the subsidy pool.
+    fn deposit(&mut self, amount: u64) -> anyhow::Result<()> {
+        let g = self.client.governance()?;
+        let tx: zkpension_core::Transaction =
+            Deposit::sign(&self.chain, amount, g.funders[0].deposits, &self.state).into();
+        self.client.submit(&tx)?;
+        let h = self
+            .client
+            .wait_included(&tx.id(), Duration::from_secs(60))?;
+        self.say(
+            json!({"event": "deposit", "funder": "state", "amount": amount, "height": h}),
+            format!("  the state deposits {} into the subsidy pool (block {h}): every contribution is matched 50 cents per unit until it runs dry", money(amount)),
+        );
+        Ok(())
     }
 
     /// The authority schedules a cap 10% higher, `min_delay` epochs ahead;
@@ -180,11 +201,13 @@ impl Demo {
             Ok(p) => {
                 let ms = start.elapsed().as_secs_f64() * 1e3;
                 self.prove_ms.push(ms);
+                let matched = p.matched();
                 let h = self.submit(m, p)?;
                 let bal = m.wallet().current_note().map(|n| n.note.balance).unwrap_or(0);
+                let with = if matched > 0 { format!(" + {} matched", money(matched)) } else { String::new() };
                 self.say(
-                    json!({"event": "contribute", "member": m.name, "amount": amount, "height": h, "prove_ms": ms, "balance": bal}),
-                    format!("{:>6} contributes {:>6}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, money(amount), money(bal)),
+                    json!({"event": "contribute", "member": m.name, "amount": amount, "matched": matched, "height": h, "prove_ms": ms, "balance": bal}),
+                    format!("{:>6} contributes {:>6}{with}: proved in {ms:.0} ms, in block {h}; balance now {}", m.name, money(amount), money(bal)),
                 );
             }
             Err(FlowError::Rule { clause, explanation }) => self.say(
@@ -256,6 +279,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     };
     let registrar = SigningKey::generate(&mut OsRng);
     let authority = SigningKey::generate(&mut OsRng);
+    let state = SigningKey::generate(&mut OsRng);
     // Payout details go to the paying agent sealed; the ledger holds ciphertexts.
     let agent = AgentKey::generate(&mut OsRng);
     let chain = ChainId::from_name("zkpension-demo");
@@ -278,7 +302,14 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         paying_agent: Some(FixedBytes(agent.public())),
         // Parameters within bounds, at most 10% per change, 2 epochs' notice.
         governance: Some(zkpension_core::Governance::defaults_for(&params)),
-        subsidy: None,
+        // The state matches 50 cents per unit paid in, from what it deposits.
+        subsidy: Some(Subsidy {
+            match_rate: 500,
+            funders: vec![Funder {
+                name: "state".into(),
+                key: FixedBytes(state.verifying_key().to_bytes()),
+            }],
+        }),
         ceremony: transcript
             .and_then(|c| zkpension_verifier::id_from_hex(&c.transcript_hash).ok())
             .map(FixedBytes),
@@ -298,6 +329,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         keys,
         chain,
         authority,
+        state,
         out_json: out.json,
         log: Vec::new(),
         prove_ms: Vec::new(),
@@ -357,7 +389,9 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     d.advance()?;
     d.claim(alice)?;
     d.claim(alice)?; // second claim in one epoch
-    d.contribute(bob, 70_000)?;
+    d.deposit(20_000)?;
+    d.contribute(bob, 60_000)?; // matched 200.00 of its 300.00: the pool runs dry
+    d.contribute(carol, 10_000)?; // nothing left to match
     d.advance()?;
     d.claim(alice)?;
     d.claim(bob)?;
@@ -447,7 +481,13 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         .iter()
         .map(|m| m.wallet().current_note().map_or(0, |n| n.note.balance))
         .sum();
-    let pool_ok = s.totals.pool == s.totals.contributed - s.totals.paid_out;
+    let sub = s
+        .totals
+        .subsidy
+        .clone()
+        .context("the demo chain has a subsidy pool")?;
+    let pool_ok = s.totals.pool == s.totals.contributed + sub.matched - s.totals.paid_out
+        && sub.available == sub.funded - sub.matched;
     let solvent = s.totals.pool == balances;
     let avg = |v: &[f64]| {
         if v.is_empty() {
@@ -460,11 +500,11 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         "public_ledger": {
             "height": s.height, "epoch": s.epoch, "commitments": s.leaf_count, "nullifiers": s.nullifier_count,
             "attestations": s.attestation_count, "contributed": s.totals.contributed, "paid_out": s.totals.paid_out,
-            "pool": s.totals.pool, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_core::hexbytes::encode_hex(&s.state_root.0),
+            "pool": s.totals.pool, "subsidy": sub, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_core::hexbytes::encode_hex(&s.state_root.0),
         },
         "members_private_view": private,
         "paying_agent_view": payouts,
-        "checks": {"pool_equals_in_minus_out": pool_ok, "pool_equals_sum_of_private_balances": solvent},
+        "checks": {"pool_equals_in_plus_matched_minus_out": pool_ok, "pool_equals_sum_of_private_balances": solvent},
         "timings": {"proofs": d.prove_ms.len(), "avg_prove_ms": avg(&d.prove_ms), "avg_submit_to_inclusion_ms": avg(&d.include_ms),
                     "total_s": total.elapsed().as_secs_f64()},
     });
@@ -481,8 +521,14 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             s.attestation_count
         );
         crate::outln!(
-            "money in {}, money out {}, pool {}  (which account paid or drew what: not shown, not knowable)",
-            money(s.totals.contributed), money(s.totals.paid_out), money(s.totals.pool)
+            "money in {}, matched {}, money out {}, pool {}  (which account paid or drew what: not shown, not knowable)",
+            money(s.totals.contributed), money(sub.matched), money(s.totals.paid_out), money(s.totals.pool)
+        );
+        crate::outln!(
+            "subsidy pool: funded {}, matched {}, left {}",
+            money(sub.funded),
+            money(sub.matched),
+            money(sub.available)
         );
         crate::outln!("\n== what each member alone knows");
         for v in &private {
@@ -503,7 +549,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             );
         }
         crate::outln!(
-            "\ncheck: pool = in - out: {}; pool = sum of the members' private balances: {}",
+            "\ncheck: pool = in + matched - out: {}; pool = sum of the members' private balances: {}",
             if pool_ok { "yes" } else { "NO" },
             if solvent { "yes" } else { "NO" }
         );

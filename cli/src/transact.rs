@@ -236,10 +236,7 @@ fn report(
         })),
         _ => None,
     };
-    let matched = match recorded.transaction() {
-        Transaction::Contribute(t) => t.body.matched,
-        _ => 0,
-    };
+    let matched = p.matched();
     if out.json {
         return out.print_json(&json!({
             "kind": p.kind, "tx_id": id, "included_at": height, "file": file, "held": file.is_some(),

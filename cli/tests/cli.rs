@@ -427,7 +427,24 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
     // The cap, the early claim and the second claim in one epoch are refused.
     assert_eq!(count("refused"), 3, "{events:?}");
     let checks = &v["summary"]["checks"];
-    assert_eq!(checks["pool_equals_in_minus_out"], true);
+    assert_eq!(checks["pool_equals_in_plus_matched_minus_out"], true);
+    // The state's deposit of 200.00 is matched 50 cents per unit: bob's
+    // 600.00 gets what is left, 200.00 of 300.00, and carol's 100.00 after
+    // it gets nothing.
+    assert_eq!(count("deposit"), 1);
+    let matched: Vec<u64> = events
+        .iter()
+        .filter(|e| e["event"] == "contribute")
+        .map(|e| e["matched"].as_u64().unwrap())
+        .collect();
+    assert_eq!(matched.iter().sum::<u64>(), 20_000, "{matched:?}");
+    assert_eq!(matched[matched.len() - 2..], [20_000, 0]);
+    let sub = &v["summary"]["public_ledger"]["subsidy"];
+    assert_eq!(
+        (sub["funded"].as_u64(), sub["matched"].as_u64()),
+        (Some(20_000), Some(20_000))
+    );
+    assert_eq!(sub["available"], 0);
     assert_eq!(checks["pool_equals_sum_of_private_balances"], true);
     // The paying agent reads every claim's recipient; the ledger stores none
     // of them in clear (its block files are searched for the text).

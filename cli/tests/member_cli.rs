@@ -16,6 +16,7 @@ use common::{copy_of_keys, keys_dir};
 use zkpension_circuits::binding::ChainId;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
+use zkpension_core::subsidy::{Funder, Subsidy};
 use zkpension_core::Genesis;
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_verifier::VerifierKeys;
@@ -711,5 +712,115 @@ fn a_threshold_registrar_enrolls_a_member() {
     ok(&mut z(&["sync"]));
     let b = ok(&mut z(&["balance"]));
     assert_eq!(b["eligible_epoch"], 2, "{b}");
+    node.shutdown().unwrap();
+}
+
+/// A state subsidy through the CLI: the funder's key in the genesis, a
+/// deposit, contributions matched 50 cents per unit into the member's
+/// balance until the pool runs dry, the totals in `status` and the deposit
+/// in `governance`; a key that is not a funder's deposits nothing.
+#[test]
+fn a_state_subsidy_is_matched_into_the_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let z = |node: &str, args: &[&str]| {
+        let mut c = zkpension(home, node);
+        c.current_dir(home).args(args);
+        c
+    };
+    let reg = ok(&mut z(
+        "",
+        &["registrar", "keygen", "--out", "registrar.key"],
+    ));
+    let auth = ok(&mut z(
+        "",
+        &["authority", "keygen", "--out", "authority.key"],
+    ));
+    let state = ok(&mut z("", &["funder", "keygen", "--out", "state.key"]));
+    ok(&mut z("", &["funder", "keygen", "--out", "stranger.key"]));
+    let mut genesis = test_genesis("cli-subsidy", public_key(&reg), public_key(&auth));
+    genesis.subsidy = Some(Subsidy {
+        match_rate: 500,
+        funders: vec![Funder {
+            name: "state".into(),
+            key: FixedBytes(public_key(&state)),
+        }],
+    });
+    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
+    config.block_interval = Duration::from_millis(20);
+    let node = Node::start(config).unwrap();
+    let url = node.url();
+    let z = |args: &[&str]| z(&url, args);
+
+    let o = z(&[
+        "funder",
+        "deposit",
+        "--key",
+        "stranger.key",
+        "--amount",
+        "1.00",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        show(&o).contains("not one of the chain's funders (state)"),
+        "{}",
+        show(&o)
+    );
+    let d = ok(&mut z(&[
+        "funder",
+        "deposit",
+        "--key",
+        "state.key",
+        "--amount",
+        "1.00",
+    ]));
+    assert_eq!(d["subsidy"]["available"], 100, "{d}");
+
+    ok(&mut z(&["wallet", "new"]));
+    ok(&mut z(&[
+        "enroll",
+        "--eligible-epoch",
+        "2",
+        "--out",
+        "me.enroll.json",
+    ]));
+    ok(&mut z(&[
+        "registrar",
+        "approve",
+        "--expect-eligible-epoch",
+        "2",
+        "--request",
+        "me.enroll.json",
+        "--key",
+        "registrar.key",
+    ]));
+    ok(&mut z(&["sync"]));
+    // 1.50 paid gets 0.75; 1.00 paid gets the 0.25 left; then nothing.
+    for (cents, matched, balance) in [("150", 75, 225), ("100", 25, 350), ("50", 0, 400)] {
+        let v = ok(&mut z(&[
+            "contribute",
+            "--cents",
+            cents,
+            "--payer-ref",
+            "nov",
+        ]));
+        assert_eq!(
+            (v["matched"].as_u64(), v["balance"].as_u64()),
+            (Some(matched), Some(balance)),
+            "{v}"
+        );
+    }
+    let s = ok(&mut z(&["status"]));
+    let totals = &s["status"]["totals"];
+    assert_eq!(totals["contributed"], 300, "{s}");
+    assert_eq!(totals["pool"], 400, "{s}");
+    assert_eq!(totals["subsidy"]["matched"], 100, "{s}");
+    assert_eq!(totals["subsidy"]["available"], 0, "{s}");
+    let g = ok(&mut z(&["governance"]));
+    let g = &g["governance"];
+    assert_eq!(g["funders"][0]["deposits"], 1, "{g}");
+    assert_eq!(g["history"][0]["action"], "deposited", "{g}");
     node.shutdown().unwrap();
 }

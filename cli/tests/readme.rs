@@ -249,8 +249,14 @@ fn the_readme_trustees_section_runs_as_written() {
     assert_eq!(g["pending_params"]["effective_epoch"], 3, "{v}");
     assert_eq!(g["params"]["cap"], 100_000, "{v}");
     assert_eq!(g["params_known_until"], 2, "{v}");
-    assert_eq!(g["history"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(g["history"].as_array().unwrap().len(), 2, "{v}");
     assert_eq!(g["history"][0]["action"], "scheduled", "{v}");
+    // The state's deposit is public, with its name; nothing is matched yet.
+    assert_eq!(g["history"][1]["action"], "deposited", "{v}");
+    assert_eq!(g["history"][1]["funder"], "state", "{v}");
+    assert_eq!(g["funders"][0]["deposits"], 1, "{v}");
+    assert_eq!(g["subsidy"]["match_rate"], 500, "{v}");
+    assert_eq!(g["subsidy"]["available"], 500_000, "{v}");
     let group = std::fs::read_to_string(script.work.join("authority.group.json")).unwrap();
     let key = g["authority"]["key"]
         .as_str()

@@ -146,6 +146,14 @@ impl Prepared {
     pub fn id_hex(&self) -> String {
         encode_hex(&self.id.0)
     }
+
+    /// The subsidy pool's match of a contribution (0 for the other kinds).
+    pub fn matched(&self) -> u64 {
+        match &self.tx {
+            Transaction::Contribute(t) => t.body.matched,
+            _ => 0,
+        }
+    }
 }
 
 /// The wallet's current note and its path, ready to spend.
