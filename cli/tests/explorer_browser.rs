@@ -167,6 +167,12 @@ fn the_explorer_in_chromium_shows_what_the_demo_printed() {
         assert_eq!(text("#total-in").await, money("contributed"));
         assert_eq!(text("#total-out").await, money("paid_out"));
         assert_eq!(text("#pool").await, money("pool"));
+        // The subsidy pool's figures.
+        let sub =
+            |key: &str| zkpension_core::format_amount(summary["subsidy"][key].as_u64().unwrap());
+        assert_eq!(text("#total-matched").await, sub("matched"));
+        assert_eq!(text("#subsidy-funded").await, sub("funded"));
+        assert_eq!(text("#subsidy-left").await, sub("available"));
         assert_eq!(summary["contributed"], status["totals"]["contributed"]);
         assert_eq!(text("#height").await, status["height"].to_string());
         assert_eq!(text("#epoch").await, status["epoch"].to_string());
