@@ -2,7 +2,7 @@
 //! real Groth16 proof stops verifying when it changes), the encoders refuse
 //! values that do not fit their type, and the constraint systems are pinned.
 
-mod common;
+use crate::common;
 
 use ark_bn254::Bn254;
 use ark_ff::{BigInteger, PrimeField};

@@ -3,7 +3,7 @@
 //! everything else recomputed to fit) is rejected by both the native relation,
 //! which names the clause, and the circuit.
 
-mod common;
+use crate::common;
 
 use common::{
     attest_case, claim_case, claim_case_with, contribute_case, neg, retiree_note, small, two_64,

@@ -1,6 +1,6 @@
 //! Every gadget against its native counterpart, on the same inputs.
 
-mod common;
+use crate::common;
 
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::fields::fp::FpVar;

@@ -6,8 +6,7 @@
 //! ceremony. One ceremony for the whole binary (next-phase is the expensive
 //! step).
 
-#[path = "../../prover/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

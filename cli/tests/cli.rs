@@ -1,7 +1,6 @@
 //! The `zkpension` binary: help, JSON output, exit codes.
 
-#[path = "../../prover/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -9,8 +9,7 @@
 //! `chromium-driver`); with `ZKPENSION_REQUIRE_BROWSER=1` (CI) their absence
 //! fails the test.
 
-#[path = "../../prover/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::{json, Value};

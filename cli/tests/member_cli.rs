@@ -5,8 +5,7 @@
 //! transaction written to a file and held, then sent with `submit` (made with
 //! keys whose prover tables must be rebuilt).
 
-#[path = "../../prover/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -8,8 +8,7 @@
 //! and the node listens on a free port instead of 8080 (member commands find
 //! it through `ZKPENSION_NODE`, as a user may set it).
 
-#[path = "../../prover/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::{free_port, Killed};
 use std::path::{Path, PathBuf};

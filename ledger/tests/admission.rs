@@ -2,7 +2,7 @@
 //! refused proof never recorded as the id's status, no empty blocks, and the
 //! per-client limit on refused submissions.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

@@ -1,7 +1,7 @@
 //! The anchor window counts distinct tree roots: blocks that append nothing
 //! never push an honest, held-back transaction's anchor out.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

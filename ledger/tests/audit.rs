@@ -2,7 +2,7 @@
 //! height that disagrees named even when a later block breaks another rule
 //! before the batch is verified.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

@@ -4,8 +4,8 @@
 //! Transactions carry valid Groth16 proofs made with trapdoor keys
 //! (`common::sim`), verified like any other by every node.
 
-mod cluster_support;
-mod common;
+use crate::cluster_support;
+use crate::common;
 
 use cluster_support::*;
 use common::*;

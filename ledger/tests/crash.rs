@@ -7,7 +7,7 @@
 //! replaying every block reaches the node's state root, and every
 //! acknowledged transaction is included.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

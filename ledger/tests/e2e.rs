@@ -3,7 +3,7 @@
 //! tree from compact blocks, enroll, contribute over two epochs, claim and
 //! attest; a double spend refused; a graceful restart at the same state.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! from transactions is escaped, unknown heights and ids answer 404 pages
 //! and malformed paths and queries 400 pages.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

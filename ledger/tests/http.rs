@@ -2,7 +2,7 @@
 //! JSON 4xx, restart with the same state, queued transactions surviving a
 //! restart.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

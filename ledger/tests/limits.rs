@@ -3,7 +3,7 @@
 //! out; a slow body gets 408; too many refused submissions get 429; key files
 //! and text attest contexts are served.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

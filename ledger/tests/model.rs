@@ -12,7 +12,7 @@
 //! fields, the chain id and the parameters in force), and the model knows
 //! which ones were made for something else.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

@@ -2,7 +2,7 @@
 //! reason, and a block holding a refused transaction leaves the state (and
 //! its root) unchanged.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ed25519_dalek::SigningKey;

@@ -3,7 +3,7 @@
 //! error that names the table (and height or entry), exit code 1, never a
 //! panic and never a served block.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

@@ -1,7 +1,7 @@
 //! Storage: blocks written in one transaction each, reloaded to the same
 //! state; a database whose contents no longer add up is refused.
 
-mod common;
+use crate::common;
 
 use common::sim::SimKeys;
 use common::*;

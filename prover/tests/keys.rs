@@ -1,7 +1,7 @@
 //! Key generation and checked loading: a round trip, and every way a key
 //! directory can be wrong (size, id, statement, statement version, circuit).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Proving: every statement proves and verifies, batches prove in parallel,
 //! and a witness that breaks a clause gets an error naming it, never a proof.
 
-mod common;
+use crate::common;
 
 use ark_ff::UniformRand;
 use common::{keys_dir, proving_keys, rng};

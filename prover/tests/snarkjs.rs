@@ -7,7 +7,7 @@
 //! Without it the snarkjs checks are skipped with a message, unless
 //! `ZKPENSION_REQUIRE_SNARKJS=1`, which makes a missing snarkjs a failure.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
