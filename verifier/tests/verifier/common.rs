@@ -1,5 +1,7 @@
-//! Throwaway Groth16 keys and real proofs of the three statements, made once
-//! per test binary with a fixed seed.
+//! Throwaway Groth16 keys and real proofs of the three statements, made with
+//! a fixed seed once per circuit version and cached in the target directory
+//! (nextest runs every test in its own process: making them costs about 10 s
+//! a process, loading them a few milliseconds).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -74,7 +76,67 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
 
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(make_fixture)
+    FIXTURE.get_or_init(cached_fixture)
+}
+
+/// The fixture from `CARGO_TARGET_TMPDIR`, named by the circuits' constraint
+/// digests (a changed circuit gets new keys), made and stored if absent.
+fn cached_fixture() -> Fixture {
+    let digest: String = Statement::ALL
+        .iter()
+        .map(|&s| {
+            let info = zkpension_circuits::r1cs::constraint_info(s).expect("constraint system");
+            hex::encode(&info.digest[..4])
+        })
+        .collect();
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.join(format!("zkpension-verifier-fixture-{digest}"));
+    if let Some(f) = load_fixture(&dir) {
+        return f;
+    }
+    let f = make_fixture();
+    let partial = tmp.join(format!(
+        "zkpension-verifier-fixture-{digest}.tmp{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&partial).expect("target tmp dir");
+    for sample in &f.samples {
+        let name = sample.statement.to_string();
+        let vk = f.keys.get(sample.statement).to_bytes();
+        std::fs::write(partial.join(format!("{name}.vk")), vk).expect("write vk");
+        let proof = serde_json::to_vec(&sample.file()).expect("proof json");
+        std::fs::write(partial.join(format!("{name}.proof.json")), proof).expect("write proof");
+    }
+    // Another test process may have stored it first; either copy will do.
+    if std::fs::rename(&partial, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    f
+}
+
+/// Reads a stored fixture; the keys and proofs go through the verifier's own
+/// checked decoding, and each proof must still verify.
+fn load_fixture(dir: &Path) -> Option<Fixture> {
+    let mut vks = Vec::new();
+    let mut samples = Vec::new();
+    for s in Statement::ALL {
+        let vk = std::fs::read(dir.join(format!("{s}.vk"))).ok()?;
+        vks.push(VerifyingKey::from_bytes(s, &vk).ok()?);
+        let file: ProofFile =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{s}.proof.json"))).ok()?)
+                .ok()?;
+        samples.push(Sample {
+            statement: s,
+            proof: file.proof,
+            inputs: file.public_inputs,
+        });
+    }
+    let [a, b, c] = <[VerifyingKey; 3]>::try_from(vks).ok()?;
+    let keys = VerifierKeys::new(a, b, c).ok()?;
+    samples
+        .iter()
+        .all(|x| keys.get(x.statement).verify(&x.proof, &x.inputs).is_ok())
+        .then_some(Fixture { keys, samples })
 }
 
 fn one_leaf_path(note: &Note) -> MerklePath {
