@@ -137,7 +137,8 @@ pub struct ChainContext {
     pub paying_agent: Option<[u8; 32]>,
     /// The rules for parameter changes ([`Genesis::governance_rules`]).
     pub governance: Governance,
-    pub subsidy: Option<SubsidyRules>,
+    /// Shared: every block's delta holds it.
+    pub subsidy: Option<std::sync::Arc<SubsidyRules>>,
 }
 
 fn decode_key(bytes: &PublicKeyBytes, which: &'static str) -> Result<Ed25519Key, GenesisError> {
@@ -170,7 +171,11 @@ impl Genesis {
         }
         let governance = self.governance_rules();
         governance.validate(&self.params.params())?;
-        let subsidy = self.subsidy.as_ref().map(Subsidy::validate).transpose()?;
+        let subsidy = self
+            .subsidy
+            .as_ref()
+            .map(|s| s.validate().map(std::sync::Arc::new))
+            .transpose()?;
         Ok(ChainContext {
             chain_id: self.chain_id,
             registrar,

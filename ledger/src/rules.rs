@@ -32,12 +32,13 @@ use crate::state::{Scalars, State};
 use ed25519_dalek::{Signature, VerifyingKey as Ed25519Key};
 use rayon::prelude::*;
 use std::collections::HashSet;
+use std::sync::Arc;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::tree::CAPACITY;
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::governance::{GovernanceAction, GovernanceEvent};
-use zkpension_core::subsidy::{self, Subsidy};
+use zkpension_core::subsidy::{self, SubsidyRules};
 use zkpension_core::tx::{authority_message, enroll_message, funder_message};
 use zkpension_core::{PendingParams, Rejection};
 use zkpension_core::{Transaction, TxId};
@@ -288,8 +289,8 @@ pub struct BlockDelta {
     /// The parameter changes the block's authority transactions made, and
     /// its deposits.
     pub governance: Vec<GovernanceEvent>,
-    /// The genesis's subsidy section (match rate, funders).
-    subsidy: Option<Subsidy>,
+    /// The chain's subsidy rules (match rate, funders).
+    subsidy: Option<Arc<SubsidyRules>>,
     height: u64,
     nullifier_set: HashSet<Nullifier>,
     attestation_set: HashSet<(ContextId, AttestTag)>,
@@ -306,7 +307,7 @@ impl BlockDelta {
             attestations: Vec::new(),
             included: Vec::new(),
             governance: Vec::new(),
-            subsidy: state.genesis.subsidy.clone(),
+            subsidy: state.ctx.subsidy.clone(),
             height: state.scalars.height + 1,
             nullifier_set: HashSet::new(),
             attestation_set: HashSet::new(),
@@ -352,10 +353,10 @@ pub fn check_in_block(delta: &BlockDelta, c: &CheckedTx) -> Result<(), Rejection
         }
         Transaction::Contribute(t) => {
             let s = &delta.scalars;
+            // The members' money held after it, `total_contributed +
+            // matched`, bounds `total_contributed`: one check covers both.
             let held = u128::from(s.total_contributed) + u128::from(s.matched());
-            if s.total_contributed.checked_add(t.body.amount).is_none()
-                || held + u128::from(t.body.amount) + u128::from(t.body.matched)
-                    > u128::from(u64::MAX)
+            if held + u128::from(t.body.amount) + u128::from(t.body.matched) > u128::from(u64::MAX)
             {
                 return Err(Rejection::TotalOverflow);
             }
@@ -422,16 +423,15 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
             }
         }
         Transaction::Deposit(t) => {
-            let funders = &delta.subsidy.as_ref().expect("checked: a funder").funders;
-            let i = funders
-                .iter()
-                .position(|f| f.key == t.body.funder)
+            let rules = delta.subsidy.as_ref().expect("checked: a subsidy chain");
+            let i = rules
+                .funder_index(&t.body.funder)
                 .expect("checked: a funder of the genesis");
             let totals = s.subsidy.as_mut().expect("checked: a subsidy chain");
             totals.funded += t.body.amount;
             totals.deposit_nonces[i] += 1;
             event = Some(GovernanceAction::Deposited {
-                funder: funders[i].name.clone(),
+                funder: rules.funders[i].0.clone(),
                 amount: t.body.amount,
             });
         }

@@ -376,9 +376,8 @@ impl Model {
             }
             Transaction::Contribute(t) => {
                 let held = u128::from(self.contributed) + u128::from(self.matched);
-                if self.contributed.checked_add(t.body.amount).is_none()
-                    || held + u128::from(t.body.amount) + u128::from(t.body.matched)
-                        > u128::from(u64::MAX)
+                if held + u128::from(t.body.amount) + u128::from(t.body.matched)
+                    > u128::from(u64::MAX)
                 {
                     return Err("total_overflow");
                 }
