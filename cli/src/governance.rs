@@ -122,8 +122,8 @@ fn print(g: &GovernanceView) {
     match &g.subsidy {
         Some(s) => {
             crate::outln!(
-                "subsidy    {} matched per 1.00 paid in (fixed by the genesis); funded {}, matched {}, left {}",
-                money(s.match_rate / 10),
+                "subsidy    {} (fixed by the genesis); funded {}, matched {}, left {}",
+                s.rate_text(),
                 money(s.funded),
                 money(s.matched),
                 money(s.available)

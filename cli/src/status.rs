@@ -80,11 +80,11 @@ pub fn run(a: Args, out: &Output) -> anyhow::Result<()> {
     );
     if let Some(sub) = &s.totals.subsidy {
         crate::outln!(
-            "subsidy  funded {}, matched {}, left {}; {} matched per 1.00 paid in",
+            "subsidy  funded {}, matched {}, left {}; {}",
             money(sub.funded),
             money(sub.matched),
             money(sub.available),
-            money(sub.match_rate / 10)
+            sub.rate_text()
         );
     }
     crate::outln!("rules    {}", params_text(&s.params));

@@ -184,9 +184,11 @@ fn echo(action: &Action, status: &zkpension_core::views::StatusView) -> String {
     let epoch = status.epoch;
     match action {
         Action::Contribute { amount, .. } => {
-            let matched = status.totals.subsidy.as_ref().map_or(0, |s| {
-                zkpension_core::subsidy::match_for(*amount, s.match_rate, s.available)
-            });
+            let matched = status
+                .totals
+                .subsidy
+                .as_ref()
+                .map_or(0, |s| s.match_for(*amount));
             let subsidy = if matched > 0 {
                 format!(" + {} matched from the subsidy pool", money(matched))
             } else {

@@ -89,6 +89,22 @@ pub struct SubsidyView {
     pub available: u64,
 }
 
+impl SubsidyView {
+    /// The match a contribution of `paid` gets now, as the node checks it
+    /// ([`crate::subsidy::match_for`]).
+    pub fn match_for(&self, paid: u64) -> u64 {
+        crate::subsidy::match_for(paid, self.match_rate, self.available)
+    }
+
+    /// The rate in the fund's terms: `0.50 matched per 1.00 paid in`.
+    pub fn rate_text(&self) -> String {
+        format!(
+            "{} matched per 1.00 paid in",
+            crate::format_amount(crate::subsidy::rule(100, self.match_rate))
+        )
+    }
+}
+
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusView {

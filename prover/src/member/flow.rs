@@ -252,9 +252,11 @@ pub fn contribute<R: RngCore + CryptoRng>(
     let chain = status.chain_id;
     // The subsidy pool's match, exactly as the node will check it; the
     // proof adds `amount + matched` to the hidden balance.
-    let matched = status.totals.subsidy.as_ref().map_or(0, |s| {
-        zkpension_core::subsidy::match_for(amount, s.match_rate, s.available)
-    });
+    let matched = status
+        .totals
+        .subsidy
+        .as_ref()
+        .map_or(0, |s| s.match_for(amount));
     let credited = amount
         .checked_add(matched)
         .ok_or_else(|| FlowError::Build("amount and match exceed 2^64 - 1".into()))?;
