@@ -31,6 +31,13 @@ fn zkpension(home: &Path, node: &str) -> Command {
     c
 }
 
+/// `zkpension ARGS` run in `home` (relative file names are `home`'s).
+fn zkpension_in(home: &Path, node: &str, args: &[&str]) -> Command {
+    let mut c = zkpension(home, node);
+    c.current_dir(home).args(args);
+    c
+}
+
 fn ok(c: &mut Command) -> serde_json::Value {
     let o = c.arg("--json").output().unwrap();
     assert!(o.status.success(), "{}", show(&o));
@@ -568,11 +575,7 @@ fn member_registrar_and_authority_through_the_cli() {
 fn a_threshold_registrar_enrolls_a_member() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let z = |node: &str, args: &[&str]| {
-        let mut c = zkpension(home, node);
-        c.current_dir(home).args(args);
-        c
-    };
+    let z = |node: &str, args: &[&str]| zkpension_in(home, node, args);
     let dkg = |args: &[&str]| {
         let mut all = vec!["registrar", "dkg"];
         all.extend_from_slice(args);
@@ -722,11 +725,7 @@ fn a_threshold_registrar_enrolls_a_member() {
 fn a_state_subsidy_is_matched_into_the_balance() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let z = |node: &str, args: &[&str]| {
-        let mut c = zkpension(home, node);
-        c.current_dir(home).args(args);
-        c
-    };
+    let z = |node: &str, args: &[&str]| zkpension_in(home, node, args);
     let reg = ok(&mut z(
         "",
         &["registrar", "keygen", "--out", "registrar.key"],

@@ -258,17 +258,22 @@ fn json_is_strict() {
     assert!(serde_json::from_str::<Transaction>(&short_proof).is_err());
 }
 
-#[test]
-fn from_public_checks_binding() {
-    let c = ContributePublic {
+/// A Contribute proof's public inputs, in epoch 5.
+fn contribute_public(amount: u64, cap: u64, binding: Fr) -> ContributePublic {
+    ContributePublic {
         anchor: Anchor::from(f(1)),
         nf: Nullifier::from(f(2)),
         cm_new: NoteCommitment::from(f(3)),
-        amount: 4,
+        amount,
         epoch: 5,
-        cap: 6,
-        binding: binding(&chain(), ProofKind::Contribute, b"payer"),
-    };
+        cap,
+        binding,
+    }
+}
+
+#[test]
+fn from_public_checks_binding() {
+    let c = contribute_public(4, 6, binding(&chain(), ProofKind::Contribute, b"payer"));
     let tx = Contribute::from_public(&chain(), &c, 0, b"payer".to_vec(), [0; 128]).unwrap();
     let params = Params {
         cap: 6,
@@ -301,15 +306,7 @@ fn from_public_checks_binding() {
 
 #[test]
 fn a_matched_contribution_binds_its_match_and_encodes_with_kind_9() {
-    let mut c = ContributePublic {
-        anchor: Anchor::from(f(1)),
-        nf: Nullifier::from(f(2)),
-        cm_new: NoteCommitment::from(f(3)),
-        amount: 150,
-        epoch: 5,
-        cap: 600,
-        binding: contribute_binding(&chain(), 50, b"payer"),
-    };
+    let mut c = contribute_public(150, 600, contribute_binding(&chain(), 50, b"payer"));
     let tx = Contribute::from_public(&chain(), &c, 50, b"payer".to_vec(), [0; 128]).unwrap();
     assert_eq!((tx.body.amount, tx.body.matched), (100, 50));
     let params = Params {
