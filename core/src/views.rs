@@ -138,6 +138,11 @@ pub struct StatusView {
     pub mempool_capacity: usize,
     /// The last block-production error, cleared by the next block.
     pub last_error: Option<String>,
+    /// The node joined from a state snapshot at this height: it holds the
+    /// blocks from there on, and its epoch and governance history start
+    /// there (absent: every block since genesis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_base: Option<u64>,
 }
 
 /// `GET /v1/governance`: who governs, under which rules, and every change.

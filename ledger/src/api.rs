@@ -206,6 +206,7 @@ pub(crate) fn router(
         .route("/v1/attestations/{context}/{tag}", get(attestation))
         .route("/v1/tree/shards", get(shards))
         .route("/v1/tree/leaves", get(leaves))
+        .route("/v1/snapshot", get(snapshot))
         .route("/v1/keys", get(keys_manifest))
         .route("/v1/keys/{file}", get(key_file))
         .merge(pages)
@@ -460,6 +461,11 @@ async fn leaves(
 ) -> ApiResult<LeavesView> {
     let q = query(q)?;
     blocking(move || core.leaves(q.from, q.to).map(Json)).await
+}
+
+async fn snapshot(AxState(core): AxState<Arc<NodeCore>>) -> Result<Response, ApiError> {
+    let bytes = blocking(move || core.snapshot()).await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
 async fn keys_manifest(AxState(core): AxState<Arc<NodeCore>>) -> Result<Response, ApiError> {

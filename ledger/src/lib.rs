@@ -17,7 +17,8 @@
 //! - [`api`]: the HTTP/JSON API; [`serve`]: its server (connection limit,
 //!   timeouts); [`explorer`]: the public HTML pages at `/` and `/explorer`.
 //! - [`cluster`]: several nodes on one ledger, blocks ordered by etcd
-//!   (`docs/CLUSTER.md`).
+//!   (`docs/CLUSTER.md`); [`snapshot`]: the state after a block, for a
+//!   node that joins after etcd dropped the early blocks.
 //!
 //! Section numbers (§) refer to `docs/SPEC.md`; choices the specification
 //! leaves open are recorded in `docs/PROTOCOL.md`, section "Ledger".
@@ -34,6 +35,7 @@ pub mod node;
 pub mod node_core;
 pub mod rules;
 pub mod serve;
+pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod tables;

@@ -17,12 +17,19 @@ pub const META_SCALARS: &str = "scalars";
 /// The etcd revision (i64, big-endian) of the last block applied from a
 /// cluster's etcd (absent for a node that never ran in a cluster).
 pub const META_ETCD_REVISION: &str = "etcd_revision";
+/// In a database installed from a snapshot (`crate::snapshot`): the scalars
+/// after the base block (JSON)...
+pub const META_SNAPSHOT_SCALARS: &str = "snapshot_scalars";
+/// ... and the anchor window then (32-byte roots, oldest first). Blocks,
+/// block infos and per-item records before the base are absent.
+pub const META_SNAPSHOT_ANCHORS: &str = "snapshot_anchors";
 
-/// height → [`zkpension_core::Block::encode`] (heights from 1).
+/// height → [`zkpension_core::Block::encode`] (heights from 1, or from the
+/// snapshot base).
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 
 /// height → [`crate::store::BlockInfo::encode`] (heights from 0; height 0 is
-/// genesis with the empty tree).
+/// genesis with the empty tree; then from the snapshot base, if any).
 pub const BLOCK_INFO: TableDefinition<u64, &[u8]> = TableDefinition::new("block_info");
 
 /// leaf index → commitment.

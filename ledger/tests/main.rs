@@ -17,5 +17,6 @@ mod http;
 mod limits;
 mod model;
 mod rules;
+mod snapshot;
 mod startup;
 mod storage;

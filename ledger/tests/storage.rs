@@ -24,15 +24,31 @@ const PARAMS: Params = Params {
     divisor: 2,
 };
 
-fn genesis_for(sim: &SimKeys) -> Genesis {
+pub(crate) fn genesis_for(sim: &SimKeys) -> Genesis {
     genesis_with_keys(PARAMS, 3, sim.vk_ids())
 }
 
 /// Five blocks of enrollments, contributions and attestations.
-fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
+pub(crate) fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
     let (store, mut state) = Store::open(db, genesis).unwrap();
     let mut r = rng(4);
     for b in 0..5u64 {
+        add_block(&store, &mut state, sim, b, &mut r);
+    }
+    state
+}
+
+/// Block `b` of the pattern [`build`] writes: three enrollments, a
+/// contribution and an attestation (and, from the second block on, a replay
+/// that is left out), stored and committed. Returns the block.
+pub(crate) fn add_block(
+    store: &Store,
+    state: &mut State,
+    sim: &SimKeys,
+    b: u64,
+    r: &mut rand_chacha::ChaCha20Rng,
+) -> zkpension_core::Block {
+    {
         let anchor = state.tree_root();
         let mut txs: Vec<Transaction> = (0..3)
             .map(|i| Member::new(100 * b + i, 2).enroll())
@@ -52,7 +68,7 @@ fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
             proof: FixedBytes([0; 128]),
         };
         let inputs = c.public(&chain_id(), &PARAMS).to_field_elements();
-        c.proof = FixedBytes(sim.prove(Statement::Contribute, &inputs, &mut r));
+        c.proof = FixedBytes(sim.prove(Statement::Contribute, &inputs, r));
         txs.push(c.into());
         let mut a = Attest {
             body: AttestBody {
@@ -74,19 +90,19 @@ fn build(db: &Path, sim: &SimKeys, genesis: &Genesis) -> State {
         a.proof = FixedBytes(sim.prove(
             Statement::Attest,
             &a.public(&chain_id()).to_field_elements(),
-            &mut r,
+            r,
         ));
         txs.push(a.into());
         // Left out: a replay of the first enrollment of the previous block.
         if b > 0 {
             txs.push(Member::new(100 * (b - 1), 2).enroll());
         }
-        let plan = state.propose(txs, &sim.keys, &mut r);
+        let plan = state.propose(txs, &sim.keys, r);
         assert_eq!(plan.block.transactions.len(), 5);
         store.write_block(&plan, &[]).unwrap();
         state.commit(&plan).unwrap();
+        plan.block
     }
-    state
 }
 
 #[test]

@@ -139,7 +139,10 @@ fn recent_blocks(
     to: u64,
     n: u64,
 ) -> Result<Vec<zkpension_core::views::BlockView>, CoreError> {
-    let from = to.saturating_sub(n.saturating_sub(1)).max(1);
+    let from = to
+        .saturating_sub(n.saturating_sub(1))
+        .max(1)
+        .max(core.snapshot_base());
     (from..=to).rev().map(|h| core.block(h)).collect()
 }
 

@@ -99,6 +99,9 @@ pub struct NodeCore {
     /// In a cluster, newly queued transactions go here, to the shared
     /// mempool in etcd ([`crate::cluster`]).
     pub(crate) forward: Option<tokio::sync::mpsc::UnboundedSender<Transaction>>,
+    /// The height of the snapshot this node's database started from (0:
+    /// it holds every block from genesis).
+    pub(crate) snapshot_base: u64,
 }
 
 /// A block [`NodeCore::produce_block`] wrote.
@@ -160,7 +163,9 @@ impl NodeCore {
                 Err(reason) => store.drop_pending(seq, &id, &reason)?,
             }
         }
+        let snapshot_base = store.snapshot_base()?.map_or(0, |b| b.height());
         Ok(NodeCore {
+            snapshot_base,
             keys,
             store,
             state: RwLock::new(state),

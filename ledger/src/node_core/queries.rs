@@ -47,6 +47,7 @@ impl NodeCore {
             mempool,
             mempool_capacity,
             last_error,
+            snapshot_base: (self.snapshot_base > 0).then_some(self.snapshot_base),
         }
     }
 
@@ -103,6 +104,9 @@ impl NodeCore {
 
     /// `GET /v1/blocks/{height}`.
     pub fn block(&self, height: u64) -> Result<BlockView, CoreError> {
+        if height < self.snapshot_base {
+            return Err(self.before_base(&format!("block {height}")));
+        }
         let Some(block) = self.store.block(height)? else {
             return Err(CoreError::NotFound(format!("no block at height {height}")));
         };
@@ -129,6 +133,9 @@ impl NodeCore {
     pub fn compact(&self, from: Option<u64>, to: Option<u64>) -> Result<CompactView, CoreError> {
         let tip = read(&self.state).height();
         let from = from.unwrap_or(1).max(1);
+        if from < self.snapshot_base {
+            return Err(self.before_base(&format!("compact blocks from {from}")));
+        }
         let explicit_to = to.is_some();
         let to = to.unwrap_or_else(|| tip.min(from.saturating_add(MAX_COMPACT_BLOCKS - 1)));
         if to < from && explicit_to {
@@ -150,6 +157,35 @@ impl NodeCore {
             tip,
             blocks,
         })
+    }
+
+    /// The height of the snapshot this node started from (0: it holds
+    /// every block since genesis).
+    pub fn snapshot_base(&self) -> u64 {
+        self.snapshot_base
+    }
+
+    fn before_base(&self, what: &str) -> CoreError {
+        CoreError::NotFound(format!(
+            "{what}: this node joined from a snapshot at height {base} and holds blocks {base} \
+             onwards only; ask a node with the full history (its /v1/status has no \
+             snapshot_base)",
+            base = self.snapshot_base
+        ))
+    }
+
+    /// `GET /v1/snapshot`: the state after the tip ([`crate::snapshot`]),
+    /// encoded.
+    pub fn snapshot(&self) -> Result<Vec<u8>, CoreError> {
+        let genesis_hash = read(&self.state).context().genesis_hash;
+        match self.store.snapshot(genesis_hash)? {
+            Some(s) => Ok(s.encode()),
+            None => Err(CoreError::NotFound(
+                "the ledger is at height 0: there is no state to snapshot (a new node replays \
+                 from genesis)"
+                    .into(),
+            )),
+        }
     }
 
     /// `GET /v1/nullifiers/{nf}`.

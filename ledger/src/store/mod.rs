@@ -27,8 +27,10 @@
 
 use crate::state::BlockPlan;
 mod queries;
+mod snapshot;
 mod verify;
 
+pub use snapshot::SnapshotBase;
 pub use verify::OpenOptions;
 
 use crate::state::{RestoreError, Scalars, State};
@@ -57,6 +59,11 @@ pub enum StoreError {
         stored: String,
         given: String,
     },
+    #[error(
+        "the database already holds {height} blocks; a snapshot is installed only into a new \
+         database (move this one away first)"
+    )]
+    NotEmpty { height: u64 },
     #[error("the database is inconsistent: {0}")]
     Corrupt(String),
     #[error(
@@ -322,23 +329,13 @@ impl Store {
             }
             out
         };
-        let info = tx.open_table(BLOCK_INFO)?;
-        // The last `anchor_window` distinct roots, newest first while read.
-        let window = genesis.params.anchor_window as usize;
-        let mut anchors: Vec<Fr> = Vec::with_capacity(window);
-        for item in info.range(0..=height)?.rev() {
-            let (k, v) = item?;
-            let root = BlockInfo::decode(v.value())
-                .map_err(|e| corrupt(format!("table block_info, height {}: {e}", k.value())))?
-                .tree_root;
-            if anchors.last() != Some(&root) {
-                if anchors.len() == window {
-                    break;
-                }
-                anchors.push(root);
-            }
-        }
-        anchors.reverse();
+        let base = snapshot::read_base(&tx)?;
+        let anchors = snapshot::anchors_at(
+            &tx,
+            genesis.params.anchor_window as usize,
+            height,
+            base.as_ref(),
+        )?;
         let nullifiers = {
             let t = tx.open_table(NULLIFIER_SEQ)?;
             let mut out = Vec::with_capacity(t.len()? as usize);

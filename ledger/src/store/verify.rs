@@ -154,19 +154,32 @@ impl Store {
             None => None,
         };
         let tip = scalars.as_ref().map_or(0, |s| s.height);
+        let base = super::snapshot::read_base(&rtx)?;
+        // A database installed from a snapshot holds block infos 0 and
+        // base..=tip, and blocks base..=tip.
+        let from = base.as_ref().map_or(0, |b| b.height());
         let blocks = open_table(&rtx, BLOCKS)?;
         let infos = open_table(&rtx, BLOCK_INFO)?;
         let (n_blocks, n_infos) = (blocks.len()?, infos.len()?);
-        if n_blocks != tip || n_infos != tip + 1 {
+        let (want_blocks, want_infos) = match from {
+            0 => (tip, tip + 1),
+            b => ((tip + 1).saturating_sub(b), (tip + 2).saturating_sub(b)),
+        };
+        if tip < from || n_blocks != want_blocks || n_infos != want_infos {
             return Err(corrupt(format!(
-                "table meta (key scalars) puts the tip at height {tip}, but table blocks \
-                 holds {n_blocks} blocks and table block_info {n_infos} entries"
+                "table meta (key scalars) puts the tip at height {tip}{}, but table blocks \
+                 holds {n_blocks} blocks and table block_info {n_infos} entries",
+                if from > 0 {
+                    format!(" after a snapshot at height {from}")
+                } else {
+                    String::new()
+                }
             )));
         }
         let txs = open_table(&rtx, TXS)?;
         let nfs = open_table(&rtx, NULLIFIERS)?;
         let atts = open_table(&rtx, ATTESTATIONS)?;
-        let mut state = State::genesis(genesis).map_err(RestoreError::from)?;
+        let genesis_state = State::genesis(genesis).map_err(RestoreError::from)?;
         let check_info = |h: u64, expected: BlockInfo| -> Result<(), StoreError> {
             let got = infos
                 .get(h)?
@@ -183,15 +196,62 @@ impl Store {
             0,
             BlockInfo {
                 height: 0,
-                hash: state.tip_hash(),
+                hash: genesis_state.tip_hash(),
                 leaf_start: 0,
                 leaf_count: 0,
-                tree_root: state.tree_root(),
+                tree_root: genesis_state.tree_root(),
                 tx_count: 0,
             },
         )?;
         let (mut tx_order, mut nf_order, mut att_order) = (Vec::new(), Vec::new(), Vec::new());
-        for h in 1..=tip {
+        let mut state = match &base {
+            None => genesis_state,
+            Some(base) => {
+                // The snapshot's items have no block here to check their
+                // records against: only that every one has a record.
+                let (state, items) = self.base_state(&rtx, genesis, base)?;
+                for id in &items.tx_ids {
+                    if txs.get(id)?.is_none() {
+                        return Err(corrupt(format!(
+                            "table txs: transaction 0x{} of the snapshot has no location",
+                            hex::encode(id)
+                        )));
+                    }
+                }
+                for nf in &items.nullifiers {
+                    if nfs.get(nf)?.is_none() {
+                        return Err(corrupt("table nullifiers: a snapshot nullifier is missing"));
+                    }
+                }
+                for key in &items.attestations {
+                    if atts.get(key)?.is_none() {
+                        return Err(corrupt("table attestations: a snapshot tag is missing"));
+                    }
+                }
+                let info = infos
+                    .get(from)?
+                    .map(|v| BlockInfo::decode(v.value()))
+                    .transpose()
+                    .map_err(|e| corrupt(format!("table block_info, height {from}: {e}")))?;
+                let fits = info.is_some_and(|i| {
+                    i.height == from
+                        && i.hash == state.tip_hash()
+                        && i.leaf_count == state.scalars().leaf_count
+                        && i.tree_root == state.tree_root()
+                        && i.leaf_start <= i.leaf_count
+                });
+                if !fits {
+                    return Err(corrupt(format!(
+                        "table block_info, height {from}: differs from the snapshot base"
+                    )));
+                }
+                tx_order = items.tx_ids;
+                nf_order = items.nullifiers;
+                att_order = items.attestations;
+                state
+            }
+        };
+        for h in from + 1..=tip {
             let bytes = blocks
                 .get(h)?
                 .ok_or_else(|| corrupt(format!("table blocks: block {h} is missing")))?;
@@ -286,7 +346,8 @@ impl Store {
         if let Some(stored) = scalars {
             if &stored != state.scalars() {
                 return Err(corrupt(format!(
-                    "table meta, key scalars: differs from the state blocks 1 to {tip} give"
+                    "table meta, key scalars: differs from the state blocks {} to {tip} give",
+                    from + 1
                 )));
             }
         }
