@@ -509,8 +509,8 @@ fn cluster_forged_block_with_a_bad_link_halts_every_node() {
 }
 
 /// Fault matrix 4: a follower down while many blocks are made catches up
-/// when it returns; a fresh node joining at height N replays from etcd.
-/// (A snapshot fetched from a peer is not implemented.)
+/// when it returns; a fresh node joining at height N replays from etcd
+/// (by snapshot: the next test).
 #[test]
 fn cluster_follower_rejoins_and_fresh_node_joins() {
     let chain = Chain::new();
@@ -556,6 +556,167 @@ fn cluster_follower_rejoins_and_fresh_node_joins() {
     });
     assert_same_chain(&[&nodes[0], &nodes[1], &fresh], Duration::from_secs(10));
     println!("{height} blocks: a follower back after them caught up in {caught_up:?}, a fresh node in {joined:?}");
+}
+
+/// `zkpension-node join` with `args`; its output.
+fn join_command(data: &std::path::Path, from: &str, etcd: &str) -> std::process::Output {
+    std::process::Command::new(node_binary())
+        .args([
+            "join",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            from,
+            "--etcd",
+            etcd,
+            "--json",
+        ])
+        .output()
+        .unwrap()
+}
+
+/// Fault matrix 4, by snapshot: the producer keeps the latest 3 blocks in
+/// etcd; a fresh node cannot replay from genesis and halts saying how to
+/// join; `join` takes a follower's snapshot, checks it against its block's
+/// state root and that block against etcd, and the node then follows like
+/// the others, across a restart. A snapshot from a node that is not on the
+/// cluster's chain is refused, and a database with blocks is not
+/// overwritten.
+#[test]
+fn cluster_fresh_node_joins_from_a_snapshot_when_etcd_pruned() {
+    let chain = Chain::new();
+    let etcd = Etcd::cluster(chain.dir.path(), 1);
+    let e = urls(&etcd);
+    let keep = ["--etcd-keep-blocks".to_string(), "3".to_string()];
+    let nodes: Vec<NodeProc> = (0..2)
+        .map(|i| {
+            let mut n = NodeProc::new(chain.data_dir(&format!("n{i}")), &e, &format!("n{i}"), 4);
+            n.extra = keep.to_vec();
+            n.start();
+            n
+        })
+        .collect();
+    let mut direct = Direct::new(&e, &chain.genesis);
+    let p = producer_index(&mut direct, &nodes, Duration::from_secs(15));
+    let f = 1 - p;
+    let mut r = rng(43);
+    let txs = chain.stream(0, 40, &mut r);
+    for tx in &txs {
+        assert!(nodes[p].submit(tx));
+    }
+    wait_until(
+        "both nodes to include everything",
+        Duration::from_secs(60),
+        || {
+            nodes
+                .iter()
+                .all(|n| txs.iter().all(|tx| included(n, &tx.id())))
+        },
+    );
+    let height = assert_same_chain(&[&nodes[0], &nodes[1]], Duration::from_secs(10));
+    assert!(height >= 10, "only {height} blocks");
+    let kept: Vec<u64> = (1..=height)
+        .filter(|h| direct.has(cluster::block_key(&direct.prefix, *h)))
+        .collect();
+    assert_eq!(kept, (height - 2..=height).collect::<Vec<_>>());
+
+    // Replaying from genesis is impossible now: a fresh node halts and says
+    // how to join.
+    let mut fresh = NodeProc::spawn(chain.data_dir("fresh"), &e, "fresh");
+    wait_until("the fresh node to halt", Duration::from_secs(30), || {
+        fresh.exited().is_some()
+    });
+    let log = fresh.log();
+    assert!(
+        log.contains("etcd no longer holds blocks 1 to") && log.contains("zkpension-node join"),
+        "{log}"
+    );
+    fresh.child = None;
+
+    // A node of the same genesis on another chain (its own prefix): its
+    // snapshot is refused against the cluster's etcd.
+    let mut loner = NodeProc::new(chain.data_dir("loner"), &e, "loner", 4);
+    loner.extra = vec!["--cluster-prefix".into(), "/elsewhere".into()];
+    loner.start();
+    // One transaction per block, up to the cluster's height: etcd holds
+    // the cluster's block at the loner's height, and it differs.
+    for tx in chain.stream(5_000, height, &mut r) {
+        assert!(loner.submit(&tx));
+        wait_until("the loner's block", Duration::from_secs(10), || {
+            included(&loner, &tx.id())
+        });
+    }
+    assert_eq!(loner.height(), height);
+    // As the README does it: genesis.json and keys/ of the chain, no
+    // database.
+    let data = chain.data_dir("joiner");
+    std::fs::remove_file(data.join(zkpension_ledger::node::DB_FILE)).unwrap();
+    let out = join_command(&data, &loner.url, &e);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("is not the cluster's")
+            && stderr.contains("the peer is on another chain"),
+        "{stderr}"
+    );
+
+    // From the follower: checked, installed.
+    let out = join_command(&data, &nodes[f].url, &e);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let base = v["height"].as_u64().unwrap();
+    assert!(base >= height, "{v}");
+    assert!(
+        v["confirmed_by"].as_str().unwrap().contains("etcd's block"),
+        "{v}"
+    );
+    let again = join_command(&data, &nodes[f].url, &e);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && stderr.contains("already holds"),
+        "{stderr}"
+    );
+
+    let mut joiner = NodeProc::new(data, &e, "joiner", 4);
+    joiner.extra = keep.to_vec();
+    joiner.start();
+    assert_eq!(joiner.status().unwrap().snapshot_base, Some(base));
+    match ureq::get(&format!("{}/v1/blocks/1", joiner.url)).call() {
+        Err(ureq::Error::Status(404, resp)) => {
+            let body = resp.into_string().unwrap();
+            assert!(body.contains("joined from a snapshot at height"), "{body}");
+        }
+        other => panic!("block 1 on the joined node: {other:?}"),
+    }
+    // It takes part: transactions submitted to it reach every node.
+    let more = chain.stream(1_000, 12, &mut r);
+    for tx in &more {
+        assert!(joiner.submit(tx));
+    }
+    let all = [&nodes[0], &nodes[1], &joiner];
+    wait_logged(
+        "the joined node's transactions everywhere",
+        Duration::from_secs(60),
+        &all,
+        || {
+            all.iter()
+                .all(|n| more.iter().all(|tx| included(n, &tx.id())))
+        },
+    );
+    assert_same_chain(&all, Duration::from_secs(10));
+    // Restarted, it opens from its base and follows on.
+    joiner.kill9();
+    joiner.start();
+    let tip = nodes[p].height();
+    wait_until("the joined node back", Duration::from_secs(30), || {
+        joiner.height() >= tip
+    });
+    assert_same_chain(&[&nodes[0], &nodes[1], &joiner], Duration::from_secs(10));
+    println!(
+        "{height} blocks, etcd keeping 3: joined from a {} byte snapshot at height {base}",
+        v["bytes"]
+    );
 }
 
 /// Fault matrix 3: three etcd members. With one killed the cluster keeps

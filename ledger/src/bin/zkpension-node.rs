@@ -58,6 +58,40 @@ enum Command {
     Init(InitArgs),
     /// Run the node on a data directory made by `init`.
     Run(RunArgs),
+    /// Start a cluster node from a peer's state snapshot instead of
+    /// replaying every block: for a new node (or one far behind) when etcd
+    /// no longer holds the early blocks (`run --etcd-keep-blocks`). The
+    /// snapshot is checked against its block's state root, and that block
+    /// against the chain in etcd, before anything is written. The data
+    /// directory needs genesis.json and keys/ of the chain (copy them from
+    /// any node, or `init` with the same arguments) and no blocks yet.
+    Join(JoinArgs),
+}
+
+#[derive(Args)]
+struct JoinArgs {
+    /// Data directory of the new node (genesis.json and keys/ in place).
+    #[arg(long)]
+    data: PathBuf,
+    /// URL of a node of the cluster to take the snapshot from, e.g.
+    /// http://10.0.0.2:8080 (it is checked, not trusted).
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// etcd client URLs (comma-separated): the snapshot's block is checked
+    /// against the chain there.
+    #[arg(
+        long,
+        value_name = "URL[,URL...]",
+        value_delimiter = ',',
+        required = true
+    )]
+    etcd: Vec<String>,
+    /// Key prefix of this chain in etcd (default `/zkpension/<genesis hash>`).
+    #[arg(long)]
+    cluster_prefix: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -210,6 +244,12 @@ struct RunArgs {
     /// `node-<process id>`).
     #[arg(long, requires = "etcd")]
     node_name: Option<String>,
+    /// While this node produces, keep only the latest N blocks in etcd
+    /// (etcd's storage is bounded, 2 GiB by default; compact and defragment
+    /// it to reclaim the space). Every node still keeps every block; a node
+    /// further behind than N joins again with `zkpension-node join`.
+    #[arg(long, value_name = "N", requires = "etcd", value_parser = clap::value_parser!(u64).range(1..))]
+    etcd_keep_blocks: Option<u64>,
 }
 
 /// Logs to stderr, filtered by ZKPENSION_LOG or RUST_LOG (default info).
@@ -230,6 +270,7 @@ fn main() {
     let result = match cli.command {
         Command::Init(a) => init(a),
         Command::Run(a) => run(a),
+        Command::Join(a) => join(a),
     };
     if let Err(e) = result {
         eprintln!("zkpension-node: {e:#}");
@@ -440,6 +481,52 @@ fn init(a: InitArgs) -> Result<()> {
     Ok(())
 }
 
+fn join(a: JoinArgs) -> Result<()> {
+    let genesis = read_genesis(&a.data)?;
+    let keys = load_keys(&a.data.join(KEYS_DIR), &genesis)
+        .with_context(|| format!("loading the keys in {}", a.data.join(KEYS_DIR).display()))?;
+    let prefix = match &a.cluster_prefix {
+        Some(p) => p.trim_end_matches('/').to_string(),
+        None => zkpension_ledger::cluster::default_prefix(&genesis),
+    };
+    if !a.json {
+        eprintln!("fetching the state snapshot from {} ...", a.from);
+    }
+    let j = zkpension_ledger::cluster::join(
+        &a.data.join(DB_FILE),
+        &genesis,
+        &keys,
+        &a.from,
+        &a.etcd,
+        &prefix,
+    )?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "height": j.height,
+                "block_hash": j.block_hash,
+                "state_root": j.state_root,
+                "leaves": j.leaves,
+                "bytes": j.bytes,
+                "confirmed_by": j.confirmed_by,
+            })
+        );
+    } else {
+        println!(
+            "joined at height {} from a {} byte snapshot ({} leaves): state root {} checked, \
+             {}",
+            j.height, j.bytes, j.leaves, j.state_root, j.confirmed_by
+        );
+        println!(
+            "start it with: zkpension-node run --data {} --etcd {}",
+            a.data.display(),
+            a.etcd.join(",")
+        );
+    }
+    Ok(())
+}
+
 fn run(a: RunArgs) -> Result<()> {
     let genesis = read_genesis(&a.data)?;
     if genesis.ceremony.is_none() {
@@ -458,6 +545,7 @@ fn run(a: RunArgs) -> Result<()> {
             c.prefix = p.trim_end_matches('/').to_string();
         }
         c.lease_ttl = Duration::from_millis(a.lease_ttl_ms);
+        c.keep_blocks = a.etcd_keep_blocks;
         c
     });
     if let Some(c) = &cluster {

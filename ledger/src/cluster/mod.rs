@@ -30,6 +30,8 @@
 
 mod etcd;
 mod forward;
+mod join;
+mod produce;
 mod replica;
 
 pub use etcd::{
@@ -38,12 +40,14 @@ pub use etcd::{
     MAX_TXN_OPS,
 };
 
+pub use join::{join, JoinError, Joined};
+
 use crate::node_core::NodeCore;
-use etcd::{block_prefix, mempool_prefix, Lease};
-use etcd_client::{Client, EventType, GetOptions, SortOrder, SortTarget, Txn, TxnOp, WatchOptions};
+use etcd::{block_prefix, Lease};
+use etcd_client::{Client, EventType, GetOptions, WatchOptions};
 use forward::{forward_loop, queued, stopped, wait};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
 use zkpension_core::{Block, Genesis, Transaction};
@@ -67,6 +71,12 @@ pub struct ClusterConfig {
     pub mempool_ttl: Duration,
     /// This node's name in the election key (logs, `docs/CLUSTER.md`).
     pub name: String,
+    /// While producing, keep only this many of the latest blocks in etcd:
+    /// appending block `h` deletes block `h - keep_blocks` in the same etcd
+    /// transaction. Every node keeps every block in its own database; a
+    /// node that falls further behind joins again from a peer's snapshot
+    /// (`zkpension-node join`). `None`: etcd keeps every block.
+    pub keep_blocks: Option<u64>,
 }
 
 impl ClusterConfig {
@@ -78,6 +88,7 @@ impl ClusterConfig {
             lease_ttl: DEFAULT_LEASE_TTL,
             mempool_ttl: DEFAULT_MEMPOOL_TTL,
             name,
+            keep_blocks: None,
         }
     }
 }
@@ -224,18 +235,45 @@ impl Replica {
         let key = block_key(&self.config.prefix, height);
         let resp = self.client.get(key.clone(), None).await?;
         let Some(kv) = resp.kvs().first() else {
+            // Pruned (`keep_blocks`) is fine if the next block is there:
+            // applying it checks its link to this node's tip.
+            if self.first_block_after(height).await? == Some(height + 1) {
+                return Ok(());
+            }
             return Err(halt(
                 height,
                 format!(
-                    "this node has block {height} but etcd ({}) has no key {key}: wrong --etcd or \
-                     --cluster-prefix, or etcd lost its data; this node will not start a \
-                     different ledger",
+                    "this node has block {height} but etcd ({}) has neither key {key} nor the \
+                     block after it: wrong --etcd or --cluster-prefix, or etcd lost its data; \
+                     this node will not start a different ledger",
                     self.config.endpoints.join(",")
                 ),
             ));
         };
         self.check_known(height, kv.value())?;
         Ok(())
+    }
+
+    /// The height of the first block key in etcd above `height`.
+    async fn first_block_after(&mut self, height: u64) -> Result<Option<u64>, Fault> {
+        let start = block_key(&self.config.prefix, height + 1);
+        let end = block_key(&self.config.prefix, u64::MAX);
+        let resp = self
+            .client
+            .get(
+                start,
+                Some(
+                    GetOptions::new()
+                        .with_range(end)
+                        .with_limit(1)
+                        .with_keys_only(),
+                ),
+            )
+            .await?;
+        Ok(resp
+            .kvs()
+            .first()
+            .and_then(|kv| parse_block_key(&self.config.prefix, kv.key())))
     }
 
     /// One connection's worth: catch up, then watch and tick until an etcd
@@ -326,9 +364,18 @@ impl Replica {
             let more = resp.more();
             for (key, value, rev) in kvs {
                 if let Some(h) = self.on_block(&key, value, rev).await? {
+                    let next = self.height() + 1;
                     return Err(halt(
-                        h - 1,
-                        format!("etcd has block {h} but no block {}", h - 1),
+                        next,
+                        format!(
+                            "this node is at height {}, and etcd no longer holds blocks {next} \
+                             to {} (the producer keeps the latest ones only, \
+                             --etcd-keep-blocks); this node cannot replay them. Move its \
+                             database away and start it from a peer's snapshot: \
+                             zkpension-node join --data DIR --from <peer URL> --etcd URLS",
+                            next - 1,
+                            h - 1
+                        ),
                     ));
                 }
             }
@@ -459,111 +506,6 @@ impl Replica {
             self.election = Some(election);
         }
         self.produce().await
-    }
-
-    /// Makes a block from the shared mempool and appends it.
-    async fn produce(&mut self) -> Result<(), Fault> {
-        let Some(election) = self.election.clone() else {
-            return Ok(());
-        };
-        let resp = self
-            .client
-            .get(
-                mempool_prefix(&self.config.prefix),
-                Some(
-                    GetOptions::new()
-                        .with_prefix()
-                        .with_sort(SortTarget::Mod, SortOrder::Ascend)
-                        .with_limit(self.core.max_block_txs as i64),
-                ),
-            )
-            .await?;
-        if resp.kvs().is_empty() {
-            return Ok(());
-        }
-        let started = Instant::now();
-        let mut bytes = 0;
-        let candidates: Vec<(String, Vec<u8>)> = resp
-            .kvs()
-            .iter()
-            .filter_map(|kv| Some((kv.key_str().ok()?.to_string(), kv.value().to_vec())))
-            .take_while(|(_, v)| {
-                bytes += v.len();
-                bytes <= MAX_CLUSTER_BLOCK_BYTES
-            })
-            .collect();
-        let core = self.core.clone();
-        let planned = tokio::task::spawn_blocking(move || core.plan_cluster_block(candidates))
-            .await
-            .map_err(|e| Fault::Etcd(format!("block production panicked: {e}")))?;
-        let height = self.height() + 1;
-        let (plan, deletes) = planned;
-        let Some(plan) = plan else {
-            // Nothing valid: only clear the queue.
-            self.delete_keys(&deletes).await?;
-            return Ok(());
-        };
-        let (first, rest) = deletes.split_at(deletes.len().min(MAX_TXN_OPS - 1));
-        let appended = append_block(
-            &mut self.client,
-            &self.config.prefix,
-            &election,
-            height,
-            plan.block.encode(),
-            first,
-        )
-        .await?;
-        let Some(revision) = appended else {
-            tracing::warn!(
-                "cluster: block {height}: etcd refused the append (this node no longer holds \
-                 the election, or block {height} exists); the block is discarded and this \
-                 node follows"
-            );
-            self.election = None;
-            if let Some(lease) = self.lease.take() {
-                lease.revoke(&mut self.client).await;
-            }
-            return self.catch_up().await;
-        };
-        if self.crash_after_append {
-            // A failpoint for the fault tests: the worst moment to die, the
-            // block in etcd and not in this node's database.
-            tracing::error!("failpoint after-append: aborting after appending block {height}");
-            std::process::abort();
-        }
-        let core = self.core.clone();
-        let txs = plan.block.transactions.len();
-        let root = plan.block.header.state_root;
-        let dropped = plan.rejected.len();
-        let committed =
-            tokio::task::spawn_blocking(move || core.commit_cluster_block(&plan, revision))
-                .await
-                .map_err(|e| halt(height, format!("committing block {height} panicked: {e}")))?;
-        committed.map_err(|e| {
-            halt(
-                height,
-                format!("block {height} is in etcd but could not be stored: {e}"),
-            )
-        })?;
-        self.watch_from = self.watch_from.max(revision + 1);
-        tracing::info!(
-            "block {height}: {txs} transactions, state root {}, {} ms, appended at etcd revision {revision}{}",
-            &root.to_string()[..18],
-            started.elapsed().as_millis(),
-            if dropped > 0 { format!(", {dropped} left out") } else { String::new() }
-        );
-        self.delete_keys(rest).await
-    }
-
-    async fn delete_keys(&mut self, keys: &[String]) -> Result<(), Fault> {
-        for chunk in keys.chunks(MAX_TXN_OPS) {
-            let ops: Vec<TxnOp> = chunk
-                .iter()
-                .map(|k| TxnOp::delete(k.clone(), None))
-                .collect();
-            self.client.txn(Txn::new().and_then(ops)).await?;
-        }
-        Ok(())
     }
 
     /// Gives up the election at shutdown so another node takes over at once.

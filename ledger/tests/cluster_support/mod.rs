@@ -252,6 +252,12 @@ impl Direct {
         v["url"].as_str().map(String::from)
     }
 
+    /// Whether etcd holds `key`.
+    pub fn has(&mut self, key: String) -> bool {
+        let resp = self.rt.block_on(self.client.get(key, None)).unwrap();
+        !resp.kvs().is_empty()
+    }
+
     pub fn put(&mut self, key: String, value: Vec<u8>) {
         self.rt.block_on(self.client.put(key, value, None)).unwrap();
     }
@@ -357,6 +363,8 @@ pub struct NodeProc {
     pub lease_ms: u64,
     /// `ZKPENSION_CLUSTER_FAILPOINT` for the next start.
     pub failpoint: Option<String>,
+    /// More arguments for `run`.
+    pub extra: Vec<String>,
 }
 
 impl NodeProc {
@@ -382,6 +390,7 @@ impl NodeProc {
             block_interval_ms: 50,
             lease_ms: LEASE_MS,
             failpoint: None,
+            extra: Vec::new(),
         }
     }
 
@@ -422,6 +431,7 @@ impl NodeProc {
                 "--node-name",
                 &self.name,
             ])
+            .args(&self.extra)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -518,7 +528,8 @@ pub fn get<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
 }
 
 /// Every node at the same height, with the same block hash and state root at
-/// every height. Returns the height.
+/// every height (from the latest snapshot base among them, for nodes that
+/// joined from a snapshot). Returns the height.
 pub fn assert_same_chain(nodes: &[&NodeProc], timeout: Duration) -> u64 {
     let mut heights = Vec::new();
     wait_until("the nodes to reach the same height", timeout, || {
@@ -526,7 +537,12 @@ pub fn assert_same_chain(nodes: &[&NodeProc], timeout: Duration) -> u64 {
         heights.iter().all(|h| *h == heights[0])
     });
     let height = heights[0];
-    for h in 1..=height {
+    let from = nodes
+        .iter()
+        .filter_map(|n| n.status().and_then(|s| s.snapshot_base))
+        .max()
+        .unwrap_or(1);
+    for h in from..=height {
         let blocks: Vec<BlockView> = nodes
             .iter()
             .map(|n| {
