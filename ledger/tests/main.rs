@@ -9,6 +9,7 @@ mod anchors;
 mod audit;
 mod cluster;
 mod cluster_support;
+mod cluster_tls;
 mod common;
 mod crash;
 mod e2e;

@@ -12,11 +12,13 @@ use zkpension_core::hexbytes::{FixedBytes, PublicKeyBytes};
 use zkpension_core::keyfile::{parse_public_key, Role};
 use zkpension_core::subsidy::{Funder, Subsidy};
 use zkpension_core::{Genesis, Governance};
-use zkpension_ledger::cluster::ClusterConfig;
 use zkpension_ledger::node::{load_keys, Node, NodeConfig, DB_FILE};
 use zkpension_ledger::serve::HttpLimits;
 use zkpension_ledger::store::{OpenOptions, Store};
 use zkpension_verifier::{KeyManifest, VerifierKeys, MANIFEST_FILE};
+
+#[path = "zkpension-node/cluster_cli.rs"]
+mod cluster_cli;
 
 const GENESIS_FILE: &str = "genesis.json";
 const KEYS_DIR: &str = "keys";
@@ -65,33 +67,7 @@ enum Command {
     /// against the chain in etcd, before anything is written. The data
     /// directory needs genesis.json and keys/ of the chain (copy them from
     /// any node, or `init` with the same arguments) and no blocks yet.
-    Join(JoinArgs),
-}
-
-#[derive(Args)]
-struct JoinArgs {
-    /// Data directory of the new node (genesis.json and keys/ in place).
-    #[arg(long)]
-    data: PathBuf,
-    /// URL of a node of the cluster to take the snapshot from, e.g.
-    /// http://10.0.0.2:8080 (it is checked, not trusted).
-    #[arg(long, value_name = "URL")]
-    from: String,
-    /// etcd client URLs (comma-separated): the snapshot's block is checked
-    /// against the chain there.
-    #[arg(
-        long,
-        value_name = "URL[,URL...]",
-        value_delimiter = ',',
-        required = true
-    )]
-    etcd: Vec<String>,
-    /// Key prefix of this chain in etcd (default `/zkpension/<genesis hash>`).
-    #[arg(long)]
-    cluster_prefix: Option<String>,
-    /// Print the result as JSON.
-    #[arg(long)]
-    json: bool,
+    Join(cluster_cli::JoinArgs),
 }
 
 #[derive(Args)]
@@ -226,30 +202,8 @@ struct RunArgs {
     /// Print the start-up line as JSON.
     #[arg(long)]
     json: bool,
-    /// Join a cluster: etcd client URLs (comma-separated). Blocks are then
-    /// ordered by etcd and re-executed by every node (docs/CLUSTER.md).
-    /// Without it the node runs alone.
-    #[arg(long, value_name = "URL[,URL...]", value_delimiter = ',')]
-    etcd: Vec<String>,
-    /// Key prefix of this chain in etcd (default `/zkpension/<genesis hash>`,
-    /// so two chains never share keys).
-    #[arg(long, requires = "etcd")]
-    cluster_prefix: Option<String>,
-    /// The producer's lease in milliseconds (etcd rounds up to whole
-    /// seconds, at least 2 s with its default election timeout): a crashed
-    /// or paused producer is replaced after about this long.
-    #[arg(long, default_value_t = 3000, requires = "etcd")]
-    lease_ttl_ms: u64,
-    /// This node's name in the cluster's election key and logs (default:
-    /// `node-<process id>`).
-    #[arg(long, requires = "etcd")]
-    node_name: Option<String>,
-    /// While this node produces, keep only the latest N blocks in etcd
-    /// (etcd's storage is bounded, 2 GiB by default; compact and defragment
-    /// it to reclaim the space). Every node still keeps every block; a node
-    /// further behind than N joins again with `zkpension-node join`.
-    #[arg(long, value_name = "N", requires = "etcd", value_parser = clap::value_parser!(u64).range(1..))]
-    etcd_keep_blocks: Option<u64>,
+    #[command(flatten)]
+    cluster: cluster_cli::ClusterArgs,
 }
 
 /// Logs to stderr, filtered by ZKPENSION_LOG or RUST_LOG (default info).
@@ -270,7 +224,7 @@ fn main() {
     let result = match cli.command {
         Command::Init(a) => init(a),
         Command::Run(a) => run(a),
-        Command::Join(a) => join(a),
+        Command::Join(a) => cluster_cli::join(a),
     };
     if let Err(e) = result {
         eprintln!("zkpension-node: {e:#}");
@@ -481,52 +435,6 @@ fn init(a: InitArgs) -> Result<()> {
     Ok(())
 }
 
-fn join(a: JoinArgs) -> Result<()> {
-    let genesis = read_genesis(&a.data)?;
-    let keys = load_keys(&a.data.join(KEYS_DIR), &genesis)
-        .with_context(|| format!("loading the keys in {}", a.data.join(KEYS_DIR).display()))?;
-    let prefix = match &a.cluster_prefix {
-        Some(p) => p.trim_end_matches('/').to_string(),
-        None => zkpension_ledger::cluster::default_prefix(&genesis),
-    };
-    if !a.json {
-        eprintln!("fetching the state snapshot from {} ...", a.from);
-    }
-    let j = zkpension_ledger::cluster::join(
-        &a.data.join(DB_FILE),
-        &genesis,
-        &keys,
-        &a.from,
-        &a.etcd,
-        &prefix,
-    )?;
-    if a.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "height": j.height,
-                "block_hash": j.block_hash,
-                "state_root": j.state_root,
-                "leaves": j.leaves,
-                "bytes": j.bytes,
-                "confirmed_by": j.confirmed_by,
-            })
-        );
-    } else {
-        println!(
-            "joined at height {} from a {} byte snapshot ({} leaves): state root {} checked, \
-             {}",
-            j.height, j.bytes, j.leaves, j.state_root, j.confirmed_by
-        );
-        println!(
-            "start it with: zkpension-node run --data {} --etcd {}",
-            a.data.display(),
-            a.etcd.join(",")
-        );
-    }
-    Ok(())
-}
-
 fn run(a: RunArgs) -> Result<()> {
     let genesis = read_genesis(&a.data)?;
     if genesis.ceremony.is_none() {
@@ -535,27 +443,7 @@ fn run(a: RunArgs) -> Result<()> {
              whoever made them could forge proofs (make production keys with `zkpension ceremony`)"
         );
     }
-    let cluster = (!a.etcd.is_empty()).then(|| {
-        let name = a
-            .node_name
-            .clone()
-            .unwrap_or_else(|| format!("node-{}", std::process::id()));
-        let mut c = ClusterConfig::new(a.etcd.clone(), &genesis, name);
-        if let Some(p) = &a.cluster_prefix {
-            c.prefix = p.trim_end_matches('/').to_string();
-        }
-        c.lease_ttl = Duration::from_millis(a.lease_ttl_ms);
-        c.keep_blocks = a.etcd_keep_blocks;
-        c
-    });
-    if let Some(c) = &cluster {
-        eprintln!(
-            "joining the cluster at {} (prefix {}, lease {} ms)",
-            c.endpoints.join(","),
-            c.prefix,
-            c.lease_ttl.as_millis()
-        );
-    }
+    let cluster = a.cluster.config(&genesis)?;
     let mut config = NodeConfig::new(a.data.clone(), genesis, a.data.join(KEYS_DIR));
     config.cluster = cluster;
     config.listen = a.listen;

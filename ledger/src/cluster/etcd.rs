@@ -1,7 +1,10 @@
 //! etcd primitives of the cluster: the key layout, the connection, the
 //! election, the fenced append and leases with their keep-alive tasks.
 
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, PutOptions, Txn, TxnOp};
+use etcd_client::{
+    Certificate, Client, Compare, CompareOp, ConnectOptions, GetOptions, Identity, PutOptions,
+    TlsOptions, Txn, TxnOp,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,13 +67,85 @@ pub struct Election {
     pub lease: i64,
 }
 
+/// How a node reaches etcd beyond its URLs: TLS (`https://` URLs) and
+/// etcd's authentication. The password is never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EtcdAccess {
+    /// PEM certificate(s) of the CA that signed etcd's server certificates;
+    /// required with `https://` URLs.
+    pub ca_pem: Option<Vec<u8>>,
+    /// This node's PEM certificate and private key, for an etcd started with
+    /// `--client-cert-auth`.
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+    /// An etcd user and its password, for an etcd with authentication
+    /// enabled (`etcdctl auth enable`).
+    pub user: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for EtcdAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdAccess")
+            .field("ca", &self.ca_pem.is_some())
+            .field("client_certificate", &self.identity.is_some())
+            .field("user", &self.user.as_ref().map(|(u, _)| u))
+            .finish()
+    }
+}
+
+impl EtcdAccess {
+    /// Refuses a combination that cannot work: TLS material with `http://`
+    /// URLs, `https://` URLs without a CA, or both schemes at once.
+    pub fn check(&self, endpoints: &[String]) -> Result<(), String> {
+        let https = endpoints
+            .iter()
+            .filter(|u| u.starts_with("https://"))
+            .count();
+        if https > 0 && https < endpoints.len() {
+            return Err("the etcd URLs mix http:// and https://; use one scheme".into());
+        }
+        let tls = https > 0;
+        if tls && self.ca_pem.is_none() {
+            return Err(
+                "https:// etcd URLs need the CA that signed etcd's certificates (--etcd-ca FILE)"
+                    .into(),
+            );
+        }
+        if !tls && (self.ca_pem.is_some() || self.identity.is_some()) {
+            return Err(
+                "--etcd-ca, --etcd-cert and --etcd-key are for https:// etcd URLs; these are \
+                 http://"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Connects to etcd (a request timeout of 2 s, so a dead member is noticed)
 /// and checks it answers.
 pub async fn connect(endpoints: &[String]) -> Result<Client, etcd_client::Error> {
-    let options = ConnectOptions::new()
+    connect_with(endpoints, &EtcdAccess::default()).await
+}
+
+/// [`connect`] over TLS and with etcd's authentication, as `access` says.
+pub async fn connect_with(
+    endpoints: &[String],
+    access: &EtcdAccess,
+) -> Result<Client, etcd_client::Error> {
+    let mut options = ConnectOptions::new()
         .with_connect_timeout(Duration::from_secs(2))
         .with_timeout(Duration::from_secs(2))
         .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
+    if let Some(ca) = &access.ca_pem {
+        let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(ca));
+        if let Some((cert, key)) = &access.identity {
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        options = options.with_tls(tls);
+    }
+    if let Some((user, password)) = &access.user {
+        options = options.with_user(user.clone(), password.clone());
+    }
     let mut client = Client::connect(endpoints, Some(options)).await?;
     client
         .get("/", Some(GetOptions::new().with_count_only()))

@@ -8,7 +8,7 @@
 //! height, or the block etcd holds after it must link to it. Only then is
 //! anything written, in one database transaction.
 
-use super::etcd::{block_key, connect};
+use super::etcd::{block_key, connect_with, EtcdAccess};
 use crate::snapshot::{Snapshot, SnapshotError};
 use crate::store::{OpenOptions, Store, StoreError};
 use std::io::Read;
@@ -61,13 +61,15 @@ pub struct Joined {
 
 /// Downloads `GET {from}/v1/snapshot`, checks it against `genesis` and the
 /// chain in etcd (`endpoints`, keys under `prefix`), and installs it into
-/// the (new, or still empty) database at `db`.
+/// the (new, or still empty) database at `db`. etcd is reached as `access`
+/// says (TLS, authentication).
 pub fn join(
     db: &Path,
     genesis: &Genesis,
     keys: &VerifierKeys,
     from: &str,
     endpoints: &[String],
+    access: &EtcdAccess,
     prefix: &str,
 ) -> Result<Joined, JoinError> {
     let options = OpenOptions {
@@ -86,7 +88,7 @@ pub fn join(
     };
     let snap = Snapshot::decode(&bytes).map_err(refused)?;
     let checked = snap.verify(genesis).map_err(refused)?;
-    let confirmed_by = confirm(&snap, endpoints, prefix)?;
+    let confirmed_by = confirm(&snap, endpoints, access, prefix)?;
     store.install_snapshot(&snap, &checked)?;
     drop(store);
     // Opened again as `run` will: the base state rebuilt from the tables.
@@ -127,7 +129,12 @@ fn fetch(url: &str) -> Result<Vec<u8>, JoinError> {
 
 /// Checks the snapshot's base block against etcd: the block at its height,
 /// or the link of the next one.
-fn confirm(snap: &Snapshot, endpoints: &[String], prefix: &str) -> Result<String, JoinError> {
+fn confirm(
+    snap: &Snapshot,
+    endpoints: &[String],
+    access: &EtcdAccess,
+    prefix: &str,
+) -> Result<String, JoinError> {
     let h = snap.height();
     let ours = snap.block.hash();
     let not_ours = |detail: String| JoinError::NotTheClusters {
@@ -147,7 +154,7 @@ fn confirm(snap: &Snapshot, endpoints: &[String], prefix: &str) -> Result<String
             detail: e.to_string(),
         })?;
     rt.block_on(async {
-        let mut client = connect(endpoints).await.map_err(unreachable)?;
+        let mut client = connect_with(endpoints, access).await.map_err(unreachable)?;
         for (height, link) in [(h, false), (h + 1, true)] {
             let resp = client
                 .get(block_key(prefix, height), None)

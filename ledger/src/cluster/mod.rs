@@ -35,9 +35,9 @@ mod produce;
 mod replica;
 
 pub use etcd::{
-    append_block, block_key, campaign, connect, default_prefix, leader_key, mempool_key,
-    parse_block_key, Election, DEFAULT_LEASE_TTL, DEFAULT_MEMPOOL_TTL, MAX_CLUSTER_BLOCK_BYTES,
-    MAX_TXN_OPS,
+    append_block, block_key, campaign, connect, connect_with, default_prefix, leader_key,
+    mempool_key, parse_block_key, Election, EtcdAccess, DEFAULT_LEASE_TTL, DEFAULT_MEMPOOL_TTL,
+    MAX_CLUSTER_BLOCK_BYTES, MAX_TXN_OPS,
 };
 
 pub use join::{join, JoinError, Joined};
@@ -77,6 +77,8 @@ pub struct ClusterConfig {
     /// node that falls further behind joins again from a peer's snapshot
     /// (`zkpension-node join`). `None`: etcd keeps every block.
     pub keep_blocks: Option<u64>,
+    /// TLS and authentication towards etcd.
+    pub access: EtcdAccess,
 }
 
 impl ClusterConfig {
@@ -89,6 +91,7 @@ impl ClusterConfig {
             mempool_ttl: DEFAULT_MEMPOOL_TTL,
             name,
             keep_blocks: None,
+            access: EtcdAccess::default(),
         }
     }
 }
@@ -137,7 +140,7 @@ pub(crate) async fn run(
     forward: mpsc::UnboundedReceiver<Transaction>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ClusterError> {
-    let client = connect(&config.endpoints)
+    let client = connect_with(&config.endpoints, &config.access)
         .await
         .map_err(|e| ClusterError::Connect {
             endpoints: config.endpoints.join(","),
