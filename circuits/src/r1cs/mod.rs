@@ -119,6 +119,58 @@ pub struct ConstraintInfo {
     pub digest: [u8; 32],
 }
 
+/// This build's circuits, pinned: constraint count, witness variables and
+/// matrix digest of each statement. Programs that only check key files
+/// against the circuits (loading keys, the matrices stored beside them) use
+/// these instead of synthesizing the circuit; `circuits/tests/binding.rs`
+/// checks that synthesis gives exactly them, so a circuit change must
+/// update them (and `STATEMENT_VERSION`).
+pub fn pinned_info(statement: Statement) -> ConstraintInfo {
+    let (constraints, witness_variables, digest) = match statement {
+        Statement::Contribute => (
+            10197,
+            10225,
+            hex32("81cbce4dbdcbef6adcc8fa9c20ed700a80582fa2e3b43f7903ef2a1955e66d7a"),
+        ),
+        Statement::Claim => (
+            10592,
+            10614,
+            hex32("5328bdd9e16953d2c9989ae5902d1ce95d04be933d9d90398e38d03e054198a1"),
+        ),
+        Statement::Attest => (
+            10260,
+            10289,
+            hex32("0c78cd9686259431243c628da5023de4ac45dd11717fedf5c04089f8cb3f314e"),
+        ),
+    };
+    ConstraintInfo {
+        constraints,
+        instance_variables: statement.num_public_inputs() + 1,
+        witness_variables,
+        digest,
+    }
+}
+
+/// 32 bytes from 64 lowercase hex digits (a compile-time pin).
+const fn hex32(s: &str) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("not a lowercase hex digit"),
+        }
+    }
+    let b = s.as_bytes();
+    assert!(b.len() == 64, "a pin is 64 hex digits");
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
 /// The finalized constraint system of a statement's blank circuit, built the
 /// way Groth16 key generation builds it (setup mode, linear combinations
 /// inlined).

@@ -1,15 +1,46 @@
-//! This build's circuit of each statement: its counts, digest and R1CS
-//! matrices, built once per process and shared by setup, loading and proving.
+//! This build's circuit of each statement: its counts and digest (pinned,
+//! [`circuit_info`]) and its R1CS matrices, read from the file stored beside
+//! the keys or built by synthesis, once per process ([`circuit`],
+//! [`circuit_in`]).
+//!
+//! # The matrices file `<statement>.r1cs`
+//!
+//! Building the matrices means synthesizing the blank circuit, inlining its
+//! linear combinations and sorting them: about a hundred milliseconds of
+//! every process that proves. [`setup`](super::setup) (and the first process
+//! that builds them for a key directory without the file) stores them:
+//!
+//! ```text
+//! "zkpension-r1cs/1" || statement name (u8 length || bytes)
+//! || u32 n || n distinct coefficients (32 bytes each, big-endian)
+//! || for M in [A, B, C]: u32 rows || for each row: u32 entries
+//!        || for each entry: u32 column || u32 index of its coefficient
+//! ```
+//!
+//! (The circuits use a few hundred distinct coefficients, Poseidon's
+//! constants and small integers, in about 270,000 entries: indices keep the
+//! files at about 2 MB each.)
+//!
+//! The file is a cache and is not trusted: a read is used only if its
+//! matrix digest ([`r1cs::matrix_digest`], SHA-256 over every entry) is the
+//! digest pinned in this build ([`r1cs::pinned_info`]), so it is exactly
+//! this build's circuit; anything else (damaged, truncated, from another
+//! build) is ignored and the matrices are built again.
 
+use std::io;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use ark_relations::gr1cs::Matrix;
-use zkpension_circuits::field::Fr;
+use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::r1cs::{self, ConstraintInfo};
 use zkpension_circuits::Statement;
 use zkpension_verifier::id_to_hex;
 
-use super::KeyError;
+use super::{KeyError, KEY_FILE_MODE};
+use crate::fsutil;
+
+const MAGIC: &[u8] = b"zkpension-r1cs/1";
 
 /// This build's circuit of a statement: its counts and digest, and its R1CS
 /// matrices exactly as Groth16 key generation builds them (setup mode,
@@ -21,15 +52,54 @@ pub struct Circuit {
     pub info: ConstraintInfo,
     /// `[A, B, C]`; columns: the constant 1, the public inputs, the witness.
     pub matrices: Vec<Matrix<Fr>>,
+    /// Where the matrices came from.
+    pub origin: MatricesOrigin,
 }
 
-/// [`Circuit`] of `statement`, built once per process.
+/// Where a [`Circuit`]'s matrices came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatricesOrigin {
+    /// Read from the key directory's `<statement>.r1cs` and checked against
+    /// the pinned digest.
+    Stored,
+    /// Built by synthesizing the circuit.
+    Built,
+}
+
+static CIRCUITS: [OnceLock<Circuit>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+
+/// [`Circuit`] of `statement`, built by synthesis once per process.
 pub fn circuit(statement: Statement) -> Result<&'static Circuit, KeyError> {
-    static CIRCUITS: [OnceLock<Circuit>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    circuit_in(None, statement)
+}
+
+/// [`Circuit`] of `statement` once per process: from `dir`'s matrices file
+/// if it holds this build's circuit, else built by synthesis and then (best
+/// effort: a read-only directory is fine) stored in `dir` for the next
+/// process.
+pub fn circuit_in(dir: Option<&Path>, statement: Statement) -> Result<&'static Circuit, KeyError> {
     let slot = &CIRCUITS[statement_index(statement)];
     if let Some(c) = slot.get() {
         return Ok(c);
     }
+    let path = dir.map(|d| d.join(matrices_file_name(statement)));
+    if let Some(matrices) = path.as_deref().and_then(|p| read_matrices(p, statement)) {
+        let stored = Circuit {
+            info: r1cs::pinned_info(statement),
+            matrices,
+            origin: MatricesOrigin::Stored,
+        };
+        return Ok(slot.get_or_init(|| stored));
+    }
+    let built = build(statement)?;
+    if let Some(p) = &path {
+        // A cache: a failure to write costs the next process the build.
+        let _ = write_matrices(p, statement, &built.matrices);
+    }
+    Ok(slot.get_or_init(|| built))
+}
+
+fn build(statement: Statement) -> Result<Circuit, KeyError> {
     let synthesis = |source| KeyError::Circuit { statement, source };
     let cs = r1cs::blank_constraint_system(statement).map_err(synthesis)?;
     let matrices = r1cs::r1cs_matrices(&cs).map_err(synthesis)?;
@@ -45,22 +115,147 @@ pub fn circuit(statement: Statement) -> Result<&'static Circuit, KeyError> {
         witness_variables,
         &matrices,
     );
-    let built = Circuit {
-        info: ConstraintInfo {
-            constraints,
-            instance_variables,
-            witness_variables,
-            digest,
-        },
-        matrices,
+    let info = ConstraintInfo {
+        constraints,
+        instance_variables,
+        witness_variables,
+        digest,
     };
-    Ok(slot.get_or_init(|| built))
+    let pinned = r1cs::pinned_info(statement);
+    if info != pinned {
+        return Err(KeyError::Unpinned {
+            statement,
+            built: id_to_hex(&info.digest),
+            pinned: id_to_hex(&pinned.digest),
+        });
+    }
+    Ok(Circuit {
+        info,
+        matrices,
+        origin: MatricesOrigin::Built,
+    })
 }
 
 /// The constraint count, variable counts and matrix digest of this build's
-/// circuit for `statement` (see [`circuit`]).
+/// circuit for `statement`, as pinned ([`r1cs::pinned_info`]; no synthesis).
 pub fn circuit_info(statement: Statement) -> Result<ConstraintInfo, KeyError> {
-    circuit(statement).map(|c| c.info)
+    Ok(r1cs::pinned_info(statement))
+}
+
+/// The matrices file of a statement in a key directory.
+pub fn matrices_file_name(statement: Statement) -> String {
+    format!("{statement}.r1cs")
+}
+
+/// Stores `matrices` atomically in the format above.
+pub(super) fn write_matrices(
+    path: &Path,
+    statement: Statement,
+    matrices: &[Matrix<Fr>],
+) -> io::Result<()> {
+    let mut index: std::collections::HashMap<Fr, u32> = std::collections::HashMap::new();
+    let mut coefficients: Vec<Fr> = Vec::new();
+    for (coeff, _) in matrices.iter().flatten().flatten() {
+        index.entry(*coeff).or_insert_with(|| {
+            coefficients.push(*coeff);
+            coefficients.len() as u32 - 1
+        });
+    }
+    let name = statement.name().as_bytes();
+    let entries: usize = matrices.iter().flatten().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(64 + 32 * coefficients.len() + 8 * entries);
+    out.extend_from_slice(MAGIC);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&(coefficients.len() as u32).to_be_bytes());
+    for c in &coefficients {
+        out.extend_from_slice(&field::to_bytes(c));
+    }
+    for m in matrices {
+        out.extend_from_slice(&(m.len() as u32).to_be_bytes());
+        for row in m {
+            out.extend_from_slice(&(row.len() as u32).to_be_bytes());
+            for (coeff, col) in row {
+                out.extend_from_slice(&(*col as u32).to_be_bytes());
+                out.extend_from_slice(&index[coeff].to_be_bytes());
+            }
+        }
+    }
+    fsutil::write_atomic(path, &out, KEY_FILE_MODE)
+}
+
+/// The matrices in `path` if it holds exactly this build's circuit of
+/// `statement` (by the pinned digest); `None` otherwise.
+pub(super) fn read_matrices(path: &Path, statement: Statement) -> Option<Vec<Matrix<Fr>>> {
+    let bytes = std::fs::read(path).ok()?;
+    let matrices = parse(&bytes, statement)?;
+    let pinned = r1cs::pinned_info(statement);
+    let digest = r1cs::matrix_digest(
+        statement,
+        pinned.constraints,
+        pinned.instance_variables,
+        pinned.witness_variables,
+        &matrices,
+    );
+    (digest == pinned.digest).then_some(matrices)
+}
+
+/// Bytes read front to back; `None` past the end.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.0.split_at_checked(n)?;
+        self.0 = tail;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<usize> {
+        Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?) as usize)
+    }
+}
+
+fn parse(bytes: &[u8], statement: Statement) -> Option<Vec<Matrix<Fr>>> {
+    let mut r = Bytes(bytes);
+    if r.take(MAGIC.len())? != MAGIC {
+        return None;
+    }
+    let name_len = r.take(1)?[0] as usize;
+    if r.take(name_len)? != statement.name().as_bytes() {
+        return None;
+    }
+    let n = r.u32()?;
+    if n > bytes.len() / 32 {
+        return None;
+    }
+    let mut coefficients = Vec::with_capacity(n);
+    for _ in 0..n {
+        coefficients.push(field::from_bytes(r.take(32)?.try_into().ok()?).ok()?);
+    }
+    let mut matrices = Vec::with_capacity(3);
+    for _ in 0..3 {
+        let rows = r.u32()?;
+        // Every row takes at least 4 bytes and every entry 8: a forged
+        // count cannot make this allocate more than the file's size.
+        if rows > bytes.len() / 4 {
+            return None;
+        }
+        let mut m = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let entries = r.u32()?;
+            if entries > bytes.len() / 8 {
+                return None;
+            }
+            let mut row = Vec::with_capacity(entries);
+            for _ in 0..entries {
+                let col = r.u32()?;
+                row.push((*coefficients.get(r.u32()?)?, col));
+            }
+            m.push(row);
+        }
+        matrices.push(m);
+    }
+    r.0.is_empty().then_some(matrices)
 }
 
 pub(super) fn statement_index(statement: Statement) -> usize {
@@ -74,4 +269,77 @@ pub(super) fn statement_index(statement: Statement) -> usize {
 /// `0x` + hex of a digest.
 pub fn hex_digest(d: &[u8; 32]) -> String {
     id_to_hex(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(m: &Matrix<Fr>) -> Vec<Vec<(Fr, usize)>> {
+        m.iter()
+            .map(|row| {
+                let mut row = row.clone();
+                row.sort_by_key(|(_, c)| *c);
+                row
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stored_matrices_are_read_back_and_anything_else_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        // No file yet: built (and checked against the pin), then stored.
+        let c = circuit_in(Some(dir.path()), Statement::Attest).unwrap();
+        assert_eq!(c.info, r1cs::pinned_info(Statement::Attest));
+        let path = dir.path().join(matrices_file_name(Statement::Attest));
+        let read = read_matrices(&path, Statement::Attest).expect("stored and read back");
+        for (a, b) in read.iter().zip(&c.matrices) {
+            assert_eq!(sorted(a), sorted(b));
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let ignored = |bytes: &[u8], s: Statement| {
+            let p = dir.path().join("altered.r1cs");
+            std::fs::write(&p, bytes).unwrap();
+            read_matrices(&p, s).is_none()
+        };
+        // Another statement's name, a changed coefficient, a changed
+        // column or coefficient index, an index past the table, a truncated
+        // or extended file, another format.
+        assert!(ignored(&bytes, Statement::Claim));
+        let header = MAGIC.len() + 1 + "attest".len();
+        let n = u32::from_be_bytes(bytes[header..header + 4].try_into().unwrap()) as usize;
+        assert!(n > 2 && n < 10_000, "{n} distinct coefficients");
+        let table = header + 4;
+        let mut coeff = bytes.clone();
+        coeff[table + 31] ^= 1;
+        assert!(ignored(&coeff, Statement::Attest));
+        // The last entry: its column, then its coefficient's index.
+        let last = bytes.len() - 1;
+        let mut col = bytes.clone();
+        col[last - 4] ^= 1;
+        assert!(ignored(&col, Statement::Attest));
+        let mut idx = bytes.clone();
+        idx[last] ^= 1;
+        assert!(ignored(&idx, Statement::Attest));
+        let mut past = bytes.clone();
+        past[last - 3..].copy_from_slice(&(n as u32).to_be_bytes());
+        assert!(ignored(&past, Statement::Attest));
+        assert!(ignored(&bytes[..last], Statement::Attest));
+        assert!(ignored(&[&bytes[..], &[0]].concat(), Statement::Attest));
+        assert!(ignored(b"zkpension-r1cs/2", Statement::Attest));
+        // A coefficient >= p is refused, not reduced.
+        let mut big = bytes.clone();
+        big[table..table + 32].copy_from_slice(&[0xff; 32]);
+        assert!(ignored(&big, Statement::Attest));
+        // Rows that differ only in the order of their entries are the same
+        // circuit.
+        let mut reordered = c.matrices.clone();
+        for m in &mut reordered {
+            for row in m {
+                row.reverse();
+            }
+        }
+        write_matrices(&path, Statement::Attest, &reordered).unwrap();
+        assert!(read_matrices(&path, Statement::Attest).is_some());
+    }
 }

@@ -56,6 +56,15 @@ pub enum KeyError {
         #[source]
         source: SynthesisError,
     },
+    #[error(
+        "this build's {statement} circuit has digest {built}, not the pinned {pinned}: the \
+         circuit changed without updating zkpension_circuits::r1cs::pinned_info"
+    )]
+    Unpinned {
+        statement: Statement,
+        built: String,
+        pinned: String,
+    },
     #[error("gave up waiting for another process to finish generating keys in {} (lock file {})", dir.display(), lock.display())]
     LockTimeout { dir: PathBuf, lock: PathBuf },
 }

@@ -13,7 +13,7 @@ use zkpension_circuits::r1cs::ConstraintInfo;
 use zkpension_circuits::Statement;
 use zkpension_verifier::{id_to_hex, KeyManifest, VerifyingKey};
 
-use super::circuits::Circuit;
+use super::circuits::{circuit_in, circuit_info, Circuit};
 use super::error::KeyError;
 use super::manifest::{check_digest, read_manifest};
 use super::tables::{save_tables, tables_file_name, TablesOrigin};
@@ -115,7 +115,7 @@ impl ProvingKeys {
         let mut keys = BTreeMap::new();
         for &statement in statements {
             let entry = manifest.entry(statement)?;
-            let circuit = check_digest(dir, statement, entry)?;
+            check_digest(dir, statement, entry)?;
             let vk_path = dir.join(&entry.vk_file);
             let pk_path = dir.join(&entry.pk_file);
             let vk = VerifyingKey::from_bytes(statement, &manifest.read_vk(dir, statement)?)
@@ -132,7 +132,9 @@ impl ProvingKeys {
                     vk: vk_path,
                 });
             }
-            check_shape(&pk_path, statement, &pk, &circuit.info)?;
+            check_shape(&pk_path, statement, &pk, &circuit_info(statement)?)?;
+            // The matrices: stored beside the keys, or built (and stored).
+            let circuit = circuit_in(Some(dir), statement)?;
             keys.insert(
                 statement,
                 StatementKeys {

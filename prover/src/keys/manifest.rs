@@ -7,7 +7,7 @@ use std::path::Path;
 use zkpension_circuits::Statement;
 use zkpension_verifier::{KeyEntry, KeyManifest, MANIFEST_FILE};
 
-use super::circuits::{circuit, hex_digest, Circuit};
+use super::circuits::{circuit_info, hex_digest};
 use super::error::{io_err, KeyError};
 use super::KEY_FILE_MODE;
 use crate::fsutil;
@@ -29,15 +29,14 @@ pub fn read_manifest(dir: &Path) -> Result<KeyManifest, KeyError> {
     Ok(KeyManifest::read(dir)?)
 }
 
-/// Checks a manifest entry against this build's circuit: constraint count
-/// and the digest of the constraint matrices.
+/// Checks a manifest entry against this build's circuit (as pinned):
+/// constraint count and the digest of the constraint matrices.
 pub(super) fn check_digest(
     dir: &Path,
     statement: Statement,
     entry: &KeyEntry,
-) -> Result<&'static Circuit, KeyError> {
-    let circuit = circuit(statement)?;
-    let info = &circuit.info;
+) -> Result<(), KeyError> {
+    let info = &circuit_info(statement)?;
     let circuit_digest = hex_digest(&info.digest);
     if !entry
         .constraint_digest
@@ -53,7 +52,7 @@ pub(super) fn check_digest(
             circuit_constraints: info.constraints,
         });
     }
-    Ok(circuit)
+    Ok(())
 }
 
 /// Checks that every statement's keys in `dir` were made for this build's

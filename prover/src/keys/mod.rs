@@ -37,8 +37,10 @@
 //!
 //! # Where things are
 //!
-//! - `circuits`: this build's circuit of each statement (R1CS matrices,
-//!   counts, digest), built once per process ([`circuit`], [`circuit_info`]).
+//! - `circuits`: this build's circuit of each statement: counts and digest
+//!   as pinned ([`circuit_info`]), R1CS matrices read from the key
+//!   directory's `<statement>.r1cs` or built, once per process
+//!   ([`circuit_in`], [`circuit`]).
 //! - `setup`: key generation ([`setup`], [`setup_with`]).
 //! - `manifest`: reading, writing and checking `manifest.json`
 //!   ([`read_manifest`], [`write_manifest`], [`check_manifest`]).
@@ -61,7 +63,9 @@ mod manifest;
 mod setup;
 mod tables;
 
-pub use circuits::{circuit, circuit_info, hex_digest, Circuit};
+pub use circuits::{
+    circuit, circuit_in, circuit_info, hex_digest, matrices_file_name, Circuit, MatricesOrigin,
+};
 pub use error::KeyError;
 pub use home::{default_home, default_keys_dir, ensure_keys, test_keys, Ensured, TEST_SEED};
 pub use load::{ProvingKeys, StatementKeys, PK_ENCODING};

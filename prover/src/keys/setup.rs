@@ -16,7 +16,9 @@ use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
 use zkpension_circuits::Statement;
 use zkpension_verifier::{CeremonyInfo, KeyEntry, KeyManifest, VerifyingKey};
 
-use super::circuits::{circuit_info, hex_digest, statement_index};
+use super::circuits::{
+    circuit, circuit_info, hex_digest, matrices_file_name, statement_index, write_matrices,
+};
 use super::error::{io_err, KeyError};
 use super::manifest::write_manifest;
 use super::tables::{save_tables, tables_file_name};
@@ -161,7 +163,8 @@ pub fn setup_with(
     Ok(manifest)
 }
 
-/// Writes one statement's key files (`.pk`, `.vk`, and the prover tables)
+/// Writes one statement's key files (`.pk`, `.vk`, the matrices and the
+/// prover tables)
 /// atomically into `dir` and returns its manifest entry, the proving key's
 /// size and the tables' size.
 pub(super) fn write_statement_keys(
@@ -189,6 +192,12 @@ pub(super) fn write_statement_keys(
         &pk_bytes,
         &vk_bytes,
     );
+    // The circuit's matrices, so that proving processes need not build them:
+    // derived from the circuit, so not in the manifest; checked against the
+    // pinned digest when read.
+    let matrices_path = dir.join(matrices_file_name(statement));
+    write_matrices(&matrices_path, statement, &circuit(statement)?.matrices)
+        .map_err(io_err(&matrices_path))?;
     // The prover's fixed-base tables (only when asked for): derived from the
     // proving key, so not in the manifest; bound to the key by its id instead.
     let tables_path = dir.join(tables_file_name(statement));
