@@ -230,7 +230,7 @@ fn parse(bytes: &[u8], statement: Statement) -> Option<Vec<Matrix<Fr>>> {
     }
     let mut coefficients = Vec::with_capacity(n);
     for _ in 0..n {
-        coefficients.push(field::from_bytes(r.take(32)?.try_into().ok()?).ok()?);
+        coefficients.push(field::from_bytes(r.take(32)?).ok()?);
     }
     let mut matrices = Vec::with_capacity(3);
     for _ in 0..3 {
