@@ -16,6 +16,7 @@
 //! | `GET /v1/keys/{file}` | the bytes (`application/octet-stream`) of a file the manifest names as a `pk_file` or `vk_file`; 404 for any other name or a proving key the node does not hold |
 //! | `GET /v1/tree/shards?from=` | [`ShardsView`]: roots of complete 2^12-leaf shards |
 //! | `GET /v1/tree/leaves?from=&to=` | [`LeavesView`]: leaves `from..to`, at most [`MAX_LEAVES`] |
+//! | `GET /v1/snapshot` | the bytes (`application/octet-stream`) of [`crate::snapshot::Snapshot`]: the state after the tip, for `zkpension-node join`; 404 at height 0 |
 //! | `GET /`, `GET /explorer/…` | the public explorer's HTML pages, merged in by the node (`explorer` module) |
 //!
 //! Field elements are `0x` + 64 hex digits (values `>= p` are refused),
