@@ -607,11 +607,7 @@ fn cluster_fresh_node_joins_from_a_snapshot_when_etcd_pruned() {
     wait_until(
         "both nodes to include everything",
         Duration::from_secs(60),
-        || {
-            nodes
-                .iter()
-                .all(|n| txs.iter().all(|tx| included(n, &tx.id())))
-        },
+        || all_included(&nodes, &txs),
     );
     let height = assert_same_chain(&[&nodes[0], &nodes[1]], Duration::from_secs(10));
     assert!(height >= 10, "only {height} blocks");
@@ -699,10 +695,7 @@ fn cluster_fresh_node_joins_from_a_snapshot_when_etcd_pruned() {
         "the joined node's transactions everywhere",
         Duration::from_secs(60),
         &all,
-        || {
-            all.iter()
-                .all(|n| more.iter().all(|tx| included(n, &tx.id())))
-        },
+        || all_included(all, &more),
     );
     assert_same_chain(&all, Duration::from_secs(10));
     // Restarted, it opens from its base and follows on.

@@ -208,11 +208,7 @@ fn cluster_over_tls_with_client_certificates_and_an_etcd_user() {
     wait_until(
         "both nodes to include everything",
         Duration::from_secs(60),
-        || {
-            nodes
-                .iter()
-                .all(|n| txs.iter().all(|tx| included(n, &tx.id())))
-        },
+        || all_included(&nodes, &txs),
     );
     assert_same_chain(&[&nodes[0], &nodes[1]], Duration::from_secs(10));
 

@@ -562,6 +562,16 @@ pub fn assert_same_chain(nodes: &[&NodeProc], timeout: Duration) -> u64 {
     height
 }
 
+/// Every node has included every one of `txs`.
+pub fn all_included<'a>(
+    nodes: impl IntoIterator<Item = &'a NodeProc>,
+    txs: &[Transaction],
+) -> bool {
+    nodes
+        .into_iter()
+        .all(|n| txs.iter().all(|tx| included(n, &tx.id())))
+}
+
 pub fn included(n: &NodeProc, id: &TxId) -> bool {
     matches!(n.tx_state(id), Some(TxState::Included { .. }))
 }
