@@ -95,16 +95,20 @@ impl PoseidonParams {
 }
 
 /// The self-shrinking Grain LFSR of the Poseidon reference parameter script.
+/// Bit `i` of `state` is the script's `state[i]`: `state[0]` is shifted out
+/// at each step and the new bit enters at `state[79]`.
 struct Grain {
-    state: [bool; 80],
+    state: u128,
 }
 
 impl Grain {
     fn new(width: usize, partial_rounds: usize) -> Self {
-        let mut bits = Vec::with_capacity(80);
+        let mut state = 0u128;
+        let mut at = 0;
         let mut push = |value: u64, len: usize| {
             for i in (0..len).rev() {
-                bits.push((value >> i) & 1 == 1);
+                state |= u128::from((value >> i) & 1) << at;
+                at += 1;
             }
         };
         push(1, 2); // field: prime field
@@ -114,8 +118,6 @@ impl Grain {
         push(FULL_ROUNDS as u64, 10);
         push(partial_rounds as u64, 10);
         push((1 << 30) - 1, 30);
-        let mut state = [false; 80];
-        state.copy_from_slice(&bits);
         let mut g = Grain { state };
         for _ in 0..160 {
             g.step();
@@ -124,11 +126,10 @@ impl Grain {
     }
 
     fn step(&mut self) -> bool {
-        let s = &self.state;
-        let bit = s[62] ^ s[51] ^ s[38] ^ s[23] ^ s[13] ^ s[0];
-        self.state.copy_within(1.., 0);
-        self.state[79] = bit;
-        bit
+        let s = self.state;
+        let bit = ((s >> 62) ^ (s >> 51) ^ (s >> 38) ^ (s >> 23) ^ (s >> 13) ^ s) & 1;
+        self.state = (s >> 1) | (bit << 79);
+        bit == 1
     }
 
     fn next_bit(&mut self) -> bool {
@@ -143,11 +144,11 @@ impl Grain {
 
     /// 254 bits, most significant first.
     fn next_bigint(&mut self) -> BigInteger256 {
-        let mut bits = [false; 254];
-        for b in bits.iter_mut() {
-            *b = self.next_bit();
+        let mut limbs = [0u64; 4];
+        for i in (0..254).rev() {
+            limbs[i / 64] |= u64::from(self.next_bit()) << (i % 64);
         }
-        BigInteger256::from_bits_be(&bits)
+        BigInteger256::new(limbs)
     }
 }
 
