@@ -224,3 +224,15 @@ impl WalletArg {
         }
     }
 }
+
+/// `--birthday`, shared by `recover` and `watch`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct BirthdayArg {
+    /// Read the chain from this block height on instead of from genesis:
+    /// any height before the account's enrollment (a block from before the
+    /// day the member enrolled). The wallet's tree view at that height comes
+    /// from the node's shard roots and leaves, checked against the block's
+    /// tree root; an account enrolled at or before it is not found.
+    #[arg(long, value_name = "HEIGHT")]
+    pub birthday: Option<u64>,
+}

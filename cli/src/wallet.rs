@@ -1,7 +1,7 @@
 //! `zkpension wallet`: create, recover, watch and inspect the wallet file, and
 //! `zkpension history`.
 
-use crate::args::WalletArg;
+use crate::args::{BirthdayArg, WalletArg};
 use crate::member::NodeArg;
 use crate::output::{Output, Rejected, Usage};
 use anyhow::Context;
@@ -74,6 +74,8 @@ Examples:
         /// Read the phrase from this file instead of stdin.
         #[arg(long, value_name = "FILE")]
         phrase_file: Option<PathBuf>,
+        #[command(flatten)]
+        birthday: BirthdayArg,
     },
     /// Write the account's viewing key: it shows balance, history and pension,
     /// and cannot spend, contribute, claim or attest.
@@ -110,6 +112,8 @@ Example:
         /// The viewing key file (`zkpension wallet export-viewing-key`).
         #[arg(long, value_name = "FILE")]
         viewing_key: PathBuf,
+        #[command(flatten)]
+        birthday: BirthdayArg,
     },
     /// Show the address, the account and pending transactions (no secrets unless
     /// --show-secret).
@@ -138,7 +142,14 @@ pub fn run(cmd: Command, out: &Output) -> anyhow::Result<()> {
             wallet,
             node,
             phrase_file,
-        } => recover(&wallet, &node, phrase_file.as_deref(), out),
+            birthday,
+        } => recover(
+            &wallet,
+            &node,
+            phrase_file.as_deref(),
+            birthday.birthday,
+            out,
+        ),
         Command::ExportViewingKey { wallet, out: file } => {
             export_viewing_key(&wallet, file.as_deref(), out)
         }
@@ -146,7 +157,8 @@ pub fn run(cmd: Command, out: &Output) -> anyhow::Result<()> {
             wallet,
             node,
             viewing_key,
-        } => watch(&wallet, &node, &viewing_key, out),
+            birthday,
+        } => watch(&wallet, &node, &viewing_key, birthday.birthday, out),
         Command::Show {
             wallet,
             show_secret,
@@ -293,6 +305,7 @@ fn sync_new(
     arg: &WalletArg,
     node: &NodeArg,
     what: &str,
+    birthday: Option<u64>,
     out: &Output,
 ) -> anyhow::Result<()> {
     let path = arg.path();
@@ -303,7 +316,11 @@ fn sync_new(
     let start = std::time::Instant::now();
     let spinner =
         crate::progress::spinner(out, format!("looking for the account on {}", client.url()));
-    let report = sync::sync(&mut wallet, &client);
+    let report = match birthday {
+        Some(h) => zkpension_prover::member::birthday::start_at(&mut wallet, &client, h)
+            .and_then(|()| sync::sync(&mut wallet, &client)),
+        None => sync::sync(&mut wallet, &client),
+    };
     spinner.finish_and_clear();
     let report = report?;
     let chain = wallet
@@ -312,12 +329,18 @@ fn sync_new(
         .unwrap_or_default();
     let Some(current) = wallet.notes.last() else {
         return Err(Rejected(format!(
-            "no account of this {what} on chain {chain} ({} blocks, {} commitments read, eligible epochs 1 to {} tried): \
-             check the words, and that {} is a node of the fund you enrolled in. No wallet was written",
+            "no account of this {what} on chain {chain} ({} blocks{}, {} commitments read, eligible epochs 1 to {} tried): \
+             check the words, and that {} is a node of the fund you enrolled in{}. No wallet was written",
             report.blocks,
+            birthday.map_or(String::new(), |h| format!(" after the birthday {h}")),
             report.commitments,
             sync::ENROLLMENT_SEARCH_EPOCHS,
-            client.url()
+            client.url(),
+            if birthday.is_some() {
+                "; an account enrolled at or before the birthday is not found: try an earlier one, or none"
+            } else {
+                ""
+            }
         ))
         .into());
     };
@@ -366,6 +389,7 @@ fn recover(
     arg: &WalletArg,
     node: &NodeArg,
     phrase_file: Option<&Path>,
+    birthday: Option<u64>,
     out: &Output,
 ) -> anyhow::Result<()> {
     if arg.path().exists() {
@@ -378,11 +402,18 @@ fn recover(
         arg,
         node,
         "recovery phrase",
+        birthday,
         out,
     )
 }
 
-fn watch(arg: &WalletArg, node: &NodeArg, file: &Path, out: &Output) -> anyhow::Result<()> {
+fn watch(
+    arg: &WalletArg,
+    node: &NodeArg,
+    file: &Path,
+    birthday: Option<u64>,
+    out: &Output,
+) -> anyhow::Result<()> {
     let bytes = Zeroizing::new(
         std::fs::read(file)
             .with_context(|| format!("reading the viewing key {}", file.display()))?,
@@ -391,7 +422,7 @@ fn watch(arg: &WalletArg, node: &NodeArg, file: &Path, out: &Output) -> anyhow::
         ViewingKeyFile::parse(&bytes).map_err(|e| Rejected(format!("{}: {e}", file.display())))?;
     let mut wallet = Wallet::watch_only(vk);
     wallet.chain_id = chain;
-    sync_new(wallet, arg, node, "viewing key", out)
+    sync_new(wallet, arg, node, "viewing key", birthday, out)
 }
 
 fn export_viewing_key(arg: &WalletArg, file: Option<&Path>, out: &Output) -> anyhow::Result<()> {

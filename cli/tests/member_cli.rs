@@ -377,10 +377,11 @@ fn member_registrar_and_authority_through_the_cli() {
     // The wallet file lost: the 24 words and the chain give it back, with
     // its history. A phrase with a broken checksum writes nothing.
     let recovered = home.join("recovered.json");
-    let recover = |words: &str| {
+    let recover_to = |to: &std::path::Path, words: &str, extra: &[&str]| {
         let mut c = zkpension(home, &url);
         c.args(["wallet", "recover", "--json", "--wallet"])
-            .arg(&recovered)
+            .arg(to)
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -394,6 +395,7 @@ fn member_registrar_and_authority_through_the_cli() {
             .unwrap();
         child.wait_with_output().unwrap()
     };
+    let recover = |words: &str| recover_to(&recovered, words, &[]);
     let mut swapped: Vec<&str> = phrase.split(' ').collect();
     swapped.swap(0, 1);
     let o = recover(&swapped.join(" "));
@@ -427,6 +429,28 @@ fn member_registrar_and_authority_through_the_cli() {
     };
     assert_eq!(kinds(&theirs), kinds(&mine));
     assert_eq!(mine[0]["kind"], "enroll", "{mine}");
+    // With a birthday before the enrollment: the same account, read from
+    // there on. At the enrollment's block or later: not found, nothing
+    // written; above the tip: refused.
+    let enrolled_at = mine[0]["height"].as_u64().unwrap();
+    assert_eq!(r["enrolled_at"], enrolled_at, "{r}");
+    let early = home.join("early.json");
+    let before = (enrolled_at - 1).to_string();
+    let o = recover_to(&early, &phrase, &["--birthday", &before]);
+    assert!(o.status.success(), "{}", show(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["current_note"], r["current_note"], "{e}");
+    assert_eq!(kinds(&history(early.to_str().unwrap())), kinds(&mine));
+    let late = home.join("late.json");
+    let at = enrolled_at.to_string();
+    let o = recover_to(&late, &phrase, &["--birthday", &at]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(show(&o).contains("after the birthday"), "{}", show(&o));
+    assert!(!late.exists());
+    let o = recover_to(&late, &phrase, &["--birthday", "99999999"]);
+    assert!(!o.status.success(), "{}", show(&o));
+    assert!(show(&o).contains("above the node's tip"), "{}", show(&o));
+    assert!(!late.exists());
     // Recovering over an existing file is refused (exit 3).
     let o = recover(&phrase);
     assert_eq!(o.status.code(), Some(3), "{}", show(&o));

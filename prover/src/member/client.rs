@@ -185,6 +185,15 @@ impl NodeClient {
         self.get(&format!("/v1/tree/shards?from={from}"))
     }
 
+    /// `GET /v1/tree/leaves?from=&to=`: at most a shard's worth.
+    pub fn leaves(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<zkpension_core::views::LeavesView, ClientError> {
+        self.get(&format!("/v1/tree/leaves?from={from}&to={to}"))
+    }
+
     /// `GET /v1/nullifiers/{nf}`.
     pub fn nullifier(&self, nf: &Nullifier) -> Result<NullifierView, ClientError> {
         self.get(&format!("/v1/nullifiers/{nf}"))

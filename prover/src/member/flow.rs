@@ -66,6 +66,8 @@ pub enum FlowError {
     Behind { synced: u64, tip: u64 },
     #[error("enrollment request: {0}")]
     BadRequest(String),
+    #[error("--birthday: {0}")]
+    Birthday(String),
     #[error("transaction: {0}")]
     Build(String),
     #[error("sealing for the paying agent: {0}")]

@@ -5,6 +5,7 @@
 //! ([`explain`]), and the session that owns a wallet file while
 //! it makes them ([`session`]).
 
+pub mod birthday;
 pub mod chain_keys;
 pub mod client;
 pub mod explain;

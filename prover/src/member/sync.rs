@@ -317,24 +317,7 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
             }
         }
         // Roots of newly completed shards, then the check against the header root.
-        loop {
-            let missing = wallet.sync.tree.missing_shard_roots();
-            if missing.is_empty() {
-                break;
-            }
-            let shards = client.shards(missing.start)?;
-            let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
-            if take == 0 {
-                return Err(FlowError::Client(ClientError::BadAnswer {
-                    url: client.url().into(),
-                    message: "the node lists no roots for complete shards".into(),
-                }));
-            }
-            wallet
-                .sync
-                .tree
-                .add_shard_roots(missing.start, &shards.roots[..take])?;
-        }
+        fetch_shard_roots(wallet, client)?;
         wallet
             .sync
             .tree
@@ -372,6 +355,28 @@ pub fn sync(wallet: &mut Wallet, client: &NodeClient) -> Result<SyncReport, Flow
         }
     }
     Ok(report)
+}
+
+/// Fetches the roots of the complete shards the wallet's tree view lacks.
+pub(crate) fn fetch_shard_roots(wallet: &mut Wallet, client: &NodeClient) -> Result<(), FlowError> {
+    loop {
+        let missing = wallet.sync.tree.missing_shard_roots();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let shards = client.shards(missing.start)?;
+        let take = ((missing.end - missing.start) as usize).min(shards.roots.len());
+        if take == 0 {
+            return Err(FlowError::Client(ClientError::BadAnswer {
+                url: client.url().into(),
+                message: "the node lists no roots for complete shards".into(),
+            }));
+        }
+        wallet
+            .sync
+            .tree
+            .add_shard_roots(missing.start, &shards.roots[..take])?;
+    }
 }
 
 /// The pending transaction's outcome as the chain itself shows it.
