@@ -19,6 +19,7 @@ mod export;
 mod forecast;
 mod funder;
 mod governance;
+mod history;
 mod keys;
 mod lookup;
 mod member;
@@ -90,7 +91,7 @@ enum Command {
     Attest(transact::AttestArgs),
     Submit(transact::SubmitArgs),
     Balance(member::BalanceArgs),
-    History(wallet::HistoryArgs),
+    History(history::HistoryArgs),
     Forecast(forecast::Args),
     Status(status::Args),
     Governance(governance::Args),
@@ -151,7 +152,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => transact::attest(args, &out),
         Command::Submit(args) => transact::submit(args, &out),
         Command::Balance(args) => member::balance(args, &out),
-        Command::History(args) => wallet::history(args, &out),
+        Command::History(args) => history::history(args, &out),
         Command::Forecast(args) => forecast::run(args, &out),
         Command::Status(args) => status::run(args, &out),
         Command::Governance(args) => governance::run(args, &out),
