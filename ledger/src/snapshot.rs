@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use thiserror::Error;
 use zkpension_circuits::field::Fr;
-use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
+use zkpension_circuits::values::Nullifier;
 use zkpension_core::block::tx_root;
 use zkpension_core::codec::{DecodeError, Reader, Writer};
 use zkpension_core::{Block, FixedBytes, Genesis, Hash32, TxId};
@@ -248,20 +248,12 @@ impl Snapshot {
             return Err(SnapshotError::TxRoot);
         }
         let nullifiers: Vec<Nullifier> = self.nullifiers.iter().map(|(nf, _)| *nf).collect();
-        let mut attestations = Vec::with_capacity(self.attestations.len());
-        for (key, _) in &self.attestations {
-            let (c, t) = key.split_at(32);
-            let c: [u8; 32] = c.try_into().expect("32 bytes");
-            let t: [u8; 32] = t.try_into().expect("32 bytes");
-            let field = |b: &[u8; 32]| {
-                zkpension_circuits::field::from_bytes(b)
-                    .map_err(|e| SnapshotError::Records(format!("attestation key: {e}")))
-            };
-            attestations.push((
-                ContextId::from_field(field(&c)?),
-                AttestTag::from_field(field(&t)?),
-            ));
-        }
+        let attestations = self
+            .attestations
+            .iter()
+            .map(|(key, _)| crate::store::attestation_from_key(key))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SnapshotError::Records(format!("attestation key: {e}")))?;
         let tx_ids: Vec<TxId> = self.txs.iter().map(|(id, _)| *id).collect();
         let state = State::restore(
             genesis,

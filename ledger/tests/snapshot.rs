@@ -40,7 +40,7 @@ fn a_snapshot_installs_into_a_new_database_and_the_chain_goes_on() {
     let (db_a, db_b) = (dir.path().join("a.redb"), dir.path().join("b.redb"));
     build(&db_a, &sim, &genesis);
     let (store_a, mut state_a) = Store::open(&db_a, &genesis).unwrap();
-    let snap = store_a.snapshot(genesis.hash()).unwrap().unwrap();
+    let snap = store_a.snapshot().unwrap().unwrap();
     assert_eq!(snap.height(), 5);
     let bytes = snap.encode();
     let decoded = Snapshot::decode(&bytes).unwrap();
@@ -91,8 +91,8 @@ fn a_snapshot_installs_into_a_new_database_and_the_chain_goes_on() {
     assert_eq!(state_b.state_root(), state_a.state_root());
     // A snapshot of the snapshot-based node is the same snapshot.
     assert_eq!(
-        store_b.snapshot(genesis.hash()).unwrap().unwrap().encode(),
-        store_a.snapshot(genesis.hash()).unwrap().unwrap().encode()
+        store_b.snapshot().unwrap().unwrap().encode(),
+        store_a.snapshot().unwrap().unwrap().encode()
     );
     // A snapshot-based database that lost a record of the snapshot's items
     // is refused at start, naming it.
@@ -113,7 +113,7 @@ fn a_snapshot_installs_into_a_new_database_and_the_chain_goes_on() {
     );
     // An empty ledger has nothing to snapshot.
     let (empty, _) = Store::open(&dir.path().join("c.redb"), &genesis).unwrap();
-    assert!(empty.snapshot(genesis.hash()).unwrap().is_none());
+    assert!(empty.snapshot().unwrap().is_none());
 }
 
 /// Each alteration, re-encoded with a correct trailer where it matters, and
@@ -126,7 +126,7 @@ fn a_snapshot_that_does_not_add_up_is_refused() {
     let db = dir.path().join("a.redb");
     build(&db, &sim, &genesis);
     let (store, _) = Store::open(&db, &genesis).unwrap();
-    let snap = store.snapshot(genesis.hash()).unwrap().unwrap();
+    let snap = store.snapshot().unwrap().unwrap();
     let bytes = snap.encode();
 
     // Transport.

@@ -177,8 +177,7 @@ impl NodeCore {
     /// `GET /v1/snapshot`: the state after the tip ([`crate::snapshot`]),
     /// encoded.
     pub fn snapshot(&self) -> Result<Vec<u8>, CoreError> {
-        let genesis_hash = read(&self.state).context().genesis_hash;
-        match self.store.snapshot(genesis_hash)? {
+        match self.store.snapshot()? {
             Some(s) => Ok(s.encode()),
             None => Err(CoreError::NotFound(
                 "the ledger is at height 0: there is no state to snapshot (a new node replays \

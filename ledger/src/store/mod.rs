@@ -35,12 +35,12 @@ pub use verify::OpenOptions;
 
 use crate::state::{RestoreError, Scalars, State};
 use crate::tables::*;
-use redb::{Database, Durability, ReadableTable, ReadableTableMetadata};
+use redb::{Database, Durability, ReadableTable};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use zkpension_circuits::field::{self, serde_hex, Fr};
-use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
+use zkpension_circuits::values::{AttestTag, ContextId};
 use zkpension_core::codec::{DecodeError, Reader, Writer};
 
 use crate::rules::about_proof;
@@ -200,6 +200,15 @@ pub(crate) fn attestation_key(context: &ContextId, tag: &AttestTag) -> [u8; 64] 
     key
 }
 
+/// The context and tag of an [`attestation_key`].
+pub(crate) fn attestation_from_key(key: &[u8; 64]) -> Result<(ContextId, AttestTag), StoreError> {
+    let (c, t) = key.split_at(32);
+    Ok((
+        ContextId::from_field(fr(c.try_into().expect("32 bytes"))?),
+        AttestTag::from_field(fr(t.try_into().expect("32 bytes"))?),
+    ))
+}
+
 /// Records final refusals; a refusal of the proof alone is not final (the
 /// id does not cover the proof).
 fn record_rejections(
@@ -317,18 +326,6 @@ impl Store {
         let scalars: Scalars = serde_json::from_slice(scalars.value()).map_err(corrupt)?;
         let height = scalars.height;
 
-        let leaves = {
-            let t = tx.open_table(LEAVES)?;
-            let mut out = Vec::with_capacity(t.len()? as usize);
-            for (i, item) in t.iter()?.enumerate() {
-                let (k, v) = item?;
-                if k.value() != i as u64 {
-                    return Err(corrupt(format!("leaf {} is missing", i)));
-                }
-                out.push(fr(&v.value())?);
-            }
-            out
-        };
         let base = snapshot::read_base(&tx)?;
         let anchors = snapshot::anchors_at(
             &tx,
@@ -336,51 +333,7 @@ impl Store {
             height,
             base.as_ref(),
         )?;
-        let nullifiers = {
-            let t = tx.open_table(NULLIFIER_SEQ)?;
-            let mut out = Vec::with_capacity(t.len()? as usize);
-            for item in t.iter()? {
-                out.push(Nullifier::from_field(fr(&item?.1.value())?));
-            }
-            out
-        };
-        let attestations = {
-            let t = tx.open_table(ATTESTATION_SEQ)?;
-            let mut out = Vec::with_capacity(t.len()? as usize);
-            for item in t.iter()? {
-                let key = item?.1.value();
-                let mut c = [0u8; 32];
-                let mut g = [0u8; 32];
-                c.copy_from_slice(&key[..32]);
-                g.copy_from_slice(&key[32..]);
-                out.push((
-                    ContextId::from_field(fr(&c)?),
-                    AttestTag::from_field(fr(&g)?),
-                ));
-            }
-            out
-        };
-        let tx_ids = {
-            let t = tx.open_table(TX_SEQ)?;
-            let mut out = Vec::with_capacity(t.len()? as usize);
-            for item in t.iter()? {
-                out.push(FixedBytes(item?.1.value()));
-            }
-            out
-        };
-        let tip = self
-            .header(&tx, height)?
-            .ok_or_else(|| corrupt(format!("block {height} is missing")))?;
-        Ok(State::restore(
-            genesis,
-            scalars,
-            &leaves,
-            &anchors,
-            &nullifiers,
-            &attestations,
-            &tx_ids,
-            Some(&tip),
-        )?)
+        Ok(self.restore_at(&tx, genesis, &scalars, &anchors, true)?.0)
     }
 
     fn header(

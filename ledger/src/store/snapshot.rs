@@ -9,15 +9,14 @@
 //! gave). `meta` records the base: the scalars after block `b` and the
 //! anchor window then.
 
-use super::{corrupt, fr, BlockInfo, Store, StoreError};
+use super::{attestation_from_key, corrupt, fr, BlockInfo, Store, StoreError};
 use crate::snapshot::Snapshot;
 use crate::state::{Scalars, State};
 use crate::tables::*;
-use redb::{ReadTransaction, ReadableTable};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata, TableHandle};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
-use zkpension_core::codec::Reader;
-use zkpension_core::{Block, BlockHeader, FixedBytes, Genesis, Hash32, TxId};
+use zkpension_core::{Block, FixedBytes, Genesis, TxId};
 
 /// The state a snapshot-based database starts from.
 #[derive(Clone, Debug)]
@@ -107,20 +106,30 @@ pub(super) fn anchors_at(
     Ok(anchors)
 }
 
-/// The first `n` entries of a table numbered from 0.
+/// The first `n` entries of a table numbered from 0 (with `all`, the table
+/// must hold exactly `n`).
 fn first<const N: usize>(
     rtx: &ReadTransaction,
-    def: redb::TableDefinition<u64, [u8; N]>,
+    (def, what): (redb::TableDefinition<u64, [u8; N]>, &str),
     n: u64,
+    all: bool,
 ) -> Result<Vec<[u8; N]>, StoreError> {
     let t = rtx.open_table(def)?;
+    if all && t.len()? != n {
+        return Err(corrupt(format!(
+            "table {}: the scalars count {n} {what}, the table holds {}",
+            def.name(),
+            t.len()?
+        )));
+    }
     let mut out = Vec::with_capacity(n as usize);
     for item in t.range(0..n)? {
         out.push(item?.1.value());
     }
     if out.len() as u64 != n {
         return Err(corrupt(format!(
-            "table {def}: {} entries before the snapshot base, the base counts {n}",
+            "table {}: the scalars count {n} {what}, the table holds {}",
+            def.name(),
             out.len()
         )));
     }
@@ -133,47 +142,62 @@ impl Store {
         read_base(&self.db.begin_read()?)
     }
 
-    /// The state at the snapshot base, rebuilt from the tables and checked
-    /// against the base block's header, with the base's items.
-    pub(super) fn base_state(
+    /// The state after block `scalars.height` (the tip, with `all`; or a
+    /// snapshot base), rebuilt from the first items of the tables and checked
+    /// against that block's header, with those items.
+    pub(super) fn restore_at(
         &self,
         rtx: &ReadTransaction,
         genesis: &Genesis,
-        base: &SnapshotBase,
+        scalars: &Scalars,
+        anchors: &[Fr],
+        all: bool,
     ) -> Result<(State, BaseItems), StoreError> {
-        let s = &base.scalars;
-        let leaves: Vec<Fr> = first(rtx, LEAVES, s.leaf_count)?
+        let s = scalars;
+        let leaves: Vec<Fr> = first(rtx, (LEAVES, "leaves"), s.leaf_count, all)?
             .iter()
             .map(fr)
             .collect::<Result<_, _>>()?;
-        let nullifiers = first(rtx, NULLIFIER_SEQ, s.nullifier_count)?;
-        let attestations = first(rtx, ATTESTATION_SEQ, s.attestation_count)?;
-        let tx_ids = first(rtx, TX_SEQ, s.tx_count)?;
+        let items = BaseItems {
+            nullifiers: first(rtx, (NULLIFIER_SEQ, "nullifiers"), s.nullifier_count, all)?,
+            attestations: first(
+                rtx,
+                (ATTESTATION_SEQ, "attestations"),
+                s.attestation_count,
+                all,
+            )?,
+            tx_ids: first(rtx, (TX_SEQ, "transactions"), s.tx_count, all)?,
+        };
         let header = self
             .header(rtx, s.height)?
-            .ok_or_else(|| corrupt(format!("the snapshot base block {} is missing", s.height)))?;
-        let state = restore_from(
+            .ok_or_else(|| corrupt(format!("block {} is missing", s.height)))?;
+        let nullifiers: Vec<Nullifier> = items
+            .nullifiers
+            .iter()
+            .map(|b| fr(b).map(Nullifier::from_field))
+            .collect::<Result<_, _>>()?;
+        let attestations: Vec<(ContextId, AttestTag)> = items
+            .attestations
+            .iter()
+            .map(attestation_from_key)
+            .collect::<Result<_, _>>()?;
+        let tx_ids: Vec<TxId> = items.tx_ids.iter().map(|b| FixedBytes(*b)).collect();
+        let state = State::restore(
             genesis,
-            base,
+            s.clone(),
             &leaves,
+            anchors,
             &nullifiers,
             &attestations,
             &tx_ids,
-            &header,
+            Some(&header),
         )?;
-        Ok((
-            state,
-            BaseItems {
-                nullifiers,
-                attestations,
-                tx_ids,
-            },
-        ))
+        Ok((state, items))
     }
 
     /// The state after the tip as a snapshot (one read transaction, so one
     /// consistent state). `None` at height 0.
-    pub fn snapshot(&self, genesis_hash: Hash32) -> Result<Option<Snapshot>, StoreError> {
+    pub fn snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
         let rtx = self.db.begin_read()?;
         let meta = rtx.open_table(META)?;
         let Some(scalars) = meta.get(META_SCALARS)? else {
@@ -260,7 +284,7 @@ impl Store {
             out
         };
         Ok(Some(Snapshot {
-            genesis_hash,
+            genesis_hash: genesis.hash(),
             block,
             leaf_start: info.leaf_start,
             scalars,
@@ -327,42 +351,4 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-}
-
-/// [`State::restore`] from a base's scalars and anchors and the stored
-/// bytes of its items.
-fn restore_from(
-    genesis: &Genesis,
-    base: &SnapshotBase,
-    leaves: &[Fr],
-    nullifiers: &[[u8; 32]],
-    attestations: &[[u8; 64]],
-    tx_ids: &[[u8; 32]],
-    header: &BlockHeader,
-) -> Result<State, StoreError> {
-    let nullifiers: Vec<Nullifier> = nullifiers
-        .iter()
-        .map(|b| fr(b).map(Nullifier::from_field))
-        .collect::<Result<_, _>>()?;
-    let attestations: Vec<(ContextId, AttestTag)> = attestations
-        .iter()
-        .map(|k| {
-            let mut r = Reader::new(k);
-            Ok((
-                ContextId::from_field(r.fr("context").map_err(corrupt)?),
-                AttestTag::from_field(r.fr("tag").map_err(corrupt)?),
-            ))
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let tx_ids: Vec<TxId> = tx_ids.iter().map(|b| FixedBytes(*b)).collect();
-    Ok(State::restore(
-        genesis,
-        base.scalars.clone(),
-        leaves,
-        &base.anchors,
-        &nullifiers,
-        &attestations,
-        &tx_ids,
-        Some(header),
-    )?)
 }

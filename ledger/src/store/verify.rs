@@ -209,7 +209,8 @@ impl Store {
             Some(base) => {
                 // The snapshot's items have no block here to check their
                 // records against: only that every one has a record.
-                let (state, items) = self.base_state(&rtx, genesis, base)?;
+                let (state, items) =
+                    self.restore_at(&rtx, genesis, &base.scalars, &base.anchors, false)?;
                 for id in &items.tx_ids {
                     if txs.get(id)?.is_none() {
                         return Err(corrupt(format!(
