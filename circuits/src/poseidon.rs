@@ -197,7 +197,7 @@ pub fn hash(inputs: &[Fr]) -> Fr {
     state[0]
 }
 
-/// `H(left, right)`: a Merkle tree node (SPEC §3).
+/// `H(left, right)`: two inputs (protocol version 1's tree node).
 #[inline]
 pub fn hash2(left: Fr, right: Fr) -> Fr {
     hash(&[left, right])

@@ -1,33 +1,94 @@
-//! The depth-32 commitment tree (SPEC §3).
+//! The commitment tree (SPEC §3): quaternary, depth 24, 2^48 leaves.
 //!
-//! A binary Merkle tree over note commitments, appended left to right. Inner
-//! node `H(left, right)`, empty leaf 0, empty subtree of height `i + 1` is
-//! `H(z_i, z_i)` with `z_0 = 0` (zk-kit's incremental Merkle tree with zero
-//! value 0). Path bits are the leaf index, least significant bit at the leaf.
+//! A 4-ary Merkle tree over note commitments, appended left to right. Inner
+//! node `H(c0, c1, c2, c3)` (circomlib Poseidon with 4 inputs), empty leaf 0,
+//! empty subtree of height `i + 1` is `H(z_i, z_i, z_i, z_i)` with `z_0 = 0`.
+//! Path digits are the leaf index in base 4, least significant digit at the
+//! leaf. One 4-input hash costs about as much in R1CS as a 2-input one
+//! (297 against 240 constraints) and covers two binary levels, so the 2^48
+//! tree's path is cheaper than a binary 2^32 one (Penumbra's state
+//! commitment tree has the same shape).
 
 use crate::field::{serde_hex_vec, Fr};
-use crate::poseidon::hash2;
+use crate::poseidon::hash;
 use ark_ff::Zero;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 use thiserror::Error;
 
-/// Tree depth.
-pub const DEPTH: usize = 32;
-/// Number of leaves the tree holds.
-pub const CAPACITY: u64 = 1 << DEPTH;
+/// Children per inner node.
+pub const ARITY: usize = 4;
+/// Tree depth (levels of inner nodes).
+pub const DEPTH: usize = 24;
+/// Number of leaves the tree holds: `4^24 = 2^48`.
+pub const CAPACITY: u64 = 1 << (2 * DEPTH);
 
-/// `z_0 .. z_32`: the roots of empty subtrees of height 0 to 32.
+/// An inner node: `H(c0, c1, c2, c3)`.
+#[inline]
+pub fn hash4(children: &[Fr; ARITY]) -> Fr {
+    hash(children)
+}
+
+/// `z_0 .. z_24`: the roots of empty subtrees of height 0 to 24.
 pub fn empty_roots() -> &'static [Fr; DEPTH + 1] {
     static Z: OnceLock<[Fr; DEPTH + 1]> = OnceLock::new();
     Z.get_or_init(|| {
         let mut z = [Fr::zero(); DEPTH + 1];
         for i in 0..DEPTH {
-            z[i + 1] = hash2(z[i], z[i]);
+            z[i + 1] = hash4(&[z[i]; ARITY]);
         }
         z
     })
+}
+
+/// Number of leaves under one node of `level` (0: a leaf).
+#[inline]
+fn span(level: usize) -> u64 {
+    1u64 << (2 * level)
+}
+
+/// The parents of one level's `children` (hashed in groups of four, the last
+/// group padded with `empty`, the root of an empty subtree of that level).
+/// [`MerkleTree::append_nodes_with`] takes this, or a parallel equivalent.
+pub fn hash_level(children: &[Fr], empty: Fr) -> Vec<Fr> {
+    children.chunks(ARITY).map(|c| parent(c, empty)).collect()
+}
+
+/// The parent of up to four children, padded with `empty`.
+#[inline]
+pub fn parent(children: &[Fr], empty: Fr) -> Fr {
+    let mut c = [empty; ARITY];
+    c[..children.len()].copy_from_slice(children);
+    hash4(&c)
+}
+
+/// The four children of a node whose child at `digit` is `node` and whose other
+/// children are `siblings`, in order.
+#[inline]
+pub fn place(node: Fr, siblings: &[Fr; ARITY - 1], digit: usize) -> [Fr; ARITY] {
+    let mut out = [Fr::zero(); ARITY];
+    let mut rest = siblings.iter();
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = if i == digit {
+            node
+        } else {
+            *rest.next().expect("three siblings")
+        };
+    }
+    out
+}
+
+/// The three siblings of the node at `pos` in `level` (missing nodes are
+/// `empty`).
+fn siblings_in(level: &[Fr], pos: u64, empty: Fr) -> [Fr; ARITY - 1] {
+    let first = pos & !(ARITY as u64 - 1);
+    let mut out = [empty; ARITY - 1];
+    let others = (first..first + ARITY as u64).filter(|&i| i != pos);
+    for (slot, i) in out.iter_mut().zip(others) {
+        *slot = level.get(i as usize).copied().unwrap_or(empty);
+    }
+    out
 }
 
 /// Errors of the tree.
@@ -37,20 +98,23 @@ pub enum TreeError {
     Full,
     #[error("leaf {index} is not in the tree (it has {len} leaves)")]
     NoSuchLeaf { index: u64, len: u64 },
-    #[error("a Merkle path has {DEPTH} siblings, got {0}")]
-    PathLength(usize),
+    #[error("a Merkle path has {} siblings (3 on each of {DEPTH} levels), got {got}", DEPTH * (ARITY - 1))]
+    PathLength { got: usize },
 }
 
 /// The authentication path of one leaf.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "MerklePathRepr", into = "MerklePathRepr")]
 pub struct MerklePath {
-    /// Leaf position; its bits, least significant first, are the path bits.
+    /// Leaf position; its base-4 digits, least significant first, are the
+    /// path digits.
     pub index: u64,
-    /// Siblings from the leaf level up.
-    pub siblings: [Fr; DEPTH],
+    /// The three siblings of each level, from the leaf level up, each level's
+    /// in order of position.
+    pub siblings: [[Fr; ARITY - 1]; DEPTH],
 }
 
+/// JSON form: the siblings flattened, level by level (72 elements).
 #[derive(Serialize, Deserialize)]
 struct MerklePathRepr {
     index: u64,
@@ -62,16 +126,17 @@ impl TryFrom<MerklePathRepr> for MerklePath {
     type Error = TreeError;
     fn try_from(r: MerklePathRepr) -> Result<Self, TreeError> {
         let n = r.siblings.len();
-        let siblings = r
-            .siblings
-            .try_into()
-            .map_err(|_| TreeError::PathLength(n))?;
+        if n != DEPTH * (ARITY - 1) {
+            return Err(TreeError::PathLength { got: n });
+        }
         if r.index >= CAPACITY {
             return Err(TreeError::NoSuchLeaf {
                 index: r.index,
                 len: CAPACITY,
             });
         }
+        let siblings =
+            std::array::from_fn(|l| std::array::from_fn(|k| r.siblings[l * (ARITY - 1) + k]));
         Ok(MerklePath {
             index: r.index,
             siblings,
@@ -83,30 +148,32 @@ impl From<MerklePath> for MerklePathRepr {
     fn from(p: MerklePath) -> Self {
         MerklePathRepr {
             index: p.index,
-            siblings: p.siblings.to_vec(),
+            siblings: p.siblings.iter().flatten().copied().collect(),
         }
     }
 }
 
 impl MerklePath {
-    /// Path bits, leaf level first: bit `i` is 1 when the node at level `i` is a
-    /// right child.
-    pub fn bits(&self) -> [bool; DEPTH] {
-        std::array::from_fn(|i| (self.index >> i) & 1 == 1)
+    /// The path of `index` with every sibling zero (a shape for key generation).
+    pub fn blank(index: u64) -> Self {
+        MerklePath {
+            index,
+            siblings: [[Fr::zero(); ARITY - 1]; DEPTH],
+        }
+    }
+
+    /// Path digits, leaf level first: digit `i` is the position (0 to 3) of
+    /// the level-`i` node among its parent's children.
+    pub fn digits(&self) -> [usize; DEPTH] {
+        std::array::from_fn(|i| ((self.index >> (2 * i)) & 3) as usize)
     }
 
     /// The root this path gives for `leaf`.
     pub fn root(&self, leaf: Fr) -> Fr {
         self.siblings
             .iter()
-            .zip(self.bits())
-            .fold(leaf, |node, (sib, right)| {
-                if right {
-                    hash2(*sib, node)
-                } else {
-                    hash2(node, *sib)
-                }
-            })
+            .zip(self.digits())
+            .fold(leaf, |node, (sibs, d)| hash4(&place(node, sibs, d)))
     }
 }
 
@@ -159,11 +226,57 @@ impl MerkleTree {
         self.levels.get(level)?.get(index as usize).copied()
     }
 
-    /// [`MerkleTree::extend`] with the inner nodes already computed from this
-    /// tree's right edge (as the ledger does once to predict the root):
-    /// `upper[l]` holds the new nodes of level `l + 1`, from index
-    /// `len >> (l + 1)` on, where `len` is the length before. Their counts
-    /// are checked; where they do not fit, the nodes are hashed here instead.
+    /// The root the tree would have after appending `new`, and the new inner
+    /// nodes level by level, without changing the tree: `upper[l]` holds the
+    /// nodes of level `l + 1` from index `len >> 2(l + 1)` on (`len` the
+    /// length before), the form [`MerkleTree::extend_computed`] takes.
+    /// `hash_level` hashes one level ([`hash_level`], or a parallel
+    /// equivalent); each changed inner node is hashed once, and the nodes left
+    /// of the first change are read from the tree (they cover old leaves
+    /// only, so they are final).
+    pub fn append_nodes_with(
+        &self,
+        new: &[Fr],
+        hash_level: impl Fn(&[Fr], Fr) -> Vec<Fr>,
+    ) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
+        let start = self.len();
+        if new.is_empty() {
+            return Ok((self.root(), Vec::new()));
+        }
+        if start + new.len() as u64 > CAPACITY {
+            return Err(TreeError::Full);
+        }
+        let z = empty_roots();
+        let mut upper: Vec<Vec<Fr>> = Vec::with_capacity(DEPTH);
+        let mut pos = start;
+        let mut nodes = new.to_vec();
+        for (l, zl) in z.iter().enumerate().take(DEPTH) {
+            let first = pos & !(ARITY as u64 - 1);
+            let mut children = Vec::with_capacity(nodes.len() + ARITY);
+            for i in first..pos {
+                children.push(self.node(l, i).ok_or(TreeError::NoSuchLeaf {
+                    index: start - 1,
+                    len: start,
+                })?);
+            }
+            children.extend_from_slice(&nodes);
+            let parents = hash_level(&children, *zl);
+            upper.push(parents.clone());
+            nodes = parents;
+            pos >>= 2;
+        }
+        Ok((upper[DEPTH - 1][0], upper))
+    }
+
+    /// [`MerkleTree::append_nodes_with`] hashing on this thread.
+    pub fn append_nodes(&self, new: &[Fr]) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
+        self.append_nodes_with(new, hash_level)
+    }
+
+    /// [`MerkleTree::extend`] with the inner nodes already computed by
+    /// [`MerkleTree::append_nodes_with`] on this tree (as the ledger does once
+    /// to predict the root). Their counts are checked; where they do not fit,
+    /// the nodes are hashed here instead.
     pub fn extend_computed(&mut self, leaves: &[Fr], upper: &[Vec<Fr>]) -> Result<(), TreeError> {
         let start = self.len();
         let total = start + leaves.len() as u64;
@@ -171,9 +284,9 @@ impl MerkleTree {
             && total <= CAPACITY
             && upper.len() == DEPTH
             && upper.iter().enumerate().all(|(l, nodes)| {
-                let level = l as u32 + 1;
-                let len = (total - 1) / (1u64 << level) + 1;
-                nodes.len() as u64 == len - (start >> level)
+                let level = l + 1;
+                let len = (total - 1) / span(level) + 1;
+                nodes.len() as u64 == len - start / span(level)
             });
         if !fits {
             debug_assert!(
@@ -182,13 +295,18 @@ impl MerkleTree {
             );
             return self.extend(leaves);
         }
+        self.install(leaves, upper);
+        Ok(())
+    }
+
+    fn install(&mut self, leaves: &[Fr], upper: &[Vec<Fr>]) {
+        let start = self.len();
         self.levels[0].extend_from_slice(leaves);
         for (l, nodes) in upper.iter().enumerate() {
             let level = &mut self.levels[l + 1];
-            level.truncate((start >> (l + 1)) as usize);
+            level.truncate((start / span(l + 1)) as usize);
             level.extend_from_slice(nodes);
         }
-        Ok(())
     }
 
     /// Appends one leaf and returns its index.
@@ -200,27 +318,9 @@ impl MerkleTree {
 
     /// Appends many leaves, hashing each affected inner node once.
     pub fn extend(&mut self, leaves: &[Fr]) -> Result<(), TreeError> {
-        if leaves.is_empty() {
-            return Ok(());
-        }
-        if self.len() + leaves.len() as u64 > CAPACITY {
-            return Err(TreeError::Full);
-        }
-        let z = empty_roots();
-        let mut start = self.levels[0].len();
-        self.levels[0].extend_from_slice(leaves);
-        for level in 0..DEPTH {
-            let (lower, upper) = self.levels.split_at_mut(level + 1);
-            let (children, parents) = (&lower[level], &mut upper[0]);
-            let first_parent = start / 2;
-            let last_parent = (children.len() - 1) / 2;
-            parents.truncate(first_parent);
-            for p in first_parent..=last_parent {
-                let left = children[2 * p];
-                let right = children.get(2 * p + 1).copied().unwrap_or(z[level]);
-                parents.push(hash2(left, right));
-            }
-            start = first_parent;
+        let (_, upper) = self.append_nodes(leaves)?;
+        if !leaves.is_empty() {
+            self.install(leaves, &upper);
         }
         Ok(())
     }
@@ -234,16 +334,14 @@ impl MerkleTree {
             });
         }
         let z = empty_roots();
-        let siblings = std::array::from_fn(|level| {
-            let sib = ((index >> level) ^ 1) as usize;
-            self.levels[level].get(sib).copied().unwrap_or(z[level])
-        });
+        let siblings =
+            std::array::from_fn(|l| siblings_in(&self.levels[l], index >> (2 * l), z[l]));
         Ok(MerklePath { index, siblings })
     }
 }
 
-/// Height of a shard: the tree's leaves fall into shards of `2^SHARD_HEIGHT`
-/// consecutive leaves, whose roots are the nodes at level `SHARD_HEIGHT`.
+/// Levels per shard: the tree's leaves fall into shards of `4^6 = 4096`
+/// consecutive leaves, whose roots are the nodes at level `SHARD_LEVELS`.
 ///
 /// A wallet never hashes the whole tree. It takes the roots of complete shards
 /// from the node, hashes only the leaves of its own note's shard and of the
@@ -252,16 +350,16 @@ impl MerkleTree {
 /// learns nothing about which note is the wallet's, and a wrong shard root is
 /// caught by the root check. (Zcash's light wallets use the same idea with
 /// 2^16-leaf subtrees.)
-pub const SHARD_HEIGHT: usize = 12;
+pub const SHARD_LEVELS: usize = 6;
 /// Leaves per shard.
-pub const SHARD_LEAVES: u64 = 1 << SHARD_HEIGHT;
+pub const SHARD_LEAVES: u64 = 1 << (2 * SHARD_LEVELS);
 
 impl MerkleTree {
     /// Roots of the complete shards with numbers `from..`, in order.
     pub fn shard_roots(&self, from: u64) -> &[Fr] {
         let complete = (self.len() / SHARD_LEAVES) as usize;
         let from = (from as usize).min(complete);
-        &self.levels[SHARD_HEIGHT][from..complete]
+        &self.levels[SHARD_LEVELS][from..complete]
     }
 }
 
@@ -274,19 +372,15 @@ fn subtree_levels(leaves: &[Fr], height: usize, base: usize) -> Vec<Vec<Fr>> {
     levels.push(leaves.to_vec());
     for h in 0..height {
         let below: &Vec<Fr> = &levels[h];
-        let next: Vec<Fr> = if below.is_empty() {
+        let next = if below.is_empty() {
             vec![z[base + h + 1]]
         } else {
-            below
-                .chunks(2)
-                .map(|c| hash2(c[0], c.get(1).copied().unwrap_or(z[base + h])))
-                .collect()
+            hash_level(below, z[base + h])
         };
         levels.push(next);
     }
     levels
 }
-
 /// Errors of [`path_from_shards`]: the data given does not describe one tree.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ShardError {
@@ -313,9 +407,9 @@ pub fn root_from_shards(len: u64, shard_roots: &[Fr], frontier: &[Fr]) -> Result
     check_shard_counts(len, shard_roots, frontier)?;
     let mut top_leaves = shard_roots.to_vec();
     if !frontier.is_empty() {
-        top_leaves.push(subtree_levels(frontier, SHARD_HEIGHT, 0)[SHARD_HEIGHT][0]);
+        top_leaves.push(subtree_levels(frontier, SHARD_LEVELS, 0)[SHARD_LEVELS][0]);
     }
-    Ok(subtree_levels(&top_leaves, DEPTH - SHARD_HEIGHT, SHARD_HEIGHT)[DEPTH - SHARD_HEIGHT][0])
+    Ok(subtree_levels(&top_leaves, DEPTH - SHARD_LEVELS, SHARD_LEVELS)[DEPTH - SHARD_LEVELS][0])
 }
 
 fn check_shard_counts(len: u64, shard_roots: &[Fr], frontier: &[Fr]) -> Result<(), ShardError> {
@@ -370,33 +464,32 @@ pub fn path_from_shards(
             got: own.len(),
         });
     }
-    let lower = subtree_levels(own, SHARD_HEIGHT, 0);
-    if shard < complete && lower[SHARD_HEIGHT][0] != shard_roots[shard as usize] {
+    let lower = subtree_levels(own, SHARD_LEVELS, 0);
+    if shard < complete && lower[SHARD_LEVELS][0] != shard_roots[shard as usize] {
         return Err(ShardError::ShardRootMismatch { shard });
     }
     let mut top_leaves = shard_roots.to_vec();
     if partial > 0 {
         top_leaves.push(if shard == complete {
-            lower[SHARD_HEIGHT][0]
+            lower[SHARD_LEVELS][0]
         } else {
-            subtree_levels(frontier, SHARD_HEIGHT, 0)[SHARD_HEIGHT][0]
+            subtree_levels(frontier, SHARD_LEVELS, 0)[SHARD_LEVELS][0]
         });
     }
-    let upper = subtree_levels(&top_leaves, DEPTH - SHARD_HEIGHT, SHARD_HEIGHT);
+    let upper = subtree_levels(&top_leaves, DEPTH - SHARD_LEVELS, SHARD_LEVELS);
     let z = empty_roots();
     let siblings = std::array::from_fn(|level| {
-        let (levels, at, base) = if level < SHARD_HEIGHT {
-            (&lower, index % SHARD_LEAVES, 0)
+        if level < SHARD_LEVELS {
+            let at = (index % SHARD_LEAVES) >> (2 * level);
+            siblings_in(&lower[level], at, z[level])
         } else {
-            (&upper, shard, SHARD_HEIGHT)
-        };
-        let h = level - base;
-        let sib = ((at >> h) ^ 1) as usize;
-        levels[h].get(sib).copied().unwrap_or(z[level])
+            let h = level - SHARD_LEVELS;
+            siblings_in(&upper[h], shard >> (2 * h), z[level])
+        }
     });
     Ok((
         MerklePath { index, siblings },
-        upper[DEPTH - SHARD_HEIGHT][0],
+        upper[DEPTH - SHARD_LEVELS][0],
     ))
 }
 
@@ -443,14 +536,17 @@ mod tests {
     fn naive_root(leaves: &[Fr]) -> Fr {
         let z = empty_roots();
         let mut level: Vec<Fr> = leaves.to_vec();
-        for (h, zh) in z.iter().enumerate().take(DEPTH) {
+        for zh in z.iter().take(DEPTH) {
             if level.is_empty() {
                 return z[DEPTH];
             }
-            let _ = h;
             level = level
-                .chunks(2)
-                .map(|c| hash2(c[0], c.get(1).copied().unwrap_or(*zh)))
+                .chunks(4)
+                .map(|c| {
+                    let mut four = [*zh; 4];
+                    four[..c.len()].copy_from_slice(c);
+                    crate::poseidon::hash(&four)
+                })
                 .collect();
         }
         level[0]
@@ -481,7 +577,54 @@ mod tests {
     }
 
     #[test]
-    fn empty_tree_root_is_z32() {
+    fn append_nodes_predict_extend() {
+        let leaves: Vec<Fr> = (1..=90u64).map(Fr::from).collect();
+        // Every split of the first leaves into an old and a new part, for a
+        // few batch sizes (crossing 4-, 16- and 64-leaf boundaries).
+        for old in 0..70usize {
+            for new in [1usize, 2, 3, 4, 5, 15, 17] {
+                let tree = MerkleTree::from_leaves(&leaves[..old]).unwrap();
+                let (root, upper) = tree.append_nodes(&leaves[old..old + new]).unwrap();
+                let mut extended = tree.clone();
+                extended.extend(&leaves[old..old + new]).unwrap();
+                assert_eq!(root, extended.root(), "old {old}, new {new}");
+                assert_eq!(root, naive_root(&leaves[..old + new]));
+                let mut computed = tree.clone();
+                computed
+                    .extend_computed(&leaves[old..old + new], &upper)
+                    .unwrap();
+                for i in 0..(old + new) as u64 {
+                    assert_eq!(
+                        computed.path(i).unwrap(),
+                        extended.path(i).unwrap(),
+                        "leaf {i}"
+                    );
+                }
+            }
+        }
+        let tree = MerkleTree::from_leaves(&leaves[..3]).unwrap();
+        assert_eq!(tree.append_nodes(&[]).unwrap(), (tree.root(), Vec::new()));
+    }
+
+    #[test]
+    fn path_json_round_trip_and_length() {
+        let tree = MerkleTree::from_leaves(&[Fr::from(5u64), Fr::from(6u64)]).unwrap();
+        let path = tree.path(1).unwrap();
+        let json = serde_json::to_string(&path).unwrap();
+        assert_eq!(serde_json::from_str::<MerklePath>(&json).unwrap(), path);
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["siblings"].as_array_mut().unwrap().pop();
+        let err = serde_json::from_value::<MerklePath>(v)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("72 siblings") && err.contains("got 71"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn empty_tree_root_is_z24() {
         assert_eq!(MerkleTree::new().root(), empty_roots()[DEPTH]);
     }
 

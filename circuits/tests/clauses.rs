@@ -74,7 +74,7 @@ fn membership() {
         bad.assert_rejected(Clause::Membership);
         // A forged sibling.
         let mut bad = case.clone();
-        bad.w.path.siblings[7] += f(ONE);
+        bad.w.path.siblings[7][1] += f(ONE);
         bad.assert_rejected(Clause::Membership);
         // A note never committed: the old note edited, anchor kept.
         let mut bad = case;

@@ -13,7 +13,7 @@ use zkpension_circuits::r1cs::{
     keys as keys_var, range, AttestTagVar, MerklePathVar, NoteCommitmentVar, NullifierVar,
     PoseidonVar,
 };
-use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::tree::{self, MerklePath, MerkleTree};
 use zkpension_circuits::values::ContextId;
 use zkpension_circuits::{field, keys, poseidon, Fr};
 
@@ -117,9 +117,9 @@ fn key_note_nullifier_tag_gadgets_match_native() {
 #[test]
 fn merkle_path_gadget_matches_native() {
     let mut rng = rng();
-    let leaves: Vec<Fr> = (0..37).map(|_| random_fr(&mut rng)).collect();
+    let leaves: Vec<Fr> = (0..70).map(|_| random_fr(&mut rng)).collect();
     let tree = MerkleTree::from_leaves(&leaves).unwrap();
-    for index in [0u64, 1, 2, 17, 36] {
+    for index in [0u64, 1, 2, 3, 17, 36, 63, 64, 69] {
         let path = tree.path(index).unwrap();
         let cs = ConstraintSystem::<Fr>::new_ref();
         let path_var = MerklePathVar::new_witness(cs.clone(), || Ok(&path)).unwrap();
@@ -129,17 +129,37 @@ fn merkle_path_gadget_matches_native() {
         assert_eq!(path.root(leaves[index as usize]), tree.root());
         assert!(cs.is_satisfied().unwrap());
     }
-    // A path whose index bits are not booleans is impossible: bits are Boolean
-    // witnesses, so the per-level cost is one boolean + one swap + one hash.
+    // Paths far beyond any tree built here: every digit 0..3 at every level
+    // (indices up to 2^48 - 1), random siblings; gadget and native agree.
+    for index in [
+        tree::CAPACITY - 1,
+        0x5555_5555_5555,
+        0xaaaa_aaaa_aaaa,
+        0x1b1b_1b1b_1b1b,
+        0xe4e4_e4e4_e4e4,
+    ] {
+        let mut path = MerklePath::blank(index);
+        for level in path.siblings.iter_mut() {
+            *level = [(); 3].map(|_| random_fr(&mut rng));
+        }
+        let leaf = random_fr(&mut rng);
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let path_var = MerklePathVar::new_witness(cs.clone(), || Ok(&path)).unwrap();
+        let root = path_var.root(&witness(&cs, leaf)).unwrap();
+        assert_eq!(root.value().unwrap(), path.root(leaf), "index {index:#x}");
+        assert!(cs.is_satisfied().unwrap());
+    }
+    // Digits are two Boolean witnesses each; per level the placement of the
+    // node among its siblings costs 5 constraints and the 4-input hash 297.
     let cs = ConstraintSystem::<Fr>::new_ref();
     let path = tree.path(3).unwrap();
     let path_var = MerklePathVar::new_witness(cs.clone(), || Ok(&path)).unwrap();
-    let before = cs.num_constraints();
+    assert_eq!(cs.num_constraints(), 24 * 2, "two booleans a level");
     let _ = path_var.root(&witness(&cs, leaves[3])).unwrap();
     assert_eq!(
         cs.num_constraints(),
-        before + 32 * 241,
-        "32 levels of one swap and one 2-input hash"
+        24 * 304,
+        "24 levels of two digit bits, a 5-constraint placement and a 4-input hash"
     );
 }
 

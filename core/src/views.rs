@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::{serde_hex, serde_hex_vec, Fr};
 use zkpension_circuits::replay::PublicChange;
-use zkpension_circuits::tree::SHARD_HEIGHT;
+use zkpension_circuits::tree::SHARD_LEAVES;
 use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 
@@ -25,7 +25,7 @@ use zkpension_circuits::Statement;
 pub const MAX_COMPACT_BLOCKS: u64 = 1000;
 
 /// Most leaves one `/v1/tree/leaves` answer holds (one shard).
-pub const MAX_LEAVES: u64 = 1 << SHARD_HEIGHT;
+pub const MAX_LEAVES: u64 = SHARD_LEAVES;
 
 /// Most shard roots one `/v1/tree/shards` answer holds.
 pub const MAX_SHARDS: usize = 1 << 16;
@@ -310,7 +310,8 @@ pub struct ShardsView {
     pub leaf_count: u64,
     #[serde(with = "serde_hex")]
     pub tree_root: Fr,
-    pub shard_height: usize,
+    /// Leaves per shard (4,096).
+    pub shard_leaves: u64,
     /// Number of the first shard listed.
     pub from: u64,
     #[serde(with = "serde_hex_vec")]

@@ -128,19 +128,19 @@ pub struct ConstraintInfo {
 pub fn pinned_info(statement: Statement) -> ConstraintInfo {
     let (constraints, witness_variables, digest) = match statement {
         Statement::Contribute => (
-            10197,
-            10225,
-            hex32("81cbce4dbdcbef6adcc8fa9c20ed700a80582fa2e3b43f7903ef2a1955e66d7a"),
+            9749,
+            9817,
+            hex32("616e80a9af09cf955a4d7bad7180f518e154b85f27c5eb151605c83be7f8a654"),
         ),
         Statement::Claim => (
-            10592,
-            10614,
-            hex32("5328bdd9e16953d2c9989ae5902d1ce95d04be933d9d90398e38d03e054198a1"),
+            10144,
+            10206,
+            hex32("e8b6cad2d1f0be72b06f730240b02bdb4cf8064bf7d232e3b56b820572d6f744"),
         ),
         Statement::Attest => (
-            10260,
-            10289,
-            hex32("0c78cd9686259431243c628da5023de4ac45dd11717fedf5c04089f8cb3f314e"),
+            9812,
+            9881,
+            hex32("41ac6d6ef513a07bb28463fe83821c6ba13ba73fc08f23c9420e287560d560f8"),
         ),
     };
     ConstraintInfo {

@@ -50,11 +50,6 @@ impl PoseidonVar {
         }
         Ok(state.swap_remove(0))
     }
-
-    /// `H(left, right)`: a Merkle tree node (SPEC §3).
-    pub fn hash2(left: &FpVar<Fr>, right: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
-        Self::hash(&[left.clone(), right.clone()])
-    }
 }
 
 /// `H(inputs)`; the same as [`PoseidonVar::hash`].

@@ -33,10 +33,7 @@ pub(crate) fn blank_witness() -> SpendWitness {
     SpendWitness {
         sk: Fr::from(0u64),
         old: [Fr::from(0u64); crate::note::NOTE_FIELDS],
-        path: MerklePath {
-            index: 0,
-            siblings: [Fr::from(0u64); crate::tree::DEPTH],
-        },
+        path: MerklePath::blank(0),
         new: [Fr::from(0u64); crate::note::NOTE_FIELDS],
     }
 }

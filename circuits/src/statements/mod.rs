@@ -23,8 +23,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// Version of the statements; part of every key's manifest.
-pub const STATEMENT_VERSION: u32 = 1;
+/// Version of the statements; part of every key's manifest. Version 2 is
+/// protocol version 2 (SPEC §6), landing in parts: the quaternary tree is
+/// in force. Keys are tied to the circuits by their matrix digests
+/// ([`crate::r1cs::pinned_info`]), so keys of an earlier part are refused.
+pub const STATEMENT_VERSION: u32 = 2;
 
 /// A note opening in commitment order, as field elements.
 pub type Opening = [Fr; NOTE_FIELDS];

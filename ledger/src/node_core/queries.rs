@@ -2,7 +2,7 @@
 
 use super::{lock, read, CoreError, NodeCore};
 use crate::store::StoreError;
-use zkpension_circuits::tree::SHARD_HEIGHT;
+use zkpension_circuits::tree::SHARD_LEAVES;
 use zkpension_circuits::values::{AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_core::views::*;
 use zkpension_verifier::{KeyManifest, MANIFEST_FILE};
@@ -239,7 +239,7 @@ impl NodeCore {
             height: state.height(),
             leaf_count: state.tree().len(),
             tree_root: state.tree_root(),
-            shard_height: SHARD_HEIGHT,
+            shard_leaves: SHARD_LEAVES,
             from,
             more: all.len() > roots.len(),
             roots,

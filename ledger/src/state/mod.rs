@@ -21,8 +21,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use thiserror::Error;
 use zkpension_circuits::field::{self, Fr};
-use zkpension_circuits::poseidon::hash2;
-use zkpension_circuits::tree::{empty_roots, MerkleTree, RootHistory, TreeError, CAPACITY, DEPTH};
+use zkpension_circuits::tree::{self, MerkleTree, RootHistory, TreeError};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::governance::GovernanceEvent;
 use zkpension_core::subsidy::SubsidyTotals;
@@ -481,7 +480,19 @@ impl State {
 }
 
 /// Levels with at least this many nodes are hashed on the rayon pool.
-const PARALLEL_PAIRS: usize = 256;
+const PARALLEL_NODES: usize = 512;
+
+/// [`zkpension_circuits::tree::hash_level`], on the current rayon pool when
+/// the level is wide.
+fn hash_level_par(children: &[Fr], empty: Fr) -> Vec<Fr> {
+    if children.len() < PARALLEL_NODES {
+        return tree::hash_level(children, empty);
+    }
+    children
+        .par_chunks(tree::ARITY)
+        .map(|c| tree::parent(c, empty))
+        .collect()
+}
 
 /// The root the tree would have after appending `new`, computed from the
 /// tree's right edge without changing it (hashing about as much as
@@ -494,50 +505,7 @@ pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError>
 /// form [`MerkleTree::extend_computed`] takes: committing a block then
 /// costs no second round of hashing.
 pub fn append_nodes(tree: &MerkleTree, new: &[Fr]) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
-    if new.is_empty() {
-        return Ok((tree.root(), Vec::new()));
-    }
-    let start = tree.len();
-    if start + new.len() as u64 > CAPACITY {
-        return Err(TreeError::Full);
-    }
-    let z = empty_roots();
-    // left[l]: the node at level l just left of the first node the new leaves
-    // change, when that node is a right child. It covers old leaves only, so
-    // the tree holds it, final: no hashing.
-    let mut left: [Option<Fr>; DEPTH] = [None; DEPTH];
-    for (l, slot) in left.iter_mut().enumerate() {
-        let pos = start >> l;
-        if pos & 1 == 1 {
-            *slot = Some(tree.node(l, pos - 1).ok_or(TreeError::NoSuchLeaf {
-                index: start - 1,
-                len: start,
-            })?);
-        }
-    }
-    let mut nodes = new.to_vec();
-    let mut upper: Vec<Vec<Fr>> = Vec::with_capacity(DEPTH + 1);
-    let mut pos = start;
-    for (l, left) in left.iter().enumerate() {
-        let mut parents = Vec::with_capacity(nodes.len() / 2 + 1);
-        let mut rest = &nodes[..];
-        if let (1, Some(left), Some((first, tail))) = (pos & 1, left, nodes.split_first()) {
-            parents.push(hash2(*left, *first));
-            rest = tail;
-        }
-        let pair = |p: &[Fr]| hash2(p[0], p.get(1).copied().unwrap_or(z[l]));
-        if rest.len() >= PARALLEL_PAIRS {
-            parents.par_extend(rest.par_chunks(2).map(pair));
-        } else {
-            parents.extend(rest.chunks(2).map(pair));
-        }
-        upper.push(std::mem::replace(&mut nodes, parents));
-        pos >>= 1;
-    }
-    upper.push(nodes);
-    upper.remove(0);
-    let root = upper[DEPTH - 1][0];
-    Ok((root, upper))
+    tree.append_nodes_with(new, hash_level_par)
 }
 
 #[cfg(test)]
@@ -545,35 +513,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn root_after_append_matches_extend() {
-        let leaves: Vec<Fr> = (1..=70u64).map(Fr::from).collect();
-        // Every split of the first 70 leaves into an old and a new part, for a
-        // few batch sizes.
-        for old in 0..40usize {
-            for new in [1usize, 2, 3, 5, 8, 17, 30] {
-                let mut tree = MerkleTree::from_leaves(&leaves[..old]).unwrap();
-                let predicted = root_after_append(&tree, &leaves[old..old + new]).unwrap();
-                let mut computed = tree.clone();
-                let (root, upper) = append_nodes(&tree, &leaves[old..old + new]).unwrap();
-                tree.extend(&leaves[old..old + new]).unwrap();
-                assert_eq!(predicted, tree.root(), "old {old}, new {new}");
-                assert_eq!(root, tree.root());
-                computed
-                    .extend_computed(&leaves[old..old + new], &upper)
-                    .unwrap();
-                for i in 0..(old + new) as u64 {
-                    assert_eq!(computed.path(i).unwrap(), tree.path(i).unwrap(), "leaf {i}");
-                }
-                assert_eq!(computed.root(), tree.root());
-            }
+    fn parallel_append_matches_extend() {
+        // Wide enough for the parallel path (the serial one is tested with
+        // the tree itself).
+        let many: Vec<Fr> = (0..3000u64).map(Fr::from).collect();
+        for old in [0usize, 5, 1027] {
+            let mut tree = MerkleTree::from_leaves(&many[..old]).unwrap();
+            let (predicted, upper) = append_nodes(&tree, &many[old..]).unwrap();
+            assert_eq!(root_after_append(&tree, &many[old..]).unwrap(), predicted);
+            let mut computed = tree.clone();
+            computed.extend_computed(&many[old..], &upper).unwrap();
+            tree.extend(&many[old..]).unwrap();
+            assert_eq!(predicted, tree.root());
+            assert_eq!(computed.root(), tree.root());
+            assert_eq!(computed.path(2999).unwrap(), tree.path(2999).unwrap());
         }
-        let tree = MerkleTree::from_leaves(&leaves[..3]).unwrap();
-        assert_eq!(root_after_append(&tree, &[]).unwrap(), tree.root());
-        // Wide enough for the parallel path.
-        let many: Vec<Fr> = (0..1100u64).map(Fr::from).collect();
-        let mut tree = MerkleTree::from_leaves(&many[..5]).unwrap();
-        let predicted = root_after_append(&tree, &many[5..]).unwrap();
-        tree.extend(&many[5..]).unwrap();
-        assert_eq!(predicted, tree.root());
     }
 }

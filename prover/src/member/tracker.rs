@@ -2,8 +2,8 @@
 //! Merkle path without ever asking the node for it (SPEC §3), and without
 //! hashing the whole tree.
 //!
-//! The tracker keeps the tree size, the roots of complete shards (2^12 leaves,
-//! [`SHARD_HEIGHT`]) as the node publishes them, the leaves of the incomplete
+//! The tracker keeps the tree size, the roots of complete shards (4,096 leaves,
+//! [`SHARD_LEAVES`]) as the node publishes them, the leaves of the incomplete
 //! last shard, and the leaves of the shard holding the wallet's note. A path is
 //! [`path_from_shards`]: at most two shards of hashing plus one node per shard,
 //! checked against the tree root of a block header.
@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zkpension_circuits::field::{serde_hex, serde_hex_vec};
 use zkpension_circuits::tree::{
-    path_from_shards, root_from_shards, MerklePath, ShardError, CAPACITY, SHARD_HEIGHT,
-    SHARD_LEAVES,
+    path_from_shards, root_from_shards, MerklePath, ShardError, CAPACITY, SHARD_LEAVES,
 };
 use zkpension_circuits::Fr;
 
@@ -145,7 +144,7 @@ impl TreeTracker {
 
     /// Number of complete shards whose roots the wallet still needs.
     pub fn missing_shard_roots(&self) -> std::ops::Range<u64> {
-        self.shard_roots.len() as u64..self.len >> SHARD_HEIGHT
+        self.shard_roots.len() as u64..self.len / SHARD_LEAVES
     }
 
     /// Adds shard roots from the node, starting at shard `from` (the first
