@@ -23,7 +23,7 @@ use zkpension_core::{Genesis, Transaction};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::keys::test_keys;
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError};
-use zkpension_prover::member::{Action, ClientError, MemberSession, NodeClient};
+use zkpension_prover::member::{light, Action, ClientError, MemberSession, NodeClient};
 use zkpension_prover::roles;
 use zkpension_prover::wallet::{parse_phrase, Wallet, WalletError};
 use zkpension_prover::ProvingKeys;
@@ -533,5 +533,135 @@ fn a_node_that_serves_a_tree_its_headers_do_not_commit_to_is_refused() {
     // Through the honest node the same wallet state syncs.
     let mut fine = c.member("fine");
     fine.sync().unwrap();
+    c.node.take().unwrap().shutdown().unwrap();
+}
+
+#[test]
+fn a_settled_wallet_catches_up_light_across_shards() {
+    use zkpension_circuits::field::Fr;
+    use zkpension_circuits::tree::SHARD_LEAVES;
+    use zkpension_circuits::values::NoteCommitment;
+    use zkpension_core::tx::Enroll;
+    let mut c = start();
+    let mut a = c.member("light");
+    c.enroll(&mut a, 3);
+    c.contribute(&mut a, 100).unwrap();
+    // A copy of the wallet that will only ever sync the ordinary way.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.json");
+    a.wallet().create(&copy).unwrap();
+    let mut full = MemberSession::open(&copy, c.client.clone()).unwrap();
+    // Nothing new: a light sync reads only the status.
+    let r = a.sync_light(None).unwrap();
+    assert_eq!(
+        (r.mode, r.new_commitments, r.leaves),
+        ("light", 0, 0),
+        "{r:?}"
+    );
+
+    // More than a shard of commitments (enrollments of made-up notes) and
+    // another member's spends, across several blocks.
+    let mut b = c.member("other");
+    c.enroll(&mut b, 3);
+    let fillers: Vec<Transaction> = (0..2 * SHARD_LEAVES + 900)
+        .map(|i| {
+            let cm = NoteCommitment::from_field(Fr::from(1_000_000 + i));
+            Enroll::sign(&c.chain, cm, &c.registrar).into()
+        })
+        .collect();
+    for tx in &fillers {
+        c.client.submit(tx).unwrap();
+    }
+    c.client
+        .wait_included(&fillers.last().unwrap().id(), Duration::from_secs(60))
+        .unwrap();
+    c.contribute(&mut b, 40).unwrap();
+    c.contribute(&mut b, 60).unwrap();
+
+    let before = a.wallet().sync.height;
+    let old_len = a.wallet().sync.tree.len;
+    let r = a.sync_light(None).unwrap();
+    assert_eq!(r.mode, "light", "{r:?}");
+    assert!(r.new_commitments > 2 * SHARD_LEAVES, "{r:?}");
+    assert!(r.shard_roots >= 2, "{r:?}");
+    // The rest of the old shard and the new last shard; the whole shard in
+    // between only by its root.
+    let [rest, last] = light::leaf_ranges(old_len, old_len + r.new_commitments);
+    assert_eq!(
+        r.leaves,
+        rest.end - rest.start + last.end - last.start,
+        "{r:?}"
+    );
+    assert!(r.leaves + SHARD_LEAVES <= r.new_commitments, "{r:?}");
+    assert!(r.bytes > 0 && r.from == before + 1, "{r:?}");
+    // The ordinary sync of the copy lands on the same tree and note.
+    full.sync().unwrap();
+    assert_eq!(a.wallet().sync.height, full.wallet().sync.height);
+    assert_eq!(a.wallet().sync.tree_root, full.wallet().sync.tree_root);
+    assert_eq!(a.wallet().current_note(), full.wallet().current_note());
+    // The path from the light view proves: the next contribution goes in.
+    c.contribute(&mut a, 25).unwrap();
+    assert_eq!(balance(&a), 125);
+
+    // The copy, stale now, spends first; the light sync notices the note in
+    // its bucket, changes nothing itself and follows with the ordinary sync.
+    full.sync().unwrap();
+    c.contribute(&mut full, 10).unwrap();
+    let r = a.sync_light(None).unwrap();
+    assert_eq!(r.mode, "full", "{r:?}");
+    assert!(
+        r.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("was spent at height"),
+        "{r:?}"
+    );
+    assert_eq!(r.full.as_ref().unwrap().followed, 1, "{r:?}");
+    assert_eq!(balance(&a), 135);
+
+    // With a pending transaction the ordinary sync runs, and says why.
+    let action = Action::Contribute {
+        amount: 5,
+        payer_ref: b"ref".to_vec(),
+    };
+    let p = a.prepare(&c.keys, &action, &mut c.rng).unwrap();
+    let recorded = a.record(p).unwrap();
+    let r = a.sync_light(None).unwrap();
+    assert_eq!(r.mode, "full");
+    assert!(r.reason.unwrap().contains("pending"));
+    assert_eq!(r.full.unwrap().resubmitted.len(), 1);
+    a.wait(&recorded, Duration::from_secs(30)).unwrap();
+
+    // The bucket endpoint: every nullifier is in one of the two 1-bit
+    // buckets (all below p < 2^254, so bucket 0), none in a later one's
+    // range, and malformed buckets are refused.
+    let status = c.client.status().unwrap();
+    let all = c.client.nullifier_bucket(1, 0, 0, None).unwrap();
+    assert_eq!(all.nullifiers.len() as u64, status.state.nullifier_count);
+    assert!(c
+        .client
+        .nullifier_bucket(1, 1, 0, None)
+        .unwrap()
+        .nullifiers
+        .is_empty());
+    let late = c
+        .client
+        .nullifier_bucket(1, 0, status.height, None)
+        .unwrap();
+    assert!(late.nullifiers.iter().all(|s| s.height == status.height));
+    for (bits, bucket, why) in [
+        (0u8, 0u32, "bits must be 1 to 32"),
+        (33, 0, "bits must be"),
+        (8, 256, "does not fit in 8 bits"),
+    ] {
+        let err = c
+            .client
+            .nullifier_bucket(bits, bucket, 0, None)
+            .unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Refused { status: 400, message } if message.contains(why)),
+            "{err}"
+        );
+    }
     c.node.take().unwrap().shutdown().unwrap();
 }

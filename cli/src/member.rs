@@ -121,16 +121,37 @@ pub fn enroll(a: EnrollArgs, out: &Output) -> anyhow::Result<()> {
 The wallet computes its own Merkle path from the commitments it downloads; the
 node is never asked for the path of a note.
 
-Example:
-  zkpension sync --node http://node:8080")]
+--light catches up without the blocks in between: the tip's header, the
+leaves of two shards, the roots of the shards completed since (32 bytes per
+4,096 commitments), and one bucket of spent nullifiers, sized to hold about
+2,048 of the new ones. The node learns the first bits of the nullifier the
+account will reveal when it next spends (docs/SPEC.md §2, Light sync);
+it does not check the header links in between. With a pending
+transaction, or when a copy of the wallet spent the note, it runs the
+ordinary sync instead and says why.
+
+Examples:
+  zkpension sync --node http://node:8080
+  zkpension sync --light --json")]
 pub struct SyncArgs {
     #[command(flatten)]
     wallet: WalletArg,
     #[command(flatten)]
     node: NodeArg,
+    /// Catch up without reading every block (see below).
+    #[arg(long)]
+    light: bool,
+    /// With --light: the nullifier bucket's width in bits (1 to 32; more
+    /// bits download less and tell the node more). Default: sized to the
+    /// number of new commitments.
+    #[arg(long, requires = "light", value_parser = clap::value_parser!(u8).range(1..=32))]
+    bucket_bits: Option<u8>,
 }
 
 pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
+    if a.light {
+        return sync_light(a, out);
+    }
     let mut session = a.wallet.open(out, a.node.client()?)?;
     let start = std::time::Instant::now();
     // The session saves whatever was learnt, even when the sync stopped halfway.
@@ -165,6 +186,48 @@ pub fn sync(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
         }
         Ok(())
     }
+}
+
+fn sync_light(a: SyncArgs, out: &Output) -> anyhow::Result<()> {
+    let mut session = a.wallet.open(out, a.node.client()?)?;
+    let start = std::time::Instant::now();
+    let spinner = crate::progress::spinner(
+        out,
+        format!(
+            "light sync from height {} with the node",
+            session.wallet().sync.height
+        ),
+    );
+    let report = session.sync_light(a.bucket_bits);
+    spinner.finish_and_clear();
+    let report = report?;
+    let seconds = start.elapsed().as_secs_f64();
+    if report.full.as_ref().is_some_and(|f| f.spent_elsewhere) {
+        out.note("warning: this wallet's note was spent by a transaction it did not make");
+    }
+    let height = session.wallet().sync.height;
+    if out.json {
+        return out.print_json(&json!({"report": report, "height": height, "seconds": seconds}));
+    }
+    if let Some(reason) = &report.reason {
+        out.note(&format!("ordinary sync instead of a light one: {reason}"));
+    }
+    crate::outln!(
+        "synced to height {height} ({} new commitments, {} mode) in {seconds:.2} s, {} KiB downloaded",
+        report.new_commitments,
+        report.mode,
+        report.bytes.div_ceil(1024)
+    );
+    if report.mode == "light" {
+        crate::outln!(
+            "  {} leaves, {} shard roots, nullifier bucket of {} bits with {} spent since",
+            report.leaves,
+            report.shard_roots,
+            report.bucket_bits,
+            report.bucket_nullifiers
+        );
+    }
+    Ok(())
 }
 
 /// Show the account as this wallet knows it (offline; `sync` first for news).

@@ -277,6 +277,46 @@ pub struct NullifierView {
     pub tx_id: Option<TxId>,
 }
 
+/// Most nullifiers one `/v1/nullifiers?bucket=` answer holds.
+pub const MAX_BUCKET_NULLIFIERS: usize = 10_000;
+/// Widest bucket a wallet can name: the first 32 bits of a nullifier.
+pub const MAX_BUCKET_BITS: u8 = 32;
+
+/// The bucket of `nf` at `bits`: the first `bits` bits (1 to
+/// [`MAX_BUCKET_BITS`]) of its 32-byte big-endian encoding. A wallet asks for
+/// its note's bucket (`GET /v1/nullifiers?bits=&bucket=&from=`) instead of
+/// the nullifier itself: the node learns those bits of a nullifier it has not
+/// seen yet, and nothing of which spent nullifier in the bucket, if any, is
+/// the wallet's.
+pub fn nullifier_bucket(nf: &Nullifier, bits: u8) -> u32 {
+    let bits = bits.clamp(1, MAX_BUCKET_BITS);
+    let b = nf.to_bytes();
+    let top = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (u64::from(top) >> (32 - u32::from(bits))) as u32
+}
+
+/// One spent nullifier of a bucket and the block that spent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpentNullifier {
+    pub nf: Nullifier,
+    pub height: u64,
+}
+
+/// `GET /v1/nullifiers?bits=&bucket=&from=&after=`: the nullifiers whose
+/// first `bits` bits are `bucket`, spent in blocks `from` or later, in
+/// nullifier order, at most [`MAX_BUCKET_NULLIFIERS`]; ask again with
+/// `after` = the last one while `more`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NullifierBucketView {
+    pub bits: u8,
+    pub bucket: u32,
+    pub from: u64,
+    /// The node's height when it answered.
+    pub tip: u64,
+    pub nullifiers: Vec<SpentNullifier>,
+    pub more: bool,
+}
+
 /// An attestation on the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttestationRecord {

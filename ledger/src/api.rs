@@ -10,11 +10,12 @@
 //! | `GET /v1/blocks/{height}` | [`BlockView`] |
 //! | `GET /v1/compact?from=&to=` | [`CompactView`]: per block the new commitments and nullifiers, at most [`MAX_COMPACT_BLOCKS`] blocks |
 //! | `GET /v1/nullifiers/{nf}` | [`NullifierView`] |
+//! | `GET /v1/nullifiers?bits=&bucket=&from=&after=` | [`NullifierBucketView`]: the nullifiers whose first `bits` bits are `bucket`, spent at height `from` or later, at most [`MAX_BUCKET_NULLIFIERS`] (the light wallet sync's spent check) |
 //! | `GET /v1/attestations/{context}?after=&limit=` | [`AttestationsView`], ordered by tag; `{context}` is `0x` + 64 hex digits or a text context (`landlord:flat-12`, URL-encoded), mapped with [`context_from_text`] |
 //! | `GET /v1/attestations/{context}/{tag}` | [`AttestationRecord`] |
 //! | `GET /v1/keys` | the key directory's `manifest.json`, as stored |
 //! | `GET /v1/keys/{file}` | the bytes (`application/octet-stream`) of a file the manifest names as a `pk_file` or `vk_file`; 404 for any other name or a proving key the node does not hold |
-//! | `GET /v1/tree/shards?from=` | [`ShardsView`]: roots of complete 2^12-leaf shards |
+//! | `GET /v1/tree/shards?from=` | [`ShardsView`]: roots of complete 4,096-leaf shards |
 //! | `GET /v1/tree/leaves?from=&to=` | [`LeavesView`]: leaves `from..to`, at most [`MAX_LEAVES`] |
 //! | `GET /v1/snapshot` | the bytes (`application/octet-stream`) of [`crate::snapshot::Snapshot`]: the state after the tip, for `zkpension-node join`; 404 at height 0 |
 //! | `GET /`, `GET /explorer/…` | the public explorer's HTML pages, merged in by the node (`explorer` module) |
@@ -202,6 +203,7 @@ pub(crate) fn router(
         .route("/v1/governance", get(governance))
         .route("/v1/blocks/{height}", get(block))
         .route("/v1/compact", get(compact))
+        .route("/v1/nullifiers", get(nullifier_bucket))
         .route("/v1/nullifiers/{nf}", get(nullifier))
         .route("/v1/attestations/{context}", get(attestations))
         .route("/v1/attestations/{context}/{tag}", get(attestation))
@@ -411,6 +413,28 @@ async fn nullifier(
 ) -> ApiResult<NullifierView> {
     let nf: Nullifier = parse_fr("nullifier", &nf)?;
     blocking(move || core.nullifier(nf).map(Json)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct BucketQuery {
+    bits: u8,
+    bucket: u32,
+    #[serde(default)]
+    from: u64,
+    after: Option<String>,
+}
+
+async fn nullifier_bucket(
+    AxState(core): AxState<Arc<NodeCore>>,
+    q: Result<Query<BucketQuery>, QueryRejection>,
+) -> ApiResult<NullifierBucketView> {
+    let q = query(q)?;
+    let after: Option<Nullifier> = q.after.map(|a| parse_fr("after", &a)).transpose()?;
+    blocking(move || {
+        core.nullifier_bucket(q.bits, q.bucket, q.from, after)
+            .map(Json)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -198,6 +198,45 @@ impl NodeCore {
         })
     }
 
+    /// `GET /v1/nullifiers?bits=&bucket=&from=&after=`.
+    pub fn nullifier_bucket(
+        &self,
+        bits: u8,
+        bucket: u32,
+        from: u64,
+        after: Option<Nullifier>,
+    ) -> Result<NullifierBucketView, CoreError> {
+        if !(1..=MAX_BUCKET_BITS).contains(&bits) {
+            return Err(CoreError::BadRequest(format!(
+                "bits must be 1 to {MAX_BUCKET_BITS}, got {bits}"
+            )));
+        }
+        if bits < 32 && bucket >> bits != 0 {
+            return Err(CoreError::BadRequest(format!(
+                "bucket {bucket} does not fit in {bits} bits"
+            )));
+        }
+        let tip = read(&self.state).height();
+        let (list, more) = self.store.nullifier_bucket(
+            bits,
+            bucket,
+            from,
+            after.as_ref(),
+            MAX_BUCKET_NULLIFIERS,
+        )?;
+        Ok(NullifierBucketView {
+            bits,
+            bucket,
+            from,
+            tip,
+            nullifiers: list
+                .into_iter()
+                .map(|(nf, height)| SpentNullifier { nf, height })
+                .collect(),
+            more,
+        })
+    }
+
     /// `GET /v1/attestations/{context}?after=&limit=`: ordered by tag, at most
     /// `limit` (clamped to 1..=[`MAX_ATTESTATIONS`]).
     pub fn attestations(

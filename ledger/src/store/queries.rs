@@ -33,6 +33,53 @@ impl Store {
         BlockInfo::decode(bytes).map(Some).map_err(corrupt)
     }
 
+    /// Spent nullifiers whose 32-byte encoding starts with the first `bits`
+    /// bits of `bucket` (`bits` in 1..=32), spent at height `from` or later,
+    /// after `after` (exclusive) in byte order; at most `limit`, and whether
+    /// more follow. One range scan of the nullifier table: the old nullifiers
+    /// of the bucket are read and skipped.
+    pub fn nullifier_bucket(
+        &self,
+        bits: u8,
+        bucket: u32,
+        from: u64,
+        after: Option<&Nullifier>,
+        limit: usize,
+    ) -> Result<(Vec<(Nullifier, u64)>, bool), StoreError> {
+        let shift = 32 - u32::from(bits.clamp(1, 32));
+        let first = (u64::from(bucket) << shift) as u32;
+        let last = (((u64::from(bucket) + 1) << shift) - 1) as u32;
+        let mut lo = [0u8; 32];
+        lo[..4].copy_from_slice(&first.to_be_bytes());
+        let mut hi = [0xffu8; 32];
+        hi[..4].copy_from_slice(&last.to_be_bytes());
+        if after.is_some_and(|a| a.to_bytes() >= hi) {
+            return Ok((Vec::new(), false));
+        }
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(NULLIFIERS)?;
+        let range = match after {
+            Some(a) if a.to_bytes() >= lo => t.range::<[u8; 32]>((
+                std::ops::Bound::Excluded(a.to_bytes()),
+                std::ops::Bound::Included(hi),
+            ))?,
+            _ => t.range::<[u8; 32]>(lo..=hi)?,
+        };
+        let mut out = Vec::new();
+        for item in range {
+            let (k, v) = item?;
+            let (height, _) = read_location(&v.value());
+            if height < from {
+                continue;
+            }
+            if out.len() == limit {
+                return Ok((out, true));
+            }
+            out.push((Nullifier::from_field(fr(&k.value())?), height));
+        }
+        Ok((out, false))
+    }
+
     /// The stored status of a transaction: included, or queued and then
     /// left out of a block.
     pub fn tx_status(&self, id: &TxId) -> Result<Option<StoredStatus>, StoreError> {

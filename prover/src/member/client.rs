@@ -4,14 +4,16 @@
 //! mismatch.
 
 use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use zkpension_circuits::values::{ContextId, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_core::views::{
-    AttestationsView, CompactView, GenesisView, GovernanceView, NullifierView, ShardsView,
-    StatusView, TxState, TxStatusView,
+    AttestationsView, CompactView, GenesisView, GovernanceView, NullifierBucketView, NullifierView,
+    ShardsView, StatusView, TxState, TxStatusView,
 };
 use zkpension_core::{Reason, Transaction, TxId};
 
@@ -63,6 +65,22 @@ fn error(url: &str, e: ureq::Error) -> ClientError {
 pub struct NodeClient {
     base: String,
     agent: ureq::Agent,
+    /// Bytes of answer bodies decoded so far (shared by clones).
+    received: Arc<AtomicU64>,
+}
+
+/// A reader that counts what passes through it.
+struct Counting<'a, R> {
+    inner: R,
+    count: &'a AtomicU64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// `url` with a scheme: `host:port` means `http://host:port`.
@@ -84,6 +102,7 @@ impl NodeClient {
                 .timeout_connect(Duration::from_secs(5))
                 .timeout(Duration::from_secs(120))
                 .build(),
+            received: Arc::default(),
         }
     }
 
@@ -91,17 +110,26 @@ impl NodeClient {
         &self.base
     }
 
+    /// Bytes of answer bodies this client (and its clones) decoded so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
     fn answer<T: DeserializeOwned>(
         &self,
         url: &str,
         r: Result<ureq::Response, ureq::Error>,
     ) -> Result<T, ClientError> {
-        r.map_err(|e| error(url, e))?
-            .into_json::<T>()
-            .map_err(|e| ClientError::BadAnswer {
+        let reader = Counting {
+            inner: r.map_err(|e| error(url, e))?.into_reader(),
+            count: &self.received,
+        };
+        serde_json::from_reader::<_, T>(std::io::BufReader::new(reader)).map_err(|e| {
+            ClientError::BadAnswer {
                 url: url.to_string(),
                 message: e.to_string(),
-            })
+            }
+        })
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -192,6 +220,21 @@ impl NodeClient {
         to: u64,
     ) -> Result<zkpension_core::views::LeavesView, ClientError> {
         self.get(&format!("/v1/tree/leaves?from={from}&to={to}"))
+    }
+
+    /// `GET /v1/nullifiers?bits=&bucket=&from=&after=`: one page of a
+    /// nullifier bucket.
+    pub fn nullifier_bucket(
+        &self,
+        bits: u8,
+        bucket: u32,
+        from: u64,
+        after: Option<&Nullifier>,
+    ) -> Result<NullifierBucketView, ClientError> {
+        let after = after.map(|a| format!("&after={a}")).unwrap_or_default();
+        self.get(&format!(
+            "/v1/nullifiers?bits={bits}&bucket={bucket}&from={from}{after}"
+        ))
     }
 
     /// `GET /v1/nullifiers/{nf}`.

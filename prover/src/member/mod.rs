@@ -1,6 +1,6 @@
 //! The member's side of the ledger: a client for a node's HTTP API
 //! ([`client`]), the chain's keys ([`chain_keys`]), the wallet's partial view of the commitment tree
-//! ([`tracker`]), and the transactions a member, the registrar and the
+//! ([`tracker`]), the light sync ([`light`]), and the transactions a member, the registrar and the
 //! authority make ([`flow`]), broken rules in the member's words
 //! ([`explain`]), and the session that owns a wallet file while
 //! it makes them ([`session`]).
@@ -11,6 +11,7 @@ pub mod client;
 pub mod explain;
 pub mod flow;
 pub mod forecast;
+pub mod light;
 pub mod session;
 pub mod sync;
 pub mod tracker;

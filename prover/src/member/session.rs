@@ -179,6 +179,15 @@ impl MemberSession {
         report
     }
 
+    /// Catches up without reading the blocks in between
+    /// ([`super::light::sync_light`]), or with the ordinary sync when the
+    /// account is not settled; saves what was learnt.
+    pub fn sync_light(&mut self, bits: Option<u8>) -> Result<super::light::LightReport, FlowError> {
+        let report = super::light::sync_light(&mut self.wallet, &self.client, bits);
+        self.save()?;
+        report
+    }
+
     /// Makes this wallet's first note and the request for the registrar,
     /// saved before the request is returned.
     pub fn enroll_request(

@@ -246,7 +246,11 @@ fn check_link(
 /// At the tip: the node's state summary hashes to the state root in the
 /// header the wallet followed, and names the tree root and leaf count the
 /// wallet computed itself.
-fn check_tip(wallet: &Wallet, client: &NodeClient, tip: &StatusView) -> Result<(), FlowError> {
+pub(crate) fn check_tip(
+    wallet: &Wallet,
+    client: &NodeClient,
+    tip: &StatusView,
+) -> Result<(), FlowError> {
     let root = tip.state.root();
     let header_root = wallet.sync.state_root;
     let mismatch = if wallet.sync.tip_hash.is_some_and(|h| h != tip.tip_hash) {

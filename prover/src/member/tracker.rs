@@ -29,6 +29,10 @@ pub enum TrackerError {
     RootMismatch { height: u64 },
     #[error("the wallet's note is not in the tree yet")]
     NotFound,
+    #[error("cannot skip from leaf {from} to leaf {to}: only whole shards can be skipped, once every watched note is found")]
+    Skip { from: u64, to: u64 },
+    #[error("the node's leaves end at leaf {got}, but its tip block ends at leaf {expected}")]
+    Short { expected: u64, got: u64 },
 }
 
 /// The note the wallet follows: its commitment and, once seen, its leaf index.
@@ -139,6 +143,27 @@ impl TreeTracker {
             self.len += now.len() as u64;
             rest = later;
         }
+        Ok(())
+    }
+
+    /// Jumps over whole shards to leaf `to` without their leaves (the light
+    /// sync): their roots are then fetched like any others. Only from a shard
+    /// boundary to a shard boundary, with every watched note found (a note
+    /// in a skipped shard would never be).
+    pub fn skip_to(&mut self, to: u64) -> Result<(), TrackerError> {
+        if to == self.len {
+            return Ok(());
+        }
+        let whole = self.len.is_multiple_of(SHARD_LEAVES) && to.is_multiple_of(SHARD_LEAVES);
+        if !whole
+            || to < self.len
+            || to > CAPACITY
+            || self.watched.iter().any(|w| w.index.is_none())
+        {
+            return Err(TrackerError::Skip { from: self.len, to });
+        }
+        self.frontier.clear();
+        self.len = to;
         Ok(())
     }
 
