@@ -170,10 +170,19 @@ fn pow5(x: Fr) -> Fr {
 
 /// `H(x1..xn)` of SPEC §1: circomlib's Poseidon of 1 to 12 inputs.
 ///
+/// Computed with the partial rounds rewritten ([`FastParams`]); the same
+/// function as the textbook permutation the R1CS gadget follows.
+///
 /// # Panics
 /// If `inputs` is empty or longer than [`MAX_INPUTS`]; every call site in the
 /// protocol hashes a fixed number of inputs.
 pub fn hash(inputs: &[Fr]) -> Fr {
+    fast_params(inputs.len()).hash(inputs)
+}
+
+/// The textbook permutation, round by round with the dense MDS matrix
+/// (as the gadget computes it); [`hash`] must equal it.
+pub fn hash_reference(inputs: &[Fr]) -> Fr {
     let p = params(inputs.len());
     let t = p.width;
     let mut state = Vec::with_capacity(t);
@@ -197,8 +206,206 @@ pub fn hash(inputs: &[Fr]) -> Fr {
     state[0]
 }
 
+const MAX_WIDTH: usize = MAX_INPUTS + 1;
+type Matrix = Vec<Vec<Fr>>;
+
+/// One width's constants for the faster evaluation of the same permutation
+/// (the Poseidon paper's appendix B; circomlib's `poseidon_opt` does the
+/// same). Two rewrites, each an identity of linear algebra:
+///
+/// - **Constants.** A partial round's S-box touches `state[0]` only, so the
+///   other components of its round constant pass through it unchanged and
+///   can be added after the linear layer instead, that is, pushed forward
+///   into the next round's constant (multiplied by the MDS matrix). Pushed
+///   through every partial round, each keeps a single constant (for
+///   `state[0]`) and the remainder lands in the first full round after them.
+/// - **Matrices.** Write a partial round's matrix `L = [[l00, w], [v, L^]]`
+///   as `S M'` with `M' = diag(1, L^)` and the sparse
+///   `S = [[l00, w L^^-1], [v, I]]`. `M'` leaves `state[0]` alone, so it
+///   commutes with the partial round's S-box and constant and moves to the
+///   round before, whose matrix becomes `M' A`. Done from the last partial
+///   round back, every partial round applies a sparse matrix (`2t - 1`
+///   multiplications instead of `t^2`) and the last full round before them
+///   applies `pre = M'_0 A`.
+#[derive(Debug)]
+pub struct FastParams {
+    width: usize,
+    /// Constants of the 8 full rounds, in order.
+    full: Matrix,
+    /// The constant of each partial round, added to `state[0]`.
+    partial: Vec<Fr>,
+    /// The linear layer of the last full round before the partial rounds.
+    pre: Matrix,
+    /// Each partial round's sparse matrix: `l00`, the rest of its first row
+    /// (`w L^^-1`) and the rest of its first column (`v`).
+    sparse: Vec<(Fr, Vec<Fr>, Vec<Fr>)>,
+    mds: &'static Matrix,
+}
+
+fn mat_vec(m: &Matrix, v: &[Fr]) -> Vec<Fr> {
+    m.iter()
+        .map(|row| row.iter().zip(v).map(|(a, b)| *a * b).sum())
+        .collect()
+}
+
+fn mat_mul(a: &Matrix, b: &Matrix) -> Matrix {
+    let n = b[0].len();
+    a.iter()
+        .map(|row| {
+            (0..n)
+                .map(|j| row.iter().zip(b).map(|(x, brow)| *x * brow[j]).sum())
+                .collect()
+        })
+        .collect()
+}
+
+/// The inverse by Gauss-Jordan elimination, if `m` is invertible.
+fn invert(m: &Matrix) -> Option<Matrix> {
+    let n = m.len();
+    let mut a: Matrix = m
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut r = row.clone();
+            r.extend((0..n).map(|j| if i == j { Fr::from(1u64) } else { Fr::zero() }));
+            r
+        })
+        .collect();
+    for col in 0..n {
+        let pivot = (col..n).find(|&r| !a[r][col].is_zero())?;
+        a.swap(col, pivot);
+        let inv = a[col][col].inverse()?;
+        a[col].iter_mut().for_each(|x| *x *= inv);
+        for r in 0..n {
+            if r != col && !a[r][col].is_zero() {
+                let f = a[r][col];
+                let pivot_row = a[col].clone();
+                for (x, p) in a[r].iter_mut().zip(&pivot_row) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    Some(a.into_iter().map(|r| r[n..].to_vec()).collect())
+}
+
+impl FastParams {
+    fn derive(p: &'static PoseidonParams) -> Self {
+        let (t, rp, half) = (p.width, p.partial_rounds, FULL_ROUNDS / 2);
+        let constants = |r: usize| &p.round_constants[r * t..(r + 1) * t];
+        // Constants: push the partial rounds' constants forward.
+        let mut full: Matrix = (0..half).map(|r| constants(r).to_vec()).collect();
+        let mut partial = Vec::with_capacity(rp);
+        let mut carry = vec![Fr::zero(); t];
+        for r in half..half + rp {
+            let mut c: Vec<Fr> = constants(r)
+                .iter()
+                .zip(&carry)
+                .map(|(a, b)| *a + b)
+                .collect();
+            partial.push(c[0]);
+            c[0] = Fr::zero();
+            carry = mat_vec(&p.mds, &c);
+        }
+        for r in half + rp..FULL_ROUNDS + rp {
+            let mut c = constants(r).to_vec();
+            if r == half + rp {
+                c.iter_mut().zip(&carry).for_each(|(c, k)| *c += k);
+            }
+            full.push(c);
+        }
+        // Matrices: factor each partial round's matrix, last round first.
+        let mut sparse = vec![(Fr::zero(), Vec::new(), Vec::new()); rp];
+        let mut l = p.mds.clone();
+        for round in sparse.iter_mut().rev() {
+            let lower: Matrix = l[1..].iter().map(|row| row[1..].to_vec()).collect();
+            let inv = invert(&lower).expect("the MDS matrix's submatrices are invertible");
+            let w = &l[0][1..];
+            let w_hat = (0..t - 1)
+                .map(|j| (0..t - 1).map(|i| w[i] * inv[i][j]).sum())
+                .collect();
+            let v = l[1..].iter().map(|row| row[0]).collect();
+            *round = (l[0][0], w_hat, v);
+            let mut m_prime = vec![vec![Fr::zero(); t]; t];
+            m_prime[0][0] = Fr::from(1u64);
+            for (i, row) in lower.iter().enumerate() {
+                m_prime[i + 1][1..].copy_from_slice(row);
+            }
+            l = mat_mul(&m_prime, &p.mds);
+        }
+        FastParams {
+            width: t,
+            full,
+            partial,
+            pre: l,
+            sparse,
+            mds: &p.mds,
+        }
+    }
+
+    fn hash(&self, inputs: &[Fr]) -> Fr {
+        let t = self.width;
+        let mut buf = [Fr::zero(); MAX_WIDTH];
+        let mut tmp = [Fr::zero(); MAX_WIDTH];
+        buf[1..t].copy_from_slice(inputs);
+        let half = FULL_ROUNDS / 2;
+        let full_round = |state: &mut [Fr], tmp: &mut [Fr], c: &[Fr], m: &Matrix| {
+            for (s, c) in state.iter_mut().zip(c) {
+                *s = pow5(*s + c);
+            }
+            for (row, out) in m.iter().zip(tmp.iter_mut()) {
+                *out = row.iter().zip(state.iter()).map(|(a, b)| *a * b).sum();
+            }
+            state.copy_from_slice(tmp);
+        };
+        let (state, tmp) = (&mut buf[..t], &mut tmp[..t]);
+        for r in 0..half {
+            let m = if r == half - 1 { &self.pre } else { self.mds };
+            full_round(state, tmp, &self.full[r], m);
+        }
+        for (k, (l00, row, col)) in self.partial.iter().zip(&self.sparse) {
+            let x0 = pow5(state[0] + k);
+            let rest: Fr = row.iter().zip(&state[1..]).map(|(a, b)| *a * b).sum();
+            for (s, v) in state[1..].iter_mut().zip(col) {
+                *s += *v * x0;
+            }
+            state[0] = *l00 * x0 + rest;
+        }
+        for r in half..FULL_ROUNDS {
+            full_round(state, tmp, &self.full[r], self.mds);
+        }
+        state[0]
+    }
+}
+
+/// The faster constants for `inputs` inputs, derived once.
+pub fn fast_params(inputs: usize) -> &'static FastParams {
+    static FAST: [OnceLock<FastParams>; MAX_INPUTS] = [const { OnceLock::new() }; MAX_INPUTS];
+    let p = params(inputs);
+    FAST[inputs - 1].get_or_init(|| FastParams::derive(p))
+}
+
 /// `H(left, right)`: two inputs (protocol version 1's tree node).
 #[inline]
 pub fn hash2(left: Fr, right: Fr) -> Fr {
     hash(&[left, right])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+
+    #[test]
+    fn the_fast_evaluation_is_the_textbook_permutation() {
+        let mut rng = ark_std::test_rng();
+        for n in 1..=MAX_INPUTS {
+            for _ in 0..5 {
+                let inputs: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+                assert_eq!(hash(&inputs), hash_reference(&inputs), "{n} inputs");
+            }
+            let zeros = vec![Fr::zero(); n];
+            assert_eq!(hash(&zeros), hash_reference(&zeros), "{n} zeros");
+        }
+    }
 }
