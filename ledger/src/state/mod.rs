@@ -295,7 +295,9 @@ impl State {
             attestations.len(),
         )?;
         count("transactions", scalars.tx_count, tx_ids.len())?;
-        state.tree.extend(leaves)?;
+        // The rebuild is most of a restart: hash the wide levels on all cores.
+        let (_, nodes) = append_nodes(&state.tree, leaves)?;
+        state.tree.extend_computed(leaves, &nodes)?;
         let mut check = state.scalars.clone();
         for nf in nullifiers {
             check.add_nullifier(nf);

@@ -162,6 +162,11 @@ pub struct NullifierRecord {
     pub tx_id: TxId,
 }
 
+/// redb's page cache: bounded, so the node's memory does not grow with the
+/// database (redb's default is 1 GiB; the operating system's page cache
+/// still holds what fits).
+const CACHE_BYTES: usize = 64 << 20;
+
 /// The ledger database.
 pub struct Store {
     db: Database,
@@ -245,7 +250,9 @@ impl Store {
     /// the state is not loaded. Returns the genesis state.
     fn open_unloaded(path: &Path, genesis: &Genesis) -> Result<(Store, State), StoreError> {
         let genesis_state = State::genesis(genesis).map_err(RestoreError::from)?;
-        let db = Database::create(path)?;
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)?;
         let store = Store {
             db,
             path: path.to_path_buf(),
