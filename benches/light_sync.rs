@@ -251,11 +251,7 @@ fn light_sync(chain: &Chain) -> Wallet {
     w.notes = chain.wallet.notes.clone();
     let note = w.current_note().unwrap().clone();
     assert!(light::spent_in(&bucket.nullifiers, &note.note.nullifier(&w.nk)).is_none());
-    let data = LightData {
-        tip,
-        leaves,
-        bucket: bucket.nullifiers,
-    };
+    let data = LightData { tip, leaves };
     light::advance(&mut w, &data).unwrap();
     let missing = w.sync.tree.missing_shard_roots();
     assert_eq!(missing.start, shards.from);

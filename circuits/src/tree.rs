@@ -249,8 +249,8 @@ impl MerkleTree {
         let z = empty_roots();
         let mut upper: Vec<Vec<Fr>> = Vec::with_capacity(DEPTH);
         let mut pos = start;
-        let mut nodes = new.to_vec();
         for (l, zl) in z.iter().enumerate().take(DEPTH) {
+            let nodes = upper.last().map_or(new, Vec::as_slice);
             let first = pos & !(ARITY as u64 - 1);
             let mut children = Vec::with_capacity(nodes.len() + ARITY);
             for i in first..pos {
@@ -259,10 +259,8 @@ impl MerkleTree {
                     len: start,
                 })?);
             }
-            children.extend_from_slice(&nodes);
-            let parents = hash_level(&children, *zl);
-            upper.push(parents.clone());
-            nodes = parents;
+            children.extend_from_slice(nodes);
+            upper.push(hash_level(&children, *zl));
             pos >>= 2;
         }
         Ok((upper[DEPTH - 1][0], upper))

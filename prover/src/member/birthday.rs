@@ -16,8 +16,7 @@ use zkpension_circuits::tree::SHARD_LEAVES;
 
 use super::client::NodeClient;
 use super::flow::{check_chain, FlowError};
-use super::sync::fetch_shard_roots;
-use super::ClientError;
+use super::sync::{bad_answer, fetch_leaves, fetch_shard_roots};
 use crate::wallet::Wallet;
 
 /// Puts a wallet that has read nothing yet at block `height`: its tree view
@@ -45,34 +44,18 @@ pub fn start_at(wallet: &mut Wallet, client: &NodeClient, height: u64) -> Result
         return Ok(());
     }
     let b = client.block(height)?;
-    let bad = |message: String| {
-        FlowError::Client(ClientError::BadAnswer {
-            url: client.url().into(),
-            message,
-        })
-    };
     if b.header.hash() != b.hash || b.header.height != height || b.leaf_count < b.leaf_start {
-        return Err(bad(format!(
-            "block {height}: its header does not match its hash or height"
-        )));
+        return Err(bad_answer(
+            client,
+            format!("block {height}: its header does not match its hash or height"),
+        ));
     }
     // The leaves of the shard the tree ends in, then the roots before it.
     let shard_start = b.leaf_count - b.leaf_count % SHARD_LEAVES;
     let tree = &mut wallet.sync.tree;
     tree.len = shard_start;
-    if b.leaf_count > shard_start {
-        let view = client.leaves(shard_start, b.leaf_count)?;
-        if view.from != shard_start || view.leaves.len() as u64 != b.leaf_count - shard_start {
-            return Err(bad(format!(
-                "asked for leaves {shard_start}..{}, got {} from {}",
-                b.leaf_count,
-                view.leaves.len(),
-                view.from
-            )));
-        }
-        let leaves: Vec<_> = view.leaves.iter().map(|l| l.to_field()).collect();
-        tree.append(shard_start, &leaves)?;
-    }
+    let leaves = fetch_leaves(client, shard_start..b.leaf_count)?;
+    tree.append(shard_start, &leaves)?;
     fetch_shard_roots(wallet, client)?;
     wallet.sync.tree.check_root(b.tree_root, height)?;
     wallet.sync.height = height;

@@ -32,9 +32,11 @@
 //! noticing it, as a node that hides a block would. The ledger itself never
 //! accepts a double spend either way.
 
-use super::client::{ClientError, NodeClient};
+use super::client::NodeClient;
 use super::flow::{check_chain, FlowError};
-use super::sync::{check_tip, fetch_shard_roots, sync, SyncReport};
+use super::sync::{
+    bad_answer, check_header, check_tip, fetch_leaves, fetch_shard_roots, sync, SyncReport,
+};
 use super::tracker::TrackerError;
 use crate::wallet::{NoteStatus, Wallet};
 use serde::Serialize;
@@ -122,14 +124,12 @@ pub fn leaf_ranges(old: u64, new: u64) -> [std::ops::Range<u64>; 2] {
     [old..old_shard_end, last_start..new]
 }
 
-/// Everything a light sync downloads, as decoded from the node's answers.
+/// What a light sync downloads to advance its tree view, decoded.
 pub struct LightData {
     /// The tip's compact block.
     pub tip: CompactBlock,
     /// The leaves of [`leaf_ranges`], in order.
     pub leaves: [Vec<Fr>; 2],
-    /// The bucket's spent nullifiers since the wallet's last block.
-    pub bucket: Vec<SpentNullifier>,
 }
 
 /// Whether the current note's nullifier is in the bucket.
@@ -202,30 +202,25 @@ pub fn sync_light(
         report.bytes = client.bytes_received() - start_bytes;
         return Ok(report);
     }
-    let bad = |message: String| {
-        FlowError::Client(ClientError::BadAnswer {
-            url: client.url().into(),
-            message,
-        })
-    };
     let tip = client
         .compact(status.height, Some(status.height))?
         .blocks
         .pop()
         .filter(|b| b.height == status.height)
-        .ok_or_else(|| bad(format!("no compact block at the tip {}", status.height)))?;
-    if tip.header.hash() != tip.hash || tip.header.height != tip.height {
-        return Err(bad(format!(
-            "block {}: its header does not match its hash or height",
-            tip.height
-        )));
-    }
+        .ok_or_else(|| {
+            bad_answer(
+                client,
+                format!("no compact block at the tip {}", status.height),
+            )
+        })?;
+    check_header(client, &tip)?;
     let old = wallet.sync.tree.len;
     let new = tip.leaf_start + tip.commitments.len() as u64;
     if new < old {
-        return Err(bad(format!(
-            "the tip block ends at leaf {new}, but this wallet has read {old} leaves"
-        )));
+        return Err(bad_answer(
+            client,
+            format!("the tip block ends at leaf {new}, but this wallet has read {old} leaves"),
+        ));
     }
     // The spent check first: nothing changes if a copy of the wallet spent.
     let note = wallet.current_note().expect("checked by not_light");
@@ -242,29 +237,10 @@ pub fn sync_light(
             format!("the account's note was spent at height {height} by a transaction this wallet did not make"),
         );
     }
-    let ranges = leaf_ranges(old, new);
-    let mut leaves: [Vec<Fr>; 2] = Default::default();
-    for (range, out) in ranges.iter().zip(leaves.iter_mut()) {
-        if !range.is_empty() {
-            let view = client.leaves(range.start, range.end)?;
-            if view.from != range.start || view.leaves.len() as u64 != range.end - range.start {
-                return Err(bad(format!(
-                    "asked for leaves {}..{}, got {} from {}",
-                    range.start,
-                    range.end,
-                    view.leaves.len(),
-                    view.from
-                )));
-            }
-            *out = view.leaves.iter().map(|l| l.to_field()).collect();
-        }
-    }
+    let [rest, last] = leaf_ranges(old, new);
+    let leaves = [fetch_leaves(client, rest)?, fetch_leaves(client, last)?];
     report.leaves = (leaves[0].len() + leaves[1].len()) as u64;
-    let data = LightData {
-        tip,
-        leaves,
-        bucket,
-    };
+    let data = LightData { tip, leaves };
     let before = wallet.sync.clone();
     advance(wallet, &data)?;
     let roots_before = wallet.sync.tree.shard_roots.len();
@@ -311,10 +287,10 @@ fn fetch_bucket(
                 .iter()
                 .any(|s| nullifier_bucket(&s.nf, bits) != bucket || s.height < from);
         if wrong {
-            return Err(FlowError::Client(ClientError::BadAnswer {
-                url: client.url().into(),
-                message: format!("the node answered for bucket {bucket} ({bits} bits) with nullifiers outside it"),
-            }));
+            return Err(bad_answer(
+                client,
+                format!("the node answered for bucket {bucket} ({bits} bits) with nullifiers outside it"),
+            ));
         }
         let more = page.more && !page.nullifiers.is_empty();
         out.extend(page.nullifiers);

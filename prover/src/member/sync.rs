@@ -201,22 +201,16 @@ fn follow_spends(wallet: &mut Wallet, b: &CompactBlock, report: &mut SyncReport)
 /// Times the chain may grow under a sync before it gives up.
 const MAX_ROUNDS: u32 = 5;
 
-fn bad_answer(client: &NodeClient, message: String) -> FlowError {
+/// The node's answer is not what it must be.
+pub(crate) fn bad_answer(client: &NodeClient, message: String) -> FlowError {
     FlowError::Client(ClientError::BadAnswer {
         url: client.url().into(),
         message,
     })
 }
 
-/// A compact block's header hashes to its hash, names its height and epoch,
-/// and links to the block before it (the genesis hash for block 1). A wallet
-/// written before it kept the tip hash checks the links from its next block.
-fn check_link(
-    wallet: &Wallet,
-    client: &NodeClient,
-    genesis_hash: &Hash32,
-    b: &CompactBlock,
-) -> Result<(), FlowError> {
+/// A compact block's header hashes to its hash and names its height and epoch.
+pub(crate) fn check_header(client: &NodeClient, b: &CompactBlock) -> Result<(), FlowError> {
     let h = &b.header;
     if h.hash() != b.hash || h.height != b.height || h.epoch != b.epoch {
         return Err(bad_answer(
@@ -227,6 +221,45 @@ fn check_link(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The leaves `range` of the tree (at most one shard's worth), checked to be
+/// exactly the ones asked for; none for an empty range.
+pub(crate) fn fetch_leaves(
+    client: &NodeClient,
+    range: std::ops::Range<u64>,
+) -> Result<Vec<Fr>, FlowError> {
+    if range.is_empty() {
+        return Ok(Vec::new());
+    }
+    let view = client.leaves(range.start, range.end)?;
+    if view.from != range.start || view.leaves.len() as u64 != range.end - range.start {
+        return Err(bad_answer(
+            client,
+            format!(
+                "asked for leaves {}..{}, got {} from {}",
+                range.start,
+                range.end,
+                view.leaves.len(),
+                view.from
+            ),
+        ));
+    }
+    Ok(view.leaves.iter().map(|l| l.to_field()).collect())
+}
+
+/// A compact block's header checks ([`check_header`]) and links to the block
+/// before it (the genesis hash for block 1). A wallet written before it kept
+/// the tip hash checks the links from its next block.
+fn check_link(
+    wallet: &Wallet,
+    client: &NodeClient,
+    genesis_hash: &Hash32,
+    b: &CompactBlock,
+) -> Result<(), FlowError> {
+    check_header(client, b)?;
+    let h = &b.header;
     let expected = match (wallet.sync.height, wallet.sync.tip_hash) {
         (0, _) => Some(*genesis_hash),
         (_, known) => known,
