@@ -76,6 +76,11 @@ fn membership() {
         let mut bad = case.clone();
         bad.w.path.siblings[7][1] += f(ONE);
         bad.assert_rejected(Clause::Membership);
+        // The right siblings at another position: a path digit changed (the
+        // node placed second instead of first among its level-5 siblings).
+        let mut bad = case.clone();
+        bad.w.path.index ^= 1 << 10;
+        bad.assert_rejected(Clause::Membership);
         // A note never committed: the old note edited, anchor kept.
         let mut bad = case;
         bad.w.old[idx::BALANCE] += f(1000);
