@@ -5,9 +5,9 @@
 //! cheapest JSON answer, same connection handling).
 //!
 //! The chain (one enrollment per block, the epoch advanced every tenth
-//! block) is written once into `target/bench-data/explorer-100k` and reused;
-//! starting the node on it re-applies all 100,000 blocks, as every start
-//! does, and that time is printed.
+//! block) is written once into `target/bench-data/explorer-100000-layout2`
+//! (named after the database layout, so a layout change writes it again) and
+//! reused; the time the node takes to start on it is printed.
 //!
 //! `cargo bench --bench explorer`
 
@@ -39,7 +39,8 @@ fn blocks() -> u64 {
 }
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/explorer-{}", blocks()))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/bench-data/explorer-{}-layout2", blocks()))
 }
 
 fn build(chain: &support::BenchChain, dir: &Path) {

@@ -18,11 +18,11 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use zkpension_circuits::tree::MerkleTree;
+use zkpension_circuits::tree::Frontier;
 use zkpension_core::genesis::MAX_ANCHOR_WINDOW;
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_ledger::rules::check_stateless;
-use zkpension_ledger::state::root_after_append;
+use zkpension_ledger::state::append_nodes;
 use zkpension_ledger::store::Store;
 use zkpension_verifier::{Fr, VerifierKeys};
 
@@ -109,13 +109,14 @@ fn parts(c: &mut Criterion) {
         })
     });
     let leaves: Vec<Fr> = (0..n as u64).map(|i| Fr::from(2_000_000 + i)).collect();
-    let tree = MerkleTree::from_leaves(&leaves[..100]).expect("tree");
+    let mut tree = Frontier::new();
+    tree.extend(&leaves[..100]).expect("tree");
     group.bench_function("tree_root_and_extend", |b| {
         b.iter_batched_ref(
             || tree.clone(),
             |t| {
-                let root = root_after_append(t, &leaves).expect("fits");
-                t.extend(&leaves).expect("fits");
+                let (root, nodes) = append_nodes(t, &leaves).expect("fits");
+                t.extend_computed(&leaves, &nodes).expect("fits");
                 assert_eq!(root, t.root());
             },
             BatchSize::PerIteration,
@@ -143,10 +144,7 @@ fn parts(c: &mut Criterion) {
         )
     });
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let (_, state) = {
-        let dir = tempfile::tempdir().expect("temp dir");
-        Store::open(&dir.path().join("ledger.redb"), &s.genesis).expect("store")
-    };
+    let state = zkpension_ledger::State::genesis(&s.genesis).expect("genesis");
     let txs: Vec<Transaction> = s.encoded[..n]
         .iter()
         .map(|b| Transaction::decode(b).expect("canonical"))

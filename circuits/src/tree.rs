@@ -17,6 +17,9 @@ use std::collections::VecDeque;
 use std::sync::OnceLock;
 use thiserror::Error;
 
+mod frontier;
+pub use frontier::{Frontier, FrontierError};
+
 /// Children per inner node.
 pub const ARITY: usize = 4;
 /// Tree depth (levels of inner nodes).
@@ -50,7 +53,7 @@ fn span(level: usize) -> u64 {
 
 /// The parents of one level's `children` (hashed in groups of four, the last
 /// group padded with `empty`, the root of an empty subtree of that level).
-/// [`MerkleTree::append_nodes_with`] takes this, or a parallel equivalent.
+/// [`Frontier::append_nodes_with`] takes this, or a parallel equivalent.
 pub fn hash_level(children: &[Fr], empty: Fr) -> Vec<Fr> {
     children.chunks(ARITY).map(|c| parent(c, empty)).collect()
 }
@@ -177,6 +180,59 @@ impl MerklePath {
     }
 }
 
+/// The root and new inner nodes after appending `new` to a tree of `start`
+/// leaves and root `root`, whose final nodes `node(level, index)` gives: the
+/// work of [`MerkleTree::append_nodes`] and [`Frontier::append_nodes_with`].
+/// Only nodes of the right edge are read: at each level, those left of the
+/// first changed node within its group of four. Nothing new: `root` and no
+/// nodes.
+fn append_nodes_at(
+    start: u64,
+    root: Fr,
+    new: &[Fr],
+    node: impl Fn(usize, u64) -> Option<Fr>,
+    hash_level: impl Fn(&[Fr], Fr) -> Vec<Fr>,
+) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
+    if new.is_empty() {
+        return Ok((root, Vec::new()));
+    }
+    if start + new.len() as u64 > CAPACITY {
+        return Err(TreeError::Full);
+    }
+    let z = empty_roots();
+    let mut upper: Vec<Vec<Fr>> = Vec::with_capacity(DEPTH);
+    let mut pos = start;
+    for (l, zl) in z.iter().enumerate().take(DEPTH) {
+        let nodes = upper.last().map_or(new, Vec::as_slice);
+        let first = pos & !(ARITY as u64 - 1);
+        let mut children = Vec::with_capacity(nodes.len() + ARITY);
+        for i in first..pos {
+            children.push(node(l, i).ok_or(TreeError::NoSuchLeaf {
+                index: start - 1,
+                len: start,
+            })?);
+        }
+        children.extend_from_slice(nodes);
+        upper.push(hash_level(&children, *zl));
+        pos >>= 2;
+    }
+    Ok((upper[DEPTH - 1][0], upper))
+}
+
+/// Whether `upper` is the form [`append_nodes_at`] gives for `added` leaves
+/// appended to a tree of `start`.
+fn nodes_fit(start: u64, added: usize, upper: &[Vec<Fr>]) -> bool {
+    let total = start + added as u64;
+    added > 0
+        && total <= CAPACITY
+        && upper.len() == DEPTH
+        && upper.iter().enumerate().all(|(l, nodes)| {
+            let level = l + 1;
+            let len = (total - 1) / span(level) + 1;
+            nodes.len() as u64 == len - start / span(level)
+        })
+}
+
 /// An append-only tree that keeps every node, so it can give the path of any
 /// leaf. Level 0 holds the leaves; level `DEPTH` the root.
 #[derive(Clone, Debug, Default)]
@@ -229,72 +285,18 @@ impl MerkleTree {
     /// The root the tree would have after appending `new`, and the new inner
     /// nodes level by level, without changing the tree: `upper[l]` holds the
     /// nodes of level `l + 1` from index `len >> 2(l + 1)` on (`len` the
-    /// length before), the form [`MerkleTree::extend_computed`] takes.
-    /// `hash_level` hashes one level ([`hash_level`], or a parallel
-    /// equivalent); each changed inner node is hashed once, and the nodes left
-    /// of the first change are read from the tree (they cover old leaves
-    /// only, so they are final).
-    pub fn append_nodes_with(
-        &self,
-        new: &[Fr],
-        hash_level: impl Fn(&[Fr], Fr) -> Vec<Fr>,
-    ) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
-        let start = self.len();
-        if new.is_empty() {
-            return Ok((self.root(), Vec::new()));
-        }
-        if start + new.len() as u64 > CAPACITY {
-            return Err(TreeError::Full);
-        }
-        let z = empty_roots();
-        let mut upper: Vec<Vec<Fr>> = Vec::with_capacity(DEPTH);
-        let mut pos = start;
-        for (l, zl) in z.iter().enumerate().take(DEPTH) {
-            let nodes = upper.last().map_or(new, Vec::as_slice);
-            let first = pos & !(ARITY as u64 - 1);
-            let mut children = Vec::with_capacity(nodes.len() + ARITY);
-            for i in first..pos {
-                children.push(self.node(l, i).ok_or(TreeError::NoSuchLeaf {
-                    index: start - 1,
-                    len: start,
-                })?);
-            }
-            children.extend_from_slice(nodes);
-            upper.push(hash_level(&children, *zl));
-            pos >>= 2;
-        }
-        Ok((upper[DEPTH - 1][0], upper))
-    }
-
-    /// [`MerkleTree::append_nodes_with`] hashing on this thread.
+    /// length before), the form [`Frontier::extend_computed`] takes. Each
+    /// changed inner node is hashed once, and the nodes left of the first
+    /// change are read from the tree (they cover old leaves only, so they are
+    /// final).
     pub fn append_nodes(&self, new: &[Fr]) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
-        self.append_nodes_with(new, hash_level)
-    }
-
-    /// [`MerkleTree::extend`] with the inner nodes already computed by
-    /// [`MerkleTree::append_nodes_with`] on this tree (as the ledger does once
-    /// to predict the root). Their counts are checked; where they do not fit,
-    /// the nodes are hashed here instead.
-    pub fn extend_computed(&mut self, leaves: &[Fr], upper: &[Vec<Fr>]) -> Result<(), TreeError> {
-        let start = self.len();
-        let total = start + leaves.len() as u64;
-        let fits = !leaves.is_empty()
-            && total <= CAPACITY
-            && upper.len() == DEPTH
-            && upper.iter().enumerate().all(|(l, nodes)| {
-                let level = l + 1;
-                let len = (total - 1) / span(level) + 1;
-                nodes.len() as u64 == len - start / span(level)
-            });
-        if !fits {
-            debug_assert!(
-                leaves.is_empty() || total > CAPACITY,
-                "extend_computed: the given nodes do not fit the tree"
-            );
-            return self.extend(leaves);
-        }
-        self.install(leaves, upper);
-        Ok(())
+        append_nodes_at(
+            self.len(),
+            self.root(),
+            new,
+            |l, i| self.node(l, i),
+            hash_level,
+        )
     }
 
     fn install(&mut self, leaves: &[Fr], upper: &[Vec<Fr>]) {
@@ -317,9 +319,7 @@ impl MerkleTree {
     /// Appends many leaves, hashing each affected inner node once.
     pub fn extend(&mut self, leaves: &[Fr]) -> Result<(), TreeError> {
         let (_, upper) = self.append_nodes(leaves)?;
-        if !leaves.is_empty() {
-            self.install(leaves, &upper);
-        }
+        self.install(leaves, &upper);
         Ok(())
     }
 
@@ -587,17 +587,12 @@ mod tests {
                 extended.extend(&leaves[old..old + new]).unwrap();
                 assert_eq!(root, extended.root(), "old {old}, new {new}");
                 assert_eq!(root, naive_root(&leaves[..old + new]));
-                let mut computed = tree.clone();
+                // The nodes are the ones extending installs.
+                let mut computed = Frontier::of(&tree);
                 computed
                     .extend_computed(&leaves[old..old + new], &upper)
                     .unwrap();
-                for i in 0..(old + new) as u64 {
-                    assert_eq!(
-                        computed.path(i).unwrap(),
-                        extended.path(i).unwrap(),
-                        "leaf {i}"
-                    );
-                }
+                assert_eq!(computed, Frontier::of(&extended), "old {old}, new {new}");
             }
         }
         let tree = MerkleTree::from_leaves(&leaves[..3]).unwrap();

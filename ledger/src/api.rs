@@ -477,7 +477,7 @@ async fn shards(
     q: Result<Query<ShardsQuery>, QueryRejection>,
 ) -> ApiResult<ShardsView> {
     let from = query(q)?.from.unwrap_or(0);
-    blocking(move || Ok::<_, ApiError>(Json(core.shards(from)))).await
+    blocking(move || core.shards(from).map(Json)).await
 }
 
 async fn leaves(

@@ -92,6 +92,7 @@ pub struct Auditor {
     keys: VerifierKeys,
     /// What a checkpoint needs and the state does not keep in order.
     tip: Option<BlockHeader>,
+    leaves: Vec<NoteCommitment>,
     nullifiers: Vec<Nullifier>,
     attestations: Vec<(ContextId, AttestTag)>,
     tx_ids: Vec<TxId>,
@@ -109,6 +110,7 @@ impl Auditor {
             state: State::genesis(genesis)?,
             keys,
             tip: None,
+            leaves: Vec::new(),
             nullifiers: Vec::new(),
             attestations: Vec::new(),
             tx_ids: Vec::new(),
@@ -158,6 +160,7 @@ impl Auditor {
             state,
             keys,
             tip: cp.tip,
+            leaves: cp.leaves,
             nullifiers: cp.nullifiers,
             attestations: cp.attestations,
             tx_ids: cp.tx_ids,
@@ -176,13 +179,7 @@ impl Auditor {
             genesis_hash: self.state.context().genesis_hash,
             tip: self.tip,
             scalars: self.state.scalars().clone(),
-            leaves: self
-                .state
-                .tree()
-                .leaves()
-                .iter()
-                .map(|&c| NoteCommitment::from(c))
-                .collect(),
+            leaves: self.leaves.clone(),
             anchors: self.state.anchors().map(|&a| Anchor::from(a)).collect(),
             nullifiers: self.nullifiers.clone(),
             attestations: self.attestations.clone(),
@@ -230,6 +227,8 @@ impl Auditor {
             reason: e.to_string(),
         })?;
         let d = &plan.delta;
+        self.leaves
+            .extend(d.leaves.iter().map(|&c| NoteCommitment::from(c)));
         self.nullifiers
             .extend(d.nullifiers.iter().map(|(nf, _)| *nf));
         self.attestations

@@ -75,8 +75,11 @@ pub struct NodeConfig {
     /// false, so a lost database is refused rather than silently replaced by
     /// an empty ledger.
     pub create_db: bool,
-    /// At start, verify the proofs of every stored block as well (the blocks
-    /// are always re-applied: hash links, transaction and state roots).
+    /// At start, re-apply every stored block and compare every table with
+    /// them, instead of starting from the last commit ([`OpenOptions`]).
+    pub check_store_at_start: bool,
+    /// With the check at start, verify the proofs of every stored block
+    /// as well (implies `check_store_at_start`).
     pub verify_proofs_at_start: bool,
     /// Join a cluster ordered by etcd ([`crate::cluster`]) instead of
     /// producing blocks alone.
@@ -100,6 +103,7 @@ impl NodeConfig {
             refusal_limits: RefusalLimits::default(),
             http: HttpLimits::default(),
             create_db: true,
+            check_store_at_start: false,
             verify_proofs_at_start: false,
             cluster: None,
         }
@@ -175,8 +179,9 @@ pub fn load_keys(keys_dir: &Path, genesis: &Genesis) -> Result<VerifierKeys, Nod
 }
 
 impl Node {
-    /// Opens the data directory (creating it), re-applies every stored block
-    /// and checks every table against them (see [`Store::open_checked`]),
+    /// Opens the data directory (creating it), loads the state from the last
+    /// commit (or re-applies every stored block and checks every table
+    /// against them, if the configuration asks: see [`Store::open_checked`]),
     /// loads the queued transactions, binds the listener and starts serving.
     /// Returns once the API accepts connections.
     pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
@@ -201,6 +206,7 @@ impl Node {
             &keys,
             OpenOptions {
                 create: config.create_db,
+                replay: config.check_store_at_start,
                 verify_proofs: config.verify_proofs_at_start,
             },
         )?;

@@ -128,7 +128,7 @@ pub fn check_stateful(
     scalars: &Scalars,
     c: &CheckedTx,
 ) -> Result<Option<(Statement, Vec<Fr>)>, Rejection> {
-    if state.tx_ids.contains(&c.id) {
+    if state.is_included(&c.id) {
         return Err(Rejection::Replayed);
     }
     let chain_id = &state.ctx.chain_id;
@@ -213,13 +213,11 @@ pub fn check_stateful(
                     window: state.anchor_window(),
                 });
             }
-            if state.nullifiers.contains(&spend.nf) {
+            if state.is_spent(&spend.nf) {
                 return Err(Rejection::NullifierSpent);
             }
             match &c.tx {
-                Transaction::Attest(t)
-                    if state.attestations.contains(&(t.body.context, t.body.tag)) =>
-                {
+                Transaction::Attest(t) if state.has_attestation(&t.body.context, &t.body.tag) => {
                     return Err(Rejection::DuplicateAttestation);
                 }
                 Transaction::Contribute(t) if t.body.matched > 0 && scalars.subsidy.is_none() => {

@@ -12,8 +12,14 @@ pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const META_FORMAT: &str = "format";
 pub const META_GENESIS: &str = "genesis";
 /// The layout of these tables; a database of another layout is refused.
-pub const FORMAT: &[u8] = b"zkpension-ledger/1";
+/// Layout 2 added the tree's frontier, the shard roots, the epoch rows and
+/// the governance log, so that a node starts from its last commit without
+/// reading its history.
+pub const FORMAT: &[u8] = b"zkpension-ledger/2";
 pub const META_SCALARS: &str = "scalars";
+/// [`zkpension_circuits::tree::Frontier::to_bytes`] after the last block
+/// (absent at height 0).
+pub const META_FRONTIER: &str = "frontier";
 /// The etcd revision (i64, big-endian) of the last block applied from a
 /// cluster's etcd (absent for a node that never ran in a cluster).
 pub const META_ETCD_REVISION: &str = "etcd_revision";
@@ -57,3 +63,15 @@ pub const REJECTED: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("rej
 
 /// arrival number → canonical encoding of a queued transaction.
 pub const PENDING: TableDefinition<u64, &[u8]> = TableDefinition::new("pending");
+
+/// shard number → root of that complete shard of 4,096 leaves (the tree's
+/// node at level 6), written by the block that completes it.
+pub const SHARD_ROOTS: TableDefinition<u64, [u8; 32]> = TableDefinition::new("shard_roots");
+
+/// epoch → [`crate::state::EpochRow`] JSON: the public totals epoch by epoch
+/// (from the snapshot base on, in a database installed from one).
+pub const EPOCHS: TableDefinition<u64, &[u8]> = TableDefinition::new("epochs");
+
+/// number → [`zkpension_core::governance::GovernanceEvent`] JSON, in order
+/// (from the snapshot base on).
+pub const GOVERNANCE: TableDefinition<u64, &[u8]> = TableDefinition::new("governance");

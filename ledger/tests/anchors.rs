@@ -71,9 +71,14 @@ fn blocks_without_new_leaves_keep_an_old_anchor_valid() {
     assert!(reloaded.is_anchor(&held_back), "reloaded window differs");
     assert_eq!(reloaded.state_root(), state.state_root());
     drop(store);
-    let (store, replayed) =
-        Store::open_checked(&db, &genesis, &sim.keys, OpenOptions::default()).unwrap();
+    let options = OpenOptions {
+        replay: true,
+        ..OpenOptions::default()
+    };
+    let (store, replayed) = Store::open_checked(&db, &genesis, &sim.keys, options).unwrap();
     assert_eq!(replayed.state_root(), state.state_root());
+    // Go on with the state of the open store (a state asks its own store).
+    let mut state = replayed;
 
     // The held-back transaction is accepted with its old anchor.
     let plan = state.propose(vec![contribute(&sim, held_back, 5)], &sim.keys, &mut rng(2));

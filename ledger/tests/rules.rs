@@ -27,6 +27,9 @@ const PARAMS: Params = Params {
 
 struct Chain {
     state: State,
+    /// The whole tree, as a wallet would build it from the blocks (the
+    /// state keeps only its right edge).
+    tree: MerkleTree,
     rng: rand_chacha::ChaCha20Rng,
 }
 
@@ -34,6 +37,7 @@ impl Chain {
     fn new(anchor_window: u64) -> Self {
         Chain {
             state: State::genesis(&genesis(PARAMS, anchor_window)).unwrap(),
+            tree: MerkleTree::new(),
             rng: rng(99),
         }
     }
@@ -46,6 +50,7 @@ impl Chain {
         g.governance = Some(Governance::defaults_for(&PARAMS));
         Chain {
             state: State::genesis(&g).unwrap(),
+            tree: MerkleTree::new(),
             rng: rng(98),
         }
     }
@@ -63,18 +68,21 @@ impl Chain {
         });
         Chain {
             state: State::genesis(&g).unwrap(),
+            tree: MerkleTree::new(),
             rng: rng(97),
         }
     }
 
     fn tree(&self) -> &MerkleTree {
-        self.state.tree()
+        &self.tree
     }
 
     /// Proposes and commits a block of `txs`; returns the plan.
     fn block(&mut self, txs: Vec<Transaction>) -> BlockPlan {
         let plan = self.state.propose(txs, &fixture().keys, &mut self.rng);
         self.state.commit(&plan).unwrap();
+        self.tree.extend(&plan.delta.leaves).unwrap();
+        assert_eq!(self.tree.root(), self.state.tree_root());
         plan
     }
 
@@ -634,6 +642,7 @@ fn payout_details_must_be_sealed_when_genesis_names_a_paying_agent() {
     g.paying_agent = Some(FixedBytes(agent.public()));
     let mut chain = Chain {
         state: State::genesis(&g).unwrap(),
+        tree: MerkleTree::new(),
         rng: rng(99),
     };
     let (mut a, _) = two_members(&mut chain);

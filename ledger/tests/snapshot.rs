@@ -26,6 +26,7 @@ fn opened(
         &sim.keys,
         OpenOptions {
             create: false,
+            replay: true,
             verify_proofs: true,
         },
     )
@@ -106,7 +107,11 @@ fn a_snapshot_installs_into_a_new_database_and_the_chain_goes_on() {
             .unwrap();
         tx.commit().unwrap();
     }
-    let err = Store::open_checked(&db_b, &genesis, &sim.keys, OpenOptions::default()).unwrap_err();
+    let replay = OpenOptions {
+        replay: true,
+        ..OpenOptions::default()
+    };
+    let err = Store::open_checked(&db_b, &genesis, &sim.keys, replay).unwrap_err();
     assert!(
         err.to_string().contains("of the snapshot has no location"),
         "{err}"
@@ -175,7 +180,7 @@ fn a_snapshot_that_does_not_add_up_is_refused() {
     // A leaf changed: the tree's root is not the last anchor.
     assert!(matches!(
         refused(&|s| s.leaves[3] = Fr::from(77u64)),
-        SnapshotError::State(RestoreError::Anchors)
+        SnapshotError::State(RestoreError::Anchors { .. })
     ));
     root_differs(refused(&|s| s.scalars.total_contributed += 1));
     root_differs(refused(&|s| s.scalars.epoch += 1));

@@ -193,6 +193,19 @@ where
     w.commit().unwrap();
 }
 
+/// Flips a bit of byte `at` of a `meta` value.
+fn flip_meta(db: &Path, key: &str, at: usize) {
+    let d = Database::create(db).unwrap();
+    let w = d.begin_write().unwrap();
+    {
+        let mut t = w.open_table(META).unwrap();
+        let mut v = t.get(key).unwrap().unwrap().value().to_vec();
+        v[at] ^= 1;
+        t.insert(key, v.as_slice()).unwrap();
+    }
+    w.commit().unwrap();
+}
+
 fn flip_meta_scalars(db: &Path) {
     let d = Database::create(db).unwrap();
     let w = d.begin_write().unwrap();
@@ -230,15 +243,27 @@ fn a_damaged_database_is_refused_at_start_naming_the_table() {
         "the untouched copy must start"
     );
     assert_eq!(run(&copy("control2"), &["--verify-proofs"]), None);
+    assert_eq!(run(&copy("control3"), &["--check-store"]), None);
 
+    const CHECK: &[&str] = &["--check-store"];
     type Damage = Box<dyn Fn(&Path)>;
     let cases: Vec<(&str, Damage, &[&str])> = vec![
-        ("table meta", Box::new(flip_meta_scalars), &[]),
+        // Starting from the last commit checks the state root the edge, the
+        // scalars and the anchors give against the tip's header.
+        ("state root", Box::new(flip_meta_scalars), &[]),
+        (
+            "but the anchor window's last root is",
+            Box::new(|db| flip_meta(db, META_FRONTIER, 8)),
+            &[],
+        ),
+        // The full check (`--check-store`) re-applies every block and
+        // compares every table.
+        ("table meta", Box::new(flip_meta_scalars), CHECK),
         // A byte of the last block's header (its prev_hash).
         (
             "table blocks, height 4",
             Box::new(|db| flip_bytes(db, BLOCKS, |_| 20)),
-            &[],
+            CHECK,
         ),
         // A byte of the last proof of block 4, caught by --verify-proofs.
         (
@@ -249,48 +274,66 @@ fn a_damaged_database_is_refused_at_start_naming_the_table() {
         (
             "table block_info, height 4",
             Box::new(|db| flip_bytes(db, BLOCK_INFO, |v| v.len() - 1)),
-            &[],
+            CHECK,
         ),
         (
-            "table leaves, entry 4",
+            "table leaves, leaf 4",
             Box::new(|db| flip_fixed(db, LEAVES, 4, 31)),
-            &[],
+            CHECK,
         ),
         (
             "table nullifiers",
             Box::new(|db| flip_keyed(db, NULLIFIERS, 20)),
-            &[],
+            CHECK,
         ),
         (
             "table nullifier_seq, entry 1",
             Box::new(|db| flip_fixed(db, NULLIFIER_SEQ, 1, 31)),
-            &[],
+            CHECK,
         ),
         (
             "table attestations",
             Box::new(|db| flip_bytes(db, ATTESTATIONS, |v| v.len() - 1)),
-            &[],
+            CHECK,
         ),
         (
             "table attestation_seq, entry 0",
             Box::new(|db| flip_fixed(db, ATTESTATION_SEQ, 0, 63)),
-            &[],
+            CHECK,
         ),
-        ("table txs", Box::new(|db| flip_keyed(db, TXS, 11)), &[]),
+        ("table txs", Box::new(|db| flip_keyed(db, TXS, 11)), CHECK),
         (
             "table tx_seq, entry 2",
             Box::new(|db| flip_fixed(db, TX_SEQ, 2, 5)),
-            &[],
+            CHECK,
+        ),
+        (
+            "table shard_roots",
+            Box::new(|db| {
+                let d = Database::create(db).unwrap();
+                let w = d.begin_write().unwrap();
+                w.open_table(SHARD_ROOTS)
+                    .unwrap()
+                    .insert(0, [0u8; 32])
+                    .unwrap();
+                w.commit().unwrap();
+            }),
+            CHECK,
+        ),
+        (
+            "table epochs",
+            Box::new(|db| flip_bytes(db, EPOCHS, |v| v.len() - 2)),
+            CHECK,
         ),
         (
             "table rejected",
             Box::new(|db| flip_bytes(db, REJECTED, |_| 0)),
-            &[],
+            CHECK,
         ),
         (
             "table pending, arrival 0",
             Box::new(|db| flip_bytes(db, PENDING, |_| 0)),
-            &[],
+            CHECK,
         ),
         (
             "damaged or truncated",

@@ -8,13 +8,14 @@ use common::*;
 use redb::{Database, ReadableTable};
 use std::path::Path;
 use zkpension_circuits::field::{self, Fr};
+use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{Attest, Contribute};
 use zkpension_core::tx::{AttestBody, Context, ContributeBody, SpendHeader};
-use zkpension_core::{Genesis, Params, Transaction};
-use zkpension_ledger::store::{Store, StoreError, StoredStatus};
+use zkpension_core::{Genesis, Params, Rejection, Transaction};
+use zkpension_ledger::store::{OpenOptions, Store, StoreError, StoredStatus};
 use zkpension_ledger::tables;
 use zkpension_ledger::State;
 
@@ -182,14 +183,42 @@ fn reload_queries_and_integrity() {
             Nullifier::from(Fr::from(31u64))
         ]
     );
+    let leaves = store.leaves(0, 100).unwrap();
+    assert_eq!(leaves.len() as u64, state.scalars().leaf_count);
     assert_eq!(
-        store.leaves(0, 100).unwrap(),
-        state.tree().leaves().to_vec()
+        MerkleTree::from_leaves(&leaves).unwrap().root(),
+        state.tree_root()
     );
+    // The reloaded state asks the store for its sets and holds none.
+    assert_eq!(reloaded.items_in_memory(), 0);
+    assert!(reloaded.is_spent(&Nullifier::from(Fr::from(12u64))));
+    assert!(!reloaded.is_spent(&Nullifier::from(Fr::from(99u64))));
+    assert!(reloaded.is_included(&id));
+    assert!(reloaded.has_attestation(
+        &ContextId::from(Fr::from(7u64)),
+        &AttestTag::from(Fr::from(52u64))
+    ));
+    // ... and its rules use them: block 3 again is all replays, and its
+    // contribution with another payment reference (at a current anchor)
+    // spends a spent nullifier.
+    let again = reloaded.propose(block.transactions.clone(), &sim.keys, &mut rng(5));
+    assert!(again.block.transactions.is_empty());
+    assert!(again
+        .rejected
+        .iter()
+        .all(|(_, _, why)| *why == Rejection::Replayed));
+    let Transaction::Contribute(mut c) = block.transactions[3].clone() else {
+        panic!("the fourth transaction of a block is its contribution");
+    };
+    c.body.payer_ref = Context::new("payer_ref", b"another".to_vec()).unwrap();
+    c.body.spend.anchor = Anchor::from(reloaded.tree_root());
+    let spent = reloaded.propose(vec![c.into()], &sim.keys, &mut rng(6));
+    assert_eq!(spent.rejected[0].2, Rejection::NullifierSpent);
     drop(store);
 
-    // A changed leaf: the rebuilt tree gives another state root.
-    let tamper = |f: &dyn Fn(&redb::WriteTransaction)| {
+    // Damage, on a copy: `open` reads the last commit (edge, scalars,
+    // anchors) and checks the state root; the replay compares every table.
+    let tamper = |f: &dyn Fn(&redb::WriteTransaction), replay: bool| {
         let copy = dir.path().join("copy.redb");
         std::fs::copy(&db, &copy).unwrap();
         let d = Database::create(&copy).unwrap();
@@ -197,45 +226,107 @@ fn reload_queries_and_integrity() {
         f(&tx);
         tx.commit().unwrap();
         drop(d);
-        Store::open(&copy, &genesis).map(|(_, s)| s.state_root())
+        let options = OpenOptions {
+            replay,
+            ..OpenOptions::default()
+        };
+        Store::open_checked(&copy, &genesis, &sim.keys, options).map(|(_, s)| s.state_root())
     };
-    let err = tamper(&|tx| {
+    // A changed node of the tree's edge: another state root.
+    let err = tamper(
+        &|tx| {
+            let mut meta = tx.open_table(tables::META).unwrap();
+            let mut edge = meta
+                .get(tables::META_FRONTIER)
+                .unwrap()
+                .unwrap()
+                .value()
+                .to_vec();
+            edge[12] ^= 1;
+            meta.insert(tables::META_FRONTIER, edge.as_slice()).unwrap();
+        },
+        false,
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Restore(_)), "{err}");
+    assert!(err.to_string().contains("root"), "{err}");
+    // The edge missing.
+    let err = tamper(
+        &|tx| {
+            tx.open_table(tables::META)
+                .unwrap()
+                .remove(tables::META_FRONTIER)
+                .unwrap();
+        },
+        false,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("frontier is missing"), "{err}");
+    // A changed leaf: the replay finds it.
+    let changed_leaf = |tx: &redb::WriteTransaction| {
         tx.open_table(tables::LEAVES)
             .unwrap()
             .insert(3, field::to_bytes(&Fr::from(5u64)))
             .unwrap();
-    })
-    .unwrap_err();
-    assert!(matches!(err, StoreError::Restore(_)), "{err}");
-    assert!(err.to_string().contains("root"), "{err}");
+    };
+    let err = tamper(&changed_leaf, true).unwrap_err();
+    assert!(err.to_string().contains("table leaves, leaf 3"), "{err}");
     // A nullifier dropped from the insertion list.
-    let err = tamper(&|tx| {
-        tx.open_table(tables::NULLIFIER_SEQ)
-            .unwrap()
-            .remove(0)
-            .unwrap();
-    })
+    let err = tamper(
+        &|tx| {
+            tx.open_table(tables::NULLIFIER_SEQ)
+                .unwrap()
+                .remove(0)
+                .unwrap();
+        },
+        true,
+    )
     .unwrap_err();
-    assert!(err.to_string().contains("nullifiers"), "{err}");
-    // A nullifier replaced by another.
-    let err = tamper(&|tx| {
-        let mut t = tx.open_table(tables::NULLIFIER_SEQ).unwrap();
-        let v = t.get(1).unwrap().unwrap().value();
-        t.insert(0, v).unwrap();
-    })
+    assert!(err.to_string().contains("nullifier"), "{err}");
+    // A nullifier record removed: the replay finds it.
+    let err = tamper(
+        &|tx| {
+            tx.open_table(tables::NULLIFIERS)
+                .unwrap()
+                .remove(Nullifier::from(Fr::from(12u64)).to_bytes())
+                .unwrap();
+        },
+        true,
+    )
     .unwrap_err();
-    assert!(err.to_string().contains("nullifiers"), "{err}");
+    assert!(err.to_string().contains("table nullifiers"), "{err}");
+    // A changed epoch row: the replay finds it.
+    let err = tamper(
+        &|tx| {
+            let mut t = tx.open_table(tables::EPOCHS).unwrap();
+            let (k, v) = {
+                let (k, v) = t.first().unwrap().unwrap();
+                (k.value(), v.value().to_vec())
+            };
+            let mut row: serde_json::Value = serde_json::from_slice(&v).unwrap();
+            row["txs"] = serde_json::json!(12345);
+            t.insert(k, serde_json::to_vec(&row).unwrap().as_slice())
+                .unwrap();
+        },
+        true,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("table epochs"), "{err}");
     // Another layout.
-    let err = tamper(&|tx| {
-        tx.open_table(tables::META)
-            .unwrap()
-            .insert(tables::META_FORMAT, b"something else".as_slice())
-            .unwrap();
-    })
+    let err = tamper(
+        &|tx| {
+            tx.open_table(tables::META)
+                .unwrap()
+                .insert(tables::META_FORMAT, b"something else".as_slice())
+                .unwrap();
+        },
+        false,
+    )
     .unwrap_err();
     assert!(err.to_string().contains("is not a"), "{err}");
-    // Untouched, the copy opens.
-    assert_eq!(tamper(&|_| {}).unwrap(), state.state_root());
+    // Untouched, the copy opens both ways.
+    assert_eq!(tamper(&|_| {}, false).unwrap(), state.state_root());
+    assert_eq!(tamper(&|_| {}, true).unwrap(), state.state_root());
 
     // Another genesis.
     let mut other = genesis.clone();
@@ -252,13 +343,13 @@ fn queued_transactions_persist() {
     let genesis = genesis_for(&sim);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.redb");
-    let (store, mut state) = Store::open(&db, &genesis).unwrap();
+    let (store, state) = Store::open(&db, &genesis).unwrap();
     let txs: Vec<Transaction> = (0..4).map(|i| Member::new(i, 2).enroll()).collect();
     for (seq, tx) in txs.iter().enumerate() {
         store.add_pending(seq as u64 + 10, tx, None).unwrap();
     }
-    drop(store);
-    let (store, _) = Store::open(&db, &genesis).unwrap();
+    drop((store, state));
+    let (store, mut state) = Store::open(&db, &genesis).unwrap();
     let pending = store.pending().unwrap();
     assert_eq!(
         pending,

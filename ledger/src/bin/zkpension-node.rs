@@ -186,8 +186,14 @@ struct RunArgs {
     /// Threads verifying proofs (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
-    /// At start, verify the proofs of every stored block too (the blocks are
-    /// always re-applied: hash links, transaction roots, state roots).
+    /// At start, re-apply every stored block and compare every table with
+    /// what the blocks give (hash links, transaction roots, state roots,
+    /// every rule), instead of starting from the last commit. Its time and
+    /// memory grow with the history: for an operator who suspects the disk.
+    #[arg(long)]
+    check_store: bool,
+    /// With --check-store, verify the proofs of every stored block too
+    /// (implies --check-store).
     #[arg(long)]
     verify_proofs: bool,
     /// Most HTTP connections served at once; more are answered 503.
@@ -393,7 +399,7 @@ fn init(a: InitArgs) -> Result<()> {
         &keys,
         OpenOptions {
             create: true,
-            verify_proofs: false,
+            ..OpenOptions::default()
         },
     )
     .context("creating the ledger database")?;
@@ -453,6 +459,7 @@ fn run(a: RunArgs) -> Result<()> {
     config.verify_threads = a.threads;
     config.create_db = false;
     config.verify_proofs_at_start = a.verify_proofs;
+    config.check_store_at_start = a.check_store;
     config.http = HttpLimits {
         max_connections: a.max_connections,
         header_timeout: Duration::from_secs(a.request_timeout_secs),

@@ -72,8 +72,10 @@ pub fn join(
     access: &EtcdAccess,
     prefix: &str,
 ) -> Result<Joined, JoinError> {
+    // The installed snapshot is checked table by table when opened again.
     let options = OpenOptions {
         create: true,
+        replay: true,
         verify_proofs: false,
     };
     let (store, state) = Store::open_checked(db, genesis, keys, options)?;

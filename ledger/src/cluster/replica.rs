@@ -3,7 +3,7 @@
 //! check. One task calls these in turn, so the state changes only here.
 
 use crate::error::BlockError;
-use crate::node_core::{lock, read, write, NodeCore};
+use crate::node_core::{lock, read, NodeCore};
 use crate::rules::{check_stateful, check_stateless};
 use crate::state::BlockPlan;
 use crate::store::StoreError;
@@ -75,9 +75,7 @@ impl NodeCore {
                 .collect()
         };
         self.store.write_block_at(plan, &settled, Some(revision))?;
-        write(&self.state)
-            .commit(plan)
-            .map_err(|e| StoreError::Corrupt(format!("committing a stored block: {e}")))?;
+        self.commit_written(plan)?;
         lock(&self.mempool).remove(&settled);
         self.drop_invalid_queued()
     }

@@ -388,9 +388,7 @@ impl NodeCore {
         // Storage first: if the write fails nothing changed and the queued
         // transactions are tried again.
         self.store.write_block(&plan, &seqs)?;
-        write(&self.state)
-            .commit(&plan)
-            .map_err(|e| StoreError::Corrupt(format!("committing a stored block: {e}")))?;
+        self.commit_written(&plan)?;
         let mut mempool = lock(&self.mempool);
         mempool.remove(&seqs);
         Ok(Produced {
@@ -403,6 +401,18 @@ impl NodeCore {
             dropped,
             more: mempool.len() >= self.max_block_txs,
         })
+    }
+
+    /// Commits a plan the store has written to the state, and lets the
+    /// store answer for the block's sets from now on (the state's memory
+    /// holds no more than one block's nullifiers, tags and ids).
+    pub(crate) fn commit_written(&self, plan: &BlockPlan) -> Result<(), StoreError> {
+        let mut state = write(&self.state);
+        state
+            .commit(plan)
+            .map_err(|e| StoreError::Corrupt(format!("committing a stored block: {e}")))?;
+        state.forget_stored_items();
+        Ok(())
     }
 
     /// Records the outcome of a block-production attempt for `/v1/status`.

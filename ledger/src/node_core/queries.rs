@@ -270,19 +270,33 @@ impl NodeCore {
     }
 
     /// `GET /v1/tree/shards?from=`.
-    pub fn shards(&self, from: u64) -> ShardsView {
-        let state = read(&self.state);
-        let all = state.tree().shard_roots(from);
-        let roots = all[..all.len().min(MAX_SHARDS)].to_vec();
-        ShardsView {
-            height: state.height(),
-            leaf_count: state.tree().len(),
-            tree_root: state.tree_root(),
+    pub fn shards(&self, from: u64) -> Result<ShardsView, CoreError> {
+        let (height, leaf_count, tree_root) = {
+            let state = read(&self.state);
+            (state.height(), state.frontier().len(), state.tree_root())
+        };
+        // The store is written before the state is committed: it holds at
+        // least the shards of this state (and maybe the next block's).
+        let complete = leaf_count / SHARD_LEAVES;
+        let start = from.min(complete);
+        let to = complete.min(start.saturating_add(MAX_SHARDS as u64));
+        let roots = self.store.shard_roots(start, to)?;
+        if roots.len() as u64 != to - start {
+            return Err(StoreError::Corrupt(format!(
+                "table shard_roots holds {} of shards {start}..{to}",
+                roots.len()
+            ))
+            .into());
+        }
+        Ok(ShardsView {
+            height,
+            leaf_count,
+            tree_root,
             shard_leaves: SHARD_LEAVES,
             from,
-            more: all.len() > roots.len(),
+            more: to < complete,
             roots,
-        }
+        })
     }
 
     /// `GET /v1/tree/leaves?from=&to=`: at most [`MAX_LEAVES`].

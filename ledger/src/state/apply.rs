@@ -14,11 +14,12 @@
 //!
 //! The state is changed only by [`State::commit`].
 
-use super::{anchors_digest, append_nodes, state_root, State};
+use super::{anchors_digest, append_nodes, state_root, EpochRow, State};
 use crate::error::BlockError;
 use crate::rules::{check_in_block, check_stateful, execute, stateless_all, BlockDelta, CheckedTx};
 use rand_core::{CryptoRng, RngCore};
 use zkpension_circuits::field::Fr;
+use zkpension_circuits::tree::Frontier;
 use zkpension_circuits::Statement;
 use zkpension_core::block::{tx_root, MAX_BLOCK_TXS};
 use zkpension_core::{Block, BlockHeader, Hash32, Rejection, Transaction, TxId};
@@ -35,9 +36,13 @@ pub struct BlockPlan {
     pub tree_root: Fr,
     /// Candidates refused, by their index among the candidates.
     pub rejected: Vec<(usize, TxId, Rejection)>,
-    /// The tree's new inner nodes, hashed once for the root and reused by
-    /// [`State::commit`].
+    /// The tree's new inner nodes, hashed once for the root (the store
+    /// keeps the roots of the shards they complete).
     pub(crate) tree_nodes: Vec<Vec<Fr>>,
+    /// The tree's right edge after the block.
+    pub(crate) frontier: Frontier,
+    /// The totals of the block's epoch after it.
+    pub(crate) epoch_row: EpochRow,
 }
 
 /// A proof whose check [`State::check_block_deferred`] left to the caller.
@@ -212,6 +217,10 @@ impl<'s> Pipeline<'s> {
         // check_in_block counted the leaves against the tree's capacity.
         let (tree_root, tree_nodes) =
             append_nodes(&state.tree, &delta.leaves).expect("the block's leaves fit the tree");
+        let mut frontier = state.tree.clone();
+        frontier
+            .extend_computed(&delta.leaves, &tree_nodes)
+            .expect("the block's leaves fit the tree");
         let anchors = {
             // The window holds the last distinct roots: a block that appends
             // nothing leaves it as it is.
@@ -234,6 +243,9 @@ impl<'s> Pipeline<'s> {
         };
         let hash = header.hash();
         delta.scalars.tip_hash = hash;
+        let epoch_row = state
+            .history
+            .next(header.height, delta.included.len(), &delta.scalars);
         let block = Block {
             header,
             transactions: delta.included.iter().map(|c| c.tx.clone()).collect(),
@@ -245,6 +257,8 @@ impl<'s> Pipeline<'s> {
             tree_root,
             rejected: self.rejected,
             tree_nodes,
+            frontier,
+            epoch_row,
         }
     }
 }
@@ -279,6 +293,30 @@ impl State {
         candidates.truncate(MAX_BLOCK_TXS);
         let checked = candidates.into_iter().map(|c| (c.id, Ok(c))).collect();
         self.propose_stateless(checked, keys, rng)
+    }
+
+    /// [`State::propose_checked`] with the proofs left to the caller, as
+    /// [`State::check_block_deferred`] does for a block: every other rule is
+    /// checked, the proof of each candidate that passed the checks against
+    /// the state is appended to `proofs`, and the plan is valid only if
+    /// those of the included transactions verify. (Tools
+    /// that synthesize history with placeholder proofs use it; a node
+    /// proposes with [`State::propose_checked`].)
+    pub fn propose_deferred<R: RngCore + CryptoRng>(
+        &self,
+        candidates: Vec<CheckedTx>,
+        keys: &VerifierKeys,
+        rng: &mut R,
+        proofs: &mut Vec<DeferredProof>,
+    ) -> BlockPlan {
+        let mut candidates = candidates;
+        candidates.truncate(MAX_BLOCK_TXS);
+        let checked = candidates.into_iter().map(|c| (c.id, Ok(c))).collect();
+        let mut plan = self
+            .plan(checked, keys, rng, Mode::Filter, false, Some(proofs))
+            .expect("filter mode refuses transactions, never the block");
+        plan.rejected.sort_by_key(|(i, ..)| *i);
+        plan
     }
 
     fn propose_stateless<R: RngCore + CryptoRng>(
@@ -407,21 +445,18 @@ impl State {
             });
         }
         let d = &plan.delta;
-        // Checked when the plan was made: the leaves fit.
-        self.tree
-            .extend_computed(&d.leaves, &plan.tree_nodes)
-            .expect("the plan checked the tree's capacity");
+        // Made from this state's edge (the height and hash link say so).
+        self.tree = plan.frontier.clone();
         if self.anchors.latest() != Some(plan.tree_root) {
             self.anchors.push(plan.tree_root);
         }
-        self.nullifiers
-            .extend(d.nullifiers.iter().map(|(nf, _)| *nf));
-        self.attestations
-            .extend(d.attestations.iter().map(|(ct, _)| *ct));
-        self.tx_ids.extend(d.included.iter().map(|c| c.id));
+        self.sets.add(
+            d.nullifiers.iter().map(|(nf, _)| *nf),
+            d.attestations.iter().map(|(ct, _)| *ct),
+            d.included.iter().map(|c| c.id),
+        );
         self.scalars = d.scalars.clone();
-        self.history
-            .record(h.height, d.included.len(), &self.scalars);
+        self.history.put(plan.epoch_row);
         self.governance_log.extend(d.governance.iter().cloned());
         debug_assert_eq!(self.state_root(), h.state_root);
         Ok(())

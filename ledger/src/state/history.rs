@@ -1,15 +1,15 @@
 //! The public totals epoch by epoch, for the explorer's chart.
 //!
 //! Not part of the state root: it is derived from the blocks alone, built as
-//! blocks are committed (at start the node re-applies every stored block, so
-//! a node's history always reaches back to genesis). One row per epoch that
+//! blocks are committed and stored beside them (a node's history reaches back
+//! to genesis, or to the snapshot it was installed from). One row per epoch that
 //! saw a block, a few dozen bytes each: a million epochs cost tens of MiB.
 
 use super::Scalars;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The totals at the end of an epoch (after its last block so far).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochRow {
     pub epoch: u64,
     /// The first and the last block whose header names this epoch.
@@ -30,27 +30,40 @@ pub struct EpochHistory {
 }
 
 impl EpochHistory {
-    /// Records block `height` with `txs` transactions, after which the state
-    /// is `after`.
-    pub(crate) fn record(&mut self, height: u64, txs: usize, after: &Scalars) {
-        match self.rows.last_mut() {
-            Some(row) if row.epoch == after.epoch => {
-                row.last_height = height;
-                row.txs += txs as u64;
-                row.contributed = after.total_contributed;
-                row.paid_out = after.total_paid_out;
-                row.pool = after.pool();
-            }
-            _ => self.rows.push(EpochRow {
+    /// The row of `after.epoch` once block `height` (with `txs`
+    /// transactions, after which the state is `after`) is recorded.
+    pub(crate) fn next(&self, height: u64, txs: usize, after: &Scalars) -> EpochRow {
+        let mut row = match self.rows.last() {
+            Some(row) if row.epoch == after.epoch => *row,
+            _ => EpochRow {
                 epoch: after.epoch,
                 first_height: height,
-                last_height: height,
-                txs: txs as u64,
-                contributed: after.total_contributed,
-                paid_out: after.total_paid_out,
-                pool: after.pool(),
-            }),
+                txs: 0,
+                ..EpochRow::default()
+            },
+        };
+        row.last_height = height;
+        row.txs += txs as u64;
+        row.contributed = after.total_contributed;
+        row.paid_out = after.total_paid_out;
+        row.pool = after.pool();
+        row
+    }
+
+    /// Replaces the last row if it has `row`'s epoch, appends it otherwise.
+    pub(crate) fn put(&mut self, row: EpochRow) {
+        match self.rows.last_mut() {
+            Some(last) if last.epoch == row.epoch => *last = row,
+            _ => self.rows.push(row),
         }
+    }
+
+    /// A history of these rows (as stored), if they are in increasing
+    /// epoch order.
+    pub(crate) fn from_rows(rows: Vec<EpochRow>) -> Option<Self> {
+        rows.windows(2)
+            .all(|w| w[0].epoch < w[1].epoch)
+            .then_some(EpochHistory { rows })
     }
 
     /// Every row, oldest first.

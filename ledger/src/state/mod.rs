@@ -11,24 +11,29 @@
 
 mod apply;
 mod history;
+mod restore;
+mod sets;
 
 pub use apply::{BlockPlan, DeferredProof};
 pub use history::{EpochHistory, EpochRow};
+pub use sets::StoredSets;
+
+use sets::Sets;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::sync::Arc;
 use thiserror::Error;
 use zkpension_circuits::field::{self, Fr};
-use zkpension_circuits::tree::{self, MerkleTree, RootHistory, TreeError};
+use zkpension_circuits::tree::{self, Frontier, RootHistory, TreeError};
 use zkpension_circuits::values::{AttestTag, ContextId, Nullifier};
 use zkpension_core::governance::GovernanceEvent;
 use zkpension_core::subsidy::SubsidyTotals;
 use zkpension_core::views::{FunderView, SubsidyView};
 use zkpension_core::{
-    BlockHeader, ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, PendingParams,
-    StateSummary, TxId,
+    ChainContext, FixedBytes, Genesis, GenesisError, Hash32, Params, PendingParams, StateSummary,
+    TxId,
 };
 
 pub use zkpension_core::state_root::{STATE_DOMAIN, STATE_VERSION};
@@ -172,8 +177,13 @@ pub enum RestoreError {
     },
     #[error("{what}: the stored accumulator does not match the stored items")]
     Accumulator { what: &'static str },
-    #[error("the anchor window's last root is not the tree's root")]
-    Anchors,
+    #[error("{what}: an item is stored twice")]
+    Repeated { what: &'static str },
+    #[error(
+        "the tree gives root {tree}, but the anchor window's last root is {anchor} (the stored \
+         tree or the block infos are damaged)"
+    )]
+    Anchors { tree: String, anchor: String },
     #[error("more was paid out ({paid_out}) than contributed and matched ({contributed})")]
     Totals { contributed: u64, paid_out: u64 },
     #[error("the stored subsidy totals do not fit the genesis (matched above funded, or another number of funders)")]
@@ -187,11 +197,11 @@ pub enum RestoreError {
 pub struct State {
     pub(crate) genesis: Genesis,
     pub(crate) ctx: ChainContext,
-    pub(crate) tree: MerkleTree,
+    /// The tree's right edge: the root, and what appending needs.
+    pub(crate) tree: Frontier,
     pub(crate) anchors: RootHistory,
-    pub(crate) nullifiers: HashSet<Nullifier>,
-    pub(crate) attestations: HashSet<(ContextId, AttestTag)>,
-    pub(crate) tx_ids: HashSet<TxId>,
+    /// Spent nullifiers, attestation tags, included transaction ids.
+    pub(crate) sets: Sets,
     pub(crate) scalars: Scalars,
     /// Public totals epoch by epoch; not in the state root.
     pub(crate) history: EpochHistory,
@@ -204,7 +214,7 @@ impl State {
     /// The state at height 0: an empty tree whose root is the only anchor.
     pub fn genesis(genesis: &Genesis) -> Result<State, GenesisError> {
         let ctx = genesis.validate()?;
-        let tree = MerkleTree::new();
+        let tree = Frontier::new();
         let mut anchors = RootHistory::new(genesis.params.anchor_window as usize);
         anchors.push(tree.root());
         let zero = FixedBytes([0; 32]);
@@ -234,127 +244,10 @@ impl State {
             ctx,
             tree,
             anchors,
-            nullifiers: HashSet::new(),
-            attestations: HashSet::new(),
-            tx_ids: HashSet::new(),
+            sets: Sets::default(),
             history: EpochHistory::default(),
             governance_log: Vec::new(),
         })
-    }
-
-    /// Rebuilds a state from stored parts, checking every count and
-    /// accumulator against the items and the state root against `tip`'s
-    /// header (`None` at height 0). `leaves`, `nullifiers`, `attestations`
-    /// and `tx_ids` are in the order they were added; `anchors` are the last
-    /// distinct tree roots (genesis's included), oldest first.
-    #[allow(clippy::too_many_arguments)]
-    pub fn restore(
-        genesis: &Genesis,
-        scalars: Scalars,
-        leaves: &[Fr],
-        anchors: &[Fr],
-        nullifiers: &[Nullifier],
-        attestations: &[(ContextId, AttestTag)],
-        tx_ids: &[TxId],
-        tip: Option<&BlockHeader>,
-    ) -> Result<State, RestoreError> {
-        let mut state = State::genesis(genesis)?;
-        let count = |what, stored: u64, found: usize| {
-            if stored == found as u64 {
-                Ok(())
-            } else {
-                Err(RestoreError::Count {
-                    what,
-                    stored,
-                    found: found as u64,
-                })
-            }
-        };
-        let held = u128::from(scalars.total_contributed) + u128::from(scalars.matched());
-        if u128::from(scalars.total_paid_out) > held {
-            return Err(RestoreError::Totals {
-                contributed: u64::try_from(held).unwrap_or(u64::MAX),
-                paid_out: scalars.total_paid_out,
-            });
-        }
-        let subsidy_fits = match (&scalars.subsidy, &state.scalars.subsidy) {
-            (None, None) => true,
-            (Some(t), Some(fresh)) => {
-                t.matched <= t.funded && t.deposit_nonces.len() == fresh.deposit_nonces.len()
-            }
-            _ => false,
-        };
-        if !subsidy_fits {
-            return Err(RestoreError::Subsidy);
-        }
-        count("leaves", scalars.leaf_count, leaves.len())?;
-        count("nullifiers", scalars.nullifier_count, nullifiers.len())?;
-        count(
-            "attestations",
-            scalars.attestation_count,
-            attestations.len(),
-        )?;
-        count("transactions", scalars.tx_count, tx_ids.len())?;
-        // The rebuild is most of a restart: hash the wide levels on all cores.
-        let (_, nodes) = append_nodes(&state.tree, leaves)?;
-        state.tree.extend_computed(leaves, &nodes)?;
-        let mut check = state.scalars.clone();
-        for nf in nullifiers {
-            check.add_nullifier(nf);
-        }
-        for (c, t) in attestations {
-            check.add_attestation(c, t);
-        }
-        for id in tx_ids {
-            check.add_tx(id);
-        }
-        for (what, a, b) in [
-            ("nullifiers", &check.nullifier_acc, &scalars.nullifier_acc),
-            (
-                "attestations",
-                &check.attestation_acc,
-                &scalars.attestation_acc,
-            ),
-            ("transactions", &check.tx_acc, &scalars.tx_acc),
-        ] {
-            if a != b {
-                return Err(RestoreError::Accumulator { what });
-            }
-        }
-        state.anchors = RootHistory::new(genesis.params.anchor_window as usize);
-        for r in anchors {
-            state.anchors.push(*r);
-        }
-        if state.anchors.latest() != Some(state.tree.root()) {
-            return Err(RestoreError::Anchors);
-        }
-        state.nullifiers = nullifiers.iter().copied().collect();
-        state.attestations = attestations.iter().copied().collect();
-        state.tx_ids = tx_ids.iter().copied().collect();
-        for (what, set, list) in [
-            ("nullifiers", state.nullifiers.len(), nullifiers.len()),
-            ("attestations", state.attestations.len(), attestations.len()),
-            ("transactions", state.tx_ids.len(), tx_ids.len()),
-        ] {
-            if set != list {
-                return Err(RestoreError::Count {
-                    what,
-                    stored: list as u64,
-                    found: set as u64,
-                });
-            }
-        }
-        state.scalars = scalars;
-        if let Some(tip) = tip {
-            let computed = state.state_root();
-            if computed != tip.state_root || tip.height != state.scalars.height {
-                return Err(RestoreError::StateRoot {
-                    computed: computed.to_string(),
-                    header: tip.state_root.to_string(),
-                });
-            }
-        }
-        Ok(state)
     }
 
     pub fn genesis_config(&self) -> &Genesis {
@@ -437,7 +330,9 @@ impl State {
         self.genesis.params.anchor_window
     }
 
-    pub fn tree(&self) -> &MerkleTree {
+    /// The tree's right edge (a node keeps no more of the tree in memory;
+    /// its store has the leaves and the roots of complete shards).
+    pub fn frontier(&self) -> &Frontier {
         &self.tree
     }
 
@@ -455,15 +350,36 @@ impl State {
     }
 
     pub fn is_spent(&self, nf: &Nullifier) -> bool {
-        self.nullifiers.contains(nf)
+        self.sets.has_nullifier(nf)
     }
 
     pub fn has_attestation(&self, context: &ContextId, tag: &AttestTag) -> bool {
-        self.attestations.contains(&(*context, *tag))
+        self.sets.has_attestation(context, tag)
     }
 
     pub fn is_included(&self, id: &TxId) -> bool {
-        self.tx_ids.contains(id)
+        self.sets.has_tx(id)
+    }
+
+    /// Declares that `stored` holds every nullifier, tag and transaction id
+    /// of this state: the copies in memory are dropped and `stored` answers
+    /// from now on.
+    pub fn attach_stored_sets(&mut self, stored: Arc<dyn StoredSets>) {
+        self.sets.attach(stored);
+    }
+
+    /// Declares that the attached store holds every block this state has
+    /// committed (the node calls it after writing and committing each
+    /// block): the in-memory copies of their items are dropped. Without
+    /// stored sets, nothing changes.
+    pub fn forget_stored_items(&mut self) {
+        self.sets.forget_stored();
+    }
+
+    /// Nullifiers, tags and transaction ids held in memory (all of them
+    /// for a state without stored sets; at most the last block's with).
+    pub fn items_in_memory(&self) -> usize {
+        self.sets.held()
     }
 
     /// The state root ([`state_root`]).
@@ -497,16 +413,10 @@ fn hash_level_par(children: &[Fr], empty: Fr) -> Vec<Fr> {
 }
 
 /// The root the tree would have after appending `new`, computed from the
-/// tree's right edge without changing it (hashing about as much as
-/// [`MerkleTree::extend`] would; wide levels on the current rayon pool).
-pub fn root_after_append(tree: &MerkleTree, new: &[Fr]) -> Result<Fr, TreeError> {
-    Ok(append_nodes(tree, new)?.0)
-}
-
-/// [`root_after_append`] and the new inner nodes, level by level, in the
-/// form [`MerkleTree::extend_computed`] takes: committing a block then
-/// costs no second round of hashing.
-pub fn append_nodes(tree: &MerkleTree, new: &[Fr]) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
+/// tree's right edge without changing it, and the new inner nodes, level by
+/// level, in the form [`Frontier::extend_computed`] takes (wide levels on
+/// the current rayon pool).
+pub fn append_nodes(tree: &Frontier, new: &[Fr]) -> Result<(Fr, Vec<Vec<Fr>>), TreeError> {
     tree.append_nodes_with(new, hash_level_par)
 }
 
@@ -520,15 +430,20 @@ mod tests {
         // the tree itself).
         let many: Vec<Fr> = (0..3000u64).map(Fr::from).collect();
         for old in [0usize, 5, 1027] {
-            let mut tree = MerkleTree::from_leaves(&many[..old]).unwrap();
-            let (predicted, upper) = append_nodes(&tree, &many[old..]).unwrap();
-            assert_eq!(root_after_append(&tree, &many[old..]).unwrap(), predicted);
-            let mut computed = tree.clone();
-            computed.extend_computed(&many[old..], &upper).unwrap();
+            let mut tree = tree::MerkleTree::from_leaves(&many[..old]).unwrap();
+            let mut frontier = Frontier::of(&tree);
+            let (predicted, upper) = append_nodes(&frontier, &many[old..]).unwrap();
+            // The parallel hashing gives what the serial one does.
+            assert_eq!(
+                frontier
+                    .append_nodes_with(&many[old..], tree::hash_level)
+                    .unwrap(),
+                (predicted, upper.clone())
+            );
+            frontier.extend_computed(&many[old..], &upper).unwrap();
             tree.extend(&many[old..]).unwrap();
             assert_eq!(predicted, tree.root());
-            assert_eq!(computed.root(), tree.root());
-            assert_eq!(computed.path(2999).unwrap(), tree.path(2999).unwrap());
+            assert_eq!(frontier, Frontier::of(&tree));
         }
     }
 }

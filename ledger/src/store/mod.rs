@@ -19,13 +19,21 @@
 //!
 //! # Restart
 //!
-//! [`Store::open`] reads the leaves and rebuilds the commitment tree with one
-//! [`zkpension_circuits::tree::MerkleTree::extend`] (each inner node hashed
-//! once), reads the nullifiers, attestation tags and transaction ids in the
-//! order they were added, checks every count and accumulator, and checks that
-//! the state root it computes is the one in the tip block's header.
+//! Every block's write transaction also writes what the next start needs:
+//! the tree's right edge ([`zkpension_circuits::tree::Frontier`], at most 72
+//! nodes), the root of each shard the block completes, the row of its
+//! epoch and its parameter changes. [`Store::open`] reads those, the scalars
+//! and the anchor window, and checks that the state root they give is the
+//! one in the tip block's header: its time and memory do not grow with the
+//! number of notes. The nullifiers, attestation tags and transaction ids
+//! stay in the database; the state asks it through [`Store::sets`], a read
+//! transaction behind redb's bounded cache. Re-applying every stored block
+//! and comparing every table ([`Store::open_checked`] with
+//! [`OpenOptions::replay`], `zkpension-node run --check-store`) is the full
+//! check, for an operator who suspects the disk.
 
 use crate::state::BlockPlan;
+mod index;
 mod queries;
 mod snapshot;
 mod verify;
@@ -169,7 +177,9 @@ const CACHE_BYTES: usize = 64 << 20;
 
 /// The ledger database.
 pub struct Store {
-    db: Database,
+    /// Shared with the state's view of the sets, which holds it weakly: a
+    /// dropped store closes the file.
+    db: std::sync::Arc<Database>,
     path: PathBuf,
 }
 
@@ -233,7 +243,8 @@ fn record_rejections(
 
 impl Store {
     /// Opens (or creates) the database at `path` for `genesis`, and loads the
-    /// state after its last block.
+    /// state after its last block from the last commit (see the module
+    /// documentation: nothing is read that grows with the history).
     pub fn open(path: &Path, genesis: &Genesis) -> Result<(Store, State), StoreError> {
         if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
             return Err(StoreError::Damaged {
@@ -254,7 +265,7 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)?;
         let store = Store {
-            db,
+            db: std::sync::Arc::new(db),
             path: path.to_path_buf(),
         };
         let given_json = serde_json::to_vec(genesis).map_err(corrupt)?;
@@ -265,9 +276,15 @@ impl Store {
                     let format = meta.get(META_FORMAT)?.map(|v| v.value().to_vec());
                     if format.as_deref() != Some(FORMAT) {
                         return Err(corrupt(format!(
-                            "{} is not a {} database",
+                            "{} is not a {} database ({}); a database of an earlier layout \
+                             is not converted: start the node in a new data directory and \
+                             let it sync, or install a snapshot",
                             path.display(),
-                            String::from_utf8_lossy(FORMAT)
+                            String::from_utf8_lossy(FORMAT),
+                            match format {
+                                Some(f) => format!("its format is {}", String::from_utf8_lossy(&f)),
+                                None => "it names no format".into(),
+                            }
                         )));
                     }
                     meta.get(META_GENESIS)?.map(|v| v.value().to_vec())
@@ -319,6 +336,9 @@ impl Store {
             tx.open_table(TX_SEQ)?;
             tx.open_table(REJECTED)?;
             tx.open_table(PENDING)?;
+            tx.open_table(SHARD_ROOTS)?;
+            tx.open_table(EPOCHS)?;
+            tx.open_table(GOVERNANCE)?;
         }
         tx.commit()?;
         Ok(())
@@ -328,7 +348,9 @@ impl Store {
         let tx = self.db.begin_read()?;
         let meta = tx.open_table(META)?;
         let Some(scalars) = meta.get(META_SCALARS)? else {
-            return Ok(State::genesis(genesis).map_err(RestoreError::from)?);
+            let mut state = State::genesis(genesis).map_err(RestoreError::from)?;
+            state.attach_stored_sets(self.sets()?);
+            return Ok(state);
         };
         let scalars: Scalars = serde_json::from_slice(scalars.value()).map_err(corrupt)?;
         let height = scalars.height;
@@ -340,7 +362,7 @@ impl Store {
             height,
             base.as_ref(),
         )?;
-        Ok(self.restore_at(&tx, genesis, &scalars, &anchors, true)?.0)
+        self.resume(&tx, genesis, scalars, &anchors)
     }
 
     fn header(
@@ -426,6 +448,7 @@ impl Store {
                 txs.insert(c.id.0, location(height, index as u32))?;
                 tx_seq.insert(seq, c.id.0)?;
             }
+            index::write(&tx, plan)?;
             record_rejections(&tx, &plan.rejected)?;
             let mut pending = tx.open_table(PENDING)?;
             for seq in settled {

@@ -348,6 +348,7 @@ impl Store {
                 tx_seq.insert(i as u64, id.0)?;
             }
         }
+        super::index::write_base(&tx, state, &snap.leaves)?;
         tx.commit()?;
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Opening a data directory's database at start: refusing one that is
-//! missing, empty or damaged, re-applying every stored block from genesis
-//! (hash links, transaction roots, state roots; proofs if asked) and
-//! comparing every table with what the blocks give.
+//! missing, empty or damaged, then loading the state from the last commit,
+//! or (when asked) re-applying every stored block from genesis (hash links,
+//! transaction roots, state roots; proofs if asked) and comparing every
+//! table with what the blocks give.
 
 use super::{attestation_key, corrupt, location, BlockInfo, Store, StoreError};
 use crate::state::{RestoreError, Scalars, State};
@@ -15,6 +16,7 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Once;
+use zkpension_circuits::field::to_bytes;
 use zkpension_core::codec::Writer;
 use zkpension_core::{Block, Genesis, Reason, Transaction};
 use zkpension_verifier::VerifierKeys;
@@ -25,8 +27,12 @@ pub struct OpenOptions {
     /// Create the database if it is missing (a new data directory); when
     /// false, a missing database is refused.
     pub create: bool,
-    /// Verify the proofs of every stored block too (slow: a batch check per
-    /// block).
+    /// Re-apply every stored block and compare every table with what the
+    /// blocks give, instead of starting from the last commit (time and
+    /// memory grow with the history).
+    pub replay: bool,
+    /// With the replay, verify the proofs of every stored block too (slow:
+    /// a batch check per block). Implies `replay`.
     pub verify_proofs: bool,
 }
 
@@ -86,9 +92,10 @@ fn open_table<K: Key + 'static, V: Value + 'static>(
 
 impl Store {
     /// Opens the database at `path` for `genesis`, refusing a missing (unless
-    /// `options.create`), empty or damaged file, then re-applies every stored
-    /// block and compares each table with what the blocks give
-    /// ([`Store::replay`]). Returns the state after the last block.
+    /// `options.create`), empty or damaged file, then loads the state after
+    /// the last block from the last commit ([`Store::open`]), or with
+    /// `options.replay` re-applies every stored block and compares each table
+    /// with what the blocks give ([`Store::replay`]).
     pub fn open_checked(
         path: &Path,
         genesis: &Genesis,
@@ -126,11 +133,20 @@ impl Store {
         }
         drop(db);
         let (store, _) = without_panic(path, || Store::open_unloaded(path, genesis))??;
-        let state = without_panic(path, || store.replay(genesis, keys, options.verify_proofs))?
-            .map_err(|e| match e {
-                StoreError::Db(e) => damaged(path, e),
-                e => e,
-            })?;
+        let state = without_panic(path, || {
+            if options.replay || options.verify_proofs {
+                let mut state = store.replay(genesis, keys, options.verify_proofs)?;
+                // Checked: from now on the database answers for the sets.
+                state.attach_stored_sets(store.sets()?);
+                Ok(state)
+            } else {
+                store.load_state(genesis)
+            }
+        })?
+        .map_err(|e| match e {
+            StoreError::Db(e) => damaged(path, e),
+            e => e,
+        })?;
         Ok((store, state))
     }
 
@@ -177,6 +193,8 @@ impl Store {
             )));
         }
         let txs = open_table(&rtx, TXS)?;
+        let leaves = open_table(&rtx, LEAVES)?;
+        let shards = open_table(&rtx, SHARD_ROOTS)?;
         let nfs = open_table(&rtx, NULLIFIERS)?;
         let atts = open_table(&rtx, ATTESTATIONS)?;
         let genesis_state = State::genesis(genesis).map_err(RestoreError::from)?;
@@ -273,6 +291,14 @@ impl Store {
                     tx_count: d.included.len() as u32,
                 },
             )?;
+            for (at, cm) in (d.leaf_start..).zip(&d.leaves) {
+                if leaves.get(at)?.map(|v| v.value()) != Some(to_bytes(cm)) {
+                    return Err(corrupt(format!(
+                        "table leaves, leaf {at} (block {h}): missing or differs"
+                    )));
+                }
+            }
+            super::index::check_block(&shards, &plan)?;
             for (index, c) in d.included.iter().enumerate() {
                 let at = txs.get(c.id().0)?.map(|v| v.value());
                 if at != Some(location(h, index as u32)) {
@@ -316,6 +342,7 @@ impl Store {
                 .map_err(|e| corrupt(format!("table blocks, height {h}: {e}")))?;
         }
         for (name, stored, given) in [
+            ("leaves", leaves.len()?, state.scalars().leaf_count as usize),
             ("txs", txs.len()?, tx_order.len()),
             ("nullifiers", nfs.len()?, nf_order.len()),
             ("attestations", atts.len()?, att_order.len()),
@@ -337,13 +364,7 @@ impl Store {
             "attestation_seq",
             &att_order,
         )?;
-        let leaves: Vec<[u8; 32]> = state
-            .tree()
-            .leaves()
-            .iter()
-            .map(zkpension_circuits::field::to_bytes)
-            .collect();
-        same_sequence(&open_table(&rtx, LEAVES)?, "leaves", &leaves)?;
+        super::index::check_tip(&rtx, &state)?;
         if let Some(stored) = scalars {
             if &stored != state.scalars() {
                 return Err(corrupt(format!(
