@@ -155,11 +155,25 @@ impl BenchChain {
         params: &zkpension_core::Params,
         rng: &mut ChaCha20Rng,
     ) -> Vec<zkpension_core::Transaction> {
+        let empty = zkpension_circuits::tree::MerkleTree::new().root();
+        self.contributions_at(n, empty, 0, params, rng)
+    }
+
+    /// [`BenchChain::contributions`] anchored at `anchor`, the `i`-th with
+    /// nullifier `1_000_000 + first + i`.
+    #[allow(dead_code)] // used by some of the benches only
+    pub fn contributions_at(
+        &self,
+        n: usize,
+        anchor: Fr,
+        first: u64,
+        params: &zkpension_core::Params,
+        rng: &mut ChaCha20Rng,
+    ) -> Vec<zkpension_core::Transaction> {
         use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
         use zkpension_core::hexbytes::FixedBytes;
         use zkpension_core::tx::{Context, Contribute, ContributeBody, SpendHeader};
-        let anchor = zkpension_circuits::tree::MerkleTree::new().root();
-        (0..n as u64)
+        (first..first + n as u64)
             .map(|i| {
                 let mut c = Contribute {
                     body: ContributeBody {
