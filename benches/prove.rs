@@ -1,8 +1,11 @@
 //! Prover benchmarks: one proof of each statement with `zkpension_prover::prove`
 //! (native relation check, synthesis, satisfaction and public-input check,
-//! proof, self-verification) on 1 thread and on all threads, stock
+//! proof, self-verification) on 1 thread and on all threads, with the prover
+//! tables (`zkpension`) and without (`zkpension-no-tables`, the default of a
+//! key directory made without `--tables`), stock
 //! `ark_groth16::Groth16::<Bn254>::prove` (synthesis and proof only) as the
-//! baseline, and `prove_batch` throughput.
+//! baseline, and `prove_batch` throughput. `msm_window` times the no-tables
+//! MSM of a Contribute key's A query at several window widths.
 //!
 //! Run with `cargo bench --bench prove`. Keys are the insecure seeded test keys,
 //! generated once into the target directory.
@@ -45,6 +48,8 @@ fn stock_prove(keys: &ProvingKeys, w: &Witness, rng: &mut ChaCha20Rng) {
 fn bench_prove(c: &mut Criterion) {
     let dir = test_keys(Path::new(env!("CARGO_TARGET_TMPDIR"))).expect("test keys");
     let keys = ProvingKeys::load(&dir).expect("load keys");
+    let mut untabled = ProvingKeys::load(&dir).expect("load keys");
+    untabled.set_use_tables(false);
     // The fixed-base tables are built once per key, before any timing.
     for statement in Statement::ALL {
         keys.get(statement).expect("keys").tables();
@@ -69,6 +74,14 @@ fn bench_prove(c: &mut Criterion) {
                 ),
                 &w,
                 |b, w| b.iter(|| pool.install(|| prove(&keys, w, &mut rng).expect("prove"))),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(
+                    format!("{statement}/zkpension-no-tables"),
+                    format!("{threads} threads"),
+                ),
+                &w,
+                |b, w| b.iter(|| pool.install(|| prove(&untabled, w, &mut rng).expect("prove"))),
             );
             group.bench_with_input(
                 BenchmarkId::new(
@@ -105,5 +118,36 @@ fn bench_prove(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_prove);
+/// The no-tables MSM over half of a Contribute key's A query (what each of
+/// two threads takes) at window widths around [`msm::window_for`]'s choice,
+/// with arkworks' variable-base MSM of the same half as the baseline.
+fn bench_msm_window(c: &mut Criterion) {
+    use ark_ec::VariableBaseMSM;
+    use ark_ff::{PrimeField, UniformRand};
+    use zkpension_prover::msm;
+    let dir = test_keys(Path::new(env!("CARGO_TARGET_TMPDIR"))).expect("test keys");
+    let keys = ProvingKeys::load_statements(&dir, &[Statement::Contribute]).expect("load keys");
+    let pk = keys.get(Statement::Contribute).expect("keys").proving_key();
+    let n = pk.a_query.len() / 2;
+    let bases = &pk.a_query[..n];
+    let mut rng = ChaCha20Rng::seed_from_u64(0x3157);
+    let scalars: Vec<_> = (0..n)
+        .map(|_| ark_bn254::Fr::rand(&mut rng).into_bigint())
+        .collect();
+    // One thread: arkworks' MSM would otherwise split across the pool.
+    let one = pool(1);
+    let mut group = c.benchmark_group("msm_window");
+    group.sample_size(10);
+    for w in [9, 10, 11, 12, 13] {
+        group.bench_function(BenchmarkId::new(format!("g1/{n}"), w), |b| {
+            b.iter(|| one.install(|| msm::variable_msm_rows(bases, &scalars, 0..n, w)))
+        });
+    }
+    group.bench_function(BenchmarkId::new(format!("g1/{n}"), "ark-ec"), |b| {
+        b.iter(|| one.install(|| ark_bn254::G1Projective::msm_bigint(bases, &scalars)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_prove, bench_msm_window);
 criterion_main!(benches);

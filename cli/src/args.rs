@@ -143,7 +143,7 @@ impl SetupProgress {
 pub struct ProverArg {
     /// Prove without the precomputed prover tables (STATEMENT.tables) even
     /// where the key directory has them (`zkpension setup --tables` or
-    /// `zkpension keys tables`): about 1.7x slower, but about 35 MB of
+    /// `zkpension keys tables`): about 1.3x slower, but about 40 MB of
     /// memory instead of about 130 MB. The proof is the same.
     #[arg(long, env = "ZKPENSION_LOW_MEMORY", value_parser = clap::builder::FalseyValueParser::new())]
     pub low_memory: bool,

@@ -21,8 +21,8 @@ pub enum Command {
 #[command(long_about = "\
 Write each statement's prover tables (STATEMENT.tables, about 80 MB each, 2 to
 4 s each) into the key directory. They are precomputed multiples of the
-proving key's points, bound to the key by its id: proofs become about 1.7x as
-fast, and a proof's peak memory rises from about 35 MB to about 130 MB. Every
+proving key's points, bound to the key by its id: proofs become about 1.3x as
+fast, and a proof's peak memory rises from about 40 MB to about 130 MB. Every
 command that proves uses them when they are there (and --low-memory ignores
 them); delete the files to go back. Nobody else needs them: the node and the
 verifier never read them.

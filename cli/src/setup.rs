@@ -20,7 +20,7 @@ lists each file's size and id (SHA-256), the statement version and the digest
 of the circuit's constraint matrices; every loader checks them before using a
 key. With --tables it also writes <statement>.tables (about 80 MB each): the
 prover's precomputed multiples of the proving-key points, which make proofs
-about 1.7 times as fast at about 130 MB of memory instead of 35 MB. They are a
+about 1.3 times as fast at about 130 MB of memory instead of 40 MB. They are a
 cache bound to their proving key, not part of the keys: the verifier and the
 node never read them, provers use them when they are there, and a prover that
 finds them damaged rebuilds them (2 to 4 s) and saves them again. Only the
@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// Also write the prover tables (about 250 MB for the three statements):
-    /// proofs about 1.7x as fast, for machines that prove a lot. Can be added
+    /// proofs about 1.3x as fast, for machines that prove a lot. Can be added
     /// later with `zkpension keys tables`.
     #[arg(long)]
     tables: bool,

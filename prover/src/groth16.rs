@@ -4,11 +4,13 @@
 //!
 //! Where the time goes in the stock prover, and what this one does instead:
 //! - **Five variable-base MSMs** (A, B in G1, B in G2, the H and L terms of C).
-//!   Here every proving-key vector has a [`FixedBaseTable`] built once per key
-//!   ([`ProverTables`]): precomputed window shifts, signed digits, affine
-//!   bucket sums with shared inversions (see [`crate::msm`]). Bases at
-//!   infinity (a third of the B queries for our circuits) are dropped when the
-//!   table is built.
+//!   With [`create_proof`] every proving-key vector has a [`FixedBaseTable`]
+//!   built once per key ([`ProverTables`]): precomputed window shifts, signed
+//!   digits, affine bucket sums with shared inversions (see [`crate::msm`]).
+//!   Bases at infinity (a third of the B queries for our circuits) are
+//!   dropped when the table is built. [`create_proof_without_tables`] runs
+//!   the same bucket sums over the key's own bases, one window set per MSM
+//!   ([`crate::msm::variable_msm_rows`]): no table to build or load.
 //! - **Scheduling.** The stock prover runs the MSMs one after another, each
 //!   split across threads. Here the QAP reduction (seven FFTs) and then the H
 //!   MSM form one chain, and the other MSMs, cut into row ranges, run beside
@@ -25,6 +27,7 @@
 use std::ops::Range;
 
 use ark_bn254::{g1, g2, Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{BigInt, PrimeField, Zero};
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
@@ -34,7 +37,7 @@ use ark_relations::gr1cs::{Matrix, SynthesisError};
 use rayon::prelude::*;
 use zeroize::Zeroize;
 
-use crate::msm::FixedBaseTable;
+use crate::msm::{variable_msm_rows, window_for, FixedBaseTable};
 
 /// Window widths (bits) of the tables, per query. Measured on our three
 /// circuits (about 10,000 variables, domain 2^14); see `benches/README.md`.
@@ -92,9 +95,9 @@ fn split(rows: usize, parts: usize) -> Vec<Range<usize>> {
 }
 
 /// Computes the Groth16 proof of the full assignment `z = (1, inputs,
-/// witness)` with blinding `r`, `s`: the same proof as
-/// `Groth16::<Bn254>::create_proof_with_reduction_and_matrices(pk, r, s,
-/// matrices, num_inputs, num_constraints, z)`.
+/// witness)` with blinding `r`, `s`, with the MSMs over `tables`: the same
+/// proof as `Groth16::<Bn254>::create_proof_with_reduction_and_matrices(pk,
+/// r, s, matrices, num_inputs, num_constraints, z)`.
 ///
 /// `num_inputs` counts the constant 1. The caller checks that `z` satisfies
 /// the matrices (the proof does not verify otherwise) and that `tables` were
@@ -115,6 +118,99 @@ pub fn create_proof(
     z: &[Fr],
 ) -> Result<Proof<Bn254>, SynthesisError> {
     assert!(tables.fits(pk), "prover tables of another proving key");
+    let msms = Msms {
+        a: &tables.a,
+        b_g1: &tables.b_g1,
+        b_g2: &tables.b_g2,
+        h: &tables.h,
+        l: &tables.l,
+    };
+    prove_with(pk, msms, r, s, matrices, num_inputs, num_constraints, z)
+}
+
+/// [`create_proof`] with no tables: the MSMs run over the proving key's own
+/// bases ([`crate::msm::variable_msm_rows`]), so nothing is built or loaded
+/// beyond the key. The default for a process that makes one proof.
+///
+/// # Panics
+/// If `z` is not one scalar per variable.
+pub fn create_proof_without_tables(
+    pk: &ProvingKey<Bn254>,
+    r: Fr,
+    s: Fr,
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    z: &[Fr],
+) -> Result<Proof<Bn254>, SynthesisError> {
+    let msms = Msms {
+        a: &KeyBases(&pk.a_query),
+        b_g1: &KeyBases(&pk.b_g1_query),
+        b_g2: &KeyBases(&pk.b_g2_query),
+        h: &KeyBases(&pk.h_query),
+        l: &KeyBases(&pk.l_query),
+    };
+    prove_with(pk, msms, r, s, matrices, num_inputs, num_constraints, z)
+}
+
+/// One of the five MSMs, cut into row ranges that run as separate tasks.
+trait RowMsm<P: SWCurveConfig>: Sync {
+    /// The number of scalars it takes.
+    fn scalars(&self) -> usize;
+    /// The number of rows to cut.
+    fn rows(&self) -> usize;
+    /// The part of the MSM over `rows`.
+    fn msm_rows(&self, scalars: &[BigInt<4>], rows: Range<usize>) -> Projective<P>;
+}
+
+impl<P: SWCurveConfig<ScalarField = Fr>> RowMsm<P> for FixedBaseTable<P> {
+    fn scalars(&self) -> usize {
+        self.len()
+    }
+    fn rows(&self) -> usize {
+        FixedBaseTable::rows(self)
+    }
+    fn msm_rows(&self, scalars: &[BigInt<4>], rows: Range<usize>) -> Projective<P> {
+        FixedBaseTable::msm_rows(self, scalars, rows)
+    }
+}
+
+/// A proving-key vector used as it is, with no table.
+struct KeyBases<'a, P: SWCurveConfig>(&'a [Affine<P>]);
+
+impl<P: SWCurveConfig<ScalarField = Fr>> RowMsm<P> for KeyBases<'_, P> {
+    fn scalars(&self) -> usize {
+        self.0.len()
+    }
+    fn rows(&self) -> usize {
+        self.0.len()
+    }
+    fn msm_rows(&self, scalars: &[BigInt<4>], rows: Range<usize>) -> Projective<P> {
+        let c = window_for(rows.len());
+        variable_msm_rows(self.0, scalars, rows, c)
+    }
+}
+
+/// The five MSMs of a proof.
+struct Msms<'a, G1: RowMsm<g1::Config>, G2: RowMsm<g2::Config>> {
+    a: &'a G1,
+    b_g1: &'a G1,
+    b_g2: &'a G2,
+    h: &'a G1,
+    l: &'a G1,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prove_with<G1: RowMsm<g1::Config>, G2: RowMsm<g2::Config>>(
+    pk: &ProvingKey<Bn254>,
+    msms: Msms<'_, G1, G2>,
+    r: Fr,
+    s: Fr,
+    matrices: &[Matrix<Fr>],
+    num_inputs: usize,
+    num_constraints: usize,
+    z: &[Fr],
+) -> Result<Proof<Bn254>, SynthesisError> {
     assert!(
         z.len() == pk.a_query.len() && (1..=z.len()).contains(&num_inputs),
         "an assignment of {} variables ({num_inputs} inputs) for a key of {}",
@@ -133,15 +229,15 @@ pub fn create_proof(
             >(matrices, num_inputs, num_constraints, z)?;
             let mut hb: Vec<BigInt<4>> = h
                 .par_iter()
-                .take(tables.h.len())
+                .take(msms.h.scalars())
                 .map(|x| x.into_bigint())
                 .collect();
             // h is the witness in another form, like z.
             h.zeroize();
             drop(h);
-            let acc = split(tables.h.rows(), threads)
+            let acc = split(msms.h.rows(), threads)
                 .into_par_iter()
-                .map(|rows| tables.h.msm_rows(&hb, rows))
+                .map(|rows| msms.h.msm_rows(&hb, rows))
                 .sum();
             hb.zeroize();
             Ok(acc)
@@ -151,9 +247,9 @@ pub fn create_proof(
             // each cut into row ranges: tasks are (MSM, rows).
             let zb = &zb;
             let g1 = [
-                (&tables.a, &zb[..]),
-                (&tables.b_g1, &zb[..]),
-                (&tables.l, &zb[num_inputs..]),
+                (msms.a, &zb[..]),
+                (msms.b_g1, &zb[..]),
+                (msms.l, &zb[num_inputs..]),
             ];
             let g1_tasks: Vec<(usize, Range<usize>)> = g1
                 .iter()
@@ -190,9 +286,9 @@ pub fn create_proof(
                         )
                 },
                 || -> G2Projective {
-                    split(tables.b_g2.rows(), threads)
+                    split(msms.b_g2.rows(), threads)
                         .into_par_iter()
-                        .map(|rows| tables.b_g2.msm_rows(zb, rows))
+                        .map(|rows| msms.b_g2.msm_rows(zb, rows))
                         .sum()
                 },
             )
@@ -399,6 +495,20 @@ pub(crate) mod tests {
                         })
                         .unwrap();
                     assert_eq!(ours, stock, "seed {seed}, {threads} threads");
+                    let untabled = pool
+                        .install(|| {
+                            create_proof_without_tables(
+                                &pk,
+                                r,
+                                s,
+                                &matrices,
+                                num_inputs,
+                                num_constraints,
+                                &z,
+                            )
+                        })
+                        .unwrap();
+                    assert_eq!(untabled, stock, "seed {seed}, {threads} threads, no tables");
                 }
                 let inputs = circuit.public_inputs();
                 assert!(Groth16::<Bn254>::verify(&vk, &inputs, &stock).unwrap());

@@ -10,15 +10,16 @@
 //!    public-input encoding (`to_field_elements`), else a
 //!    [`ProveError::Circuit`] reports the disagreement between the native
 //!    relation and the circuit (a bug, never the caller's fault);
-//! 3. the proof is computed (ark-groth16 with the `parallel` feature, so the
-//!    FFTs and MSMs use the current rayon pool);
+//! 3. the proof is computed by [`crate::groth16`] (over the prover tables when
+//!    they are loaded, else over the key's own bases), the FFTs and MSMs on
+//!    the current rayon pool;
 //! 4. the proof is checked against the verifying key before it is returned.
 //!
 //! Secrets: the witness types ([`SpendWitness`]) are zeroized on drop, and so
 //! are the prover's copies (the constraint system's witness assignment and the
-//! full assignment vector). Temporaries inside arkworks (the QAP polynomials,
-//! the witness in big-integer form for the MSMs) are freed without being
-//! wiped.
+//! full assignment vector, `h` and the MSMs' digits). Temporaries inside
+//! arkworks' QAP reduction (the polynomials' evaluations) are freed without
+//! being wiped.
 //!
 //! So a caller gets a proof that verifies, or an error; never a bad proof.
 //! Threads: this library never builds a thread pool; it runs on the caller's
@@ -26,9 +27,8 @@
 
 use crate::groth16;
 use crate::keys::{ProvingKeys, StatementKeys};
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::Fr;
 use ark_ff::{UniformRand, Zero};
-use ark_groth16::Groth16;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
     SynthesisMode,
@@ -278,7 +278,7 @@ fn prove_circuit<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
             &z,
         )
     } else {
-        Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        groth16::create_proof_without_tables(
             keys.proving_key(),
             *r,
             *s,

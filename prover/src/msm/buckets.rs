@@ -79,59 +79,75 @@ impl<P: SWCurveConfig> FixedBaseTable<P> {
         digits.zeroize();
         drop(digits);
 
-        // Sum every bucket in place: bucket b occupies pts[offsets[b]..][..len[b]].
         let mut lens: Vec<usize> = counts.iter().map(|&n| n as usize).collect();
         lens[0] = 0;
-        let mut batch = PairBatch::default();
-        loop {
-            let mut any = false;
-            for b in 1..=buckets {
-                let n = lens[b];
-                if n < 2 {
-                    continue;
-                }
-                any = true;
-                let base = offsets[b];
-                for k in 0..n / 2 {
-                    batch.push(base + 2 * k, base + k);
-                    if batch.is_full() {
-                        batch.flush(&mut pts);
-                    }
-                }
-            }
-            if !any {
-                break;
-            }
-            batch.flush(&mut pts);
-            for b in 1..=buckets {
-                let n = lens[b];
-                if n < 2 {
-                    continue;
-                }
-                if n % 2 == 1 {
-                    let base = offsets[b];
-                    pts[base + n / 2] = pts[base + n - 1];
-                }
-                lens[b] = n.div_ceil(2);
-            }
-        }
-
-        // Σ b · B_b by a running sum from the top bucket down.
-        let mut running = Projective::<P>::zero();
-        let mut sum = Projective::<P>::zero();
-        for b in (1..=buckets).rev() {
-            if lens[b] == 1 {
-                running += pts[offsets[b]];
-            }
-            sum += running;
-        }
-        sum
+        sum_buckets(&mut pts, &offsets, &mut lens);
+        running_sum(&pts, &offsets, &lens, 1..buckets + 1)
     }
+}
+
+/// Sums every bucket in place: bucket `b` holds `pts[offsets[b]..][..lens[b]]`
+/// on entry; on return `lens[b]` is 0 (an empty bucket) or 1, with the sum at
+/// `pts[offsets[b]]`. The buckets are summed together, round by round, so
+/// every round's additions of all buckets share their inversions.
+pub(super) fn sum_buckets<P: SWCurveConfig>(
+    pts: &mut [Affine<P>],
+    offsets: &[usize],
+    lens: &mut [usize],
+) {
+    let mut batch = PairBatch::default();
+    loop {
+        let mut any = false;
+        for (&base, &n) in offsets.iter().zip(lens.iter()) {
+            if n < 2 {
+                continue;
+            }
+            any = true;
+            for k in 0..n / 2 {
+                batch.push(base + 2 * k, base + k);
+                if batch.is_full() {
+                    batch.flush(pts);
+                }
+            }
+        }
+        if !any {
+            break;
+        }
+        batch.flush(pts);
+        for (&base, n) in offsets.iter().zip(lens.iter_mut()) {
+            if *n < 2 {
+                continue;
+            }
+            if *n % 2 == 1 {
+                pts[base + *n / 2] = pts[base + *n - 1];
+            }
+            *n = n.div_ceil(2);
+        }
+    }
+}
+
+/// `Σ_k k · B(slots.start + k - 1)` over the summed buckets of `slots` (the
+/// lowest slot weighs 1), by a running sum from the top bucket down.
+pub(super) fn running_sum<P: SWCurveConfig>(
+    pts: &[Affine<P>],
+    offsets: &[usize],
+    lens: &[usize],
+    slots: std::ops::Range<usize>,
+) -> Projective<P> {
+    let mut running = Projective::<P>::zero();
+    let mut sum = Projective::<P>::zero();
+    for b in slots.rev() {
+        if lens[b] == 1 {
+            running += pts[offsets[b]];
+        }
+        sum += running;
+    }
+    sum
 }
 
 /// Writes the signed `c`-bit digits of `k` into `out` (least significant
 /// first): `k = Σ out[j]·2^(c·j)` with every digit in `[-2^(c-1), 2^(c-1))`.
-fn signed_digits<B: BigInteger>(k: &B, c: u32, out: &mut [i32]) {
+pub(super) fn signed_digits<B: BigInteger>(k: &B, c: u32, out: &mut [i32]) {
     let limbs = k.as_ref();
     let mask = (1u64 << c) - 1;
     let half = 1i64 << (c - 1);

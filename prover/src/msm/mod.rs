@@ -33,8 +33,10 @@
 
 mod buckets;
 mod format;
+mod variable;
 
 pub use format::{RawPoint, TableFormatError};
+pub use variable::{msm_rows as variable_msm_rows, window_for, MAX_POINTS};
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
