@@ -30,6 +30,11 @@ pub enum PublicChange {
 pub fn successor(vk: &ViewingKey, old: &Note, change: PublicChange) -> Option<Note> {
     let rho = old.nullifier(&vk.nk).to_field();
     let r = vk.note_randomness(&rho);
+    let epoch = match change {
+        PublicChange::Contribute { epoch, .. }
+        | PublicChange::Claim { epoch, .. }
+        | PublicChange::Attest { epoch } => epoch,
+    };
     let next = match change {
         PublicChange::Contribute { amount, epoch } => {
             if amount == 0 || epoch < old.last_epoch {
@@ -62,7 +67,13 @@ pub fn successor(vk: &ViewingKey, old: &Note, change: PublicChange) -> Option<No
         }
         PublicChange::Attest { .. } => old.clone(),
     };
-    Some(Note { rho, r, ..next })
+    Some(Note {
+        nk: vk.nk,
+        last_active: epoch,
+        rho,
+        r,
+        ..next
+    })
 }
 
 /// The enrollment note of the `k`-th enrollment with `eligible_epoch`, as
@@ -118,15 +129,17 @@ mod tests {
             let r = vk.note_randomness(&nf);
             let (honest, change) = match step {
                 PublicChange::Contribute { amount, epoch } => (
-                    contribute::next_note(&note, amount, epoch, 10_000, nf, r).unwrap(),
+                    contribute::next_note(&note, amount, epoch, 10_000, vk.nk, nf, r).unwrap(),
                     step,
                 ),
                 PublicChange::Claim { epoch, .. } => {
-                    let (n, amount) = claim::next_note(&note, epoch, 1, 3, nf, r).unwrap();
+                    let (n, amount) = claim::next_note(&note, epoch, 1, 3, vk.nk, nf, r).unwrap();
                     (n, PublicChange::Claim { amount, epoch })
                 }
-                PublicChange::Attest { .. } => (
+                PublicChange::Attest { epoch } => (
                     Note {
+                        nk: vk.nk,
+                        last_active: epoch,
                         rho: nf,
                         r,
                         ..note.clone()

@@ -195,5 +195,5 @@ fn constraint_systems_are_pinned() {
         .iter()
         .map(|s| zkpension_circuits::r1cs::pinned_info(*s).constraints)
         .collect();
-    assert_eq!(counts, [9749, 10144, 9812]);
+    assert_eq!(counts, [9916, 10246, 10044]);
 }

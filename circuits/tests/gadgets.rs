@@ -8,7 +8,7 @@ use ark_r1cs_std::GR1CSVar;
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zkpension_circuits::note::{AttestTag, NoteCommitment, Nullifier};
+use zkpension_circuits::note::{AttestTag, NoteCommitment, Nullifier, NOTE_FIELDS};
 use zkpension_circuits::r1cs::{
     keys as keys_var, range, AttestTagVar, MerklePathVar, NoteCommitmentVar, NullifierVar,
     PoseidonVar,
@@ -88,8 +88,8 @@ fn key_note_nullifier_tag_gadgets_match_native() {
         let nk_var = keys_var::nullifier_key(&sk_var).unwrap();
         assert_eq!(nk_var.value().unwrap(), nk);
 
-        let opening: [Fr; 10] = std::array::from_fn(|_| random_fr(&mut rng));
-        let vars: [FpVar<Fr>; 10] = std::array::from_fn(|i| witness(&cs, opening[i]));
+        let opening: [Fr; NOTE_FIELDS] = std::array::from_fn(|_| random_fr(&mut rng));
+        let vars: [FpVar<Fr>; NOTE_FIELDS] = std::array::from_fn(|i| witness(&cs, opening[i]));
         assert_eq!(
             NoteCommitmentVar::derive(&vars).unwrap().value().unwrap(),
             (NoteCommitment::derive(&opening)).to_field()

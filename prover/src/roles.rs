@@ -50,7 +50,7 @@ pub fn check_request(
     let fresh = Note::enrollment(n.owner, n.eligible_epoch, n.rho, n.r);
     if *n != fresh {
         return bad(
-            "the note is not a fresh account (balance, periods, epochs and pension must be 0)"
+            "the note is not a fresh account (nk, heir, balance, periods, epochs, pension and last_active must be 0)"
                 .into(),
         );
     }

@@ -18,8 +18,12 @@
 //!
 //! # Format and extending it
 //!
-//! `"format": "zkpension-wallet"` and `"version": 2` (version 1 had no `ns`
-//! and drew note randomness at random; it is upgraded on load). A later version that adds
+//! `"format": "zkpension-wallet"` and `"version": 3` (version 1 had no `ns`
+//! and drew note randomness at random; versions 1 and 2 hold notes of
+//! protocol version 1, without `nk`, `heir` and `last_active`: a file of
+//! either without notes or pending transactions is upgraded on load, one
+//! with them is refused, its notes belonging to a chain of the old
+//! protocol). A later version that adds
 //! fields gives them `#[serde(default)]` so files of older versions still load,
 //! bumps [`WALLET_VERSION`] when old software must not read (and then rewrite,
 //! dropping the new fields) its files, and adds the upgrade step to
@@ -46,7 +50,10 @@ use zkpension_core::Hash32;
 pub const WALLET_FORMAT: &str = "zkpension-wallet";
 
 /// The wallet version this build writes; it reads versions 1 to this one.
-pub const WALLET_VERSION: u32 = 2;
+pub const WALLET_VERSION: u32 = 3;
+
+/// The first wallet version whose notes are protocol version 2's.
+const FIRST_V2_NOTES: u32 = 3;
 
 /// Words of the recovery phrase this build makes and accepts.
 pub const PHRASE_WORDS: usize = 24;
@@ -81,6 +88,8 @@ pub enum WalletError {
     Format { path: PathBuf, found: String },
     #[error("wallet {path} is version {found}, made by a newer zkpension; this one reads versions 1 to {WALLET_VERSION}")]
     Version { path: PathBuf, found: u32 },
+    #[error("wallet {path} (version {found}) holds notes or transactions of protocol version 1, which this build cannot open or spend (protocol version 2 changed the note); use it with the build that made it, or recover the account on a chain of protocol version 2 with `zkpension wallet recover` and the recovery phrase")]
+    OldProtocol { path: PathBuf, found: u32 },
     #[error("wallet {path} is inconsistent: its {field} is not derived from its secret key")]
     Inconsistent { path: PathBuf, field: &'static str },
     #[error("wallet {path} is in use by {}; wait for it to finish (one command at a time per wallet)", match .pid { Some(pid) => format!("process {pid}"), None => "another process".to_string() })]
@@ -200,6 +209,20 @@ impl Default for SyncState {
             state_root: None,
         }
     }
+}
+
+/// What [`Wallet::load`] reads first: the format, the version and whether
+/// the file holds notes or transactions.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    version: u32,
+    #[serde(default)]
+    notes: Vec<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pending: Vec<serde::de::IgnoredAny>,
 }
 
 /// A member's wallet.
@@ -374,11 +397,23 @@ impl Wallet {
             path: path.to_path_buf(),
             source,
         })?);
-        let mut w: Wallet =
-            serde_json::from_slice(&bytes).map_err(|source| WalletError::Parse {
+        let parse = |source| WalletError::Parse {
+            path: path.to_path_buf(),
+            source,
+        };
+        // The version first: notes of an older protocol do not parse as
+        // today's.
+        let head: Head = serde_json::from_slice(&bytes).map_err(parse)?;
+        if head.format == WALLET_FORMAT
+            && (1..FIRST_V2_NOTES).contains(&head.version)
+            && (head.notes.len() + head.pending.len()) > 0
+        {
+            return Err(WalletError::OldProtocol {
                 path: path.to_path_buf(),
-                source,
-            })?;
+                found: head.version,
+            });
+        }
+        let mut w: Wallet = serde_json::from_slice(&bytes).map_err(parse)?;
         if w.format != WALLET_FORMAT {
             return Err(WalletError::Format {
                 path: path.to_path_buf(),
@@ -400,7 +435,6 @@ impl Wallet {
                 // Version 1 had no note secret: derive it (written on the next save).
                 if w.version == 1 {
                     w.ns = vk.ns;
-                    w.version = WALLET_VERSION;
                 }
                 if w.owner != vk.owner {
                     return Err(inconsistent("owner"));
@@ -417,6 +451,8 @@ impl Wallet {
             }
             None => {}
         }
+        // Versions 1 and 2 without notes: nothing of the old protocol left.
+        w.version = WALLET_VERSION;
         // Every stored note must open its commitment and belong to this
         // wallet: an edited balance is refused here, not proved against a
         // root that does not exist.
@@ -694,6 +730,34 @@ mod tests {
     }
 
     #[test]
+    fn files_with_notes_of_protocol_version_1_are_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.json");
+        Wallet::from_seed_bytes(b"old notes").create(&path).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        // A version 2 file without notes is upgraded.
+        json["version"] = 2.into();
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        assert_eq!(Wallet::load(&path).unwrap().version, WALLET_VERSION);
+        // With a note of protocol version 1 (no nk, heir, last_active) it is
+        // refused, naming the version and the way out; the file is untouched.
+        json["notes"] = serde_json::json!([{"note": {"owner": "0x01"}}]);
+        let bytes = serde_json::to_vec(&json).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Wallet::load(&path).unwrap_err();
+        assert!(
+            matches!(err, WalletError::OldProtocol { found: 2, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("zkpension wallet recover"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
     fn version_1_files_gain_their_note_secret() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.json");
@@ -708,7 +772,7 @@ mod tests {
         assert_eq!(back.version, WALLET_VERSION);
         assert_eq!(back.viewing_key(), w.viewing_key());
         // A file whose note secret was edited is refused.
-        json["version"] = 2.into();
+        json["version"] = WALLET_VERSION.into();
         json["ns"] = field::to_hex(&Fr::from(9u64)).into();
         std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
         assert!(matches!(

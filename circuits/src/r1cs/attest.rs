@@ -25,7 +25,7 @@ impl ConstraintSynthesizer<Fr> for AttestCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         let [anchor, nf, cm_new, epoch, context, tag, min_balance, min_periods, require_eligible, binding] =
             alloc_public(&cs, &self.public)?;
-        let spend = SpendVar::enforce(&cs, &anchor, &nf, &cm_new, &self.private)?;
+        let spend = SpendVar::enforce(&cs, &anchor, &nf, &cm_new, &epoch, &self.private)?;
         let old = &spend.old;
 
         // Attest: the new note equals the old one but for rho and r
@@ -42,12 +42,10 @@ impl ConstraintSynthesizer<Fr> for AttestCircuit {
         enforce_equal(&AttestTagVar::derive(&spend.nk, &context)?, &tag)?;
 
         // Attest: balance_old >= min_balance
-        enforce_u64(old.balance())?;
         enforce_u64(&min_balance)?;
         enforce_leq(&min_balance, old.balance())?;
 
         // Attest: periods_old >= min_periods
-        enforce_u64(old.periods())?;
         enforce_u64(&min_periods)?;
         enforce_leq(&min_periods, old.periods())?;
 
@@ -62,7 +60,6 @@ impl ConstraintSynthesizer<Fr> for AttestCircuit {
         // Attest: if require_eligible then epoch >= eligible_epoch,
         // as the range of require_eligible * (epoch - eligible_epoch)
         enforce_u64(&epoch)?;
-        enforce_u64(old.eligible_epoch())?;
         let gap = &require_eligible * &(&epoch - old.eligible_epoch());
         enforce_u64(&gap)?;
 

@@ -27,22 +27,19 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         let [anchor, nf, cm_new, amount, epoch, min_periods, divisor, binding] =
             alloc_public(&cs, &self.public)?;
-        let spend = SpendVar::enforce(&cs, &anchor, &nf, &cm_new, &self.private)?;
+        let spend = SpendVar::enforce(&cs, &anchor, &nf, &cm_new, &epoch, &self.private)?;
         let (old, new) = (&spend.old, &spend.new);
         let one = FpVar::Constant(Fr::from(1u64));
 
         // Claim: eligibility, epoch >= eligible_epoch
         enforce_u64(&epoch)?;
-        enforce_u64(old.eligible_epoch())?;
         enforce_leq(old.eligible_epoch(), &epoch)?;
 
         // Claim: vesting, periods_old >= min_periods
         enforce_u64(&min_periods)?;
-        enforce_u64(old.periods())?;
         enforce_leq(&min_periods, old.periods())?;
 
         // Claim: one claim per epoch, epoch > last_claim_old
-        enforce_u64(old.last_claim())?;
         enforce_leq(&(old.last_claim() + Fr::from(1u64)), &epoch)?;
 
         // Claim: divisor >= 1
@@ -52,8 +49,6 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         // Claim: pension_new = pension_old if it is not 0, else ceil(balance_old / divisor).
         // ceil(b / d) is the q with 0 <= d*q - b < d; with b, d, q < 2^64,
         // d*q < 2^128 < p, so nothing wraps.
-        enforce_u64(old.balance())?;
-        enforce_u64(old.pension())?;
         enforce_u64(new.pension())?;
         // The prover's q: at the first claim it is the claimed pension itself
         // (so a wrong pension meets the ceil constraints, not a silent fix-up);

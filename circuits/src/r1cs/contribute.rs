@@ -23,7 +23,7 @@ super::circuit_struct!(
 impl ConstraintSynthesizer<Fr> for ContributeCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         let [anchor, nf, cm_new, amount, epoch, cap, binding] = alloc_public(&cs, &self.public)?;
-        let spend = SpendVar::enforce(&cs, &anchor, &nf, &cm_new, &self.private)?;
+        let spend = SpendVar::enforce(&cs, &anchor, &nf, &cm_new, &epoch, &self.private)?;
         let (old, new) = (&spend.old, &spend.new);
 
         // Contribute: 1 <= amount < 2^64
@@ -32,14 +32,12 @@ impl ConstraintSynthesizer<Fr> for ContributeCircuit {
 
         // Contribute: last_epoch_old <= epoch
         enforce_u64(&epoch)?;
-        enforce_u64(old.last_epoch())?;
         enforce_leq(old.last_epoch(), &epoch)?;
 
         // Contribute: same = (epoch == last_epoch_old)
         let same = FpVar::from(epoch.is_eq(old.last_epoch())?);
 
         // Contribute: epoch_total_new = (same ? epoch_total_old : 0) + amount
-        enforce_u64(old.epoch_total())?;
         enforce_u64(new.epoch_total())?;
         enforce_mul(&same, old.epoch_total(), &(new.epoch_total() - &amount))?;
 
@@ -48,7 +46,6 @@ impl ConstraintSynthesizer<Fr> for ContributeCircuit {
         enforce_leq(new.epoch_total(), &cap)?;
 
         // Contribute: periods_new = periods_old + (1 - same)
-        enforce_u64(old.periods())?;
         enforce_u64(new.periods())?;
         enforce_equal(new.periods(), &(old.periods() + Fr::from(1u64) - &same))?;
 
@@ -56,7 +53,6 @@ impl ConstraintSynthesizer<Fr> for ContributeCircuit {
         enforce_equal(new.last_epoch(), &epoch)?;
 
         // Contribute: balance_new = balance_old + amount < 2^64
-        enforce_u64(old.balance())?;
         enforce_u64(new.balance())?;
         enforce_equal(new.balance(), &(old.balance() + &amount))?;
 

@@ -128,19 +128,19 @@ pub struct ConstraintInfo {
 pub fn pinned_info(statement: Statement) -> ConstraintInfo {
     let (constraints, witness_variables, digest) = match statement {
         Statement::Contribute => (
-            9749,
-            9817,
-            hex32("616e80a9af09cf955a4d7bad7180f518e154b85f27c5eb151605c83be7f8a654"),
+            9916,
+            9983,
+            hex32("93b11b8e3257890312ae28d3b31298ae91d8ae7fe53f47c8e90f722e9b1e8eea"),
         ),
         Statement::Claim => (
-            10144,
-            10206,
-            hex32("e8b6cad2d1f0be72b06f730240b02bdb4cf8064bf7d232e3b56b820572d6f744"),
+            10246,
+            10308,
+            hex32("ffaf019fd03def887e6dbcbe425c5209124da4fa2d86306e815570b0b841cbc1"),
         ),
         Statement::Attest => (
-            9812,
-            9881,
-            hex32("41ac6d6ef513a07bb28463fe83821c6ba13ba73fc08f23c9420e287560d560f8"),
+            10044,
+            10111,
+            hex32("6525f40794365e13d7867eb46ac47e62e82f69931104da0ddef24bd51a2dcc16"),
         ),
     };
     ConstraintInfo {

@@ -3,8 +3,9 @@
 
 use crate::field::Fr;
 use crate::keys::domain;
-use crate::note::NOTE_FIELDS;
+use crate::note::{NOTE_FIELDS, PACKING};
 use crate::statements::{idx, Opening};
+use ark_ff::Field;
 use ark_r1cs_std::alloc::{AllocVar, AllocationMode};
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_relations::gr1cs::{Namespace, SynthesisError};
@@ -19,7 +20,7 @@ pub struct NoteVar {
 }
 
 impl NoteVar {
-    /// A note from its ten field variables in commitment order.
+    /// A note from its field variables in opening order.
     pub fn from_fields(fields: [FpVar<Fr>; NOTE_FIELDS]) -> Self {
         NoteVar { fields }
     }
@@ -36,6 +37,15 @@ impl NoteVar {
 
     pub fn owner(&self) -> &FpVar<Fr> {
         &self.fields[idx::OWNER]
+    }
+    pub fn nk(&self) -> &FpVar<Fr> {
+        &self.fields[idx::NK]
+    }
+    pub fn heir(&self) -> &FpVar<Fr> {
+        &self.fields[idx::HEIR]
+    }
+    pub fn last_active(&self) -> &FpVar<Fr> {
+        &self.fields[idx::LAST_ACTIVE]
     }
     pub fn eligible_epoch(&self) -> &FpVar<Fr> {
         &self.fields[idx::ELIGIBLE_EPOCH]
@@ -65,8 +75,7 @@ impl NoteVar {
         &self.fields[idx::R]
     }
 
-    /// `cm = H(NOTE, owner, eligible_epoch, balance, periods, last_epoch,
-    /// epoch_total, last_claim, pension, rho, r)`.
+    /// `cm = H(NOTE, owner, nk, heir, packA, packB, packC, rho, r)`.
     pub fn commit(&self) -> Result<FpVar<Fr>, SynthesisError> {
         NoteCommitmentVar::derive(&self.fields)
     }
@@ -107,11 +116,31 @@ impl AllocVar<Opening, Fr> for NoteVar {
 pub struct NoteCommitmentVar;
 
 impl NoteCommitmentVar {
+    /// The packed words are linear combinations of the opening: no
+    /// constraint. They are injective only for fields below 2^64, which the
+    /// statements enforce ([`super::spend::SpendVar::enforce`]).
     pub fn derive(opening: &[FpVar<Fr>; NOTE_FIELDS]) -> Result<FpVar<Fr>, SynthesisError> {
-        let mut inputs = Vec::with_capacity(NOTE_FIELDS + 1);
-        inputs.push(FpVar::Constant(Fr::from(domain::NOTE)));
-        inputs.extend_from_slice(opening);
-        PoseidonVar::hash(&inputs)
+        let shift = Fr::from(2u64).pow([64u64]);
+        let packed = PACKING.map(|fields| {
+            fields
+                .iter()
+                .rev()
+                .fold(FpVar::Constant(Fr::from(0u64)), |acc, &i| {
+                    acc * shift + &opening[i]
+                })
+        });
+        let [a, b, c] = packed;
+        PoseidonVar::hash(&[
+            FpVar::Constant(Fr::from(domain::NOTE)),
+            opening[idx::OWNER].clone(),
+            opening[idx::NK].clone(),
+            opening[idx::HEIR].clone(),
+            a,
+            b,
+            c,
+            opening[idx::RHO].clone(),
+            opening[idx::R].clone(),
+        ])
     }
 }
 

@@ -13,6 +13,7 @@ use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
 use super::lc::{enforce_equal, enforce_mul, witness};
 use super::note::{NoteVar, NullifierVar};
+use super::range::enforce_u64;
 use super::tree::MerklePathVar;
 
 /// Allocates the public inputs as instance variables, in the order given (the
@@ -48,11 +49,17 @@ pub struct SpendVar {
 impl SpendVar {
     /// Allocates the witness and enforces the clauses every statement opens
     /// with (SPEC §4), in order.
+    ///
+    /// Every packed field of the old note is range-checked here (65
+    /// constraints each), so the statements do not check them again; the
+    /// new note's fields are each either checked by the statement or equal to
+    /// a checked value.
     pub fn enforce(
         cs: &ConstraintSystemRef<Fr>,
         anchor: &FpVar<Fr>,
         nf: &FpVar<Fr>,
         cm_new: &FpVar<Fr>,
+        epoch: &FpVar<Fr>,
         w: &SpendWitness,
     ) -> Result<Self, SynthesisError> {
         let sk = witness(cs, || Ok(w.sk))?;
@@ -67,14 +74,28 @@ impl SpendVar {
         // Spend: nullifier, nf = H(NF, H(NK, sk), rho_old)
         let nk = super::keys::nullifier_key(&sk)?;
         enforce_equal(&NullifierVar::derive(&nk, old.rho())?, nf)?;
+        // Spend: note key, nk_old * (nk_old - nk) = 0 (0 in an enrollment note)
+        enforce_mul(
+            old.nk(),
+            &(old.nk() - &nk),
+            &FpVar::Constant(Fr::from(0u64)),
+        )?;
         // Spend: the new note keeps owner
         enforce_equal(new.owner(), old.owner())?;
         // Spend: the new note keeps eligible_epoch
         enforce_equal(new.eligible_epoch(), old.eligible_epoch())?;
+        // Spend: the new note's key, nk_new = nk
+        enforce_equal(new.nk(), &nk)?;
+        // Spend: last_active_new = epoch
+        enforce_equal(new.last_active(), epoch)?;
         // Spend: rho chaining, rho_new = nf
         enforce_equal(new.rho(), nf)?;
         // Spend: cm_new = cm(new)
         enforce_equal(&new.commit()?, cm_new)?;
+        // Spend: every packed field of the old note < 2^64
+        for (i, _) in idx::PACKED_OLD {
+            enforce_u64(old.field(i))?;
+        }
         Ok(SpendVar { nk, old, new })
     }
 

@@ -127,7 +127,7 @@ fn relation(
     w: &SpendWitness,
 ) -> super::Check {
     use super::Clause::*;
-    check_spend(anchor, nf, cm_new, w)?;
+    check_spend(anchor, nf, cm_new, epoch, w)?;
     // Attest: unchanged
     check_unchanged(
         w,
@@ -182,6 +182,8 @@ pub fn prepare(
     let nk = sk.nullifier_key();
     let nf = old.nullifier(&nk);
     let new = Note {
+        nk,
+        last_active: epoch,
         rho: nf.to_field(),
         r: r_new,
         ..old.clone()

@@ -107,7 +107,7 @@ fn relation(
     w: &SpendWitness,
 ) -> super::Check {
     use super::Clause::*;
-    check_spend(anchor, nf, cm_new, w)?;
+    check_spend(anchor, nf, cm_new, epoch, w)?;
     let amount = u64_of(amount, "amount")?;
     let epoch = u64_of(epoch, "epoch")?;
     let min_periods = u64_of(min_periods, "min_periods")?;
@@ -148,6 +148,7 @@ pub fn next_note(
     epoch: u64,
     min_periods: u64,
     divisor: u64,
+    nk: Fr,
     nf: Fr,
     r_new: Fr,
 ) -> Result<(Note, u64), RelationError> {
@@ -181,6 +182,8 @@ pub fn next_note(
         balance: old.balance - amount,
         last_claim: epoch,
         pension,
+        nk,
+        last_active: epoch,
         rho: nf,
         r: r_new,
         ..old.clone()
@@ -200,8 +203,9 @@ pub fn prepare(
     binding: Fr,
     r_new: Fr,
 ) -> Result<(ClaimPublic, ClaimPrivate, Note), RelationError> {
-    let nf = old.nullifier(&sk.nullifier_key());
-    let (new, amount) = next_note(old, epoch, min_periods, divisor, nf.to_field(), r_new)?;
+    let nk = sk.nullifier_key();
+    let nf = old.nullifier(&nk);
+    let (new, amount) = next_note(old, epoch, min_periods, divisor, nk, nf.to_field(), r_new)?;
     let public = ClaimPublic {
         anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,

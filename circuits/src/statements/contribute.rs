@@ -91,7 +91,7 @@ fn relation(
     w: &SpendWitness,
 ) -> super::Check {
     use super::Clause::*;
-    check_spend(anchor, nf, cm_new, w)?;
+    check_spend(anchor, nf, cm_new, epoch, w)?;
     let amount = u64_of(amount, "amount")?;
     let epoch = u64_of(epoch, "epoch")?;
     let cap = u64_of(cap, "cap")?;
@@ -125,12 +125,15 @@ fn relation(
     check_unchanged(w, &[idx::LAST_CLAIM, idx::PENSION])
 }
 
-/// The new note an honest Contribute produces, or the clause that forbids it.
+/// The new note an honest Contribute produces (spent under the nullifier
+/// key `nk`, with nullifier `nf`), or the clause that forbids it.
+#[allow(clippy::too_many_arguments)]
 pub fn next_note(
     old: &Note,
     amount: u64,
     epoch: u64,
     cap: u64,
+    nk: Fr,
     nf: Fr,
     r_new: Fr,
 ) -> Result<Note, RelationError> {
@@ -165,6 +168,8 @@ pub fn next_note(
         periods,
         last_epoch: epoch,
         epoch_total,
+        nk,
+        last_active: epoch,
         rho: nf,
         r: r_new,
         ..old.clone()
@@ -183,8 +188,9 @@ pub fn prepare(
     binding: Fr,
     r_new: Fr,
 ) -> Result<(ContributePublic, ContributePrivate, Note), RelationError> {
-    let nf = old.nullifier(&sk.nullifier_key());
-    let new = next_note(old, amount, epoch, cap, nf.to_field(), r_new)?;
+    let nk = sk.nullifier_key();
+    let nf = old.nullifier(&nk);
+    let new = next_note(old, amount, epoch, cap, nk, nf.to_field(), r_new)?;
     let public = ContributePublic {
         anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,

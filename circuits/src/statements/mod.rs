@@ -32,32 +32,7 @@ pub const STATEMENT_VERSION: u32 = 2;
 /// A note opening in commitment order, as field elements.
 pub type Opening = [Fr; NOTE_FIELDS];
 
-/// Indices into an [`Opening`].
-pub mod idx {
-    pub const OWNER: usize = 0;
-    pub const ELIGIBLE_EPOCH: usize = 1;
-    pub const BALANCE: usize = 2;
-    pub const PERIODS: usize = 3;
-    pub const LAST_EPOCH: usize = 4;
-    pub const EPOCH_TOTAL: usize = 5;
-    pub const LAST_CLAIM: usize = 6;
-    pub const PENSION: usize = 7;
-    pub const RHO: usize = 8;
-    pub const R: usize = 9;
-    /// Names, for error messages.
-    pub const NAMES: [&str; super::NOTE_FIELDS] = [
-        "owner",
-        "eligible_epoch",
-        "balance",
-        "periods",
-        "last_epoch",
-        "epoch_total",
-        "last_claim",
-        "pension",
-        "rho",
-        "r",
-    ];
-}
+pub use crate::note::idx;
 
 /// The statements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -113,6 +88,12 @@ pub enum Clause {
     Membership,
     /// `nf = H(NF, H(NK, sk), rho_old)`.
     Nullifier,
+    /// The old note's `nk` is 0 (an enrollment note) or `H(NK, sk)`.
+    NoteKey,
+    /// The new note's `nk` is `H(NK, sk)`.
+    NewNoteKey,
+    /// The new note's `last_active` is the statement's `epoch`.
+    LastActive,
     /// The new note keeps `owner`.
     KeepOwner,
     /// The new note keeps `eligible_epoch`.
@@ -171,6 +152,9 @@ impl std::fmt::Display for Clause {
             Clause::Owner => f.write_str("owner = H(OWNER, sk)"),
             Clause::Membership => f.write_str("cm(old) is in the tree under anchor"),
             Clause::Nullifier => f.write_str("nf = H(NF, nk, rho_old)"),
+            Clause::NoteKey => f.write_str("nk_old is 0 or H(NK, sk)"),
+            Clause::NewNoteKey => f.write_str("nk_new = H(NK, sk)"),
+            Clause::LastActive => f.write_str("last_active_new = epoch"),
             Clause::KeepOwner => f.write_str("the new note keeps owner"),
             Clause::KeepEligibleEpoch => f.write_str("the new note keeps eligible_epoch"),
             Clause::RhoChain => f.write_str("rho_new = nf"),
@@ -278,27 +262,46 @@ pub(crate) fn u64_of(x: &Fr, what: &'static str) -> Result<u64, Clause> {
 }
 
 /// The clauses every statement opens with (SPEC §4): owner, membership,
-/// nullifier, and the new note's carried fields and commitment.
-pub(crate) fn check_spend(anchor: &Fr, nf: &Fr, cm_new: &Fr, w: &SpendWitness) -> Check {
+/// nullifier and note key, the new note's carried fields, key, activity
+/// epoch and commitment, and the range of every packed field of the old
+/// note (which makes its packing injective).
+pub(crate) fn check_spend(
+    anchor: &Fr,
+    nf: &Fr,
+    cm_new: &Fr,
+    epoch: &Fr,
+    w: &SpendWitness,
+) -> Check {
+    let nk = w.nk();
     ensure(keys::owner(&w.sk) == w.old[idx::OWNER], Clause::Owner)?;
     ensure(
         w.path.root(NoteCommitment::derive(&w.old).to_field()) == *anchor,
         Clause::Membership,
     )?;
     ensure(
-        Nullifier::derive(&w.nk(), &w.old[idx::RHO]).to_field() == *nf,
+        Nullifier::derive(&nk, &w.old[idx::RHO]).to_field() == *nf,
         Clause::Nullifier,
+    )?;
+    ensure(
+        w.old[idx::NK].is_zero() || w.old[idx::NK] == nk,
+        Clause::NoteKey,
     )?;
     ensure(w.new[idx::OWNER] == w.old[idx::OWNER], Clause::KeepOwner)?;
     ensure(
         w.new[idx::ELIGIBLE_EPOCH] == w.old[idx::ELIGIBLE_EPOCH],
         Clause::KeepEligibleEpoch,
     )?;
+    ensure(w.new[idx::NK] == nk, Clause::NewNoteKey)?;
+    ensure(w.new[idx::LAST_ACTIVE] == *epoch, Clause::LastActive)?;
     ensure(w.new[idx::RHO] == *nf, Clause::RhoChain)?;
     ensure(
         NoteCommitment::derive(&w.new).to_field() == *cm_new,
         Clause::NewCommitment,
-    )
+    )?;
+    for (i, name) in idx::PACKED_OLD {
+        u64_of(&w.old[i], name)?;
+    }
+    Ok(())
 }
 
 /// Checks the new note leaves `fields` unchanged.

@@ -53,10 +53,12 @@ pub fn note_in_tree(note: &Note) -> (Note, zkpension_circuits::tree::MerklePath)
 }
 
 /// The member's note: eligible at epoch 20, 500 paid in over 2 periods, last in
-/// epoch 5 (100 of it), never claimed.
+/// epoch 5 (100 of it), never claimed, an heir named.
 pub fn member_note() -> Note {
     Note {
         owner: sk().owner(),
+        nk: sk().nullifier_key(),
+        heir: Fr::from(4321u64),
         eligible_epoch: 20,
         balance: 500,
         periods: 2,
@@ -64,6 +66,7 @@ pub fn member_note() -> Note {
         epoch_total: 100,
         last_claim: 0,
         pension: 0,
+        last_active: 5,
         rho: Fr::from(77u64),
         r: Fr::from(88u64),
     }
@@ -157,15 +160,25 @@ pub fn attest_case(require_eligible: bool, epoch: u64) -> Case {
 impl Case {
     /// Recomputes everything a malicious prover can recompute after editing
     /// the witness: the anchor (a tree holding the edited old note), the
-    /// nullifier from the witness key, the new note's `rho`, `cm_new`, and the
-    /// attest tag. What it leaves alone is what the edit broke.
+    /// nullifier from the witness key, the new note's `rho` and
+    /// `last_active` (the public epoch), `cm_new`, and the attest tag. What
+    /// it leaves alone is what the edit broke.
     pub fn seal(mut self) -> Self {
         let cm_old = NoteCommitment::derive(&self.w.old);
         self.public[0] = self.w.path.root(cm_old.to_field());
         let nf = Nullifier::derive(&self.w.nk(), &self.w.old[idx::RHO]);
         self.public[1] = nf.to_field();
         self.w.new[idx::RHO] = nf.to_field();
+        self.w.new[idx::LAST_ACTIVE] = self.public[self.epoch_input()];
         self.seal_new()
+    }
+
+    /// The position of the public input `epoch`.
+    pub fn epoch_input(&self) -> usize {
+        match self.statement {
+            Statement::Contribute | Statement::Claim => 4,
+            Statement::Attest => 3,
+        }
     }
 
     /// Recomputes only `cm_new` (and the attest tag) from the new note.

@@ -140,6 +140,8 @@ mod tests {
     fn note() -> Note {
         Note {
             owner: Fr::from(1u64),
+            nk: Fr::from(4u64),
+            heir: Fr::from(0u64),
             balance: 40_000,
             periods: 2,
             last_epoch: 5,
@@ -147,6 +149,7 @@ mod tests {
             eligible_epoch: 40,
             pension: 0,
             last_claim: 0,
+            last_active: 5,
             rho: Fr::from(2u64),
             r: Fr::from(3u64),
         }

@@ -90,7 +90,7 @@ pub fn forecast(
             if n.balance == 0 {
                 return Err(ForecastError::Empty);
             }
-            let (after, _) = claim::next_note(&n, epoch, p.min_periods, p.divisor, nf, r)
+            let (after, _) = claim::next_note(&n, epoch, p.min_periods, p.divisor, n.nk, nf, r)
                 .map_err(|e| ForecastError::TooFar(e.to_string()))?;
             return Ok(done(after.pension));
         }
@@ -101,7 +101,7 @@ pub fn forecast(
         };
         let paid = per_epoch.min(p.cap.saturating_sub(already));
         if paid > 0 {
-            n = contribute::next_note(&n, paid, epoch, p.cap, nf, r)
+            n = contribute::next_note(&n, paid, epoch, p.cap, n.nk, nf, r)
                 .map_err(|e| ForecastError::TooFar(e.to_string()))?;
         }
         rows.push(ForecastRow {
