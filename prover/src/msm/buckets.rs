@@ -293,11 +293,10 @@ impl<F: Field> PairBatch<F> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{big, naive_msm};
+    use super::super::test_util::{big, naive_msm, special_cases};
     use super::super::windows_for;
     use super::*;
-    use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-    use ark_ec::CurveGroup;
+    use ark_bn254::{Fr, G1Affine, G2Affine, G2Projective};
     use ark_ff::UniformRand;
     use ark_std::rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -354,44 +353,11 @@ mod tests {
         }
     }
 
-    /// Repeated bases (doublings), negated bases (cancellations), bases at
-    /// infinity, and scalars 0, 1, -1 and small values: the affine additions'
-    /// special cases.
+    /// The affine additions' special cases ([`special_cases`]).
     #[test]
     fn special_cases_match_the_naive_sum() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
-        let p = G1Affine::rand(&mut rng);
-        let q = G1Affine::rand(&mut rng);
-        let bases = vec![
-            p,
-            p,
-            -p,
-            q,
-            G1Affine::identity(),
-            q,
-            p,
-            -q,
-            (G1Projective::from(p) * Fr::from(2u64)).into_affine(),
-        ];
-        let scalar_sets: Vec<Vec<Fr>> = vec![
-            vec![Fr::from(1u64); 9],
-            vec![-Fr::from(1u64); 9],
-            vec![Fr::from(5u64); 9],
-            (0..9u64).map(Fr::from).collect(),
-            (0..9).map(|_| Fr::rand(&mut rng)).collect(),
-            vec![Fr::zero(); 9],
-            vec![
-                Fr::from(7u64),
-                Fr::from(7u64),
-                Fr::from(7u64),
-                Fr::from(3u64),
-                Fr::from(9u64),
-                Fr::from(3u64),
-                -Fr::from(14u64),
-                Fr::from(6u64),
-                Fr::from(7u64),
-            ],
-        ];
+        let (bases, scalar_sets) = special_cases(&mut rng);
         for scalars in scalar_sets {
             let k: Vec<_> = scalars.iter().copied().map(big).collect();
             for c in [2, 4, 9] {

@@ -185,4 +185,50 @@ mod test_util {
     pub(super) fn big(x: Fr) -> <Fr as PrimeField>::BigInt {
         x.into_bigint()
     }
+
+    /// Bases and scalar sets that reach the affine additions' special cases:
+    /// repeated bases (doublings), negated bases (cancellations), a base at
+    /// infinity, and scalars 0, 1, -1, small and equal values.
+    pub(super) fn special_cases(
+        rng: &mut rand_chacha::ChaCha20Rng,
+    ) -> (Vec<ark_bn254::G1Affine>, Vec<Vec<Fr>>) {
+        use ark_bn254::{G1Affine, G1Projective};
+        use ark_ec::CurveGroup;
+        use ark_ff::{UniformRand, Zero};
+        let p = G1Affine::rand(rng);
+        let q = G1Affine::rand(rng);
+        let bases = vec![
+            p,
+            p,
+            -p,
+            q,
+            G1Affine::identity(),
+            q,
+            p,
+            -q,
+            (G1Projective::from(p) * Fr::from(2u64)).into_affine(),
+        ];
+        let small = |xs: [i64; 9]| {
+            xs.iter()
+                .map(|&x| {
+                    let v = Fr::from(x.unsigned_abs());
+                    if x < 0 {
+                        -v
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        };
+        let sets = vec![
+            small([1; 9]),
+            small([-1; 9]),
+            small([5; 9]),
+            small([0, 1, 2, 3, 4, 5, 6, 7, 8]),
+            (0..9).map(|_| Fr::rand(rng)).collect(),
+            vec![Fr::zero(); 9],
+            small([7, 7, 7, 3, 9, 3, -14, 6, 7]),
+        ];
+        (bases, sets)
+    }
 }

@@ -132,10 +132,10 @@ pub fn msm_rows<P: SWCurveConfig>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{big, naive_msm};
+    use super::super::test_util::{big, naive_msm, special_cases};
     use super::*;
     use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine};
-    use ark_ec::{CurveGroup, VariableBaseMSM};
+    use ark_ec::VariableBaseMSM;
     use ark_ff::UniformRand;
     use ark_std::rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -171,31 +171,11 @@ mod tests {
         assert_eq!(msm_rows(&g, &k, 0..n, 16), G1Projective::msm_bigint(&g, &k));
     }
 
-    /// Repeated and negated bases, bases at infinity, and scalars 0, 1, -1
-    /// and p - 1: the affine additions' special cases.
+    /// The affine additions' special cases ([`special_cases`]).
     #[test]
     fn special_cases_match_the_naive_sum() {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
-        let p = G1Affine::rand(&mut rng);
-        let q = G1Affine::rand(&mut rng);
-        let bases = vec![
-            p,
-            p,
-            -p,
-            q,
-            G1Affine::identity(),
-            q,
-            p,
-            -q,
-            (G1Projective::from(p) * Fr::from(2u64)).into_affine(),
-        ];
-        let sets: Vec<Vec<Fr>> = vec![
-            vec![Fr::from(1u64); 9],
-            vec![-Fr::from(1u64); 9],
-            (0..9u64).map(Fr::from).collect(),
-            (0..9).map(|_| Fr::rand(&mut rng)).collect(),
-            vec![Fr::zero(); 9],
-        ];
+        let (bases, sets) = special_cases(&mut rng);
         for scalars in sets {
             let k: Vec<_> = scalars.iter().copied().map(big).collect();
             for c in [2, 4, 9] {
