@@ -39,10 +39,6 @@ pub struct Note {
 /// Number of field elements in a note opening.
 pub const NOTE_FIELDS: usize = 13;
 
-/// Number of inputs of the commitment hash: the domain tag, `owner`, `nk`,
-/// `heir`, the three packed words, `rho` and `r`.
-pub const COMMITMENT_INPUTS: usize = 9;
-
 impl Note {
     /// A new member's note `(owner, 0, 0, eligible_epoch, 0, 0, 0, 0, 0, 0,
     /// 0, rho, r)`: no nullifier key (the registrar sees this opening), no
@@ -160,7 +156,7 @@ pub const PACKING: [&[usize]; 3] = {
 };
 
 /// The field elements of the packed words of `opening` (no range check).
-pub fn pack(opening: &[Fr; NOTE_FIELDS]) -> [Fr; 3] {
+fn pack(opening: &[Fr; NOTE_FIELDS]) -> [Fr; 3] {
     let shift = Fr::from(2u64).pow([64u64]);
     PACKING.map(|fields| {
         fields

@@ -480,35 +480,19 @@ pub(crate) mod tests {
                         .num_threads(threads)
                         .build()
                         .unwrap();
-                    let ours = pool
-                        .install(|| {
-                            create_proof(
-                                &pk,
-                                &tables,
-                                r,
-                                s,
-                                &matrices,
-                                num_inputs,
-                                num_constraints,
-                                &z,
-                            )
-                        })
-                        .unwrap();
-                    assert_eq!(ours, stock, "seed {seed}, {threads} threads");
-                    let untabled = pool
-                        .install(|| {
-                            create_proof_without_tables(
-                                &pk,
-                                r,
-                                s,
-                                &matrices,
-                                num_inputs,
-                                num_constraints,
-                                &z,
-                            )
-                        })
-                        .unwrap();
-                    assert_eq!(untabled, stock, "seed {seed}, {threads} threads, no tables");
+                    let (m, n, k) = (&matrices[..], num_inputs, num_constraints);
+                    let (ours, untabled) = pool.install(|| {
+                        (
+                            create_proof(&pk, &tables, r, s, m, n, k, &z),
+                            create_proof_without_tables(&pk, r, s, m, n, k, &z),
+                        )
+                    });
+                    assert_eq!(ours.unwrap(), stock, "seed {seed}, {threads} threads");
+                    assert_eq!(
+                        untabled.unwrap(),
+                        stock,
+                        "seed {seed}, {threads} threads, no tables"
+                    );
                 }
                 let inputs = circuit.public_inputs();
                 assert!(Groth16::<Bn254>::verify(&vk, &inputs, &stock).unwrap());
