@@ -18,7 +18,7 @@ use ark_snark::SNARK;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit};
 use zkpension_circuits::Statement;
 use zkpension_prover::keys::test_keys;
 use zkpension_prover::{example, prove, prove_batch, ProvingKeys, Witness};
@@ -41,6 +41,7 @@ fn stock_prove(keys: &ProvingKeys, w: &Witness, rng: &mut ChaCha20Rng) {
         Witness::Contribute(p, s) => Groth16::<Bn254>::prove(pk, ContributeCircuit::new(p, s), rng),
         Witness::Claim(p, s) => Groth16::<Bn254>::prove(pk, ClaimCircuit::new(p, s), rng),
         Witness::Attest(p, s) => Groth16::<Bn254>::prove(pk, AttestCircuit::new(p, s), rng),
+        Witness::Inherit(p, s) => Groth16::<Bn254>::prove(pk, InheritCircuit::new(p, s), rng),
     };
     proof.expect("stock prove");
 }

@@ -81,11 +81,12 @@ fn unused_key(statement: Statement, key: &VerifyingKey) -> VerifyingKey {
 fn bench(c: &mut Criterion) {
     let max = SIZES[SIZES.len() - 1];
     let s = setup(max);
-    let keys = VerifierKeys::new(
+    let keys = VerifierKeys::new([
         s.key.clone(),
         unused_key(Statement::Claim, &s.key),
         unused_key(Statement::Attest, &s.key),
-    )
+        unused_key(Statement::Inherit, &s.key),
+    ])
     .expect("keys");
     let encoded: Vec<[u8; 128]> = s.proofs.iter().map(Proof::to_bytes).collect();
 

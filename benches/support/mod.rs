@@ -83,12 +83,7 @@ impl BenchChain {
         let key = |s| {
             zkpension_verifier::VerifyingKey::new(s, trapdoors[&s].vk.clone()).expect("valid key")
         };
-        let keys = zkpension_verifier::VerifierKeys::new(
-            key(Statement::Contribute),
-            key(Statement::Claim),
-            key(Statement::Attest),
-        )
-        .expect("keys");
+        let keys = zkpension_verifier::VerifierKeys::new(Statement::ALL.map(key)).expect("keys");
         let signer = |b: u8| {
             FixedBytes(
                 ed25519_dalek::SigningKey::from_bytes(&[b; 32])

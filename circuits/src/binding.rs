@@ -12,9 +12,10 @@ pub enum ProofKind {
     Contribute = 1,
     Claim = 2,
     Attest = 3,
+    /// An heir's lump-sum payout: the context is the recipient.
+    Inherit = 4,
     /// A Contribute with a subsidy match: the context is `matched` (8 bytes
-    /// big-endian) followed by the payment reference. Kind 4 is kept for
-    /// the planned Inherit statement.
+    /// big-endian) followed by the payment reference.
     MatchedContribute = 5,
 }
 

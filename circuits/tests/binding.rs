@@ -8,16 +8,16 @@ use ark_bn254::Bn254;
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::Groth16;
 use ark_snark::SNARK;
-use common::{attest_case, claim_case, contribute_case, two_64, Case};
+use common::{attest_case, claim_case, contribute_case, inherit_case, two_64, Case};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpension_circuits::field::{self, EncodingError};
 use zkpension_circuits::r1cs::{
     blank_constraint_system, constraint_info, r1cs_matrices, AttestCircuit, ClaimCircuit,
-    ContributeCircuit,
+    ContributeCircuit, InheritCircuit,
 };
 use zkpension_circuits::statements::{
-    AttestPublic, ClaimPublic, ContributePublic, PublicInputError, Statement,
+    AttestPublic, ClaimPublic, ContributePublic, InheritPublic, PublicInputError, Statement,
 };
 use zkpension_circuits::Fr;
 
@@ -46,22 +46,42 @@ fn every_public_input_appears_in_a_constraint() {
 use ark_ff::Zero;
 
 fn prove_and_check_binding(case: Case) {
-    let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let public: Vec<Fr> = case.public.clone();
-    macro_rules! run {
-        ($circuit:ident) => {{
-            let (pk, vk) =
-                Groth16::<Bn254>::circuit_specific_setup($circuit::blank(), &mut rng).unwrap();
-            let circuit = $circuit::from_raw(public.clone().try_into().unwrap(), case.w.clone());
-            let proof = Groth16::<Bn254>::prove(&pk, circuit, &mut rng).unwrap();
-            (vk, proof)
-        }};
+    let w = case.w.clone();
+    macro_rules! raw {
+        () => {
+            case.public.clone().try_into().unwrap()
+        };
     }
-    let (vk, proof) = match case.statement {
-        Statement::Contribute => run!(ContributeCircuit),
-        Statement::Claim => run!(ClaimCircuit),
-        Statement::Attest => run!(AttestCircuit),
-    };
+    match case.statement {
+        Statement::Contribute => check_binding(
+            ContributeCircuit::blank(),
+            ContributeCircuit::from_raw(raw!(), w),
+            case.statement,
+        ),
+        Statement::Claim => check_binding(
+            ClaimCircuit::blank(),
+            ClaimCircuit::from_raw(raw!(), w),
+            case.statement,
+        ),
+        Statement::Attest => check_binding(
+            AttestCircuit::blank(),
+            AttestCircuit::from_raw(raw!(), w),
+            case.statement,
+        ),
+        Statement::Inherit => unreachable!("an Inherit instance is an InheritCase"),
+    }
+}
+
+/// Proves `circuit` under keys made from `blank`, then checks the proof
+/// verifies against its public inputs and against no input changed by one.
+fn check_binding<C>(blank: C, circuit: C, statement: Statement)
+where
+    C: ark_relations::gr1cs::ConstraintSynthesizer<Fr> + PublicInputs,
+{
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let public = circuit.inputs();
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(blank, &mut rng).unwrap();
+    let proof = Groth16::<Bn254>::prove(&pk, circuit, &mut rng).unwrap();
     let pvk = Groth16::<Bn254>::process_vk(&vk).unwrap();
     assert!(Groth16::<Bn254>::verify_with_processed_vk(&pvk, &public, &proof).unwrap());
     for i in 0..public.len() {
@@ -70,11 +90,32 @@ fn prove_and_check_binding(case: Case) {
         assert!(
             !Groth16::<Bn254>::verify_with_processed_vk(&pvk, &changed, &proof).unwrap(),
             "{}: proof still verifies with `{}` changed",
-            case.statement,
-            case.statement.public_input_names()[i]
+            statement,
+            statement.public_input_names()[i]
         );
     }
 }
+
+/// A circuit's public inputs, SPEC order.
+trait PublicInputs {
+    fn inputs(&self) -> Vec<Fr>;
+}
+
+macro_rules! public_inputs {
+    ($($circuit:ident),*) => {$(
+        impl PublicInputs for $circuit {
+            fn inputs(&self) -> Vec<Fr> {
+                self.public_inputs().to_vec()
+            }
+        }
+    )*};
+}
+public_inputs!(
+    ContributeCircuit,
+    ClaimCircuit,
+    AttestCircuit,
+    InheritCircuit
+);
 
 #[test]
 fn groth16_proof_binds_every_contribute_input() {
@@ -92,23 +133,32 @@ fn groth16_proof_binds_every_attest_input() {
 }
 
 #[test]
+fn groth16_proof_binds_every_inherit_input() {
+    let case = inherit_case(15);
+    check_binding(InheritCircuit::blank(), case.circuit(), Statement::Inherit);
+}
+
+#[test]
 fn encoders_refuse_values_outside_their_type() {
     let check = |statement: Statement, inputs: Vec<Fr>| match statement {
         Statement::Contribute => ContributePublic::from_field_elements(&inputs).map(|_| ()),
         Statement::Claim => ClaimPublic::from_field_elements(&inputs).map(|_| ()),
         Statement::Attest => AttestPublic::from_field_elements(&inputs).map(|_| ()),
+        Statement::Inherit => InheritPublic::from_field_elements(&inputs).map(|_| ()),
     };
-    for case in [contribute_case(50, 6), claim_case(), attest_case(true, 20)] {
-        let statement = case.statement;
-        assert_eq!(check(statement, case.public.clone()), Ok(()));
+    let cases = [contribute_case(50, 6), claim_case(), attest_case(true, 20)]
+        .map(|c| (c.statement, c.public));
+    let inherit = (Statement::Inherit, inherit_case(15).public.to_vec());
+    for (statement, public) in cases.into_iter().chain([inherit]) {
+        assert_eq!(check(statement, public.clone()), Ok(()));
         // Wrong counts.
-        let mut short = case.public.clone();
+        let mut short = public.clone();
         short.pop();
         assert!(matches!(
             check(statement, short),
             Err(PublicInputError::Count { .. })
         ));
-        let mut long = case.public.clone();
+        let mut long = public.clone();
         long.push(Fr::from(0u64));
         assert!(matches!(
             check(statement, long),
@@ -119,6 +169,7 @@ fn encoders_refuse_values_outside_their_type() {
             Statement::Contribute => &["amount", "epoch", "cap"],
             Statement::Claim => &["amount", "epoch", "min_periods", "divisor"],
             Statement::Attest => &["epoch", "min_balance", "min_periods"],
+            Statement::Inherit => &["amount", "epoch", "dormancy"],
         };
         for name in u64_inputs {
             let pos = statement
@@ -126,7 +177,7 @@ fn encoders_refuse_values_outside_their_type() {
                 .iter()
                 .position(|n| n == name)
                 .unwrap();
-            let mut bad = case.public.clone();
+            let mut bad = public.clone();
             bad[pos] = two_64();
             match check(statement, bad) {
                 Err(PublicInputError::Encoding { name: got, .. }) => assert_eq!(got, *name),
@@ -195,5 +246,5 @@ fn constraint_systems_are_pinned() {
         .iter()
         .map(|s| zkpension_circuits::r1cs::pinned_info(*s).constraints)
         .collect();
-    assert_eq!(counts, [9916, 10246, 10044]);
+    assert_eq!(counts, [9916, 10246, 10044, 8928]);
 }

@@ -8,4 +8,5 @@ mod binding;
 mod clauses;
 mod common;
 mod gadgets;
+mod inherit;
 mod poseidon_vectors;

@@ -305,12 +305,9 @@ fn verifying_keys(
         }
         keys.insert(statement, key);
     }
-    let mut take = |s| keys.remove(&s).expect("every statement was read");
-    Ok(VerifierKeys::new(
-        take(Statement::Contribute),
-        take(Statement::Claim),
-        take(Statement::Attest),
-    )?)
+    Ok(VerifierKeys::new(Statement::ALL.map(|s| {
+        keys.remove(&s).expect("every statement was read")
+    }))?)
 }
 
 /// Each other node must serve the audited block hash at the common height;

@@ -51,7 +51,7 @@ Examples:
 /// The CLI's smallest phase 1: 2^15 powers.
 pub const MIN_POWER: u32 = 15;
 
-/// Start a ceremony directory for this build's three statements.
+/// Start a ceremony directory for this build's statements.
 #[derive(clap::Args, Debug)]
 #[command(long_about = format!("Start a ceremony directory for this build's statements (bound to each \
 circuit's constraint digest). Phase 1 starts fresh at 2^POWER powers, or from a snarkjs / Perpetual \

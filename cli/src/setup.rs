@@ -49,7 +49,7 @@ pub struct Args {
     /// Replace keys already in DIR.
     #[arg(long)]
     force: bool,
-    /// Also write the prover tables (about 250 MB for the three statements):
+    /// Also write the prover tables (about 330 MB for the four statements):
     /// proofs about 1.3x as fast, for machines that prove a lot. Can be added
     /// later with `zkpension keys tables`.
     #[arg(long)]

@@ -1,6 +1,6 @@
 //! `zkpension ceremony` end to end: a snarkjs `.ptau` (when snarkjs is
 //! installed; else a fresh phase 1), two phase-1 contributions, the beacon,
-//! three phase-2 contributions, the final beacon; the keys prove all three
+//! three phase-2 contributions, the final beacon; the keys prove all four
 //! statements, the project's verifier and `snarkjs groth16 verify` accept
 //! the proofs, and the CLI refuses a key directory that claims another
 //! ceremony. One ceremony for the whole binary (next-phase is the expensive
@@ -201,7 +201,7 @@ fn a_ceremony_through_the_cli_makes_keys_that_prove_and_verify() {
         );
     }
 
-    // All three statements prove; the verifier and snarkjs accept.
+    // All four statements prove; the verifier and snarkjs accept.
     let proving = ProvingKeys::load(&keys).unwrap();
     let verifier = VerifierKeys::load_dir(&keys).unwrap();
     for (i, s) in Statement::ALL.into_iter().enumerate() {

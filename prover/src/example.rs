@@ -10,7 +10,7 @@ use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
-use zkpension_circuits::statements::{attest, claim, contribute};
+use zkpension_circuits::statements::{attest, claim, contribute, inherit};
 use zkpension_circuits::tree::{MerklePath, MerkleTree};
 use zkpension_circuits::Statement;
 use zkpension_verifier::ProofFile;
@@ -100,12 +100,40 @@ pub fn attest_witness<R: RngCore + CryptoRng>(rng: &mut R) -> Witness {
     Witness::Attest(public, private)
 }
 
+/// The heir of such a member, dormant since epoch 4, inheriting in epoch 30
+/// under a dormancy of 24 epochs.
+pub fn inherit_witness<R: RngCore + CryptoRng>(rng: &mut R) -> Witness {
+    let sk = SpendingKey::random(rng);
+    let heir = SpendingKey::random(rng);
+    let note = Note {
+        nk: sk.nullifier_key(),
+        heir: heir.owner(),
+        balance: 12_000,
+        periods: 40,
+        last_epoch: 4,
+        epoch_total: 300,
+        last_active: 4,
+        ..Note::enrollment(sk.owner(), 5, Fr::rand(rng), Fr::rand(rng))
+    };
+    let (public, private) = inherit::prepare(
+        &heir,
+        &note,
+        one_leaf_path(&note),
+        30,
+        24,
+        binding(&chain(), ProofKind::Inherit, b"example heir's account"),
+    )
+    .expect("the example account is dormant");
+    Witness::Inherit(public, private)
+}
+
 /// An example witness of `statement`.
 pub fn witness<R: RngCore + CryptoRng>(statement: Statement, rng: &mut R) -> Witness {
     match statement {
         Statement::Contribute => contribute_witness(rng),
         Statement::Claim => claim_witness(rng),
         Statement::Attest => attest_witness(rng),
+        Statement::Inherit => inherit_witness(rng),
     }
 }
 

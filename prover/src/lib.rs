@@ -1,5 +1,5 @@
 //! zkpension's prover side: Groth16 key generation and checked key loading
-//! ([`keys`]), multithreaded proving of the three statements ([`mod@prove`]), the
+//! ([`keys`]), multithreaded proving of the four statements ([`mod@prove`]), the
 //! member's wallet file ([`wallet`]), the member's side of the ledger
 //! ([`member`]), the registrar's and the authority's signatures ([`roles`]),
 //! and export to snarkjs's JSON format ([`snarkjs`]). The CLI

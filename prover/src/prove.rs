@@ -1,4 +1,4 @@
-//! Groth16 proving of the three statements, one at a time or many in parallel.
+//! Groth16 proving of the four statements, one at a time or many in parallel.
 //!
 //! Every proof goes through the same steps:
 //! 1. the native relation (`check_relation`) must accept the witness, else
@@ -39,10 +39,10 @@ use rayon::prelude::*;
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 use zkpension_circuits::r1cs::ConstraintInfo;
-use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit};
 use zkpension_circuits::statements::{
-    attest, claim, contribute, AttestPublic, ClaimPublic, ContributePublic, RelationError,
-    SpendWitness,
+    attest, claim, contribute, inherit, AttestPublic, ClaimPublic, ContributePublic,
+    InheritPrivate, InheritPublic, RelationError, SpendWitness,
 };
 use zkpension_circuits::Statement;
 use zkpension_verifier::{Proof, ProofFile, VerifyError};
@@ -82,13 +82,14 @@ pub enum ProveError {
 }
 
 /// A statement's public inputs and private witness, ready to prove. The
-/// witness ([`SpendWitness`]) is zeroized when this is dropped, and `Debug`
+/// witness ([`SpendWitness`], [`InheritPrivate`]) is zeroized when this is dropped, and `Debug`
 /// prints only the public inputs.
 #[derive(Clone)]
 pub enum Witness {
     Contribute(ContributePublic, SpendWitness),
     Claim(ClaimPublic, SpendWitness),
     Attest(AttestPublic, SpendWitness),
+    Inherit(InheritPublic, InheritPrivate),
 }
 
 impl std::fmt::Debug for Witness {
@@ -98,6 +99,7 @@ impl std::fmt::Debug for Witness {
             Witness::Contribute(p, _) => d.field("contribute", p),
             Witness::Claim(p, _) => d.field("claim", p),
             Witness::Attest(p, _) => d.field("attest", p),
+            Witness::Inherit(p, _) => d.field("inherit", p),
         };
         d.field("private", &"<secret>").finish()
     }
@@ -110,6 +112,7 @@ impl Witness {
             Witness::Contribute(..) => Statement::Contribute,
             Witness::Claim(..) => Statement::Claim,
             Witness::Attest(..) => Statement::Attest,
+            Witness::Inherit(..) => Statement::Inherit,
         }
     }
 
@@ -119,6 +122,7 @@ impl Witness {
             Witness::Contribute(p, _) => p.to_field_elements(),
             Witness::Claim(p, _) => p.to_field_elements(),
             Witness::Attest(p, _) => p.to_field_elements(),
+            Witness::Inherit(p, _) => p.to_field_elements(),
         }
     }
 
@@ -128,6 +132,7 @@ impl Witness {
             Witness::Contribute(p, w) => contribute::check_relation(p, w),
             Witness::Claim(p, w) => claim::check_relation(p, w),
             Witness::Attest(p, w) => attest::check_relation(p, w),
+            Witness::Inherit(p, w) => inherit::check_relation(p, w),
         }
     }
 
@@ -192,6 +197,23 @@ pub fn prove_attest<R: RngCore + CryptoRng>(
     )
 }
 
+/// Proves an Inherit statement.
+pub fn prove_inherit<R: RngCore + CryptoRng>(
+    keys: &ProvingKeys,
+    public: &InheritPublic,
+    witness: &InheritPrivate,
+    rng: &mut R,
+) -> Result<Proof, ProveError> {
+    inherit::check_relation(public, witness)?;
+    let circuit = InheritCircuit::new(public, witness);
+    prove_circuit(
+        statement_keys(keys, Statement::Inherit)?,
+        circuit,
+        &public.to_field_elements(),
+        rng,
+    )
+}
+
 /// Proves any statement.
 pub fn prove<R: RngCore + CryptoRng>(
     keys: &ProvingKeys,
@@ -202,6 +224,7 @@ pub fn prove<R: RngCore + CryptoRng>(
         Witness::Contribute(p, w) => prove_contribute(keys, p, w, rng),
         Witness::Claim(p, w) => prove_claim(keys, p, w, rng),
         Witness::Attest(p, w) => prove_attest(keys, p, w, rng),
+        Witness::Inherit(p, w) => prove_inherit(keys, p, w, rng),
     }
 }
 
@@ -245,6 +268,7 @@ pub fn assignment(witness: &Witness) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         Witness::Contribute(p, w) => assign(statement, ContributeCircuit::new(p, w)),
         Witness::Claim(p, w) => assign(statement, ClaimCircuit::new(p, w)),
         Witness::Attest(p, w) => assign(statement, AttestCircuit::new(p, w)),
+        Witness::Inherit(p, w) => assign(statement, InheritCircuit::new(p, w)),
     }
 }
 

@@ -236,13 +236,15 @@ fn derived_keys_equal_ark_groth16_on_random_circuits() {
     }
 }
 
-/// The same on this build's three statements (one group FFT shared). Costs
+/// The same on this build's four statements (one group FFT shared). Costs
 /// about a next-phase (minutes on 2 cores), so it runs on request:
 /// `cargo test --profile test -p zkpension-prover --test ceremony -- --ignored`.
 #[test]
 #[ignore = "as expensive as a next-phase; run with --ignored"]
 fn derived_keys_equal_ark_groth16_on_the_statements() {
-    use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
+    use zkpension_circuits::r1cs::{
+        AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit,
+    };
     use zkpension_prover::keys::circuit;
     let (tau, alpha, beta, _, _) = secrets();
     let powers = from_secrets(14, &tau, &alpha, &beta);
@@ -265,6 +267,9 @@ fn derived_keys_equal_ark_groth16_on_the_statements() {
             }
             Statement::Attest => {
                 derive_and_compare(AttestCircuit::blank(), &target, &powers, &lag, c)
+            }
+            Statement::Inherit => {
+                derive_and_compare(InheritCircuit::blank(), &target, &powers, &lag, c)
             }
         }
     }

@@ -40,7 +40,11 @@ fn setup_writes_what_load_reads_and_a_seed_reproduces_the_keys() {
         &mut |e| events.push(e),
     )
     .unwrap();
-    assert_eq!(events.len(), 6, "a start and an end event per statement");
+    assert_eq!(
+        events.len(),
+        2 * Statement::ALL.len(),
+        "a start and an end event per statement"
+    );
     assert_eq!(manifest.setup, SETUP_SEEDED);
     assert_eq!(KeyManifest::read(&dir).unwrap(), manifest);
 

@@ -1,5 +1,5 @@
 //! Key directories: the manifest format, checked loading, and the verifying
-//! keys of all three statements.
+//! keys of all the statements.
 //!
 //! A key directory holds
 //!
@@ -316,26 +316,18 @@ pub fn read_checked(path: &Path, size: u64, id: &[u8; 32]) -> Result<Vec<u8>, Ke
     Ok(bytes)
 }
 
-/// The verifying keys of the three statements.
+/// The verifying keys of the statements, one per statement.
 #[derive(Clone, Debug)]
 pub struct VerifierKeys {
-    contribute: VerifyingKey,
-    claim: VerifyingKey,
-    attest: VerifyingKey,
+    /// In [`Statement::ALL`] order.
+    keys: [VerifyingKey; Statement::ALL.len()],
 }
 
 impl VerifierKeys {
-    /// Groups three keys, each of which must be of its slot's statement.
-    pub fn new(
-        contribute: VerifyingKey,
-        claim: VerifyingKey,
-        attest: VerifyingKey,
-    ) -> Result<VerifierKeys, KeyError> {
-        for (expected, key) in [
-            (Statement::Contribute, &contribute),
-            (Statement::Claim, &claim),
-            (Statement::Attest, &attest),
-        ] {
+    /// Groups the keys given in [`Statement::ALL`] order; each must be of
+    /// its slot's statement.
+    pub fn new(keys: [VerifyingKey; Statement::ALL.len()]) -> Result<VerifierKeys, KeyError> {
+        for (expected, key) in Statement::ALL.into_iter().zip(&keys) {
             if key.statement() != expected {
                 return Err(KeyError::WrongStatement {
                     expected,
@@ -343,11 +335,20 @@ impl VerifierKeys {
                 });
             }
         }
-        Ok(VerifierKeys {
-            contribute,
-            claim,
-            attest,
-        })
+        Ok(VerifierKeys { keys })
+    }
+
+    /// Groups keys by statement; every statement must have one.
+    pub fn from_fn(
+        mut key: impl FnMut(Statement) -> Result<VerifyingKey, KeyError>,
+    ) -> Result<VerifierKeys, KeyError> {
+        let mut keys = Vec::with_capacity(Statement::ALL.len());
+        for statement in Statement::ALL {
+            keys.push(key(statement)?);
+        }
+        let keys =
+            <[VerifyingKey; Statement::ALL.len()]>::try_from(keys).expect("one key per statement");
+        VerifierKeys::new(keys)
     }
 
     /// Loads the verifying keys of a key directory: the manifest is checked
@@ -371,11 +372,7 @@ impl VerifierKeys {
 
     /// The key of `statement`.
     pub fn get(&self, statement: Statement) -> &VerifyingKey {
-        match statement {
-            Statement::Contribute => &self.contribute,
-            Statement::Claim => &self.claim,
-            Statement::Attest => &self.attest,
-        }
+        &self.keys[statement.index()]
     }
 
     /// Each statement's verifying-key id.
@@ -414,11 +411,7 @@ fn load(
             source: Box::new(source),
         })
     };
-    VerifierKeys::new(
-        load_one(Statement::Contribute)?,
-        load_one(Statement::Claim)?,
-        load_one(Statement::Attest)?,
-    )
+    VerifierKeys::from_fn(load_one)
 }
 
 impl ProofFile {

@@ -5,18 +5,22 @@
 //! [`NullifierVar::derive`], [`AttestTagVar::derive`], [`keys::owner`],
 //! [`keys::nullifier_key`], [`MerklePathVar::root`]) and use the native
 //! constants. Each statement of SPEC §4 is one circuit —
-//! [`ContributeCircuit`], [`ClaimCircuit`], [`AttestCircuit`] — whose blocks are
+//! [`ContributeCircuit`], [`ClaimCircuit`], [`AttestCircuit`],
+//! [`InheritCircuit`] — whose blocks are
 //! labelled with the clause they enforce, in SPEC order, and mirror the native
 //! `check_relation` of [`crate::statements`] clause for clause.
 //!
 //! Every circuit allocates its public inputs as instance variables in SPEC
 //! order from the statement's one encoder (`XPublic::to_field_elements()`), and
 //! takes the private witness as a [`crate::statements::SpendWitness`]: the key,
-//! the old note's opening and path, and the full opening of the new note.
+//! the old note's opening and path, and the full opening of the new note
+//! (Inherit, which makes no new note, takes the heir's key and the old note's
+//! opening and path, [`crate::statements::InheritPrivate`]).
 
 pub mod attest;
 pub mod claim;
 pub mod contribute;
+pub mod inherit;
 pub mod keys;
 mod lc;
 pub mod note;
@@ -28,6 +32,7 @@ pub mod tree;
 pub use attest::AttestCircuit;
 pub use claim::ClaimCircuit;
 pub use contribute::ContributeCircuit;
+pub use inherit::InheritCircuit;
 pub use note::{AttestTagVar, NoteCommitmentVar, NoteVar, NullifierVar};
 pub use poseidon::{poseidon_hash, PoseidonVar};
 pub use tree::MerklePathVar;
@@ -40,9 +45,19 @@ use ark_relations::gr1cs::{
 };
 use sha2::{Digest, Sha256};
 
-/// The struct, constructors and `Debug` shared by the three circuits.
+/// The struct, constructors and `Debug` shared by the circuits: the public
+/// inputs, the private witness type and its shape-only value.
 macro_rules! circuit_struct {
     ($(#[$doc:meta])* $name:ident, $public:ty, $n:literal) => {
+        $crate::r1cs::circuit_struct!(
+            $(#[$doc])* $name,
+            $public,
+            $crate::statements::SpendWitness,
+            $crate::r1cs::spend::blank_witness(),
+            $n
+        );
+    };
+    ($(#[$doc:meta])* $name:ident, $public:ty, $private:ty, $blank:expr, $n:literal) => {
         $(#[$doc])*
         ///
         /// Construct with `new` (typed public inputs), `from_raw` (any field
@@ -52,7 +67,7 @@ macro_rules! circuit_struct {
         #[derive(Clone)]
         pub struct $name {
             public: [$crate::field::Fr; $n],
-            private: $crate::statements::SpendWitness,
+            private: $private,
         }
 
         impl $name {
@@ -61,7 +76,7 @@ macro_rules! circuit_struct {
 
             /// The circuit for these public inputs (encoded by
             /// `to_field_elements`, SPEC order) and witness.
-            pub fn new(public: &$public, private: &$crate::statements::SpendWitness) -> Self {
+            pub fn new(public: &$public, private: &$private) -> Self {
                 let raw: [$crate::field::Fr; $n] = public
                     .to_field_elements()
                     .try_into()
@@ -73,7 +88,7 @@ macro_rules! circuit_struct {
             /// be canonical `u64`s (the circuit itself range-checks them).
             pub fn from_raw(
                 public: [$crate::field::Fr; $n],
-                private: $crate::statements::SpendWitness,
+                private: $private,
             ) -> Self {
                 $name { public, private }
             }
@@ -81,10 +96,7 @@ macro_rules! circuit_struct {
             /// A shape-only instance (all zeros) for key generation and
             /// constraint counting.
             pub fn blank() -> Self {
-                Self::from_raw(
-                    [$crate::field::Fr::from(0u64); $n],
-                    $crate::r1cs::spend::blank_witness(),
-                )
+                Self::from_raw([$crate::field::Fr::from(0u64); $n], $blank)
             }
 
             /// The public inputs, SPEC order (what a verifier checks the proof against).
@@ -142,6 +154,11 @@ pub fn pinned_info(statement: Statement) -> ConstraintInfo {
             10111,
             hex32("6525f40794365e13d7867eb46ac47e62e82f69931104da0ddef24bd51a2dcc16"),
         ),
+        Statement::Inherit => (
+            8928,
+            8999,
+            hex32("ee95003b8d5a0568a6993e0720d8dd54a3496fd3bb6bd7d5c5c4f39cfc12f5b0"),
+        ),
     };
     ConstraintInfo {
         constraints,
@@ -184,6 +201,7 @@ pub fn blank_constraint_system(
         Statement::Contribute => ContributeCircuit::blank().generate_constraints(cs.clone())?,
         Statement::Claim => ClaimCircuit::blank().generate_constraints(cs.clone())?,
         Statement::Attest => AttestCircuit::blank().generate_constraints(cs.clone())?,
+        Statement::Inherit => InheritCircuit::blank().generate_constraints(cs.clone())?,
     }
     cs.finalize();
     Ok(cs)

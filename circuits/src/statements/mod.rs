@@ -1,4 +1,4 @@
-//! The three statements of SPEC §4, natively: public inputs (one encoder each),
+//! The four statements of SPEC §4, natively: public inputs (one encoder each),
 //! private witnesses, and `check_relation`, which restates every clause in plain
 //! Rust. The R1CS circuits (feature `r1cs`) enforce the same clauses.
 //!
@@ -9,10 +9,12 @@
 pub mod attest;
 pub mod claim;
 pub mod contribute;
+pub mod inherit;
 
 pub use attest::{AttestPrivate, AttestPublic};
 pub use claim::{ClaimPrivate, ClaimPublic};
 pub use contribute::{ContributePrivate, ContributePublic};
+pub use inherit::{InheritPrivate, InheritPublic};
 
 use crate::field::{self, EncodingError, Fr};
 use crate::keys;
@@ -41,16 +43,28 @@ pub enum Statement {
     Contribute,
     Claim,
     Attest,
+    Inherit,
 }
 
 impl Statement {
-    pub const ALL: [Statement; 3] = [Statement::Contribute, Statement::Claim, Statement::Attest];
+    pub const ALL: [Statement; 4] = [
+        Statement::Contribute,
+        Statement::Claim,
+        Statement::Attest,
+        Statement::Inherit,
+    ];
+
+    /// The position in [`Statement::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Statement::Contribute => "contribute",
             Statement::Claim => "claim",
             Statement::Attest => "attest",
+            Statement::Inherit => "inherit",
         }
     }
 
@@ -60,6 +74,7 @@ impl Statement {
             Statement::Contribute => &ContributePublic::NAMES,
             Statement::Claim => &ClaimPublic::NAMES,
             Statement::Attest => &AttestPublic::NAMES,
+            Statement::Inherit => &InheritPublic::NAMES,
         }
     }
 
@@ -86,7 +101,7 @@ pub enum Clause {
     Owner,
     /// `cm(old)` lies in the tree under `anchor`.
     Membership,
-    /// `nf = H(NF, H(NK, sk), rho_old)`.
+    /// `nf = H(NF, H(NK, sk), rho_old)`; Inherit: `nf = H(NF, nk_old, rho_old)`.
     Nullifier,
     /// The old note's `nk` is 0 (an enrollment note) or `H(NK, sk)`.
     NoteKey,
@@ -132,7 +147,7 @@ pub enum Clause {
     Pension,
     /// Claim: `amount = min(pension_new, balance_old)`.
     PayoutMin,
-    /// Claim: `amount >= 1`.
+    /// Claim and Inherit: `amount >= 1`.
     PayoutPositive,
     /// Claim: `last_claim_new = epoch`.
     LastClaim,
@@ -144,6 +159,16 @@ pub enum Clause {
     RequireEligibleBoolean,
     /// Attest: if `require_eligible` then `epoch >= eligible_epoch`.
     AttestEligibility,
+    /// Inherit: the note's `heir` is not 0.
+    HeirNamed,
+    /// Inherit: `heir = H(OWNER, sk_heir)`.
+    Heir,
+    /// Inherit: the note's `nk` is not 0 (not an enrollment note).
+    BoundNoteKey,
+    /// Inherit: `epoch >= last_active_old + dormancy`.
+    Dormancy,
+    /// Inherit: `amount = balance_old`.
+    WholeBalance,
 }
 
 impl std::fmt::Display for Clause {
@@ -186,6 +211,11 @@ impl std::fmt::Display for Clause {
             Clause::AttestEligibility => {
                 f.write_str("require_eligible = 1 implies epoch >= eligible_epoch")
             }
+            Clause::HeirNamed => f.write_str("the note names an heir (heir != 0)"),
+            Clause::Heir => f.write_str("heir = H(OWNER, sk_heir)"),
+            Clause::BoundNoteKey => f.write_str("the note binds its nullifier key (nk != 0)"),
+            Clause::Dormancy => f.write_str("epoch >= last_active_old + dormancy"),
+            Clause::WholeBalance => f.write_str("amount = balance_old"),
         }
     }
 }

@@ -8,9 +8,10 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSy
 use zkpension_circuits::binding::{binding, ChainId, ProofKind};
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::{AttestTag, Note, NoteCommitment, Nullifier};
-use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit};
 use zkpension_circuits::statements::{
-    attest, claim, contribute, idx, RelationError, SpendWitness, Statement,
+    attest, claim, contribute, idx, inherit, Clause, InheritPrivate, RelationError, SpendWitness,
+    Statement,
 };
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::ContextId;
@@ -178,6 +179,7 @@ impl Case {
         match self.statement {
             Statement::Contribute | Statement::Claim => 4,
             Statement::Attest => 3,
+            Statement::Inherit => InheritCase::EPOCH,
         }
     }
 
@@ -203,6 +205,7 @@ impl Case {
             Statement::Attest => {
                 attest::check_relation_raw(&self.public.clone().try_into().unwrap(), w)
             }
+            Statement::Inherit => unreachable!("an Inherit instance is an InheritCase"),
         }
     }
 
@@ -221,6 +224,7 @@ impl Case {
                 AttestCircuit::from_raw(self.public.clone().try_into().unwrap(), w)
                     .generate_constraints(cs.clone())
             }
+            Statement::Inherit => unreachable!("an Inherit instance is an InheritCase"),
         }
         .expect("synthesis never fails on a witness of the right shape");
         cs.finalize();
@@ -243,14 +247,125 @@ impl Case {
     }
 
     /// Asserts both the relation (naming `clause`) and the circuit reject.
-    pub fn assert_rejected(&self, clause: zkpension_circuits::statements::Clause) {
-        let err = self.native().expect_err("native relation must reject");
-        assert_eq!(
-            err.clause, clause,
-            "native relation names the broken clause"
+    pub fn assert_rejected(&self, clause: Clause) {
+        assert_both_reject(
+            self.native(),
+            self.statement,
+            clause,
+            self.circuit_satisfied(),
         );
-        assert_eq!(err.statement, self.statement);
-        assert!(!self.circuit_satisfied(), "circuit must reject ({clause})");
+    }
+}
+
+fn assert_both_reject(
+    native: Result<(), RelationError>,
+    statement: Statement,
+    clause: Clause,
+    circuit_satisfied: bool,
+) {
+    let err = native.expect_err("native relation must reject");
+    assert_eq!(
+        err.clause, clause,
+        "native relation names the broken clause"
+    );
+    assert_eq!(err.statement, statement);
+    assert!(!circuit_satisfied, "circuit must reject ({clause})");
+}
+
+/// The heir's key.
+pub fn heir_sk() -> SpendingKey {
+    SpendingKey::from_seed(b"test heir")
+}
+
+/// The member's note with `heir_sk` named as heir, last active in epoch 5.
+pub fn dormant_note() -> Note {
+    Note {
+        heir: heir_sk().owner(),
+        ..member_note()
+    }
+}
+
+/// Dormancy in the inherit fixtures.
+pub const DORMANCY: u64 = 10;
+
+/// An Inherit instance: raw public inputs `[anchor, nf, amount, epoch,
+/// dormancy, binding]` and the heir's witness.
+#[derive(Clone, Debug)]
+pub struct InheritCase {
+    pub public: [Fr; 6],
+    pub w: InheritPrivate,
+}
+
+/// An honest Inherit of `note` by `heir_sk` in `epoch`.
+pub fn inherit_case_with(note: Note, epoch: u64) -> InheritCase {
+    let (note, path) = note_in_tree(&note);
+    let (public, w) = inherit::prepare(
+        &heir_sk(),
+        &note,
+        path,
+        epoch,
+        DORMANCY,
+        bind(ProofKind::Inherit),
+    )
+    .expect("honest inherit");
+    InheritCase {
+        public: public.to_field_elements().try_into().unwrap(),
+        w,
+    }
+}
+
+/// The dormant note inherited in `epoch` (dormant from 15 on).
+pub fn inherit_case(epoch: u64) -> InheritCase {
+    inherit_case_with(dormant_note(), epoch)
+}
+
+impl InheritCase {
+    pub const ANCHOR: usize = 0;
+    pub const NF: usize = 1;
+    pub const AMOUNT: usize = 2;
+    pub const EPOCH: usize = 3;
+    pub const DORMANCY: usize = 4;
+
+    /// Recomputes what a malicious prover can after editing the old note:
+    /// the anchor (a tree holding it) and the nullifier under its `nk`.
+    pub fn seal(mut self) -> Self {
+        let cm_old = NoteCommitment::derive(&self.w.old);
+        self.public[Self::ANCHOR] = self.w.path.root(cm_old.to_field());
+        self.public[Self::NF] =
+            Nullifier::derive(&self.w.old[idx::NK], &self.w.old[idx::RHO]).to_field();
+        self
+    }
+
+    pub fn native(&self) -> Result<(), RelationError> {
+        inherit::check_relation_raw(&self.public, &self.w)
+    }
+
+    pub fn circuit(&self) -> InheritCircuit {
+        InheritCircuit::from_raw(self.public, self.w.clone())
+    }
+
+    pub fn constraint_system(&self) -> ConstraintSystemRef<Fr> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        self.circuit()
+            .generate_constraints(cs.clone())
+            .expect("synthesis never fails on a witness of the right shape");
+        cs.finalize();
+        cs
+    }
+
+    pub fn assert_accepted(&self) {
+        assert_eq!(self.native(), Ok(()), "native relation");
+        let cs = self.constraint_system();
+        assert!(
+            cs.is_satisfied().unwrap(),
+            "circuit unsatisfied at {:?}",
+            cs.which_is_unsatisfied().unwrap()
+        );
+    }
+
+    pub fn assert_rejected(&self, clause: Clause) {
+        let satisfied = self.constraint_system().is_satisfied().unwrap();
+        assert_both_reject(self.native(), Statement::Inherit, clause, satisfied);
     }
 }
 

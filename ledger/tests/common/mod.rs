@@ -17,7 +17,9 @@ use zkpension_circuits::binding::{binding, ChainId, ProofKind};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
-use zkpension_circuits::r1cs::{self, AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::r1cs::{
+    self, AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit,
+};
 use zkpension_circuits::statements::{attest, claim, contribute};
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::ContextId;
@@ -93,6 +95,9 @@ pub fn fixture() -> &'static Fixture {
                 }
                 Statement::Attest => {
                     Groth16::<Bn254>::circuit_specific_setup(AttestCircuit::blank(), &mut rng)
+                }
+                Statement::Inherit => {
+                    Groth16::<Bn254>::circuit_specific_setup(InheritCircuit::blank(), &mut rng)
                 }
             }
             .unwrap();
@@ -473,12 +478,7 @@ pub mod sim {
                 );
             }
             let key = |s| VerifyingKey::new(s, sims[&s].vk.clone()).unwrap();
-            let keys = VerifierKeys::new(
-                key(Statement::Contribute),
-                key(Statement::Claim),
-                key(Statement::Attest),
-            )
-            .unwrap();
+            let keys = VerifierKeys::new(Statement::ALL.map(key)).unwrap();
             SimKeys { keys, sims }
         }
 

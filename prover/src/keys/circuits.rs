@@ -66,7 +66,8 @@ pub enum MatricesOrigin {
     Built,
 }
 
-static CIRCUITS: [OnceLock<Circuit>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+static CIRCUITS: [OnceLock<Circuit>; Statement::ALL.len()] =
+    [const { OnceLock::new() }; Statement::ALL.len()];
 
 /// [`Circuit`] of `statement`, built by synthesis once per process.
 pub fn circuit(statement: Statement) -> Result<&'static Circuit, KeyError> {
@@ -78,7 +79,7 @@ pub fn circuit(statement: Statement) -> Result<&'static Circuit, KeyError> {
 /// effort: a read-only directory is fine) stored in `dir` for the next
 /// process.
 pub fn circuit_in(dir: Option<&Path>, statement: Statement) -> Result<&'static Circuit, KeyError> {
-    let slot = &CIRCUITS[statement_index(statement)];
+    let slot = &CIRCUITS[statement.index()];
     if let Some(c) = slot.get() {
         return Ok(c);
     }
@@ -256,14 +257,6 @@ fn parse(bytes: &[u8], statement: Statement) -> Option<Vec<Matrix<Fr>>> {
         matrices.push(m);
     }
     r.0.is_empty().then_some(matrices)
-}
-
-pub(super) fn statement_index(statement: Statement) -> usize {
-    match statement {
-        Statement::Contribute => 0,
-        Statement::Claim => 1,
-        Statement::Attest => 2,
-    }
 }
 
 /// `0x` + hex of a digest.

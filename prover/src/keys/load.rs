@@ -95,7 +95,7 @@ impl std::fmt::Debug for ProvingKeys {
 }
 
 impl ProvingKeys {
-    /// Loads and checks the keys of all three statements.
+    /// Loads and checks the keys of every statement.
     pub fn load(dir: &Path) -> Result<ProvingKeys, KeyError> {
         ProvingKeys::load_statements(dir, &Statement::ALL)
     }

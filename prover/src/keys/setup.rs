@@ -12,13 +12,11 @@ use ark_serialize::CanonicalSerialize;
 use ark_snark::SNARK;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
-use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
+use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit};
 use zkpension_circuits::Statement;
 use zkpension_verifier::{CeremonyInfo, KeyEntry, KeyManifest, VerifyingKey};
 
-use super::circuits::{
-    circuit, circuit_info, hex_digest, matrices_file_name, statement_index, write_matrices,
-};
+use super::circuits::{circuit, circuit_info, hex_digest, matrices_file_name, write_matrices};
 use super::error::{io_err, KeyError};
 use super::manifest::write_manifest;
 use super::tables::{save_tables, tables_file_name};
@@ -83,11 +81,14 @@ fn generate<R: RngCore + CryptoRng>(
         }
         Statement::Claim => Groth16::<Bn254>::circuit_specific_setup(ClaimCircuit::blank(), rng)?,
         Statement::Attest => Groth16::<Bn254>::circuit_specific_setup(AttestCircuit::blank(), rng)?,
+        Statement::Inherit => {
+            Groth16::<Bn254>::circuit_specific_setup(InheritCircuit::blank(), rng)?
+        }
     };
     Ok(pk)
 }
 
-/// Circuit-specific Groth16 setup of all three statements into `dir` (created
+/// Circuit-specific Groth16 setup of every statement into `dir` (created
 /// if missing); refuses a directory that already holds files. See the [`crate::keys`]
 /// docs on trust: a single-party setup is only as good as whoever ran it, and
 /// `seed` keys are for reproducible tests only.
@@ -134,7 +135,7 @@ pub fn setup_with(
             // only on the seed and the statement.
             Some(seed) => {
                 let mut rng = ChaCha20Rng::from_seed(seed);
-                rng.set_stream(statement_index(statement) as u64 + 1);
+                rng.set_stream(statement.index() as u64 + 1);
                 generate(statement, &mut rng)
             }
             None => generate(statement, &mut OsRng),

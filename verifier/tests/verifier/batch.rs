@@ -47,12 +47,12 @@ fn break_input(s: &mut Sample, i: usize) {
     s.inputs[i] += Fr::from(1u64);
 }
 
-const ALL: [Statement; 3] = Statement::ALL;
+const ALL: [Statement; 4] = Statement::ALL;
 
 #[test]
 fn all_good_passes() {
     assert_eq!(verify(&[], 1), Ok(()));
-    for statements in [&ALL[..1], &ALL[1..2], &ALL[2..], &ALL[..]] {
+    for statements in [&ALL[..1], &ALL[1..2], &ALL[2..3], &ALL[3..], &ALL[..]] {
         let batch = valid_batch(64, statements, 2);
         assert_eq!(verify(&batch, 3), Ok(()));
         assert_eq!(verify(&batch[..1], 4), Ok(()));
@@ -105,14 +105,15 @@ fn two_bad_found() {
 fn mixed_statements_match_single_verification() {
     let mut batch = valid_batch(48, &ALL, 30);
     // Bad items of every statement, each broken in another input.
-    for (k, i) in [(2, 0), (9, 6), (13, 7), (25, 4), (41, 9)] {
+    // Item k is of statement ALL[k % 4].
+    for (k, i) in [(2, 0), (9, 6), (12, 5), (27, 4), (38, 9)] {
         break_input(&mut batch[k], i);
     }
     // A valid proof of one statement filed under another.
     batch[18].statement = Statement::Claim;
     batch[18].inputs = fixture().sample(Statement::Claim).inputs.clone();
     let expected = singly_bad(&batch);
-    assert_eq!(expected, vec![2, 9, 13, 18, 25, 41]);
+    assert_eq!(expected, vec![2, 9, 12, 18, 27, 38]);
     assert_eq!(
         verify(&batch, 31),
         Err(BatchError::Invalid { failed: expected })

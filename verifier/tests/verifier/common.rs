@@ -1,4 +1,4 @@
-//! Throwaway Groth16 keys and real proofs of the three statements, made with
+//! Throwaway Groth16 keys and real proofs of the four statements, made with
 //! a fixed seed once per circuit version and cached in the target directory
 //! (nextest runs every test in its own process: making them costs about 10 s
 //! a process, loading them a few milliseconds).
@@ -16,8 +16,8 @@ use rand_chacha::ChaCha20Rng;
 use zkpension_circuits::binding::{binding, ChainId, ProofKind};
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
-use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit};
-use zkpension_circuits::statements::{attest, claim, contribute};
+use zkpension_circuits::r1cs::{AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit};
+use zkpension_circuits::statements::{attest, claim, contribute, inherit};
 use zkpension_circuits::tree::{MerklePath, MerkleTree};
 use zkpension_circuits::values::ContextId;
 use zkpension_verifier::{
@@ -131,8 +131,7 @@ fn load_fixture(dir: &Path) -> Option<Fixture> {
             inputs: file.public_inputs,
         });
     }
-    let [a, b, c] = <[VerifyingKey; 3]>::try_from(vks).ok()?;
-    let keys = VerifierKeys::new(a, b, c).ok()?;
+    let keys = VerifierKeys::new(vks.try_into().ok()?).ok()?;
     samples
         .iter()
         .all(|x| keys.get(x.statement).verify(&x.proof, &x.inputs).is_ok())
@@ -169,7 +168,7 @@ fn make_fixture() -> Fixture {
     let vk = |i: usize| {
         VerifyingKey::new(Statement::ALL[i], vks[i].clone()).expect("setup gives a valid key")
     };
-    let keys = VerifierKeys::new(vk(0), vk(1), vk(2)).expect("keys in statement order");
+    let keys = VerifierKeys::new(std::array::from_fn(vk)).expect("keys in statement order");
     Fixture { keys, samples }
 }
 
@@ -237,6 +236,31 @@ fn make_statement(
             let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(AttestCircuit::blank(), rng)
                 .expect("setup");
             let circuit = AttestCircuit::new(&public, &private);
+            let inputs = circuit.public_inputs().to_vec();
+            let proof = Groth16::<Bn254>::prove(&pk, circuit, rng).expect("prove");
+            (pk.vk, sample(statement, proof, inputs))
+        }
+        Statement::Inherit => {
+            let (sk, note) = retired_member(rng);
+            let heir = SpendingKey::random(rng);
+            let note = Note {
+                nk: sk.nullifier_key(),
+                heir: heir.owner(),
+                last_active: 4,
+                ..note
+            };
+            let (public, private) = inherit::prepare(
+                &heir,
+                &note,
+                one_leaf_path(&note),
+                30,
+                24,
+                binding(&chain(), ProofKind::Inherit, b"recipient"),
+            )
+            .expect("honest inherit");
+            let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(InheritCircuit::blank(), rng)
+                .expect("setup");
+            let circuit = InheritCircuit::new(&public, &private);
             let inputs = circuit.public_inputs().to_vec();
             let proof = Groth16::<Bn254>::prove(&pk, circuit, rng).expect("prove");
             (pk.vk, sample(statement, proof, inputs))

@@ -36,7 +36,7 @@ fn verifying_key_round_trips() {
             .expect("the decoded key verifies");
     }
     let ids = keys.ids();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(ids.len(), Statement::ALL.len());
     assert_eq!(ids[&Statement::Claim], keys.get(Statement::Claim).id());
 }
 
@@ -44,7 +44,7 @@ fn verifying_key_round_trips() {
 fn key_of_another_statement_refused() {
     let keys = &fixture().keys;
     let contribute = keys.get(Statement::Contribute).to_bytes();
-    for other in [Statement::Claim, Statement::Attest] {
+    for other in [Statement::Claim, Statement::Attest, Statement::Inherit] {
         assert!(matches!(
             VerifyingKey::from_bytes(other, &contribute),
             Err(KeyError::InputCount { statement, expected, got: 7 })
@@ -57,11 +57,12 @@ fn key_of_another_statement_refused() {
     }
     // Keys in the wrong slots.
     assert!(matches!(
-        VerifierKeys::new(
+        VerifierKeys::new([
             keys.get(Statement::Claim).clone(),
             keys.get(Statement::Contribute).clone(),
             keys.get(Statement::Attest).clone(),
-        ),
+            keys.get(Statement::Inherit).clone(),
+        ]),
         Err(KeyError::WrongStatement {
             expected: Statement::Contribute,
             found: Statement::Claim

@@ -1,4 +1,4 @@
-//! Tests of the verifier with real proofs of the three statements, made with
+//! Tests of the verifier with real proofs of the four statements, made with
 //! throwaway keys once for the whole binary (see `common`).
 
 mod common;
