@@ -72,6 +72,7 @@ fn setup() -> Setup {
                 anchor: Anchor::from(MerkleTree::new().root()),
                 nf: Nullifier::from(Fr::from(1u64)),
                 cm_new: NoteCommitment::from(Fr::from(2u64)),
+                heir_ct: Default::default(),
             },
             amount: 1000,
             matched: 0,

@@ -83,6 +83,7 @@ fn compact_block(height: u64, start: u64, end: u64, tree_root: Fr) -> CompactBlo
                 change: PublicChange::Contribute {
                     amount: 100,
                     epoch: 1,
+                    heir_ct: Fr::from(0u64),
                 },
             })
             .collect(),

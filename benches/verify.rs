@@ -51,6 +51,7 @@ fn setup(n: usize) -> Setup {
             b"payer",
         ),
         Fr::rand(&mut rng),
+        note.heir,
     )
     .expect("honest contribute");
     let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(ContributeCircuit::blank(), &mut rng)

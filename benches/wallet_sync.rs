@@ -77,6 +77,7 @@ fn bench(c: &mut Criterion) {
                             change: PublicChange::Contribute {
                                 amount: 100,
                                 epoch: 1,
+                                heir_ct: Fr::from(0u64),
                             },
                         })
                         .collect(),
@@ -180,6 +181,7 @@ fn recovery_chain(vk: &ViewingKey, txs: usize) -> RecoveryChain {
                 let change = PublicChange::Contribute {
                     amount: 100,
                     epoch: (i / stride / 10) as u64 + 1,
+                    heir_ct: vk.heir_mask(&note.nullifier(&vk.nk).to_field()),
                 };
                 block.spends.push(CompactSpend {
                     nf: note.nullifier(&vk.nk),
@@ -196,6 +198,7 @@ fn recovery_chain(vk: &ViewingKey, txs: usize) -> RecoveryChain {
                     change: PublicChange::Contribute {
                         amount: 100,
                         epoch: 1,
+                        heir_ct: Fr::from(0u64),
                     },
                 });
                 x.into()

@@ -108,6 +108,7 @@ fn write(dir: &Path, n: u64, chain: &support::BenchChain) {
                             anchor,
                             nf: Nullifier::from(Fr::from(HISTORY_NF + k)),
                             cm_new: NoteCommitment::from(Fr::from(k * 7919 + 11)),
+                            heir_ct: Default::default(),
                         },
                         amount: 1000,
                         matched: 0,

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use std::path::PathBuf;
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::field::Fr;
 use zkpension_circuits::statements::Clause;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
@@ -23,7 +24,8 @@ use zkpension_core::{Genesis, Transaction};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::keys::test_keys;
 use zkpension_prover::member::flow::{self, AttestRequest, FlowError};
-use zkpension_prover::member::{light, Action, ClientError, MemberSession, NodeClient};
+use zkpension_prover::member::inherit::InheritError;
+use zkpension_prover::member::{light, Action, ClientError, MemberSession, Naming, NodeClient};
 use zkpension_prover::roles;
 use zkpension_prover::wallet::{parse_phrase, Wallet, WalletError};
 use zkpension_prover::ProvingKeys;
@@ -43,6 +45,9 @@ struct Chain {
 fn keys_dir() -> PathBuf {
     test_keys(std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))).expect("test keys")
 }
+
+/// The test chain's dormancy: an heir may inherit after 2 epochs.
+const DORMANCY: u64 = 2;
 
 fn start() -> Chain {
     let keys_dir = keys_dir();
@@ -66,6 +71,7 @@ fn start() -> Chain {
         ceremony: None,
         governance: None,
         subsidy: None,
+        dormancy: Some(DORMANCY),
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     };
     let dir = tempfile::tempdir().unwrap();
@@ -250,7 +256,7 @@ fn a_recorded_but_unsent_transaction_is_submitted_by_the_next_sync() {
     // A second transaction is refused while one is pending.
     let status = c.client.status().unwrap();
     assert!(matches!(
-        flow::contribute(w.wallet(), &c.keys, &status, 1, b"x", &mut c.rng),
+        flow::contribute(w.wallet(), &c.keys, &status, 1, b"x", None, &mut c.rng),
         Err(FlowError::Busy { .. })
     ));
     let report = w.sync().unwrap();
@@ -373,7 +379,7 @@ fn a_lost_wallet_is_recovered_from_its_phrase_alone() {
     assert_eq!(watch.current_note(), m.wallet().current_note());
     let status = c.client.status().unwrap();
     assert!(matches!(
-        flow::contribute(&watch, &c.keys, &status, 1, b"x", &mut c.rng),
+        flow::contribute(&watch, &c.keys, &status, 1, b"x", None, &mut c.rng),
         Err(FlowError::Wallet(WalletError::WatchOnly("contribute")))
     ));
     // Another phrase finds nothing.
@@ -392,8 +398,8 @@ fn a_double_spend_is_rejected_and_changes_nothing() {
     w.sync().unwrap();
     let status = c.client.status().unwrap();
     // Two different contributions from the same note: same nullifier.
-    let a = flow::contribute(w.wallet(), &c.keys, &status, 10, b"a", &mut c.rng).unwrap();
-    let b = flow::contribute(w.wallet(), &c.keys, &status, 20, b"b", &mut c.rng).unwrap();
+    let a = flow::contribute(w.wallet(), &c.keys, &status, 10, b"a", None, &mut c.rng).unwrap();
+    let b = flow::contribute(w.wallet(), &c.keys, &status, 20, b"b", None, &mut c.rng).unwrap();
     let (a, b) = (w.record(a).unwrap(), w.record(b).unwrap());
     c.client.submit(a.transaction()).unwrap();
     c.client
@@ -663,5 +669,126 @@ fn a_settled_wallet_catches_up_light_across_shards() {
             "{err}"
         );
     }
+    c.node.take().unwrap().shutdown().unwrap();
+}
+
+/// Proves, records, submits and waits for `action`, naming `heir`.
+fn transact_naming(c: &mut Chain, m: &mut MemberSession, action: &Action, heir: Fr) {
+    let naming = Naming {
+        action,
+        heir: Some(heir),
+    };
+    let p = m.prepare_naming(&c.keys, naming, &mut c.rng).unwrap();
+    let recorded = m.record(p).unwrap();
+    m.submit(&recorded).unwrap();
+    m.wait(&recorded, Duration::from_secs(30)).unwrap();
+}
+
+/// A member names an heir, changes it, names it again; recovery from the
+/// phrase rebuilds the heir from the chain; the heir is refused before the
+/// dormancy and a stranger always; after the dormancy the heir inherits the
+/// whole balance, the account closes for the member's wallet and for the
+/// watching one, and a second inheritance is refused.
+#[test]
+fn a_named_heir_inherits_a_dormant_account() {
+    let mut c = start();
+    let phrase = test_phrase(11);
+    let wallet = Wallet::from_mnemonic(&parse_phrase(&phrase).unwrap());
+    let path = c._dir.path().join("parent.json");
+    let mut m = MemberSession::create(&path, wallet, c.client.clone()).unwrap();
+    c.enroll(&mut m, 30);
+    let heir = Wallet::from_seed_bytes(b"the heir's wallet");
+    let heir_sk = heir.spending_key("test").unwrap().clone();
+    let other = Wallet::from_seed_bytes(b"a cousin's wallet");
+    let contribute = |amount| Action::Contribute {
+        amount,
+        payer_ref: b"salary".to_vec(),
+    };
+    transact_naming(&mut c, &mut m, &contribute(400), heir.owner);
+    assert_eq!(m.wallet().current_note().unwrap().note.heir, heir.owner);
+    // The heir follows the account with its viewing key.
+    let watch_path = c._dir.path().join("watch.json");
+    let watch = Wallet::watch_only(m.wallet().viewing_key());
+    let mut watch = MemberSession::create(&watch_path, watch, c.client.clone()).unwrap();
+    // Named, then another heir, then the first again: the watcher sees each.
+    transact_naming(&mut c, &mut m, &contribute(100), other.owner);
+    let refused = watch
+        .prepare_inheritance(&c.keys, &heir_sk, b"heir's bank", &mut c.rng)
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            InheritError::NotTheHeir {
+                once_named: true,
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    c.advance();
+    transact_naming(&mut c, &mut m, &contribute(200), heir.owner);
+    let last_active = c.client.status().unwrap().epoch;
+    assert_eq!(
+        m.wallet().current_note().unwrap().note.last_active,
+        last_active
+    );
+    // The phrase alone gives back the account with its heir.
+    let mut recovered = Wallet::from_mnemonic(&parse_phrase(&phrase).unwrap());
+    zkpension_prover::member::sync::sync(&mut recovered, &c.client).unwrap();
+    assert_eq!(recovered.current_note(), m.wallet().current_note());
+    assert_eq!(recovered.current_note().unwrap().note.heir, heir.owner);
+    // Not dormant yet: refused with the first epoch the heir may inherit in.
+    match watch.prepare_inheritance(&c.keys, &heir_sk, b"heir's bank", &mut c.rng) {
+        Err(InheritError::NotDormant {
+            last_active: l,
+            from,
+            ..
+        }) => assert_eq!((l, from), (last_active, last_active + DORMANCY)),
+        other => panic!("{other:?}"),
+    }
+    // A stranger's key is refused whatever the epoch.
+    c.advance();
+    c.advance();
+    let stranger = Wallet::from_seed_bytes(b"a stranger");
+    let refused = watch
+        .prepare_inheritance(
+            &c.keys,
+            stranger.spending_key("test").unwrap(),
+            b"x",
+            &mut c.rng,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            InheritError::NotTheHeir {
+                once_named: false,
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    // Dormant: the heir draws the whole balance.
+    let before = c.client.status().unwrap().totals.paid_out;
+    let inheritance = watch
+        .prepare_inheritance(&c.keys, &heir_sk, b"heir's bank", &mut c.rng)
+        .unwrap();
+    assert_eq!(inheritance.amount, 700);
+    c.include(&inheritance.tx);
+    assert_eq!(c.client.status().unwrap().totals.paid_out, before + 700);
+    // Both wallets learn the account is closed; the member can do nothing.
+    watch.sync().unwrap();
+    m.sync().unwrap();
+    let closed = m.wallet().inherited.unwrap();
+    assert_eq!((closed.amount, closed.epoch), (700, inheritance.epoch));
+    assert_eq!(watch.wallet().inherited, Some(closed));
+    assert!(matches!(
+        c.contribute(&mut m, 10),
+        Err(FlowError::Inherited { amount: 700, .. })
+    ));
+    assert!(matches!(
+        watch.prepare_inheritance(&c.keys, &heir_sk, b"again", &mut c.rng),
+        Err(InheritError::AlreadyInherited { amount: 700, .. })
+    ));
     c.node.take().unwrap().shutdown().unwrap();
 }

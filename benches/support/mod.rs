@@ -106,6 +106,7 @@ impl BenchChain {
             ceremony: None,
             governance: None,
             subsidy: None,
+            dormancy: None,
             verifying_keys: keys
                 .ids()
                 .into_iter()
@@ -176,6 +177,7 @@ impl BenchChain {
                             anchor: Anchor::from(anchor),
                             nf: Nullifier::from(Fr::from(1_000_000 + i)),
                             cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
+                            heir_ct: Default::default(),
                         },
                         amount: 1000 + i,
                         matched: 0,

@@ -22,6 +22,7 @@ pub mod domain {
     pub const NS: u64 = 6;
     pub const RHO: u64 = 7;
     pub const RCM: u64 = 8;
+    pub const HEIR: u64 = 9;
 }
 
 /// A member's secret key. Spending needs it; it is zeroized when dropped.
@@ -131,6 +132,13 @@ impl ViewingKey {
     /// is `rho` (every later `rho` is the nullifier of the note before).
     pub fn note_randomness(&self, rho: &Fr) -> Fr {
         poseidon::hash(&[Fr::from(domain::RCM), self.ns, *rho])
+    }
+
+    /// `H(HEIR, ns, rho)`: the mask of the heir of the note whose uniqueness
+    /// value is `rho`. A spend publishes `heir_ct = heir + mask` (SPEC §6),
+    /// so that the viewing key, and nothing else, recovers the heir.
+    pub fn heir_mask(&self, rho: &Fr) -> Fr {
+        poseidon::hash(&[Fr::from(domain::HEIR), self.ns, *rho])
     }
 }
 

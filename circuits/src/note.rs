@@ -86,6 +86,12 @@ impl Note {
         NoteCommitment::derive(&self.to_field_elements())
     }
 
+    /// `heir_ct = heir + H(HEIR, ns, rho)`: the heir as the spend that made
+    /// this note publishes it, masked with the account's viewing key `vk`.
+    pub fn heir_ct(&self, vk: &crate::keys::ViewingKey) -> Fr {
+        self.heir + vk.heir_mask(&self.rho)
+    }
+
     /// `nf = H(NF, nk, rho)` under the nullifier key `nk` (the owner's
     /// `H(NK, sk)`; the note's own `nk` once it is not an enrollment note).
     pub fn nullifier(&self, nk: &Fr) -> Nullifier {

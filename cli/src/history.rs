@@ -2,7 +2,6 @@
 
 use crate::args::WalletArg;
 use crate::output::Output;
-use zkpension_circuits::replay::PublicChange;
 use zkpension_prover::wallet::NoteStatus;
 
 /// List the account's transactions: kind, epoch, amount, block, status.
@@ -36,17 +35,13 @@ struct HistoryEntry {
 
 pub fn history(a: HistoryArgs, out: &Output) -> anyhow::Result<()> {
     let w = a.wallet.load(out)?;
-    let entries: Vec<HistoryEntry> = w
+    let mut entries: Vec<HistoryEntry> = w
         .notes
         .iter()
         .map(|n| {
-            let (kind, epoch, amount) = match n.change {
+            let (kind, epoch, amount) = match &n.change {
                 None => ("enroll", None, None),
-                Some(PublicChange::Contribute { amount, epoch }) => {
-                    ("contribute", Some(epoch), Some(amount))
-                }
-                Some(PublicChange::Claim { amount, epoch }) => ("claim", Some(epoch), Some(amount)),
-                Some(PublicChange::Attest { epoch }) => ("attest", Some(epoch), None),
+                Some(c) => (c.kind(), Some(c.epoch()), c.amount()),
             };
             HistoryEntry {
                 kind,
@@ -62,6 +57,18 @@ pub fn history(a: HistoryArgs, out: &Output) -> anyhow::Result<()> {
             }
         })
         .collect();
+    if let Some(i) = w.inherited {
+        // The heir's payout closed the account: no note follows it.
+        entries.push(HistoryEntry {
+            kind: "inherit",
+            epoch: Some(i.epoch),
+            amount: Some(i.amount),
+            height: None,
+            status: "included",
+            balance_after: 0,
+            commitment: String::new(),
+        });
+    }
     if out.json {
         return out.print_json(&serde_json::json!({ "history": entries }));
     }

@@ -75,6 +75,7 @@ fn proof_file(
     tx: &Transaction,
     chain: &zkpension_circuits::binding::ChainId,
     candidates: &[Params],
+    dormancy: u64,
     keys: &VerifierKeys,
 ) -> anyhow::Result<ProofFile> {
     let proof_bytes = tx.proof().ok_or_else(|| {
@@ -86,7 +87,7 @@ fn proof_file(
     let proof = Proof::from_bytes(&proof_bytes.0)
         .map_err(|e| Rejected(format!("the transaction's proof does not decode: {e}")))?;
     for params in candidates {
-        if let Some((statement, public_inputs)) = tx.public_inputs(chain, params) {
+        if let Some((statement, public_inputs)) = tx.public_inputs(chain, params, dormancy) {
             if keys.get(statement).verify(&proof, &public_inputs).is_ok() {
                 return Ok(ProofFile {
                     statement,
@@ -133,7 +134,8 @@ pub fn tx(cmd: TxCommand, out: &Output) -> anyhow::Result<()> {
     let mut candidates = vec![status.params];
     candidates.extend(status.pending_params.map(|p| p.params));
     candidates.push(genesis.params.params());
-    let file = proof_file(&tx, &status.chain_id, &candidates, &keys)?;
+    let dormancy = genesis.dormancy.unwrap_or(0);
+    let file = proof_file(&tx, &status.chain_id, &candidates, dormancy, &keys)?;
     let text = serde_json::to_string_pretty(&file)? + "\n";
     match &a.out {
         Some(path) => {
@@ -270,7 +272,8 @@ pub fn check_attestation(a: CheckAttestationArgs, out: &Output) -> anyhow::Resul
             let keys = VerifierKeys::load_dir(&dir).context("loading the verifying keys")?;
             let tx = included_tx(&client, &record.tx_id, record.height, record.index)?;
             let status = client.status()?;
-            proof_file(&tx, &status.chain_id, &[status.params], &keys)?;
+            // An attestation's inputs need no dormancy.
+            proof_file(&tx, &status.chain_id, &[status.params], 0, &keys)?;
             true
         }
         Err(_) => {

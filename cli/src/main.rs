@@ -20,6 +20,7 @@ mod forecast;
 mod funder;
 mod governance;
 mod history;
+mod inherit;
 mod keys;
 mod lookup;
 mod member;
@@ -89,6 +90,7 @@ enum Command {
     Contribute(transact::ContributeArgs),
     Claim(transact::ClaimArgs),
     Attest(transact::AttestArgs),
+    Inherit(inherit::InheritArgs),
     Submit(transact::SubmitArgs),
     Balance(member::BalanceArgs),
     History(history::HistoryArgs),
@@ -150,6 +152,7 @@ fn main() -> ExitCode {
         Command::Contribute(args) => transact::contribute(args, &out),
         Command::Claim(args) => transact::claim(args, &out),
         Command::Attest(args) => transact::attest(args, &out),
+        Command::Inherit(args) => inherit::run(args, &out),
         Command::Submit(args) => transact::submit(args, &out),
         Command::Balance(args) => member::balance(args, &out),
         Command::History(args) => history::history(args, &out),

@@ -96,6 +96,14 @@ pub fn run(a: Args, out: &Output) -> anyhow::Result<()> {
         ),
         None => crate::outln!("         no change pending"),
     }
+    match s.dormancy {
+        Some(d) => crate::outln!(
+            "heirs    an heir may inherit an account {d} epochs after the member's last action"
+        ),
+        None => {
+            crate::outln!("heirs    no inheritance on this chain (the genesis sets no dormancy)")
+        }
+    }
     crate::outln!(
         "         a change made now takes effect after epoch {} (`zkpension governance`)",
         s.params_known_until

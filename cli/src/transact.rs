@@ -12,11 +12,12 @@ use rand_core::OsRng;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
+use zkpension_circuits::field::{self, Fr};
 use zkpension_core::tx::body::MAX_CONTEXT_BYTES;
 use zkpension_core::{format_amount as money, parse_amount, Transaction};
 use zkpension_prover::member::chain_keys::check_chain_keys;
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::{Action, ClientError, MemberSession, Recorded};
+use zkpension_prover::member::{Action, ClientError, MemberSession, Naming, Recorded};
 
 /// How long a command waits for its transaction's block.
 const WAIT: Duration = Duration::from_secs(120);
@@ -39,11 +40,33 @@ pub struct TxArgs {
     /// Return once submitted instead of waiting for the block
     #[arg(long)]
     no_wait: bool,
+    /// Name the account's heir in this transaction's new note: the heir's
+    /// address (the `owner` that `zkpension wallet show` prints in the
+    /// heir's wallet), or `none` to name nobody. Without it the heir the
+    /// account names now is kept. Hidden like everything else in the note;
+    /// the heir may inherit once the account has been dormant for the
+    /// genesis's `dormancy` epochs (`zkpension inherit`)
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_heir)]
+    heir: Option<Fr>,
+}
+
+/// An heir's address (`0x` and 64 hex digits, below p) or `none` (0).
+pub fn parse_heir(s: &str) -> Result<Fr, String> {
+    if s == "none" {
+        return Ok(Fr::from(0u64));
+    }
+    let heir = field::from_hex(s).map_err(|e| {
+        format!("{e}: an heir is an address (0x and 64 hex digits, as `zkpension wallet show` prints `owner`) or `none`")
+    })?;
+    if heir == Fr::from(0u64) {
+        return Err("the zero address names nobody: write `none`".into());
+    }
+    Ok(heir)
 }
 
 /// A text bound into a proof (a payment reference, a recipient, a message):
 /// at most [`MAX_CONTEXT_BYTES`] bytes, checked before anything is proved.
-fn bound_text(s: &str) -> Result<String, String> {
+pub fn bound_text(s: &str) -> Result<String, String> {
     if s.len() > MAX_CONTEXT_BYTES {
         return Err(format!(
             "{} bytes, the ledger takes at most {MAX_CONTEXT_BYTES}",
@@ -122,6 +145,7 @@ pub struct AttestArgs {
 pub fn flow_err(e: FlowError) -> anyhow::Error {
     match e {
         FlowError::Rule { explanation, .. } => Rejected(explanation).into(),
+        e @ FlowError::Inherited { .. } => Rejected(e.to_string()).into(),
         FlowError::Seal(e) => Usage(e.to_string()).into(),
         FlowError::Client(ClientError::Rejected { id, reason }) => Rejected(format!(
             "the node rejected transaction {id}: {}",
@@ -142,8 +166,12 @@ fn transact(a: TxArgs, action: Action, out: &Output) -> anyhow::Result<()> {
     out.note(&echo(&action, &status));
     let keys = a.prover.load(&dir)?;
     let start = std::time::Instant::now();
+    let naming = Naming {
+        action: &action,
+        heir: a.heir,
+    };
     let prepared = session
-        .prepare(&keys, &action, &mut OsRng)
+        .prepare_naming(&keys, naming, &mut OsRng)
         .map_err(flow_err)?;
     let prove_s = start.elapsed().as_secs_f64();
     crate::args::tables_note(out, &keys);
@@ -243,6 +271,7 @@ fn report(
         return out.print_json(&json!({
             "kind": p.kind, "tx_id": id, "included_at": height, "file": file, "held": file.is_some(),
             "prove_seconds": prove_s, "balance": p.new_note.balance, "pension": p.new_note.pension,
+            "heir": field::to_hex(&p.new_note.heir),
             "matched": matched, "attestation": attestation,
         }));
     }
@@ -267,6 +296,10 @@ fn report(
         money(p.new_note.balance),
         money(p.new_note.pension)
     );
+    match p.new_note.heir {
+        h if h == Fr::from(0u64) => crate::outln!("heir     none named"),
+        h => crate::outln!("heir     {}", field::to_hex(&h)),
+    }
     if let Some(a) = attestation {
         crate::outln!("context id {}", a["context"].as_str().unwrap_or_default());
         crate::outln!("tag        {}", a["tag"].as_str().unwrap_or_default());

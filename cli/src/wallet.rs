@@ -463,6 +463,8 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
             "owner": field::to_hex(&w.owner),
             "chain_id": w.chain_id,
             "current_note": w.current_note(),
+            "heir": w.current_note().map(|n| field::to_hex(&n.note.heir)),
+            "inherited": w.inherited,
             "notes": w.notes,
             "pending": w.pending,
             "sync": {
@@ -497,6 +499,21 @@ fn show(arg: &WalletArg, show_secret: bool, out: &Output) -> anyhow::Result<()> 
             n.leaf_index.map_or("?".to_string(), |i| i.to_string())
         ),
         None => crate::outln!("account  none yet (not enrolled, or not synced)"),
+    }
+    if let Some(n) = w.current_note() {
+        match n.note.heir {
+            h if h == field::Fr::from(0u64) => {
+                crate::outln!("heir     none named (name one with --heir ADDRESS on a transaction)")
+            }
+            h => crate::outln!("heir     {}", field::to_hex(&h)),
+        }
+    }
+    if let Some(i) = w.inherited {
+        crate::outln!(
+            "closed   the heir inherited {} in epoch {}",
+            zkpension_core::format_amount(i.amount),
+            i.epoch
+        );
     }
     crate::outln!(
         "notes    {} ({unspent} unspent), pending transactions {}",

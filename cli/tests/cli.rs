@@ -423,8 +423,35 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
     assert_eq!(count("attest"), 1);
     assert!(count("contribute") >= 6, "{events:?}");
     assert!(count("claim") >= 3, "{events:?}");
-    // The cap, the early claim and the second claim in one epoch are refused.
-    assert_eq!(count("refused"), 3, "{events:?}");
+    // The cap, the early claim, the second claim in one epoch and the
+    // heir's inheritance before the dormancy are refused.
+    assert_eq!(count("refused"), 4, "{events:?}");
+    // Carol names Dana as heir; Dana inherits Carol's whole balance once
+    // the account has been dormant for 3 epochs, and the books still balance.
+    assert_eq!(count("name_heir"), 1, "{events:?}");
+    let early = events
+        .iter()
+        .find(|e| e["event"] == "refused" && e["what"] == "inherit")
+        .unwrap();
+    let inherit = events.iter().find(|e| e["event"] == "inherit").unwrap();
+    let last_active = inherit["member_last_active"].as_u64().unwrap();
+    assert_eq!(
+        early["dormant_from"].as_u64(),
+        Some(last_active + 3),
+        "{early}"
+    );
+    assert!(
+        inherit["epoch"].as_u64().unwrap() >= last_active + 3,
+        "{inherit}"
+    );
+    let carol = v["summary"]["members_private_view"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["member"] == "carol")
+        .unwrap();
+    assert_eq!(carol["closed"], true, "{carol}");
+    assert_eq!(carol["inherited"]["amount"], inherit["amount"], "{carol}");
     let checks = &v["summary"]["checks"];
     assert_eq!(checks["pool_equals_in_plus_matched_minus_out"], true);
     // The state's deposit of 200.00 is matched 50 cents per unit: bob's
@@ -448,7 +475,11 @@ fn the_demo_tells_the_whole_story_and_the_books_balance() {
     // The paying agent reads every claim's recipient; the ledger stores none
     // of them in clear (its block files are searched for the text).
     let payouts = v["summary"]["paying_agent_view"].as_array().unwrap();
-    assert_eq!(payouts.len(), count("claim"), "{payouts:?}");
+    assert_eq!(
+        payouts.len(),
+        count("claim") + count("inherit"),
+        "{payouts:?}"
+    );
     for p in payouts {
         assert!(p["recipient"]
             .as_str()

@@ -78,6 +78,7 @@ fn test_genesis(name: &str, registrar: [u8; 32], authority: [u8; 32]) -> Genesis
         ceremony: None,
         governance: None,
         subsidy: None,
+        dormancy: None,
         verifying_keys: ids.into_iter().map(|(s, id)| (s, FixedBytes(id))).collect(),
     }
 }
@@ -845,5 +846,128 @@ fn a_state_subsidy_is_matched_into_the_balance() {
     let g = &g["governance"];
     assert_eq!(g["funders"][0]["deposits"], 1, "{g}");
     assert_eq!(g["history"][0]["action"], "deposited", "{g}");
+    node.shutdown().unwrap();
+}
+
+/// A member names an heir with `--heir`; the heir watches the account with
+/// its viewing key and, refused before the dormancy and refused as a
+/// stranger, inherits it after; the member's wallet shows it closed.
+#[test]
+fn an_heir_inherits_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let z = |node: &str, args: &[&str]| zkpension_in(home, node, args);
+    let reg = ok(&mut z(
+        "",
+        &["registrar", "keygen", "--out", "registrar.key"],
+    ));
+    let auth = ok(&mut z(
+        "",
+        &["authority", "keygen", "--out", "authority.key"],
+    ));
+    let mut genesis = test_genesis("cli-heir", public_key(&reg), public_key(&auth));
+    genesis.dormancy = Some(1);
+    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
+    config.block_interval = Duration::from_millis(20);
+    let node = Node::start(config).unwrap();
+    let url = node.url();
+    let z = |args: &[&str]| z(&url, args);
+    let refused = |args: &[&str], says: &str| {
+        let o = z(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        assert!(show(&o).contains(says), "{}", show(&o));
+    };
+
+    ok(&mut z(&["wallet", "new"]));
+    ok(&mut z(&["wallet", "new", "--wallet", "heir.json"]));
+    ok(&mut z(&["wallet", "new", "--wallet", "cousin.json"]));
+    let address = |file: &str| {
+        ok(&mut z(&["wallet", "show", "--wallet", file]))["owner"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let heir = address("heir.json");
+    ok(&mut z(&[
+        "enroll",
+        "--eligible-epoch",
+        "9",
+        "--out",
+        "me.enroll.json",
+    ]));
+    ok(&mut z(&[
+        "registrar",
+        "approve",
+        "--expect-eligible-epoch",
+        "9",
+        "--request",
+        "me.enroll.json",
+        "--key",
+        "registrar.key",
+    ]));
+    ok(&mut z(&["sync"]));
+    // A malformed address is a usage error before anything is proved.
+    let o = z(&["contribute", "--cents", "100", "--heir", "0x12"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let v = ok(&mut z(&["contribute", "--cents", "300", "--heir", &heir]));
+    assert_eq!(v["heir"], heir.as_str(), "{v}");
+    // Without --heir the heir is kept.
+    let v = ok(&mut z(&["contribute", "--cents", "100"]));
+    assert_eq!(v["heir"], heir.as_str(), "{v}");
+    ok(&mut z(&[
+        "wallet",
+        "export-viewing-key",
+        "--out",
+        "me.view.json",
+    ]));
+    ok(&mut z(&[
+        "wallet",
+        "watch",
+        "--viewing-key",
+        "me.view.json",
+        "--wallet",
+        "watch.json",
+    ]));
+    let inherit = |wallet: &'static str| {
+        vec![
+            "inherit",
+            "--wallet",
+            wallet,
+            "--watch",
+            "watch.json",
+            "--recipient",
+            "heir's bank",
+        ]
+    };
+    // Epoch 1, last active 1, dormancy 1: from epoch 2.
+    refused(&inherit("heir.json"), "may inherit from epoch 2");
+    ok(&mut z(&[
+        "authority",
+        "advance-epoch",
+        "--key",
+        "authority.key",
+    ]));
+    refused(&inherit("cousin.json"), "names another heir");
+    let v = ok(&mut z(&inherit("heir.json")));
+    assert_eq!(
+        (v["amount"].as_u64(), v["epoch"].as_u64()),
+        (Some(400), Some(2)),
+        "{v}"
+    );
+    refused(&inherit("heir.json"), "already closed");
+    // The member's wallet: closed, and says so.
+    ok(&mut z(&["sync"]));
+    let h = ok(&mut z(&["history"]));
+    let last = h["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["kind"].as_str(), last["amount"].as_u64()),
+        (Some("inherit"), Some(400)),
+        "{h}"
+    );
+    refused(&["contribute", "--cents", "100"], "its heir inherited");
+    let s = ok(&mut z(&["status"]));
+    assert_eq!(s["status"]["totals"]["paid_out"], 400, "{s}");
     node.shutdown().unwrap();
 }

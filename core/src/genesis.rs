@@ -101,7 +101,15 @@ pub struct Genesis {
     /// Absent: no subsidy, every contribution's match is 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsidy: Option<Subsidy>,
+    /// Epochs without an action by a member after which the heir the
+    /// member named may inherit the account (SPEC §4 Inherit). Absent: no
+    /// inheritance on this chain, every Inherit is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dormancy: Option<u64>,
 }
+
+/// Largest `dormancy` a genesis may choose.
+pub const MAX_DORMANCY: u64 = 1_000_000;
 
 /// A genesis that cannot start a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -124,6 +132,8 @@ pub enum GenesisError {
     Governance(#[from] GovernanceError),
     #[error("subsidy: {0}")]
     Subsidy(#[from] SubsidyError),
+    #[error("dormancy must be between 1 and {MAX_DORMANCY} epochs, got {0}")]
+    Dormancy(u64),
 }
 
 /// The parts of genesis every check needs, decoded once.
@@ -139,6 +149,8 @@ pub struct ChainContext {
     pub governance: Governance,
     /// Shared: every block's delta holds it.
     pub subsidy: Option<std::sync::Arc<SubsidyRules>>,
+    /// Epochs of dormancy before an heir may inherit; `None`: no inheritance.
+    pub dormancy: Option<u64>,
 }
 
 fn decode_key(bytes: &PublicKeyBytes, which: &'static str) -> Result<Ed25519Key, GenesisError> {
@@ -169,6 +181,9 @@ impl Genesis {
         if self.paying_agent.is_some_and(|k| k.0 == [0; 32]) {
             return Err(GenesisError::ZeroAgentKey);
         }
+        if let Some(d) = self.dormancy.filter(|d| !(1..=MAX_DORMANCY).contains(d)) {
+            return Err(GenesisError::Dormancy(d));
+        }
         let governance = self.governance_rules();
         governance.validate(&self.params.params())?;
         let subsidy = self
@@ -184,6 +199,7 @@ impl Genesis {
             paying_agent: self.paying_agent.map(|k| k.0),
             governance,
             subsidy,
+            dormancy: self.dormancy,
         })
     }
 
@@ -209,19 +225,23 @@ impl Genesis {
     /// version 4, then a byte 1 or 0 for whether the governance section
     /// follows, the section if so, then the subsidy section (match_rate,
     /// the number of funders as a u32, then each funder's name as
-    /// length-prefixed bytes and its key).
+    /// length-prefixed bytes and its key). With a dormancy, version 6: as
+    /// version 5, then a byte 1 or 0 for whether the subsidy section
+    /// follows, the section if so, then `dormancy`.
     pub fn encode(&self) -> Vec<u8> {
         let version = match (
+            self.dormancy.is_some(),
             self.subsidy.is_some(),
             self.governance.is_some(),
             self.paying_agent.is_some(),
             self.ceremony.is_some(),
         ) {
-            (true, _, _, _) => 5,
-            (false, true, _, _) => 4,
-            (false, false, _, true) => 3,
-            (false, false, true, false) => 2,
-            (false, false, false, false) => 1,
+            (true, _, _, _, _) => 6,
+            (false, true, _, _, _) => 5,
+            (false, false, true, _, _) => 4,
+            (false, false, false, _, true) => 3,
+            (false, false, false, true, false) => 2,
+            (false, false, false, false, false) => 1,
         };
         let mut w = Writer::with_prefix(GENESIS_DOMAIN);
         w.u8(version)
@@ -257,8 +277,14 @@ impl Genesis {
         if let Some(g) = &self.governance {
             g.write(&mut w);
         }
+        if version >= 6 {
+            w.u8(u8::from(self.subsidy.is_some()));
+        }
         if let Some(s) = &self.subsidy {
             s.write(&mut w);
+        }
+        if let Some(d) = self.dormancy {
+            w.u64(d);
         }
         w.into_bytes()
     }
@@ -302,6 +328,7 @@ mod tests {
             ceremony: None,
             governance: None,
             subsidy: None,
+            dormancy: None,
         }
     }
 
@@ -460,5 +487,34 @@ mod tests {
             GenesisError::Subsidy(SubsidyError::Rate(0))
         );
         assert!(g.validate().unwrap().subsidy.is_none());
+    }
+
+    #[test]
+    fn a_dormancy_is_version_6_and_changes_the_hash() {
+        let g = sample();
+        let mut v = g.clone();
+        v.dormancy = Some(24);
+        assert_eq!(v.encode()[GENESIS_DOMAIN.len()], 6);
+        assert_ne!(v.hash(), g.hash());
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(Genesis::from_json(&json).unwrap(), v);
+        assert!(v.validate().is_ok());
+        let mut w = v.clone();
+        w.dormancy = Some(25);
+        assert_ne!(w.hash(), v.hash());
+        // With and without a subsidy section: both in the hash.
+        let mut w = v.clone();
+        w.subsidy = Some(Subsidy {
+            match_rate: 500,
+            funders: Vec::new(),
+        });
+        assert_ne!(w.hash(), v.hash());
+        for bad in [0, MAX_DORMANCY + 1] {
+            let mut w = v.clone();
+            w.dormancy = Some(bad);
+            assert_eq!(w.validate().unwrap_err(), GenesisError::Dormancy(bad));
+        }
+        // Without one, the encoding is the earlier version's.
+        assert_eq!(g.encode()[GENESIS_DOMAIN.len()], 1);
     }
 }

@@ -64,6 +64,8 @@ pub enum Rejection {
     BadFunderSignature,
     #[error("this chain has no subsidy pool: a contribution's match must be 0, got {got}")]
     NoSubsidyPool { got: u64 },
+    #[error("this chain's genesis sets no dormancy: nobody can inherit an account on it")]
+    NoInheritance,
     #[error("the proof does not verify for the transaction's public inputs under the ledger's parameters")]
     InvalidProof,
     #[error("the {field} is not sealed to the fund's paying agent ({why}): this chain carries payout details only encrypted")]
@@ -118,6 +120,7 @@ impl Rejection {
             Rejection::UnknownFunder => "unknown_funder",
             Rejection::BadFunderSignature => "bad_funder_signature",
             Rejection::NoSubsidyPool { .. } => "no_subsidy_pool",
+            Rejection::NoInheritance => "no_inheritance",
             Rejection::InvalidProof => "invalid_proof",
             Rejection::ClearPayoutDetail { .. } => "clear_payout_detail",
             Rejection::DuplicateInBlock => "duplicate_in_block",

@@ -143,6 +143,10 @@ pub struct StatusView {
     /// there (absent: every block since genesis).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_base: Option<u64>,
+    /// Epochs without an action by a member after which the heir it named
+    /// may inherit (the genesis's; absent: no inheritance on this chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dormancy: Option<u64>,
 }
 
 /// `GET /v1/governance`: who governs, under which rules, and every change.
@@ -238,7 +242,9 @@ pub struct CompactBlock {
 }
 
 /// One spend of a compact block: its nullifier, the position of the note it
-/// created in the block's `commitments`, and its public kind, amount and epoch.
+/// created in the block's `commitments`, and its public kind, amount, epoch
+/// and `heir_ct`. An heir's Inherit creates no note: its `out` is the
+/// position the next commitment would take, and names nothing of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompactSpend {
     pub nf: Nullifier,

@@ -243,7 +243,10 @@ impl Auditor {
                     c.members_enrolled += 1;
                     c.signatures_checked += 1;
                 }
-                Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {}
+                Transaction::Contribute(_)
+                | Transaction::Claim(_)
+                | Transaction::Attest(_)
+                | Transaction::Inherit(_) => {}
                 Transaction::AdvanceEpoch(_)
                 | Transaction::SetParams(_)
                 | Transaction::CancelParams(_)

@@ -93,6 +93,7 @@ pub fn check_stateless(tx: Transaction) -> Result<CheckedTx, Rejection> {
             return Err(Rejection::TotalOverflow)
         }
         Transaction::Claim(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
+        Transaction::Inherit(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
         Transaction::Deposit(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
         Transaction::SetParams(t) => t.body.params.validate()?,
         _ => {}
@@ -195,9 +196,18 @@ pub fn check_stateful(
             }
             Ok(None)
         }
-        Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
-            let (Some(spend), Some(epoch)) = (c.tx.spend(), c.tx.spend_epoch()) else {
-                unreachable!("every proof kind has a spend header and an epoch");
+        Transaction::Contribute(_)
+        | Transaction::Claim(_)
+        | Transaction::Attest(_)
+        | Transaction::Inherit(_) => {
+            let (Some(anchor), Some(nf), Some(epoch)) =
+                (c.tx.anchor(), c.tx.nullifier(), c.tx.spend_epoch())
+            else {
+                unreachable!("every proof kind has an anchor, a nullifier and an epoch");
+            };
+            let dormancy = match (&c.tx, state.ctx.dormancy) {
+                (Transaction::Inherit(_), None) => return Err(Rejection::NoInheritance),
+                (_, dormancy) => dormancy.unwrap_or(0),
             };
             if state.ctx.paying_agent.is_some() {
                 check_sealed(&c.tx)?;
@@ -208,12 +218,12 @@ pub fn check_stateful(
                     got: epoch,
                 });
             }
-            if !state.anchors.contains(&spend.anchor.to_field()) {
+            if !state.anchors.contains(&anchor.to_field()) {
                 return Err(Rejection::UnknownAnchor {
                     window: state.anchor_window(),
                 });
             }
-            if state.is_spent(&spend.nf) {
+            if state.is_spent(&nf) {
                 return Err(Rejection::NullifierSpent);
             }
             match &c.tx {
@@ -227,17 +237,18 @@ pub fn check_stateful(
                 }
                 _ => {}
             }
-            Ok(c.tx.public_inputs(chain_id, &scalars.params))
+            Ok(c.tx.public_inputs(chain_id, &scalars.params, dormancy))
         }
     }
 }
 
-/// On a chain with a paying agent, a claim's recipient and a non-empty
-/// payment reference must be framed as sealed texts
+/// On a chain with a paying agent, a claim's or an inheritance's recipient
+/// and a non-empty payment reference must be framed as sealed texts
 /// (`zkpension_core::sealed`): the ledger never stores them in clear.
 fn check_sealed(tx: &Transaction) -> Result<(), Rejection> {
     let (field, text) = match tx {
         Transaction::Claim(t) => ("recipient", t.body.recipient.as_slice()),
+        Transaction::Inherit(t) => ("recipient", t.body.recipient.as_slice()),
         Transaction::Contribute(t) if !t.body.payer_ref.is_empty() => {
             ("payment reference", t.body.payer_ref.as_slice())
         }
@@ -349,6 +360,12 @@ pub fn check_in_block(delta: &BlockDelta, c: &CheckedTx) -> Result<(), Rejection
                 amount: t.body.amount,
             });
         }
+        Transaction::Inherit(t) if t.body.amount > delta.scalars.pool() => {
+            return Err(Rejection::InsufficientPool {
+                pool: delta.scalars.pool(),
+                amount: t.body.amount,
+            });
+        }
         Transaction::Contribute(t) => {
             let s = &delta.scalars;
             // The members' money held after it, `total_contributed +
@@ -434,6 +451,8 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
             });
         }
         Transaction::Claim(t) => s.total_paid_out += t.body.amount,
+        // An heir's payout is money out like a pension's.
+        Transaction::Inherit(t) => s.total_paid_out += t.body.amount,
         Transaction::Attest(t) => {
             let key = (t.body.context, t.body.tag);
             s.add_attestation(&key.0, &key.1);

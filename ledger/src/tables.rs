@@ -14,8 +14,9 @@ pub const META_GENESIS: &str = "genesis";
 /// The layout of these tables; a database of another layout is refused.
 /// Layout 2 added the tree's frontier, the shard roots, the epoch rows and
 /// the governance log, so that a node starts from its last commit without
-/// reading its history.
-pub const FORMAT: &[u8] = b"zkpension-ledger/2";
+/// reading its history. Layout 3 stores blocks whose member spends carry
+/// `heir_ct` (and Inherit transactions), which a layout-2 block lacks.
+pub const FORMAT: &[u8] = b"zkpension-ledger/3";
 pub const META_SCALARS: &str = "scalars";
 /// [`zkpension_circuits::tree::Frontier::to_bytes`] after the last block
 /// (absent at height 0).

@@ -49,6 +49,7 @@ fn contribute(sim: &SimKeys, nf: u64) -> Contribute {
                 anchor: Anchor::from(MerkleTree::new().root()),
                 nf: Nullifier::from(Fr::from(nf)),
                 cm_new: NoteCommitment::from(Fr::from(nf + 1_000)),
+                heir_ct: Default::default(),
             },
             amount: 7,
             matched: 0,

@@ -27,6 +27,7 @@ fn contribute(sim: &SimKeys, anchor: Fr, nf: u64) -> Transaction {
                 anchor: Anchor::from(anchor),
                 nf: Nullifier::from(Fr::from(nf)),
                 cm_new: NoteCommitment::from(Fr::from(nf + 1_000)),
+                heir_ct: Default::default(),
             },
             amount: 7,
             matched: 0,

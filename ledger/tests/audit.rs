@@ -45,6 +45,7 @@ fn chain(sim: &SimKeys) -> (Genesis, Vec<Block>) {
                     anchor: Anchor::from(state.tree_root()),
                     nf: Nullifier::from(Fr::from(100 + i)),
                     cm_new: NoteCommitment::from(Fr::from(200 + i)),
+                    heir_ct: Default::default(),
                 },
                 amount: 10 + i,
                 matched: 0,

@@ -214,6 +214,7 @@ fn kill_nine_during_block_production() {
                             anchor: Anchor::from(empty_root),
                             nf: Nullifier::from(Fr::from(1_000_000 + i)),
                             cm_new: NoteCommitment::from(Fr::from(2_000_000 + i)),
+                            heir_ct: Default::default(),
                         },
                         amount: 1 + i % 100,
                         matched: 0,

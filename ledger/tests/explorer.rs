@@ -81,6 +81,7 @@ fn spend(node: &Node, seed: u64) -> SpendHeader {
         anchor: Anchor::from(anchor),
         nf: Nullifier::from(Fr::from(1000 + seed)),
         cm_new: NoteCommitment::from(Fr::from(2000 + seed)),
+        heir_ct: Default::default(),
     }
 }
 

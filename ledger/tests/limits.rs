@@ -286,6 +286,7 @@ fn attestations_are_found_by_their_text_context() {
                 anchor: Anchor::from(zkpension_circuits::tree::MerkleTree::new().root()),
                 nf: Nullifier::from(Fr::from(3u64)),
                 cm_new: NoteCommitment::from(Fr::from(4u64)),
+                heir_ct: Default::default(),
             },
             epoch: 1,
             context,

@@ -26,9 +26,12 @@ use zkpension_core::governance::{Bound, Governance, ParamBounds, SignerGroup};
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::subsidy::{self, Funder, Subsidy};
 use zkpension_core::tx::{
-    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Deposit, Enroll, SetParams, TxId,
+    AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Deposit, Enroll, Inherit, SetParams,
+    TxId,
 };
-use zkpension_core::tx::{AttestBody, ClaimBody, Context, ContributeBody, SpendHeader};
+use zkpension_core::tx::{
+    AttestBody, ClaimBody, Context, ContributeBody, InheritBody, SpendHeader,
+};
 use zkpension_core::{Genesis, Params, PendingParams, Transaction};
 use zkpension_ledger::store::Store;
 use zkpension_ledger::State;
@@ -84,6 +87,15 @@ enum Op {
         tag: u8,
         epoch: i8,
         age: u8,
+        bad: bool,
+    },
+    /// An heir's payout; `lie`: proved under another dormancy.
+    Inherit {
+        nf: u8,
+        amount: u64,
+        epoch: i8,
+        age: u8,
+        lie: bool,
         bad: bool,
     },
     Advance {
@@ -148,8 +160,10 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(funder, amount, nonce, forged)| Op::Deposit { funder, amount, nonce, forged }),
         3 => (0u8..10, 0u64..1500, epoch.clone(), age.clone(), prop::bool::weighted(0.1), prop::bool::weighted(0.1))
             .prop_map(|(nf, amount, epoch, age, lie, bad)| Op::Claim { nf, amount, epoch, age, lie, bad }),
-        2 => (0u8..10, 0u8..3, 0u8..3, epoch, age, prop::bool::weighted(0.1))
+        2 => (0u8..10, 0u8..3, 0u8..3, epoch.clone(), age.clone(), prop::bool::weighted(0.1))
             .prop_map(|(nf, context, tag, epoch, age, bad)| Op::Attest { nf, context, tag, epoch, age, bad }),
+        2 => (0u8..10, 0u64..1500, epoch, age, prop::bool::weighted(0.1), prop::bool::weighted(0.1))
+            .prop_map(|(nf, amount, epoch, age, lie, bad)| Op::Inherit { nf, amount, epoch, age, lie, bad }),
         2 => (0u8..3, nonce.clone(), prop::bool::weighted(0.1))
             .prop_map(|(step, nonce, forged)| Op::Advance { step, nonce, forged }),
         1 => (prop::sample::select(vec![500u64, 1000, 2000, 2500]), 0u64..3, 1u8..4, nonce.clone(), prop::bool::weighted(0.1))
@@ -193,6 +207,8 @@ struct Meta {
     /// parameters.
     bad_proof: bool,
     proved_under: Option<Params>,
+    /// An Inherit proved under another dormancy than the genesis's.
+    wrong_dormancy: bool,
 }
 
 impl Model {
@@ -252,6 +268,7 @@ impl Model {
                 return Err("total_overflow")
             }
             Transaction::Claim(t) if t.body.amount == 0 => return Err("zero_amount"),
+            Transaction::Inherit(t) if t.body.amount == 0 => return Err("zero_amount"),
             Transaction::Deposit(t) if t.body.amount == 0 => return Err("zero_amount"),
             Transaction::SetParams(t) if t.body.params.divisor == 0 || t.body.params.cap == 0 => {
                 return Err("invalid_params")
@@ -321,8 +338,7 @@ impl Model {
             }
             _ => {}
         }
-        if let (Some(spend), Some(epoch)) = (tx.spend(), tx.spend_epoch()) {
-            let anchor = spend.anchor;
+        if let (Some(anchor), Some(epoch)) = (tx.anchor(), tx.spend_epoch()) {
             if epoch != self.epoch {
                 return Err("wrong_epoch");
             }
@@ -348,6 +364,7 @@ impl Model {
                 (Transaction::Claim(_), Some(p)) => {
                     (p.min_periods, p.divisor) == (self.params.min_periods, self.params.divisor)
                 }
+                (Transaction::Inherit(_), _) => !meta.wrong_dormancy,
                 _ => true,
             };
             if meta.bad_proof || !params_ok {
@@ -372,6 +389,9 @@ impl Model {
                 return Err("duplicate_attestation_in_block")
             }
             Transaction::Claim(t) if t.body.amount > self.pool() => {
+                return Err("insufficient_pool")
+            }
+            Transaction::Inherit(t) if t.body.amount > self.pool() => {
                 return Err("insufficient_pool")
             }
             Transaction::Contribute(t) => {
@@ -413,6 +433,7 @@ impl Model {
                 self.deposit_nonces[i] += 1;
             }
             Transaction::Claim(t) => self.paid_out += t.body.amount,
+            Transaction::Inherit(t) => self.paid_out += t.body.amount,
             Transaction::Attest(t) => {
                 self.block_tags
                     .insert((t.body.context.to_field(), t.body.tag.to_field()));
@@ -500,6 +521,7 @@ impl Minter {
             forged,
             bad_proof: false,
             proved_under: None,
+            wrong_dormancy: false,
         };
         let signer = |forged: bool, real: SigningKey, other: SigningKey| {
             if forged {
@@ -605,6 +627,7 @@ impl Minter {
                             anchor: Anchor::from(Self::anchor(m, age)),
                             nf: Nullifier::from(Fr::from(100 + nf as u64)),
                             cm_new: NoteCommitment::from(self.fresh()),
+                            heir_ct: Default::default(),
                         },
                         amount,
                         matched,
@@ -621,6 +644,7 @@ impl Minter {
                         forged: false,
                         bad_proof: bad,
                         proved_under: Some(under),
+                        wrong_dormancy: false,
                     },
                 )
             }
@@ -642,6 +666,7 @@ impl Minter {
                             anchor: Anchor::from(Self::anchor(m, age)),
                             nf: Nullifier::from(Fr::from(100 + nf as u64)),
                             cm_new: NoteCommitment::from(self.fresh()),
+                            heir_ct: Default::default(),
                         },
                         amount,
                         epoch: Self::shifted(m.epoch, epoch),
@@ -657,6 +682,7 @@ impl Minter {
                         forged: false,
                         bad_proof: bad,
                         proved_under: Some(under),
+                        wrong_dormancy: false,
                     },
                 )
             }
@@ -674,6 +700,7 @@ impl Minter {
                             anchor: Anchor::from(Self::anchor(m, age)),
                             nf: Nullifier::from(Fr::from(100 + nf as u64)),
                             cm_new: NoteCommitment::from(self.fresh()),
+                            heir_ct: Default::default(),
                         },
                         epoch: Self::shifted(m.epoch, epoch),
                         context: ContextId::from(Fr::from(context as u64)),
@@ -693,6 +720,38 @@ impl Minter {
                         forged: false,
                         bad_proof: bad,
                         proved_under: None,
+                        wrong_dormancy: false,
+                    },
+                )
+            }
+            Op::Inherit {
+                nf,
+                amount,
+                epoch,
+                age,
+                lie,
+                bad,
+            } => {
+                let mut tx = Inherit {
+                    body: InheritBody {
+                        anchor: Anchor::from(Self::anchor(m, age)),
+                        nf: Nullifier::from(Fr::from(100 + nf as u64)),
+                        amount,
+                        epoch: Self::shifted(m.epoch, epoch),
+                        recipient: Context::new("recipient", b"heir".to_vec()).unwrap(),
+                    },
+                    proof: FixedBytes([0; 128]),
+                };
+                let dormancy = DORMANCY + u64::from(lie);
+                let inputs = tx.public(&chain, dormancy).to_field_elements();
+                tx.proof = self.proof(Statement::Inherit, inputs, bad);
+                (
+                    tx.into(),
+                    Meta {
+                        forged: false,
+                        bad_proof: bad,
+                        proved_under: None,
+                        wrong_dormancy: lie,
                     },
                 )
             }

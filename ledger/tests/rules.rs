@@ -856,3 +856,61 @@ fn a_chain_without_a_subsidy_refuses_matches_and_deposits() {
     assert!(chain.state.scalars().subsidy.is_none());
     assert!(chain.state.subsidy_view().is_none());
 }
+
+/// An heir: named by the member's contribution, inherits after the
+/// genesis's dormancy, once; the member's own spend of the inherited note
+/// is then a double spend; a proof under a shorter dormancy does not
+/// verify; a chain without a dormancy refuses every inheritance.
+#[test]
+fn an_heir_inherits_a_dormant_account_once() {
+    let mut chain = Chain::new(16);
+    let heir = zkpension_circuits::keys::SpendingKey::from_seed(b"the heir");
+    let (mut a, _) = two_members(&mut chain);
+    // Epoch 1: the member pays in 800 and names the heir.
+    a.heir = heir.owner();
+    let (c, n) = a.contribute(chain.tree(), 800, 1, PARAMS.cap, b"p");
+    chain.include(vec![c]);
+    a.note = n;
+    a.locate(chain.tree());
+    assert_eq!(a.note.heir, heir.owner());
+    assert_eq!(a.note.last_active, 1);
+    // Dormant from epoch 1 + 3 on. The heir's proof for epoch 4, sent in
+    // epoch 3, is refused.
+    chain.include(vec![advance(3, 0)]);
+    let inherit = a.inherit(&heir, chain.tree(), 4, b"heir's account");
+    chain.assert_rejected(inherit.clone(), "wrong_epoch");
+    // Relabelled as epoch 3 (a dormancy of 2), it no longer verifies.
+    let mut early = inherit.clone();
+    if let Transaction::Inherit(t) = &mut early {
+        t.body.epoch = 3;
+    }
+    chain.assert_rejected(early, "invalid_proof");
+    // Epoch 4: the whole balance leaves as money out; no note is appended.
+    chain.include(vec![advance(4, 1)]);
+    let leaves = chain.state.scalars().leaf_count;
+    chain.include(vec![inherit.clone()]);
+    assert_eq!(chain.state.scalars().total_paid_out, 800);
+    assert_eq!(chain.state.scalars().leaf_count, leaves);
+    // Once only, and the member's own spend of the note is a double spend.
+    chain.assert_rejected(inherit.clone(), "replayed");
+    let (late, _) = a.contribute(chain.tree(), 10, 4, PARAMS.cap, b"p");
+    chain.assert_rejected(late, "nullifier_spent");
+    // A chain whose genesis sets no dormancy.
+    let mut g = genesis(PARAMS, 16);
+    g.dormancy = None;
+    let mut off = Chain {
+        state: State::genesis(&g).unwrap(),
+        tree: MerkleTree::new(),
+        rng: rng(96),
+    };
+    let mut b = Member::new(1, 2);
+    b.heir = heir.owner();
+    off.include(vec![b.enroll()]);
+    b.locate(off.tree());
+    let (c, n) = b.contribute(off.tree(), 800, 1, PARAMS.cap, b"p");
+    off.include(vec![c, advance(4, 0)]);
+    b.note = n;
+    b.locate(off.tree());
+    let inherit = b.inherit(&heir, off.tree(), 4, b"heir's account");
+    off.assert_rejected(inherit, "no_inheritance");
+}

@@ -43,6 +43,7 @@ pub fn contribute_witness<R: RngCore + CryptoRng>(rng: &mut R) -> Witness {
         100_000,
         binding(&chain(), ProofKind::Contribute, b"example payer reference"),
         Fr::rand(rng),
+        note.heir,
     )
     .expect("an enrollment note can contribute below the cap");
     Witness::Contribute(public, private)
@@ -68,6 +69,7 @@ pub fn claim_witness<R: RngCore + CryptoRng>(rng: &mut R) -> Witness {
         120,
         binding(&chain(), ProofKind::Claim, b"example recipient"),
         Fr::rand(rng),
+        note.heir,
     )
     .expect("the example member is eligible");
     Witness::Claim(public, private)
@@ -95,6 +97,7 @@ pub fn attest_witness<R: RngCore + CryptoRng>(rng: &mut R) -> Witness {
         true,
         binding(&chain(), ProofKind::Attest, b"example message"),
         Fr::rand(rng),
+        note.heir,
     )
     .expect("the example member meets the thresholds");
     Witness::Attest(public, private)

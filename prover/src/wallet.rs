@@ -46,6 +46,9 @@ use zkpension_circuits::tree::{empty_roots, DEPTH};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::Hash32;
 
+mod viewing_key;
+pub use viewing_key::{ViewingKeyFile, VIEWING_KEY_FORMAT};
+
 /// The `format` field of a wallet file.
 pub const WALLET_FORMAT: &str = "zkpension-wallet";
 
@@ -268,6 +271,17 @@ pub struct Wallet {
     /// this wallet did not make.
     #[serde(default)]
     pub spent_elsewhere: bool,
+    /// Set when the account's heir inherited it: the amount paid to the heir
+    /// and the epoch. The account is closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherited: Option<Inherited>,
+}
+
+/// The heir's payout that closed the account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inherited {
+    pub amount: u64,
+    pub epoch: u64,
 }
 
 impl Wallet {
@@ -294,6 +308,7 @@ impl Wallet {
             pending: Vec::new(),
             sync: SyncState::default(),
             spent_elsewhere: false,
+            inherited: None,
         }
     }
 
@@ -486,64 +501,6 @@ pub fn readable_by_others(path: &Path) -> std::io::Result<bool> {
     {
         let _ = path;
         Ok(false)
-    }
-}
-
-/// The `format` of a viewing-key file.
-pub const VIEWING_KEY_FORMAT: &str = "zkpension-viewing-key";
-
-/// A viewing key as `zkpension wallet export-viewing-key` writes it: enough
-/// to find and follow the account (balance, history, pension), not to spend,
-/// contribute, claim or attest.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ViewingKeyFile {
-    /// [`VIEWING_KEY_FORMAT`].
-    pub format: String,
-    /// 1.
-    pub version: u32,
-    /// The chain the account is on, when the wallet knew it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chain_id: Option<ChainId>,
-    #[serde(with = "serde_hex")]
-    pub owner: Fr,
-    #[serde(with = "serde_hex")]
-    pub nk: Fr,
-    #[serde(with = "serde_hex")]
-    pub ns: Fr,
-}
-
-impl ViewingKeyFile {
-    /// The viewing key of `wallet`.
-    pub fn of(wallet: &Wallet) -> Self {
-        let vk = wallet.viewing_key();
-        ViewingKeyFile {
-            format: VIEWING_KEY_FORMAT.into(),
-            version: 1,
-            chain_id: wallet.chain_id,
-            owner: vk.owner,
-            nk: vk.nk,
-            ns: vk.ns,
-        }
-    }
-
-    /// Reads a viewing key document, checking its format and version (field
-    /// elements `>= p` are refused by the hex decoding).
-    pub fn parse(bytes: &[u8]) -> Result<(ViewingKey, Option<ChainId>), String> {
-        let f: ViewingKeyFile = serde_json::from_slice(bytes)
-            .map_err(|e| format!("not a viewing key document: {e}"))?;
-        if f.format != VIEWING_KEY_FORMAT || f.version != 1 {
-            return Err(format!(
-                "format {:?} version {}, expected {VIEWING_KEY_FORMAT:?} version 1",
-                f.format, f.version
-            ));
-        }
-        let vk = ViewingKey {
-            owner: f.owner,
-            nk: f.nk,
-            ns: f.ns,
-        };
-        Ok((vk, f.chain_id))
     }
 }
 

@@ -109,6 +109,7 @@ fn honest_contribution(rng: &mut rand_chacha::ChaCha20Rng) -> (ContributePublic,
         1_000,
         Fr::from(9u64),
         Fr::rand(rng),
+        note.heir,
     )
     .unwrap();
     (public, private)

@@ -131,12 +131,27 @@ fn derivations_match_the_independent_vectors() {
         assert_eq!(first.r, hex(&a["r0"]));
         assert_eq!(first.commit().to_field(), hex(&a["cm0"]));
         assert_eq!(first.nullifier(&vk.nk).to_field(), hex(&a["nf0"]));
+        // No heir named: heir_ct is the mask alone.
         let change = PublicChange::Contribute {
             amount: a["contribution"].as_u64().unwrap(),
             epoch: 1,
+            heir_ct: vk.heir_mask(&first.nullifier(&vk.nk).to_field()),
         };
         let next = replay::successor(&vk, &first, change).unwrap();
         assert_eq!(next.r, hex(&a["r1"]));
         assert_eq!(next.commit().to_field(), hex(&a["cm1"]));
+        // The same contribution naming an heir: the mask, heir_ct and the
+        // commitment recovery rebuilds from them.
+        let nf0 = first.nullifier(&vk.nk).to_field();
+        assert_eq!(vk.heir_mask(&nf0), hex(&a["heir_mask1"]));
+        let named = PublicChange::Contribute {
+            amount: a["contribution"].as_u64().unwrap(),
+            epoch: 1,
+            heir_ct: hex(&a["heir_ct1"]),
+        };
+        let next = replay::successor(&vk, &first, named).unwrap();
+        assert_eq!(next.heir, hex(&a["heir1"]));
+        assert_eq!(next.heir_ct(&vk), hex(&a["heir_ct1"]));
+        assert_eq!(next.commit().to_field(), hex(&a["cm1_heir"]));
     }
 }

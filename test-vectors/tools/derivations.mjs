@@ -1,7 +1,7 @@
 // Generates test-vectors/derivations.json: the member key and note
 // derivations of SPEC §2 computed by independent code (Node's own PBKDF2 and
 // SHA-512, circomlibjs's Poseidon, BigInt packing), from a BIP-39 phrase to
-// the first two notes of an account, and protocol version 2's note
+// the first two notes of an account (with and without an heir), and protocol version 2's note
 // commitment of a note with every field set.
 //
 //   npm install circomlibjs@0.1.7
@@ -27,7 +27,7 @@ function commit(n) {
     n.rho, n.r);
 }
 
-const [OWNER, NK, NOTE, NF, NS, RHO, RCM] = [1, 2, 3, 4, 6, 7, 8];
+const [OWNER, NK, NOTE, NF, NS, RHO, RCM, HEIR] = [1, 2, 3, 4, 6, 7, 8, 9];
 
 function account(phrase, eligible, amount) {
   const seed = pbkdf2Sync(Buffer.from(phrase.normalize("NFKD")), Buffer.from("mnemonic"), 2048, 64, "sha512");
@@ -47,8 +47,15 @@ function account(phrase, eligible, amount) {
   // periods 1, last_epoch 1, epoch_total, last_active 1, and rho = nf0,
   // r = H(RCM, ns, nf0).
   const r1 = H(RCM, ns, nf0);
-  const cm1 = commit({ ...zero, owner, nk, eligible_epoch: eligible, balance: amount, periods: 1,
-    last_epoch: 1, epoch_total: amount, last_active: 1, rho: nf0, r: r1 });
+  const note1 = { ...zero, owner, nk, eligible_epoch: eligible, balance: amount, periods: 1,
+    last_epoch: 1, epoch_total: amount, last_active: 1, rho: nf0, r: r1 };
+  const cm1 = commit(note1);
+  // The same contribution naming an heir (the address of the key 777):
+  // the transaction carries heir_ct1 = heir1 + H(HEIR, ns, nf0) mod p.
+  const heir_mask1 = H(HEIR, ns, nf0);
+  const heir1 = H(OWNER, 777n);
+  const heir_ct1 = (heir1 + heir_mask1) % P;
+  const cm1_heir = commit({ ...note1, heir: heir1 });
   return {
     phrase,
     eligible_epoch: eligible,
@@ -57,6 +64,7 @@ function account(phrase, eligible, amount) {
     sk: hex(sk), owner: hex(owner), nk: hex(nk), ns: hex(ns),
     rho0: hex(rho0), r0: hex(r0), cm0: hex(cm0), nf0: hex(nf0),
     r1: hex(r1), cm1: hex(cm1),
+    heir_mask1: hex(heir_mask1), heir1: hex(heir1), heir_ct1: hex(heir_ct1), cm1_heir: hex(cm1_heir),
   };
 }
 
@@ -78,7 +86,7 @@ const phrases = [
   "legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth title",
 ];
 console.log(JSON.stringify({
-  description: "Member key and note derivations (SPEC §2): BIP-39 seed (empty passphrase), sk = SHA-512(\"zkpension/v2/sk\" || seed) little-endian mod p, owner, nk, ns, the first enrollment's rho0 and r0, its commitment (protocol version 2's note, nk 0) and nullifier, and the note after a first contribution; then protocol version 2's commitment of notes with every field set. Field elements are 0x-prefixed big-endian hex, u64 fields decimal.",
+  description: "Member key and note derivations (SPEC §2): BIP-39 seed (empty passphrase), sk = SHA-512(\"zkpension/v2/sk\" || seed) little-endian mod p, owner, nk, ns, the first enrollment's rho0 and r0, its commitment (protocol version 2's note, nk 0) and nullifier, and the note after a first contribution, without an heir and naming one (heir_ct = heir + H(HEIR, ns, rho), HEIR = 9); then protocol version 2's commitment of notes with every field set. Field elements are 0x-prefixed big-endian hex, u64 fields decimal.",
   generator: "test-vectors/tools/derivations.mjs: Node.js crypto (PBKDF2-HMAC-SHA512, SHA-512) and circomlibjs 0.1.7 buildPoseidonReference",
   accounts: [account(phrases[0], 3, 500), account(phrases[1], 840, 12345)],
   // u64 fields as decimal strings (JSON numbers lose precision above 2^53).

@@ -165,7 +165,8 @@ fn relation(
     )
 }
 
-/// Builds the public inputs and witness of an honest Attest.
+/// Builds the public inputs and witness of an honest Attest whose new note
+/// names `heir` (the member may name anyone, or 0 for none).
 #[allow(clippy::too_many_arguments)]
 pub fn prepare(
     sk: &SpendingKey,
@@ -178,11 +179,13 @@ pub fn prepare(
     require_eligible: bool,
     binding: Fr,
     r_new: Fr,
+    heir: Fr,
 ) -> Result<(AttestPublic, AttestPrivate, Note), RelationError> {
     let nk = sk.nullifier_key();
     let nf = old.nullifier(&nk);
     let new = Note {
         nk,
+        heir,
         last_active: epoch,
         rho: nf.to_field(),
         r: r_new,

@@ -191,7 +191,8 @@ pub fn next_note(
     Ok((new, amount))
 }
 
-/// Builds the public inputs and witness of an honest Claim.
+/// Builds the public inputs and witness of an honest Claim whose new note
+/// names `heir` (the member may name anyone, or 0 for none).
 #[allow(clippy::too_many_arguments)]
 pub fn prepare(
     sk: &SpendingKey,
@@ -202,10 +203,12 @@ pub fn prepare(
     divisor: u64,
     binding: Fr,
     r_new: Fr,
+    heir: Fr,
 ) -> Result<(ClaimPublic, ClaimPrivate, Note), RelationError> {
     let nk = sk.nullifier_key();
     let nf = old.nullifier(&nk);
     let (new, amount) = next_note(old, epoch, min_periods, divisor, nk, nf.to_field(), r_new)?;
+    let new = Note { heir, ..new };
     let public = ClaimPublic {
         anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,

@@ -176,7 +176,8 @@ pub fn next_note(
     })
 }
 
-/// Builds the public inputs and witness of an honest Contribute.
+/// Builds the public inputs and witness of an honest Contribute whose new
+/// note names `heir` (the member may name anyone, or 0 for none).
 #[allow(clippy::too_many_arguments)]
 pub fn prepare(
     sk: &SpendingKey,
@@ -187,10 +188,14 @@ pub fn prepare(
     cap: u64,
     binding: Fr,
     r_new: Fr,
+    heir: Fr,
 ) -> Result<(ContributePublic, ContributePrivate, Note), RelationError> {
     let nk = sk.nullifier_key();
     let nf = old.nullifier(&nk);
-    let new = next_note(old, amount, epoch, cap, nk, nf.to_field(), r_new)?;
+    let new = Note {
+        heir,
+        ..next_note(old, amount, epoch, cap, nk, nf.to_field(), r_new)?
+    };
     let public = ContributePublic {
         anchor: Anchor::from_field(path.root(old.commit().to_field())),
         nf,

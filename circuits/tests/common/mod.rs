@@ -89,6 +89,7 @@ pub fn contribute_case(amount: u64, epoch: u64) -> Case {
         200,
         bind(ProofKind::Contribute),
         Fr::from(99u64),
+        note.heir,
     )
     .expect("honest contribute");
     Case {
@@ -121,6 +122,7 @@ pub fn claim_case_with(note: Note, epoch: u64) -> Case {
         7,
         bind(ProofKind::Claim),
         Fr::from(99u64),
+        note.heir,
     )
     .expect("honest claim");
     Case {
@@ -149,6 +151,7 @@ pub fn attest_case(require_eligible: bool, epoch: u64) -> Case {
         require_eligible,
         bind(ProofKind::Attest),
         Fr::from(99u64),
+        note.heir,
     )
     .expect("honest attest");
     Case {

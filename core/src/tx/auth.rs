@@ -4,7 +4,7 @@
 
 use super::body::{
     AdvanceEpochBody, AttestBody, Body, CancelParamsBody, ClaimBody, Context, ContextTooLong,
-    ContributeBody, DepositBody, EnrollBody, SetParamsBody, SpendHeader,
+    ContributeBody, DepositBody, EnrollBody, InheritBody, SetParamsBody, SpendHeader,
 };
 use super::encode_body;
 use crate::codec::Writer;
@@ -13,8 +13,9 @@ use crate::params::Params;
 use ed25519_dalek::{Signer, SigningKey};
 use thiserror::Error;
 use zkpension_circuits::binding::{binding, ChainId, ProofKind};
+use zkpension_circuits::field;
 use zkpension_circuits::field::Fr;
-use zkpension_circuits::statements::{AttestPublic, ClaimPublic, ContributePublic};
+use zkpension_circuits::statements::{AttestPublic, ClaimPublic, ContributePublic, InheritPublic};
 use zkpension_circuits::values::NoteCommitment;
 
 /// Domain of the registrar's enrollment signature (SPEC §5).
@@ -45,6 +46,8 @@ pub type Contribute = Proved<ContributeBody>;
 pub type Claim = Proved<ClaimBody>;
 /// Attest facts about one's account, proved by an Attest proof.
 pub type Attest = Proved<AttestBody>;
+/// Inherit a dormant account, proved by an Inherit proof.
+pub type Inherit = Proved<InheritBody>;
 /// Advance the epoch, signed by the authority.
 pub type AdvanceEpoch = Signed<AdvanceEpochBody>;
 /// Change the parameters, signed by the authority.
@@ -95,18 +98,33 @@ pub fn funder_message(chain_id: &ChainId, body: &[u8]) -> Vec<u8> {
     w.into_bytes()
 }
 
-/// A Contribute proof's `binding`: over the payment reference (kind 1) when
-/// nothing is matched, over `matched` (8 bytes big-endian) and the payment
-/// reference (kind 5) otherwise, so the split between the member's money
-/// and the match is fixed by the proof.
-pub fn contribute_binding(chain_id: &ChainId, matched: u64, payer_ref: &[u8]) -> Fr {
+/// A member spend's `binding` (Claim, kind 2; Attest, kind 3): over
+/// `heir_ct` (32 bytes big-endian) followed by the context bytes, so nobody
+/// who relays the transaction can change the heir recovery reads.
+pub fn spend_binding(chain_id: &ChainId, kind: ProofKind, heir_ct: &Fr, context: &[u8]) -> Fr {
+    let mut bytes = Vec::with_capacity(field::FIELD_BYTES + context.len());
+    bytes.extend_from_slice(&field::to_bytes(heir_ct));
+    bytes.extend_from_slice(context);
+    binding(chain_id, kind, &bytes)
+}
+
+/// A Contribute proof's `binding`: over `heir_ct` and the payment reference
+/// (kind 1) when nothing is matched, over `heir_ct`, `matched` (8 bytes
+/// big-endian) and the payment reference (kind 5) otherwise, so the split
+/// between the member's money and the match is fixed by the proof.
+pub fn contribute_binding(chain_id: &ChainId, matched: u64, heir_ct: &Fr, payer_ref: &[u8]) -> Fr {
     if matched == 0 {
-        return binding(chain_id, ProofKind::Contribute, payer_ref);
+        return spend_binding(chain_id, ProofKind::Contribute, heir_ct, payer_ref);
     }
     let mut context = Vec::with_capacity(8 + payer_ref.len());
     context.extend_from_slice(&matched.to_be_bytes());
     context.extend_from_slice(payer_ref);
-    binding(chain_id, ProofKind::MatchedContribute, &context)
+    spend_binding(chain_id, ProofKind::MatchedContribute, heir_ct, &context)
+}
+
+/// An Inherit proof's `binding` (kind 4): over the recipient.
+pub fn inherit_binding(chain_id: &ChainId, recipient: &[u8]) -> Fr {
+    binding(chain_id, ProofKind::Inherit, recipient)
 }
 
 impl<B: Body> Signed<B> {
@@ -196,15 +214,15 @@ pub enum BuildError {
     MatchAboveAmount { matched: u64, amount: u64 },
 }
 
+/// `bytes` as the context `what`, if `bind` of it is the proof's `binding`.
 fn bound(
-    chain_id: &ChainId,
-    kind: ProofKind,
     what: &'static str,
     bytes: Vec<u8>,
     expected: &Fr,
+    bind: impl Fn(&[u8]) -> Fr,
 ) -> Result<Context, BuildError> {
     let context = Context::new(what, bytes)?;
-    if binding(chain_id, kind, context.as_slice()) != *expected {
+    if bind(context.as_slice()) != *expected {
         return Err(BuildError::Binding(what));
     }
     Ok(context)
@@ -219,12 +237,13 @@ impl Contribute {
         chain_id: &ChainId,
         public: &ContributePublic,
         matched: u64,
+        heir_ct: Fr,
         payer_ref: Vec<u8>,
         proof: [u8; super::PROOF_BYTES],
     ) -> Result<Self, BuildError> {
         let payer_ref = Context::new("payer_ref", payer_ref)?;
-        if contribute_binding(chain_id, matched, payer_ref.as_slice()) != public.binding {
-            return Err(BuildError::Binding("payer_ref and matched"));
+        if contribute_binding(chain_id, matched, &heir_ct, payer_ref.as_slice()) != public.binding {
+            return Err(BuildError::Binding("heir_ct, payer_ref and matched"));
         }
         let amount = public
             .amount
@@ -235,7 +254,7 @@ impl Contribute {
             })?;
         Ok(Proved {
             body: ContributeBody {
-                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
+                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new, heir_ct),
                 amount,
                 matched,
                 epoch: public.epoch,
@@ -255,7 +274,12 @@ impl Contribute {
             amount: b.amount.saturating_add(b.matched),
             epoch: b.epoch,
             cap: params.cap,
-            binding: contribute_binding(chain_id, b.matched, b.payer_ref.as_slice()),
+            binding: contribute_binding(
+                chain_id,
+                b.matched,
+                &b.spend.heir_ct,
+                b.payer_ref.as_slice(),
+            ),
         }
     }
 }
@@ -266,19 +290,16 @@ impl Claim {
     pub fn from_public(
         chain_id: &ChainId,
         public: &ClaimPublic,
+        heir_ct: Fr,
         recipient: Vec<u8>,
         proof: [u8; super::PROOF_BYTES],
     ) -> Result<Self, BuildError> {
-        let recipient = bound(
-            chain_id,
-            ProofKind::Claim,
-            "recipient",
-            recipient,
-            &public.binding,
-        )?;
+        let recipient = bound("heir_ct and recipient", recipient, &public.binding, |c| {
+            spend_binding(chain_id, ProofKind::Claim, &heir_ct, c)
+        })?;
         Ok(Proved {
             body: ClaimBody {
-                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
+                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new, heir_ct),
                 amount: public.amount,
                 epoch: public.epoch,
                 recipient,
@@ -298,7 +319,12 @@ impl Claim {
             epoch: b.epoch,
             min_periods: params.min_periods,
             divisor: params.divisor,
-            binding: binding(chain_id, ProofKind::Claim, b.recipient.as_slice()),
+            binding: spend_binding(
+                chain_id,
+                ProofKind::Claim,
+                &b.spend.heir_ct,
+                b.recipient.as_slice(),
+            ),
         }
     }
 }
@@ -309,19 +335,16 @@ impl Attest {
     pub fn from_public(
         chain_id: &ChainId,
         public: &AttestPublic,
+        heir_ct: Fr,
         message: Vec<u8>,
         proof: [u8; super::PROOF_BYTES],
     ) -> Result<Self, BuildError> {
-        let message = bound(
-            chain_id,
-            ProofKind::Attest,
-            "message",
-            message,
-            &public.binding,
-        )?;
+        let message = bound("heir_ct and message", message, &public.binding, |c| {
+            spend_binding(chain_id, ProofKind::Attest, &heir_ct, c)
+        })?;
         Ok(Proved {
             body: AttestBody {
-                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new),
+                spend: SpendHeader::new(public.anchor, public.nf, public.cm_new, heir_ct),
                 epoch: public.epoch,
                 context: public.context,
                 tag: public.tag,
@@ -348,7 +371,50 @@ impl Attest {
             min_balance: b.min_balance,
             min_periods: b.min_periods,
             require_eligible: b.require_eligible,
-            binding: binding(chain_id, ProofKind::Attest, b.message.as_slice()),
+            binding: spend_binding(
+                chain_id,
+                ProofKind::Attest,
+                &b.spend.heir_ct,
+                b.message.as_slice(),
+            ),
+        }
+    }
+}
+
+impl Inherit {
+    /// The transaction for a proof of `public`; refuses a `recipient` the
+    /// proof's `binding` does not commit to.
+    pub fn from_public(
+        chain_id: &ChainId,
+        public: &InheritPublic,
+        recipient: Vec<u8>,
+        proof: [u8; super::PROOF_BYTES],
+    ) -> Result<Self, BuildError> {
+        let recipient = bound("recipient", recipient, &public.binding, |c| {
+            inherit_binding(chain_id, c)
+        })?;
+        Ok(Proved {
+            body: InheritBody {
+                anchor: public.anchor,
+                nf: public.nf,
+                amount: public.amount,
+                epoch: public.epoch,
+                recipient,
+            },
+            proof: FixedBytes(proof),
+        })
+    }
+
+    /// The proof's public inputs under the genesis's `dormancy`.
+    pub fn public(&self, chain_id: &ChainId, dormancy: u64) -> InheritPublic {
+        let b = &self.body;
+        InheritPublic {
+            anchor: b.anchor,
+            nf: b.nf,
+            amount: b.amount,
+            epoch: b.epoch,
+            dormancy,
+            binding: inherit_binding(chain_id, b.recipient.as_slice()),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::params::Params;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use thiserror::Error;
+use zkpension_circuits::field::Fr;
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 
 /// Maximum length of a [`Context`]: `payer_ref`, `recipient`, an attest `message`.
@@ -110,24 +111,34 @@ impl<'de> Deserialize<'de> for Context {
     }
 }
 
-/// What the three proof kinds share: the spent note, named by an anchor (a
-/// recent tree root) and its nullifier, and the commitment of the new note.
+/// What the member's three proof kinds share: the spent note, named by an
+/// anchor (a recent tree root) and its nullifier, the commitment of the new
+/// note, and `heir_ct`, the new note's heir under the account's mask
+/// (`heir + H(HEIR, ns, rho_new)`, SPEC §6), which recovery reads and the
+/// proof's `binding` covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpendHeader {
     pub anchor: Anchor,
     pub nf: Nullifier,
     pub cm_new: NoteCommitment,
+    pub heir_ct: Fr,
 }
 
 impl SpendHeader {
-    pub fn new(anchor: Anchor, nf: Nullifier, cm_new: NoteCommitment) -> Self {
-        SpendHeader { anchor, nf, cm_new }
+    pub fn new(anchor: Anchor, nf: Nullifier, cm_new: NoteCommitment, heir_ct: Fr) -> Self {
+        SpendHeader {
+            anchor,
+            nf,
+            cm_new,
+            heir_ct,
+        }
     }
 
     fn write(&self, w: &mut Writer) {
         w.fr(&self.anchor.to_field())
             .fr(&self.nf.to_field())
-            .fr(&self.cm_new.to_field());
+            .fr(&self.cm_new.to_field())
+            .fr(&self.heir_ct);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -135,6 +146,7 @@ impl SpendHeader {
             anchor: Anchor::from_field(r.fr("anchor")?),
             nf: Nullifier::from_field(r.fr("nf")?),
             cm_new: NoteCommitment::from_field(r.fr("cm_new")?),
+            heir_ct: r.fr("heir_ct")?,
         })
     }
 }
@@ -290,6 +302,40 @@ impl Body for AttestBody {
             min_periods: r.u64("min_periods")?,
             require_eligible: r.bool("require_eligible")?,
             message: Context::read(r, "message")?,
+        })
+    }
+}
+
+/// The designated heir of a dormant account draws its whole balance to
+/// `recipient` (SPEC §4 Inherit): the account's note is spent under its
+/// nullifier and no new note is made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InheritBody {
+    pub anchor: Anchor,
+    pub nf: Nullifier,
+    /// The account's whole balance (public money out).
+    pub amount: u64,
+    pub epoch: u64,
+    /// Where the payout goes (the heir's account number); bound into the proof.
+    pub recipient: Context,
+}
+
+impl Body for InheritBody {
+    const KIND: TxKind = TxKind::Inherit;
+    fn write(&self, w: &mut Writer) {
+        w.fr(&self.anchor.to_field())
+            .fr(&self.nf.to_field())
+            .u64(self.amount)
+            .u64(self.epoch)
+            .var_bytes(self.recipient.as_slice());
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(InheritBody {
+            anchor: Anchor::from_field(r.fr("anchor")?),
+            nf: Nullifier::from_field(r.fr("nf")?),
+            amount: r.u64("amount")?,
+            epoch: r.u64("epoch")?,
+            recipient: Context::read(r, "recipient")?,
         })
     }
 }

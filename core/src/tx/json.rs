@@ -4,6 +4,7 @@
 //! `0x` hex (values `>= p` refused), contexts at most `MAX_CONTEXT_BYTES`.
 
 use super::*;
+use zkpension_circuits::field::serde_hex;
 use zkpension_circuits::values::{Anchor, AttestTag, ContextId, NoteCommitment, Nullifier};
 
 #[derive(Serialize, Deserialize)]
@@ -17,6 +18,18 @@ pub(super) enum TransactionJson {
     SetParams(SetParamsJson),
     CancelParams(CancelParamsJson),
     Deposit(DepositJson),
+    Inherit(InheritJson),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InheritJson {
+    anchor: Anchor,
+    nf: Nullifier,
+    amount: u64,
+    epoch: u64,
+    recipient: Context,
+    proof: ProofBytes,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -32,6 +45,8 @@ pub(super) struct ContributeJson {
     anchor: Anchor,
     nf: Nullifier,
     cm_new: NoteCommitment,
+    #[serde(with = "serde_hex")]
+    heir_ct: Fr,
     amount: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     matched: u64,
@@ -50,6 +65,8 @@ pub(super) struct ClaimJson {
     anchor: Anchor,
     nf: Nullifier,
     cm_new: NoteCommitment,
+    #[serde(with = "serde_hex")]
+    heir_ct: Fr,
     amount: u64,
     epoch: u64,
     recipient: Context,
@@ -62,6 +79,8 @@ pub(super) struct AttestJson {
     anchor: Anchor,
     nf: Nullifier,
     cm_new: NoteCommitment,
+    #[serde(with = "serde_hex")]
+    heir_ct: Fr,
     epoch: u64,
     context: ContextId,
     tag: AttestTag,
@@ -119,6 +138,7 @@ impl From<Transaction> for TransactionJson {
                     anchor: b.spend.anchor,
                     nf: b.spend.nf,
                     cm_new: b.spend.cm_new,
+                    heir_ct: b.spend.heir_ct,
                     amount: b.amount,
                     matched: b.matched,
                     epoch: b.epoch,
@@ -130,6 +150,7 @@ impl From<Transaction> for TransactionJson {
                 anchor: b.spend.anchor,
                 nf: b.spend.nf,
                 cm_new: b.spend.cm_new,
+                heir_ct: b.spend.heir_ct,
                 amount: b.amount,
                 epoch: b.epoch,
                 recipient: b.recipient,
@@ -139,6 +160,7 @@ impl From<Transaction> for TransactionJson {
                 anchor: b.spend.anchor,
                 nf: b.spend.nf,
                 cm_new: b.spend.cm_new,
+                heir_ct: b.spend.heir_ct,
                 epoch: b.epoch,
                 context: b.context,
                 tag: b.tag,
@@ -171,6 +193,16 @@ impl From<Transaction> for TransactionJson {
                 nonce: t.body.nonce,
                 signature: t.signature,
             }),
+            Transaction::Inherit(Proved { body: b, proof }) => {
+                TransactionJson::Inherit(InheritJson {
+                    anchor: b.anchor,
+                    nf: b.nf,
+                    amount: b.amount,
+                    epoch: b.epoch,
+                    recipient: b.recipient,
+                    proof,
+                })
+            }
         }
     }
 }
@@ -184,7 +216,7 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::Contribute(t) => Transaction::Contribute(Proved {
                 body: ContributeBody {
-                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
+                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new, t.heir_ct),
                     amount: t.amount,
                     matched: t.matched,
                     epoch: t.epoch,
@@ -194,7 +226,7 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::Claim(t) => Transaction::Claim(Proved {
                 body: ClaimBody {
-                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
+                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new, t.heir_ct),
                     amount: t.amount,
                     epoch: t.epoch,
                     recipient: t.recipient,
@@ -203,7 +235,7 @@ impl From<TransactionJson> for Transaction {
             }),
             TransactionJson::Attest(t) => Transaction::Attest(Proved {
                 body: AttestBody {
-                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new),
+                    spend: SpendHeader::new(t.anchor, t.nf, t.cm_new, t.heir_ct),
                     epoch: t.epoch,
                     context: t.context,
                     tag: t.tag,
@@ -244,6 +276,16 @@ impl From<TransactionJson> for Transaction {
                     nonce: t.nonce,
                 },
                 signature: t.signature,
+            }),
+            TransactionJson::Inherit(t) => Transaction::Inherit(Proved {
+                body: InheritBody {
+                    anchor: t.anchor,
+                    nf: t.nf,
+                    amount: t.amount,
+                    epoch: t.epoch,
+                    recipient: t.recipient,
+                },
+                proof: t.proof,
             }),
         }
     }

@@ -8,7 +8,7 @@
 //! tx   = body || authorization
 //! body = version (1 byte, = 1) || kind (1 byte) || fields in declaration order
 //! authorization = Ed25519 signature (64 bytes) for Enroll, AdvanceEpoch, SetParams, CancelParams, Deposit
-//!               | compressed Groth16 proof (128 bytes) for Contribute, Claim, Attest
+//!               | compressed Groth16 proof (128 bytes) for Contribute, Claim, Attest, Inherit
 //! ```
 //!
 //! Field elements are 32 bytes big-endian and canonical, `u64`s 8 bytes
@@ -21,7 +21,7 @@
 //! registrar or authority could sign the same content twice with different
 //! nonces), so a replayed enrollment has the same id as the original.
 //!
-//! - [`body`]: the eight bodies, the shared [`SpendHeader`] and the bounded [`Context`].
+//! - [`body`]: the nine bodies, the shared [`SpendHeader`] and the bounded [`Context`].
 //! - [`auth`]: [`Proved`] and [`Signed`], signing, and building from a proof's public inputs.
 //! - `json`: the JSON form (flat objects with a `"type"`, unknown fields refused).
 
@@ -36,14 +36,15 @@ pub use crate::hexbytes::{
     SIGNATURE_BYTES,
 };
 pub use auth::{
-    authority_message, contribute_binding, enroll_message, funder_message, AdvanceEpoch, Attest,
-    Authorization, BuildError, CancelParams, Claim, Contribute, Deposit, Enroll, Proved, SetParams,
-    Signed, AUTHORITY_DOMAIN, ENROLL_DOMAIN,
+    authority_message, contribute_binding, enroll_message, funder_message, inherit_binding,
+    spend_binding, AdvanceEpoch, Attest, Authorization, BuildError, CancelParams, Claim,
+    Contribute, Deposit, Enroll, Inherit, Proved, SetParams, Signed, AUTHORITY_DOMAIN,
+    ENROLL_DOMAIN,
 };
 pub use body::{
     AdvanceEpochBody, AttestBody, Body, CancelParamsBody, ClaimBody, Context, ContextTooLong,
-    ContributeBody, DepositBody, EnrollBody, SetParamsBody, SpendHeader, CONTRIBUTE_MATCHED_KIND,
-    MAX_CONTEXT_BYTES,
+    ContributeBody, DepositBody, EnrollBody, InheritBody, SetParamsBody, SpendHeader,
+    CONTRIBUTE_MATCHED_KIND, MAX_CONTEXT_BYTES,
 };
 
 use crate::codec::{DecodeError, Reader, Writer};
@@ -53,14 +54,14 @@ use sha2::{Digest, Sha256};
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::replay::PublicChange;
-use zkpension_circuits::values::{NoteCommitment, Nullifier};
+use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 use zkpension_circuits::Statement;
 
 /// Version byte that opens every encoded transaction.
 pub const TX_ENCODING_VERSION: u8 = 1;
 /// Upper bound of one encoded transaction (the largest is an Attest with a
 /// maximal message).
-pub const MAX_TX_BYTES: usize = 2 + 6 * 32 + 4 * 8 + 1 + 4 + MAX_CONTEXT_BYTES + PROOF_BYTES;
+pub const MAX_TX_BYTES: usize = 2 + 7 * 32 + 4 * 8 + 1 + 4 + MAX_CONTEXT_BYTES + PROOF_BYTES;
 
 /// The kind byte of the encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -75,6 +76,7 @@ pub enum TxKind {
     SetParams = 6,
     CancelParams = 7,
     Deposit = 8,
+    Inherit = 10,
 }
 
 impl TxKind {
@@ -88,6 +90,7 @@ impl TxKind {
             6 => TxKind::SetParams,
             7 => TxKind::CancelParams,
             8 => TxKind::Deposit,
+            10 => TxKind::Inherit,
             other => return Err(DecodeError::Kind(other)),
         })
     }
@@ -102,6 +105,7 @@ impl TxKind {
             TxKind::SetParams => "set_params",
             TxKind::CancelParams => "cancel_params",
             TxKind::Deposit => "deposit",
+            TxKind::Inherit => "inherit",
         }
     }
 
@@ -111,6 +115,7 @@ impl TxKind {
             TxKind::Contribute => Some(Statement::Contribute),
             TxKind::Claim => Some(Statement::Claim),
             TxKind::Attest => Some(Statement::Attest),
+            TxKind::Inherit => Some(Statement::Inherit),
             _ => None,
         }
     }
@@ -135,7 +140,7 @@ fn write_body<B: Body>(body: &B, w: &mut Writer) {
 }
 
 /// A ledger transaction. JSON: an object with `"type"` (`enroll`, `contribute`,
-/// `claim`, `attest`, `advance_epoch`, `set_params`, `cancel_params`, `deposit`) and the variant's fields
+/// `claim`, `attest`, `advance_epoch`, `set_params`, `cancel_params`, `deposit`, `inherit`) and the variant's fields
 /// (the body's, flat, then `proof` or `signature`); unknown fields are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "json::TransactionJson", from = "json::TransactionJson")]
@@ -148,6 +153,7 @@ pub enum Transaction {
     SetParams(SetParams),
     CancelParams(CancelParams),
     Deposit(Deposit),
+    Inherit(Inherit),
 }
 
 /// Runs `$e` with `$t` bound to the variant's inner value, whatever the kind.
@@ -162,6 +168,7 @@ macro_rules! each {
             Transaction::SetParams($t) => $e,
             Transaction::CancelParams($t) => $e,
             Transaction::Deposit($t) => $e,
+            Transaction::Inherit($t) => $e,
         }
     };
 }
@@ -183,7 +190,8 @@ from_variant!(
     AdvanceEpoch,
     SetParams,
     CancelParams,
-    Deposit
+    Deposit,
+    Inherit
 );
 
 /// A body and its authorization, whatever the kind.
@@ -227,7 +235,8 @@ impl Transaction {
         each!(self, t => t.authorization())
     }
 
-    /// The spend header of a proof transaction.
+    /// The spend header of a member's proof transaction (an Inherit has
+    /// none: see [`Transaction::anchor`] and [`Transaction::nullifier`]).
     pub fn spend(&self) -> Option<&SpendHeader> {
         match self {
             Transaction::Contribute(t) => Some(&t.body.spend),
@@ -243,11 +252,19 @@ impl Transaction {
             Transaction::Contribute(t) => Some(t.body.epoch),
             Transaction::Claim(t) => Some(t.body.epoch),
             Transaction::Attest(t) => Some(t.body.epoch),
+            Transaction::Inherit(t) => Some(t.body.epoch),
             _ => None,
         }
     }
 
-    /// The nullifier a proof transaction reveals.
+    /// The anchor a proof transaction names.
+    pub fn anchor(&self) -> Option<Anchor> {
+        match self {
+            Transaction::Inherit(t) => Some(t.body.anchor),
+            _ => self.spend().map(|s| s.anchor),
+        }
+    }
+
     /// What a spend made public about the account's change (`None` for the
     /// transactions that spend no note).
     pub fn public_change(&self) -> Option<PublicChange> {
@@ -255,20 +272,31 @@ impl Transaction {
             Transaction::Contribute(t) => Some(PublicChange::Contribute {
                 amount: t.body.amount.saturating_add(t.body.matched),
                 epoch: t.body.epoch,
+                heir_ct: t.body.spend.heir_ct,
             }),
             Transaction::Claim(t) => Some(PublicChange::Claim {
                 amount: t.body.amount,
                 epoch: t.body.epoch,
+                heir_ct: t.body.spend.heir_ct,
             }),
             Transaction::Attest(t) => Some(PublicChange::Attest {
+                epoch: t.body.epoch,
+                heir_ct: t.body.spend.heir_ct,
+            }),
+            Transaction::Inherit(t) => Some(PublicChange::Inherit {
+                amount: t.body.amount,
                 epoch: t.body.epoch,
             }),
             _ => None,
         }
     }
 
+    /// The nullifier a proof transaction reveals.
     pub fn nullifier(&self) -> Option<Nullifier> {
-        self.spend().map(|s| s.nf)
+        match self {
+            Transaction::Inherit(t) => Some(t.body.nf),
+            _ => self.spend().map(|s| s.nf),
+        }
     }
 
     /// The commitment the transaction appends to the tree.
@@ -296,11 +324,13 @@ impl Transaction {
     }
 
     /// The statement and public inputs (SPEC order, built by the statement's
-    /// one encoder) its proof must verify against, under `params`.
+    /// one encoder) its proof must verify against, under `params` and the
+    /// genesis's `dormancy`.
     pub fn public_inputs(
         &self,
         chain_id: &ChainId,
         params: &Params,
+        dormancy: u64,
     ) -> Option<(Statement, Vec<Fr>)> {
         match self {
             Transaction::Contribute(t) => Some((
@@ -314,6 +344,10 @@ impl Transaction {
             Transaction::Attest(t) => {
                 Some((Statement::Attest, t.public(chain_id).to_field_elements()))
             }
+            Transaction::Inherit(t) => Some((
+                Statement::Inherit,
+                t.public(chain_id, dormancy).to_field_elements(),
+            )),
             _ => None,
         }
     }
@@ -389,6 +423,7 @@ impl Transaction {
             TxKind::SetParams => Transaction::SetParams(signed(r)?),
             TxKind::CancelParams => Transaction::CancelParams(signed(r)?),
             TxKind::Deposit => Transaction::Deposit(signed(r)?),
+            TxKind::Inherit => Transaction::Inherit(proved(r)?),
         })
     }
 
@@ -402,9 +437,10 @@ impl Transaction {
             Transaction::SetParams(t) => Transaction::SetParams(Signed { signature, ..t }),
             Transaction::CancelParams(t) => Transaction::CancelParams(Signed { signature, ..t }),
             Transaction::Deposit(t) => Transaction::Deposit(Signed { signature, ..t }),
-            Transaction::Contribute(_) | Transaction::Claim(_) | Transaction::Attest(_) => {
-                return None
-            }
+            Transaction::Contribute(_)
+            | Transaction::Claim(_)
+            | Transaction::Attest(_)
+            | Transaction::Inherit(_) => return None,
         })
     }
 

@@ -4,7 +4,7 @@ use super::*;
 use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
 use zkpension_circuits::binding::{binding, ProofKind};
-use zkpension_circuits::statements::ContributePublic;
+use zkpension_circuits::statements::{ClaimPublic, ContributePublic, InheritPublic};
 use zkpension_circuits::values::{Anchor, NoteCommitment, Nullifier};
 
 fn chain() -> ChainId {
@@ -20,6 +20,7 @@ fn spend(anchor: u64, nf: u64, cm_new: u64) -> SpendHeader {
         anchor: f(anchor).into(),
         nf: f(nf).into(),
         cm_new: f(cm_new).into(),
+        heir_ct: f(nf * 7 + 3),
     }
 }
 
@@ -93,6 +94,17 @@ fn samples() -> Vec<Transaction> {
             proof: FixedBytes([9; PROOF_BYTES]),
         }
         .into(),
+        Inherit {
+            body: InheritBody {
+                anchor: f(1).into(),
+                nf: f(13).into(),
+                amount: 12_000,
+                epoch: 40,
+                recipient: ctx(b"heir's account"),
+            },
+            proof: FixedBytes([6; PROOF_BYTES]),
+        }
+        .into(),
     ]
 }
 
@@ -130,6 +142,7 @@ fn id_ignores_authorization_only() {
             Transaction::SetParams(t) => t.signature.0[0] ^= 1,
             Transaction::CancelParams(t) => t.signature.0[0] ^= 1,
             Transaction::Deposit(t) => t.signature.0[0] ^= 1,
+            Transaction::Inherit(t) => t.proof.0[0] ^= 1,
         }
         assert_eq!(other.id(), id, "authorization must not change the id");
         assert_ne!(other.encode(), tx.encode());
@@ -143,8 +156,20 @@ fn id_ignores_authorization_only() {
             Transaction::SetParams(t) => t.body.effective_epoch += 1,
             Transaction::CancelParams(t) => t.body.nonce += 1,
             Transaction::Deposit(t) => t.body.amount += 1,
+            Transaction::Inherit(t) => t.body.amount -= 1,
         }
         assert_ne!(changed.id(), id, "content must change the id");
+        // The heir of a member spend is part of the content.
+        let mut changed = tx.clone();
+        if let Some(spend) = match &mut changed {
+            Transaction::Contribute(t) => Some(&mut t.body.spend),
+            Transaction::Claim(t) => Some(&mut t.body.spend),
+            Transaction::Attest(t) => Some(&mut t.body.spend),
+            _ => None,
+        } {
+            spend.heir_ct += f(1);
+            assert_ne!(changed.id(), id, "heir_ct must change the id");
+        }
     }
 }
 
@@ -163,13 +188,18 @@ fn pinned_encoding() {
     assert_eq!(tx.encode(), expected);
     assert_eq!(tx.id().0, <[u8; 32]>::from(Sha256::digest(&expected[..18])));
 
+    // A Contribute: anchor, nf, cm_new, heir_ct, amount, epoch, payer_ref.
     let c = &samples()[1];
     let bytes = c.encode();
     assert_eq!(&bytes[..2], &[1, 2]);
-    assert_eq!(&bytes[2 + 96..2 + 104], &500u64.to_be_bytes());
-    assert_eq!(&bytes[2 + 112..2 + 116], &10u32.to_be_bytes());
-    assert_eq!(&bytes[2 + 116..2 + 126], b"employer-7");
-    assert_eq!(bytes.len(), 2 + 116 + 10 + PROOF_BYTES);
+    assert_eq!(
+        &bytes[2 + 96..2 + 128],
+        &zkpension_circuits::field::to_bytes(&f(17))
+    );
+    assert_eq!(&bytes[2 + 128..2 + 136], &500u64.to_be_bytes());
+    assert_eq!(&bytes[2 + 144..2 + 148], &10u32.to_be_bytes());
+    assert_eq!(&bytes[2 + 148..2 + 158], b"employer-7");
+    assert_eq!(bytes.len(), 2 + 148 + 10 + PROOF_BYTES);
 
     // SetParams: cap, min_periods, divisor, effective_epoch, nonce.
     let s = &samples()[5].encode();
@@ -197,10 +227,21 @@ fn pinned_encoding() {
     // A matched Contribute: kind 9, `matched` right after `amount`.
     let m = samples()[8].encode();
     assert_eq!(&m[..2], &[1, CONTRIBUTE_MATCHED_KIND]);
-    assert_eq!(&m[2 + 96..2 + 104], &500u64.to_be_bytes());
-    assert_eq!(&m[2 + 104..2 + 112], &250u64.to_be_bytes());
-    assert_eq!(&m[2 + 112..2 + 120], &4u64.to_be_bytes());
-    assert_eq!(m.len(), 2 + 124 + 10 + PROOF_BYTES);
+    assert_eq!(&m[2 + 128..2 + 136], &500u64.to_be_bytes());
+    assert_eq!(&m[2 + 136..2 + 144], &250u64.to_be_bytes());
+    assert_eq!(&m[2 + 144..2 + 152], &4u64.to_be_bytes());
+    assert_eq!(m.len(), 2 + 156 + 10 + PROOF_BYTES);
+    // An Inherit: kind 10, anchor, nf, amount, epoch, recipient.
+    let i = samples()[9].encode();
+    assert_eq!(&i[..2], &[1, 10]);
+    assert_eq!(
+        &i[2 + 32..2 + 64],
+        &zkpension_circuits::field::to_bytes(&f(13))
+    );
+    assert_eq!(&i[2 + 64..2 + 72], &12_000u64.to_be_bytes());
+    assert_eq!(&i[2 + 72..2 + 80], &40u64.to_be_bytes());
+    assert_eq!(&i[2 + 80..2 + 84], &14u32.to_be_bytes());
+    assert_eq!(i.len(), 2 + 84 + 14 + PROOF_BYTES);
 }
 
 #[test]
@@ -213,8 +254,8 @@ fn decoding_refuses_bad_input() {
         Err(DecodeError::Version { got: 2, .. })
     ));
     let mut bad_kind = enroll.clone();
-    bad_kind[1] = 10;
-    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(10)));
+    bad_kind[1] = 11;
+    assert_eq!(Transaction::decode(&bad_kind), Err(DecodeError::Kind(11)));
     let mut alias = enroll.clone();
     alias[2..34].copy_from_slice(&[0xff; 32]);
     assert!(matches!(
@@ -222,7 +263,7 @@ fn decoding_refuses_bad_input() {
         Err(DecodeError::Field { what: "cm", .. })
     ));
     let attest = samples()[3].encode();
-    let bool_at = 2 + 32 * 5 + 8 * 3;
+    let bool_at = 2 + 32 * 6 + 8 * 3;
     let mut bad_bool = attest.clone();
     bad_bool[bool_at] = 2;
     assert!(matches!(
@@ -273,41 +314,119 @@ fn contribute_public(amount: u64, cap: u64, binding: Fr) -> ContributePublic {
 
 #[test]
 fn from_public_checks_binding() {
-    let c = contribute_public(4, 6, binding(&chain(), ProofKind::Contribute, b"payer"));
-    let tx = Contribute::from_public(&chain(), &c, 0, b"payer".to_vec(), [0; 128]).unwrap();
+    let heir_ct = f(77);
+    let c = contribute_public(4, 6, contribute_binding(&chain(), 0, &heir_ct, b"payer"));
+    let tx =
+        Contribute::from_public(&chain(), &c, 0, heir_ct, b"payer".to_vec(), [0; 128]).unwrap();
     let params = Params {
         cap: 6,
         min_periods: 0,
         divisor: 1,
     };
     assert_eq!(
-        Contribute::from_public(&chain(), &c, 0, vec![0; MAX_CONTEXT_BYTES + 1], [0; 128]),
+        Contribute::from_public(
+            &chain(),
+            &c,
+            0,
+            heir_ct,
+            vec![0; MAX_CONTEXT_BYTES + 1],
+            [0; 128]
+        ),
         Err(BuildError::ContextTooLong(ContextTooLong {
             what: "payer_ref",
             len: MAX_CONTEXT_BYTES + 1
         }))
     );
     assert_eq!(tx.public(&chain(), &params), c);
-    const WHAT: &str = "payer_ref and matched";
+    const WHAT: &str = "heir_ct, payer_ref and matched";
+    let build = |chain: &ChainId, matched, heir_ct, payer_ref: &[u8]| {
+        Contribute::from_public(chain, &c, matched, heir_ct, payer_ref.to_vec(), [0; 128])
+    };
     assert_eq!(
-        Contribute::from_public(&chain(), &c, 0, b"other".to_vec(), [0; 128]),
+        build(&chain(), 0, heir_ct, b"other"),
         Err(BuildError::Binding(WHAT))
     );
     assert_eq!(
-        Contribute::from_public(&ChainId::from_name("x"), &c, 0, b"payer".to_vec(), [0; 128]),
+        build(&ChainId::from_name("x"), 0, heir_ct, b"payer"),
         Err(BuildError::Binding(WHAT))
     );
     // The same proof claimed as a matched contribution: the binding differs.
     assert_eq!(
-        Contribute::from_public(&chain(), &c, 1, b"payer".to_vec(), [0; 128]),
+        build(&chain(), 1, heir_ct, b"payer"),
+        Err(BuildError::Binding(WHAT))
+    );
+    // Another heir: the binding differs, so nobody can rewrite the heir.
+    assert_eq!(
+        build(&chain(), 0, heir_ct + f(1), b"payer"),
         Err(BuildError::Binding(WHAT))
     );
 }
 
 #[test]
+fn claim_attest_and_inherit_bind_their_context() {
+    let heir_ct = f(5);
+    let claim = ClaimPublic {
+        anchor: Anchor::from(f(1)),
+        nf: Nullifier::from(f(2)),
+        cm_new: NoteCommitment::from(f(3)),
+        amount: 10,
+        epoch: 5,
+        min_periods: 1,
+        divisor: 2,
+        binding: spend_binding(&chain(), ProofKind::Claim, &heir_ct, b"acct"),
+    };
+    let tx = Claim::from_public(&chain(), &claim, heir_ct, b"acct".to_vec(), [0; 128]).unwrap();
+    let params = Params {
+        cap: 1,
+        min_periods: 1,
+        divisor: 2,
+    };
+    assert_eq!(tx.public(&chain(), &params), claim);
+    for (h, r) in [(heir_ct + f(1), &b"acct"[..]), (heir_ct, &b"acc"[..])] {
+        assert_eq!(
+            Claim::from_public(&chain(), &claim, h, r.to_vec(), [0; 128]),
+            Err(BuildError::Binding("heir_ct and recipient"))
+        );
+    }
+    let inherit = InheritPublic {
+        anchor: Anchor::from(f(1)),
+        nf: Nullifier::from(f(2)),
+        amount: 10,
+        epoch: 50,
+        dormancy: 24,
+        binding: inherit_binding(&chain(), b"heir acct"),
+    };
+    let tx = Inherit::from_public(&chain(), &inherit, b"heir acct".to_vec(), [0; 128]).unwrap();
+    assert_eq!(tx.public(&chain(), 24), inherit);
+    assert_ne!(tx.public(&chain(), 23), inherit);
+    assert_eq!(
+        Inherit::from_public(&chain(), &inherit, b"thief".to_vec(), [0; 128]),
+        Err(BuildError::Binding("recipient"))
+    );
+    // Kind 4: a claim's binding over the same bytes is another value.
+    assert_ne!(
+        inherit.binding,
+        binding(&chain(), ProofKind::Claim, b"heir acct")
+    );
+    let tx: Transaction = tx.into();
+    assert_eq!(tx.kind(), TxKind::Inherit);
+    assert_eq!(tx.nullifier(), Some(Nullifier::from(f(2))));
+    assert_eq!(tx.anchor(), Some(Anchor::from(f(1))));
+    assert_eq!(tx.new_commitment(), None);
+    assert_eq!(
+        tx.public_change(),
+        Some(PublicChange::Inherit {
+            amount: 10,
+            epoch: 50
+        })
+    );
+}
+
+#[test]
 fn a_matched_contribution_binds_its_match_and_encodes_with_kind_9() {
-    let mut c = contribute_public(150, 600, contribute_binding(&chain(), 50, b"payer"));
-    let tx = Contribute::from_public(&chain(), &c, 50, b"payer".to_vec(), [0; 128]).unwrap();
+    let h = f(0);
+    let mut c = contribute_public(150, 600, contribute_binding(&chain(), 50, &h, b"payer"));
+    let tx = Contribute::from_public(&chain(), &c, 50, h, b"payer".to_vec(), [0; 128]).unwrap();
     assert_eq!((tx.body.amount, tx.body.matched), (100, 50));
     let params = Params {
         cap: 600,
@@ -316,11 +435,8 @@ fn a_matched_contribution_binds_its_match_and_encodes_with_kind_9() {
     };
     // The ledger's public inputs: amount + matched, and the kind-5 binding.
     assert_eq!(tx.public(&chain(), &params), c);
-    assert_ne!(c.binding, contribute_binding(&chain(), 49, b"payer"));
-    assert_ne!(
-        c.binding,
-        binding(&chain(), ProofKind::Contribute, b"payer")
-    );
+    assert_ne!(c.binding, contribute_binding(&chain(), 49, &h, b"payer"));
+    assert_ne!(c.binding, contribute_binding(&chain(), 0, &h, b"payer"));
     // Moving money between paid and matched changes the binding.
     let mut moved = tx.clone();
     moved.body.amount += 10;
@@ -334,12 +450,13 @@ fn a_matched_contribution_binds_its_match_and_encodes_with_kind_9() {
         tx.public_change(),
         Some(PublicChange::Contribute {
             amount: 150,
-            epoch: 5
+            epoch: 5,
+            heir_ct: h,
         })
     );
     // Kind 9 with a match of 0 has a second encoding: refused.
     let mut zero = bytes.clone();
-    zero[1 + 1 + 96 + 8..1 + 1 + 96 + 16].copy_from_slice(&0u64.to_be_bytes());
+    zero[1 + 1 + 128 + 8..1 + 1 + 128 + 16].copy_from_slice(&0u64.to_be_bytes());
     assert!(matches!(
         Transaction::decode(&zero),
         Err(DecodeError::Invalid {
@@ -349,9 +466,9 @@ fn a_matched_contribution_binds_its_match_and_encodes_with_kind_9() {
     ));
     // A match above the proof's amount cannot be built.
     c.amount = 40;
-    c.binding = contribute_binding(&chain(), 50, b"payer");
+    c.binding = contribute_binding(&chain(), 50, &h, b"payer");
     assert_eq!(
-        Contribute::from_public(&chain(), &c, 50, b"payer".to_vec(), [0; 128]),
+        Contribute::from_public(&chain(), &c, 50, h, b"payer".to_vec(), [0; 128]),
         Err(BuildError::MatchAboveAmount {
             matched: 50,
             amount: 40

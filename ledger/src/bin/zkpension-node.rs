@@ -109,6 +109,12 @@ struct InitArgs {
     /// 1 to 10000. Fixed by the genesis.
     #[arg(long, value_name = "PER_THOUSAND", requires = "funder")]
     match_rate: Option<u64>,
+    /// Epochs without an action by a member (a contribution, a claim or an
+    /// attestation) after which the heir the member named may inherit the
+    /// account's whole balance (1 to 1000000). Fixed by the genesis. 0 turns
+    /// inheritance off on this chain.
+    #[arg(long, default_value_t = 60, value_name = "EPOCHS")]
+    dormancy: u64,
     /// Largest sum one account may contribute in one epoch, in currency units (e.g. 1000.00)
     #[arg(long, value_parser = zkpension_core::parse_amount)]
     cap: u64,
@@ -355,6 +361,7 @@ fn init(a: InitArgs) -> Result<()> {
         paying_agent,
         ceremony,
         subsidy,
+        dormancy: (a.dormancy != 0).then_some(a.dormancy),
         verifying_keys: keys
             .ids()
             .into_iter()

@@ -357,6 +357,7 @@ fn tx_fields(t: &TxView) -> Markup {
             dt { "anchor" } dd { code { (s.anchor) } }
             dt { "nullifier" } dd { code { (s.nf) } }
             dt { "new note commitment" } dd { code { (s.cm_new) } }
+            dt { "heir (masked)" } dd { code { (zkpension_circuits::field::to_hex(&s.heir_ct)) } }
         }
     };
     html! {
@@ -395,6 +396,15 @@ fn tx_fields(t: &TxView) -> Markup {
                     dt { "message" } dd.message { (context(a.body.message.as_slice())) }
                     (spend(&a.body.spend))
                     dt { "authorized by" } dd { "an Attest proof" }
+                }
+                Transaction::Inherit(i) => {
+                    dt { "amount" } dd.amount { (format_amount(i.body.amount)) }
+                    dt { "epoch" } dd { (i.body.epoch) }
+                    dt { "recipient" } dd { (context(i.body.recipient.as_slice())) }
+                    dt { "anchor" } dd { code { (i.body.anchor) } }
+                    dt { "nullifier" } dd { code { (i.body.nf) } }
+                    dt { "new note commitment" } dd { "none: the account is closed" }
+                    dt { "authorized by" } dd { "an Inherit proof (the heir named in the note, after the dormancy)" }
                 }
                 Transaction::AdvanceEpoch(a) => {
                     dt { "to epoch" } dd { (a.body.epoch) }
@@ -503,6 +513,7 @@ mod tests {
                     anchor: Default::default(),
                     nf: Default::default(),
                     cm_new: Default::default(),
+                    heir_ct: Default::default(),
                 },
                 epoch: 1,
                 context: Default::default(),

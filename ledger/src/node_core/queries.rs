@@ -48,6 +48,7 @@ impl NodeCore {
             mempool_capacity,
             last_error,
             snapshot_base: (self.snapshot_base > 0).then_some(self.snapshot_base),
+            dormancy: g.dormancy,
         }
     }
 

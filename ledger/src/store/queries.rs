@@ -220,9 +220,11 @@ impl Store {
                 spends: Vec::new(),
             };
             for t in &block.transactions {
-                if let (Some(spend), Some(change)) = (t.spend(), t.public_change()) {
+                // An Inherit is listed too (it appends nothing: its `out`
+                // names no commitment of its own).
+                if let (Some(nf), Some(change)) = (t.nullifier(), t.public_change()) {
                     c.spends.push(CompactSpend {
-                        nf: spend.nf,
+                        nf,
                         out: c.commitments.len() as u32,
                         change,
                     });

@@ -305,6 +305,7 @@ impl Chain {
                     anchor: Anchor::from(MerkleTree::new().root()),
                     nf: Nullifier::from(Fr::from(1_000_000 + nf)),
                     cm_new: NoteCommitment::from(Fr::from(2_000_000 + nf * 1000 + salt)),
+                    heir_ct: Default::default(),
                 },
                 amount: 1 + salt % 100,
                 matched: 0,

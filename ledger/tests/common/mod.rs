@@ -13,21 +13,22 @@ use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use zkpension_circuits::binding::{binding, ChainId, ProofKind};
+use zkpension_circuits::binding::{ChainId, ProofKind};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
 use zkpension_circuits::r1cs::{
     self, AttestCircuit, ClaimCircuit, ContributeCircuit, InheritCircuit,
 };
-use zkpension_circuits::statements::{attest, claim, contribute};
+use zkpension_circuits::statements::{attest, claim, contribute, inherit};
 use zkpension_circuits::tree::MerkleTree;
 use zkpension_circuits::values::ContextId;
 use zkpension_circuits::Statement;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
 use zkpension_core::tx::{
-    contribute_binding, AdvanceEpoch, Attest, CancelParams, Claim, Contribute, Enroll, SetParams,
+    contribute_binding, inherit_binding, spend_binding, AdvanceEpoch, Attest, CancelParams, Claim,
+    Contribute, Enroll, Inherit, SetParams,
 };
 use zkpension_core::{Genesis, Params, Transaction};
 use zkpension_verifier::{KeyEntry, KeyManifest, Proof, VerifierKeys, VerifyingKey};
@@ -186,9 +187,14 @@ pub fn genesis_with_keys(
         ceremony: None,
         governance: None,
         subsidy: None,
+        dormancy: Some(DORMANCY),
         verifying_keys: vk_ids,
     }
 }
+
+/// The test chains' dormancy: an heir may inherit after 3 epochs without
+/// an action by the member.
+pub const DORMANCY: u64 = 3;
 
 pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
@@ -207,12 +213,14 @@ pub fn cancel_params(nonce: u64) -> Transaction {
     CancelParams::sign(&chain_id(), nonce, &authority()).into()
 }
 
-/// A member: key, current note and its leaf index once enrolled.
+/// A member: key, current note and its leaf index once enrolled, and the
+/// heir its next spends name (0 for none).
 #[derive(Clone, Debug)]
 pub struct Member {
     pub sk: SpendingKey,
     pub note: Note,
     pub index: Option<u64>,
+    pub heir: Fr,
 }
 
 impl Member {
@@ -229,7 +237,34 @@ impl Member {
             sk,
             note,
             index: None,
+            heir: Fr::from(0u64),
         }
+    }
+
+    /// The `heir_ct` of the member's next spend: the heir it names under
+    /// the account's mask for the new note's `rho` (the old note's nullifier).
+    pub fn heir_ct(&self) -> Fr {
+        let vk = self.sk.viewing_key();
+        self.heir + vk.heir_mask(&self.note.nullifier(&vk.nk).to_field())
+    }
+
+    /// An Inherit of the member's current note by `heir` in `epoch`, paid
+    /// to `recipient`.
+    pub fn inherit(
+        &self,
+        heir: &SpendingKey,
+        tree: &MerkleTree,
+        epoch: u64,
+        recipient: &[u8],
+    ) -> Transaction {
+        let path = tree.path(self.index.expect("enrolled")).unwrap();
+        let b = inherit_binding(&chain_id(), recipient);
+        let (public, private) = inherit::prepare(heir, &self.note, path, epoch, DORMANCY, b)
+            .expect("an honest inherit");
+        let proof = prove(Statement::Inherit, InheritCircuit::new(&public, &private));
+        Inherit::from_public(&chain_id(), &public, recipient.to_vec(), proof)
+            .unwrap()
+            .into()
     }
 
     pub fn enroll(&self) -> Transaction {
@@ -276,7 +311,8 @@ impl Member {
         payer_ref: &[u8],
     ) -> (Transaction, Note) {
         let path = tree.path(self.index.expect("enrolled")).unwrap();
-        let b = contribute_binding(&chain_id(), matched, payer_ref);
+        let heir_ct = self.heir_ct();
+        let b = contribute_binding(&chain_id(), matched, &heir_ct, payer_ref);
         let (public, private, new) = contribute::prepare(
             &self.sk,
             &self.note,
@@ -286,14 +322,22 @@ impl Member {
             cap,
             b,
             self.r_new(amount * 31 + epoch),
+            self.heir,
         )
         .expect("an honest contribution");
         let proof = prove(
             Statement::Contribute,
             ContributeCircuit::new(&public, &private),
         );
-        let tx = Contribute::from_public(&chain_id(), &public, matched, payer_ref.to_vec(), proof)
-            .unwrap();
+        let tx = Contribute::from_public(
+            &chain_id(),
+            &public,
+            matched,
+            heir_ct,
+            payer_ref.to_vec(),
+            proof,
+        )
+        .unwrap();
         (tx.into(), new)
     }
 
@@ -307,7 +351,8 @@ impl Member {
         recipient: &[u8],
     ) -> (Transaction, Note) {
         let path = tree.path(self.index.expect("enrolled")).unwrap();
-        let b = binding(&chain_id(), ProofKind::Claim, recipient);
+        let heir_ct = self.heir_ct();
+        let b = spend_binding(&chain_id(), ProofKind::Claim, &heir_ct, recipient);
         let (public, private, new) = claim::prepare(
             &self.sk,
             &self.note,
@@ -317,10 +362,12 @@ impl Member {
             divisor,
             b,
             self.r_new(epoch * 17 + 5),
+            self.heir,
         )
         .expect("an honest claim");
         let proof = prove(Statement::Claim, ClaimCircuit::new(&public, &private));
-        let tx = Claim::from_public(&chain_id(), &public, recipient.to_vec(), proof).unwrap();
+        let tx =
+            Claim::from_public(&chain_id(), &public, heir_ct, recipient.to_vec(), proof).unwrap();
         (tx.into(), new)
     }
 
@@ -337,7 +384,8 @@ impl Member {
         message: &[u8],
     ) -> (Transaction, Note) {
         let path = tree.path(self.index.expect("enrolled")).unwrap();
-        let b = binding(&chain_id(), ProofKind::Attest, message);
+        let heir_ct = self.heir_ct();
+        let b = spend_binding(&chain_id(), ProofKind::Attest, &heir_ct, message);
         let (public, private, new) = attest::prepare(
             &self.sk,
             &self.note,
@@ -349,10 +397,12 @@ impl Member {
             require_eligible,
             b,
             self.r_new(epoch * 13 + 3),
+            self.heir,
         )
         .expect("an honest attestation");
         let proof = prove(Statement::Attest, AttestCircuit::new(&public, &private));
-        let tx = Attest::from_public(&chain_id(), &public, message.to_vec(), proof).unwrap();
+        let tx =
+            Attest::from_public(&chain_id(), &public, heir_ct, message.to_vec(), proof).unwrap();
         (tx.into(), new)
     }
 }

@@ -19,7 +19,7 @@ use crate::ProvingKeys;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use zkpension_circuits::binding::{binding, context_from_text, ChainId, ProofKind};
+use zkpension_circuits::binding::{context_from_text, ChainId, ProofKind};
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::SpendingKey;
 use zkpension_circuits::note::Note;
@@ -27,7 +27,7 @@ use zkpension_circuits::replay;
 use zkpension_circuits::statements::{attest, claim, contribute, RelationError};
 use zkpension_circuits::values::{NoteCommitment, Nullifier};
 use zkpension_core::hexbytes::encode_hex;
-use zkpension_core::tx::{contribute_binding, Attest, Claim, Contribute};
+use zkpension_core::tx::{contribute_binding, spend_binding, Attest, Claim, Contribute};
 use zkpension_core::views::StatusView;
 use zkpension_core::{Transaction, TxId};
 
@@ -60,6 +60,8 @@ pub enum FlowError {
     Busy { kind: String, id: String },
     #[error("the wallet's note was spent by a transaction this wallet did not make: its key is in use elsewhere; the account cannot continue from this wallet")]
     SpentElsewhere,
+    #[error("the account is closed: its heir inherited its whole balance ({amount} units) in epoch {epoch}, after the member's dormancy")]
+    Inherited { amount: u64, epoch: u64 },
     #[error("the wallet is for chain {wallet}, the node serves chain {node}")]
     WrongChain { wallet: String, node: String },
     #[error("the wallet is behind the node (synced to height {synced}, node at {tip}); run `zkpension sync`")]
@@ -158,14 +160,24 @@ impl Prepared {
     }
 }
 
-/// The wallet's current note and its path, ready to spend.
 /// What a spend of the account's current note needs: the key, the note, its
-/// Merkle path, and the new note's blinding `r = H(RCM, ns, nf)`.
+/// Merkle path, the new note's blinding `r = H(RCM, ns, nf)` and the mask
+/// of its heir `H(HEIR, ns, nf)`.
 struct Spendable<'a> {
     sk: &'a SpendingKey,
     note: Note,
     path: zkpension_circuits::tree::MerklePath,
     r_new: Fr,
+    heir_mask: Fr,
+}
+
+impl Spendable<'_> {
+    /// The new note's heir (`heir`, or the current note's if `None`) and
+    /// the `heir_ct` the transaction carries for it.
+    fn heir(&self, heir: Option<Fr>) -> (Fr, Fr) {
+        let heir = heir.unwrap_or(self.note.heir);
+        (heir, heir + self.heir_mask)
+    }
 }
 
 fn spendable<'a>(
@@ -174,6 +186,12 @@ fn spendable<'a>(
     action: &'static str,
 ) -> Result<Spendable<'a>, FlowError> {
     let sk = wallet.spending_key(action)?;
+    if let Some(i) = wallet.inherited {
+        return Err(FlowError::Inherited {
+            amount: i.amount,
+            epoch: i.epoch,
+        });
+    }
     if wallet.spent_elsewhere {
         return Err(FlowError::SpentElsewhere);
     }
@@ -211,11 +229,13 @@ fn spendable<'a>(
         wallet.sync.height,
     )?;
     let nf = current.note.nullifier(&wallet.nk).to_field();
+    let vk = wallet.viewing_key();
     Ok(Spendable {
         sk,
         note: current.note.clone(),
         path,
-        r_new: wallet.viewing_key().note_randomness(&nf),
+        r_new: vk.note_randomness(&nf),
+        heir_mask: vk.heir_mask(&nf),
     })
 }
 
@@ -236,21 +256,27 @@ fn finish(kind: &'static str, tx: Transaction, new_note: Note, nf: Nullifier) ->
     }
 }
 
-/// A Contribute of `amount` in the node's current epoch.
+/// A Contribute of `amount` in the node's current epoch, whose new note
+/// names `heir` (`None`: the heir the account names now).
+#[allow(clippy::too_many_arguments)]
 pub fn contribute<R: RngCore + CryptoRng>(
     wallet: &Wallet,
     keys: &ProvingKeys,
     status: &StatusView,
     amount: u64,
     payer_ref: &[u8],
+    heir: Option<Fr>,
     rng: &mut R,
 ) -> Result<Prepared, FlowError> {
+    let spend = spendable(wallet, status, "contribute")?;
+    let (heir, heir_ct) = spend.heir(heir);
     let Spendable {
         sk,
         note,
         path,
         r_new,
-    } = spendable(wallet, status, "contribute")?;
+        ..
+    } = spend;
     let chain = status.chain_id;
     // The subsidy pool's match, exactly as the node will check it; the
     // proof adds `amount + matched` to the hidden balance.
@@ -262,7 +288,7 @@ pub fn contribute<R: RngCore + CryptoRng>(
     let credited = amount
         .checked_add(matched)
         .ok_or_else(|| FlowError::Build("amount and match exceed 2^64 - 1".into()))?;
-    let b = contribute_binding(&chain, matched, payer_ref);
+    let b = contribute_binding(&chain, matched, &heir_ct, payer_ref);
     let (public, private, new) = contribute::prepare(
         sk,
         &note,
@@ -272,6 +298,7 @@ pub fn contribute<R: RngCore + CryptoRng>(
         status.params.cap,
         b,
         r_new,
+        heir,
     )
     .map_err(|e| {
         rule(
@@ -289,6 +316,7 @@ pub fn contribute<R: RngCore + CryptoRng>(
         &chain,
         &public,
         matched,
+        heir_ct,
         payer_ref.to_vec(),
         proof.to_bytes(),
     )
@@ -296,22 +324,27 @@ pub fn contribute<R: RngCore + CryptoRng>(
     Ok(finish("contribute", tx.into(), new, public.nf))
 }
 
-/// This epoch's pension, paid to `recipient`.
+/// This epoch's pension, paid to `recipient`; the new note names `heir`
+/// (`None`: the heir the account names now).
 pub fn claim<R: RngCore + CryptoRng>(
     wallet: &Wallet,
     keys: &ProvingKeys,
     status: &StatusView,
     recipient: &[u8],
+    heir: Option<Fr>,
     rng: &mut R,
 ) -> Result<Prepared, FlowError> {
+    let spend = spendable(wallet, status, "claim")?;
+    let (heir, heir_ct) = spend.heir(heir);
     let Spendable {
         sk,
         note,
         path,
         r_new,
-    } = spendable(wallet, status, "claim")?;
+        ..
+    } = spend;
     let chain = status.chain_id;
-    let b = binding(&chain, ProofKind::Claim, recipient);
+    let b = spend_binding(&chain, ProofKind::Claim, &heir_ct, recipient);
     let (public, private, new) = claim::prepare(
         sk,
         &note,
@@ -321,6 +354,7 @@ pub fn claim<R: RngCore + CryptoRng>(
         status.params.divisor,
         b,
         r_new,
+        heir,
     )
     .map_err(|e| {
         rule(
@@ -333,8 +367,14 @@ pub fn claim<R: RngCore + CryptoRng>(
         )
     })?;
     let proof = prove(keys, &Witness::Claim(public.clone(), private), rng)?;
-    let tx = Claim::from_public(&chain, &public, recipient.to_vec(), proof.to_bytes())
-        .map_err(|e| FlowError::Build(e.to_string()))?;
+    let tx = Claim::from_public(
+        &chain,
+        &public,
+        heir_ct,
+        recipient.to_vec(),
+        proof.to_bytes(),
+    )
+    .map_err(|e| FlowError::Build(e.to_string()))?;
     Ok(finish("claim", tx.into(), new, public.nf))
 }
 
@@ -350,22 +390,27 @@ pub struct AttestRequest {
     pub message: Vec<u8>,
 }
 
-/// An attestation under the member's pseudonym for `request.context`.
+/// An attestation under the member's pseudonym for `request.context`; the
+/// new note names `heir` (`None`: the heir the account names now).
 pub fn attest<R: RngCore + CryptoRng>(
     wallet: &Wallet,
     keys: &ProvingKeys,
     status: &StatusView,
     request: &AttestRequest,
+    heir: Option<Fr>,
     rng: &mut R,
 ) -> Result<Prepared, FlowError> {
+    let spend = spendable(wallet, status, "attest")?;
+    let (heir, heir_ct) = spend.heir(heir);
     let Spendable {
         sk,
         note,
         path,
         r_new,
-    } = spendable(wallet, status, "attest")?;
+        ..
+    } = spend;
     let chain = status.chain_id;
-    let b = binding(&chain, ProofKind::Attest, &request.message);
+    let b = spend_binding(&chain, ProofKind::Attest, &heir_ct, &request.message);
     let (public, private, new) = attest::prepare(
         sk,
         &note,
@@ -377,6 +422,7 @@ pub fn attest<R: RngCore + CryptoRng>(
         request.require_eligible,
         b,
         r_new,
+        heir,
     )
     .map_err(|e| {
         rule(
@@ -391,8 +437,14 @@ pub fn attest<R: RngCore + CryptoRng>(
         )
     })?;
     let proof = prove(keys, &Witness::Attest(public.clone(), private), rng)?;
-    let tx = Attest::from_public(&chain, &public, request.message.clone(), proof.to_bytes())
-        .map_err(|e| FlowError::Build(e.to_string()))?;
+    let tx = Attest::from_public(
+        &chain,
+        &public,
+        heir_ct,
+        request.message.clone(),
+        proof.to_bytes(),
+    )
+    .map_err(|e| FlowError::Build(e.to_string()))?;
     Ok(finish("attest", tx.into(), new, public.nf))
 }
 

@@ -28,6 +28,7 @@ use rand_core::{CryptoRng, RngCore};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zkpension_circuits::binding::ChainId;
+use zkpension_circuits::field::Fr;
 use zkpension_core::sealed::{seal, SealedField};
 use zkpension_core::{Transaction, TxId};
 
@@ -40,6 +41,14 @@ pub enum Action {
     Claim { recipient: Vec<u8> },
     /// Attest facts about the account to a relying party.
     Attest(AttestRequest),
+}
+
+/// An action, and the heir its new note names: `None` keeps the heir the
+/// account names now, `Some(0)` names none.
+#[derive(Clone, Debug)]
+pub struct Naming<'a> {
+    pub action: &'a Action,
+    pub heir: Option<Fr>,
 }
 
 /// `text` as the transaction carries it: sealed to the paying agent if the
@@ -179,6 +188,23 @@ impl MemberSession {
         report
     }
 
+    /// For a watch-only wallet of a member's account: syncs it, saves it,
+    /// then checks and proves the inheritance of the account by `heir`, paid
+    /// to `recipient` ([`super::inherit::prepare`]). Nothing is recorded:
+    /// the heir's transaction leaves no note in either wallet.
+    pub fn prepare_inheritance<R: RngCore + CryptoRng>(
+        &mut self,
+        keys: &ProvingKeys,
+        heir: &zkpension_circuits::keys::SpendingKey,
+        recipient: &[u8],
+        rng: &mut R,
+    ) -> Result<super::inherit::Inheritance, super::inherit::InheritError> {
+        let result =
+            super::inherit::prepare(&mut self.wallet, heir, &self.client, keys, recipient, rng);
+        self.save()?;
+        result
+    }
+
     /// Catches up without reading the blocks in between
     /// ([`super::light::sync_light`]), or with the ordinary sync when the
     /// account is not settled; saves what was learnt.
@@ -209,6 +235,18 @@ impl MemberSession {
         action: &Action,
         rng: &mut R,
     ) -> Result<Prepared, FlowError> {
+        let keep = Naming { action, heir: None };
+        self.prepare_naming(keys, keep, rng)
+    }
+
+    /// [`prepare`](Self::prepare), with the heir the new note names.
+    pub fn prepare_naming<R: RngCore + CryptoRng>(
+        &mut self,
+        keys: &ProvingKeys,
+        naming: Naming<'_>,
+        rng: &mut R,
+    ) -> Result<Prepared, FlowError> {
+        let Naming { action, heir } = naming;
         self.sync()?;
         let status = self.client.status()?;
         // Payout details are sealed to the paying agent when the chain has
@@ -225,13 +263,13 @@ impl MemberSession {
         match action {
             Action::Contribute { amount, payer_ref } => {
                 let payer_ref = sealed_text(agent, &chain, SealedField::PayerRef, payer_ref, rng)?;
-                flow::contribute(w, keys, &status, *amount, &payer_ref, rng)
+                flow::contribute(w, keys, &status, *amount, &payer_ref, heir, rng)
             }
             Action::Claim { recipient } => {
                 let recipient = sealed_text(agent, &chain, SealedField::Recipient, recipient, rng)?;
-                flow::claim(w, keys, &status, &recipient, rng)
+                flow::claim(w, keys, &status, &recipient, heir, rng)
             }
-            Action::Attest(request) => flow::attest(w, keys, &status, request, rng),
+            Action::Attest(request) => flow::attest(w, keys, &status, request, heir, rng),
         }
     }
 

@@ -6,14 +6,14 @@
 use super::client::{ClientError, NodeClient};
 use super::flow::{check_chain, FlowError};
 use super::tracker::TrackerError;
-use crate::wallet::{NoteStatus, OwnedNote, PendingTx, Wallet};
+use crate::wallet::{Inherited, NoteStatus, OwnedNote, PendingTx, Wallet};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use zkpension_circuits::field::Fr;
 use zkpension_circuits::keys::ViewingKey;
 use zkpension_circuits::note::Note;
-use zkpension_circuits::replay;
+use zkpension_circuits::replay::{self, PublicChange};
 use zkpension_circuits::values::Nullifier;
 use zkpension_core::views::{CompactBlock, StatusView, TxState};
 use zkpension_core::{Hash32, Transaction, TxId};
@@ -33,6 +33,8 @@ pub struct SyncReport {
     pub resubmitted: Vec<String>,
     /// The wallet's note was spent by a transaction it could not follow.
     pub spent_elsewhere: bool,
+    /// The account's heir inherited it in this sync.
+    pub inherited: Option<Inherited>,
     /// Notes made by transactions this wallet did not make (a copy of it, or
     /// the history a recovery replays), followed from their public values.
     pub followed: u64,
@@ -171,6 +173,12 @@ fn follow_spends(wallet: &mut Wallet, b: &CompactBlock, report: &mut SyncReport)
         };
         live.clear();
         wallet.notes[i].status = NoteStatus::Spent;
+        if let PublicChange::Inherit { amount, epoch } = spend.change {
+            // The heir drew the whole balance: the account is closed.
+            wallet.inherited = Some(Inherited { amount, epoch });
+            report.inherited = Some(Inherited { amount, epoch });
+            return;
+        }
         let created = b.created_by(spend);
         let next = replay::successor(vk, &wallet.notes[i].note, spend.change)
             .filter(|n| Some(n.commit()) == created);
@@ -570,7 +578,6 @@ fn settle_pending(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zkpension_circuits::replay::PublicChange;
     use zkpension_circuits::values::NoteCommitment;
     use zkpension_core::views::CompactSpend;
     use zkpension_core::BlockHeader;
@@ -606,6 +613,7 @@ mod tests {
         let change = PublicChange::Contribute {
             amount: 40,
             epoch: 1,
+            heir_ct: vk.heir_mask(&n.note.nullifier(&vk.nk).to_field()),
         };
         let next = replay::successor(&vk, &n.note, change).unwrap().commit();
         let spend = CompactSpend {
@@ -652,6 +660,7 @@ mod tests {
         spend.change = PublicChange::Contribute {
             amount: 41,
             epoch: 1,
+            heir_ct: spend.change.heir_ct().unwrap(),
         };
         let mut report = SyncReport::default();
         follow_spends(

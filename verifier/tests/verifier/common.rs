@@ -189,6 +189,7 @@ fn make_statement(
                 100_000,
                 binding(&chain(), ProofKind::Contribute, b"payer"),
                 Fr::rand(rng),
+                note.heir,
             )
             .expect("honest contribute");
             let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(ContributeCircuit::blank(), rng)
@@ -209,6 +210,7 @@ fn make_statement(
                 120,
                 binding(&chain(), ProofKind::Claim, b"recipient"),
                 Fr::rand(rng),
+                note.heir,
             )
             .expect("honest claim");
             let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(ClaimCircuit::blank(), rng)
@@ -231,6 +233,7 @@ fn make_statement(
                 true,
                 binding(&chain(), ProofKind::Attest, b"message"),
                 Fr::rand(rng),
+                note.heir,
             )
             .expect("honest attest");
             let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(AttestCircuit::blank(), rng)

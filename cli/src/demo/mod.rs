@@ -1,5 +1,7 @@
 //! `zkpension demo`: the whole story on an embedded node, no setup by hand.
 
+mod report;
+
 use crate::args::{KeysArg, ProverArg};
 use crate::output::Output;
 use anyhow::{bail, Context};
@@ -11,19 +13,24 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 use zkpension_circuits::binding::ChainId;
 use zkpension_circuits::field;
+use zkpension_circuits::keys::SpendingKey;
 use zkpension_core::genesis::GenesisParams;
 use zkpension_core::hexbytes::FixedBytes;
-use zkpension_core::sealed::{AgentKey, SealedField};
+use zkpension_core::sealed::AgentKey;
 use zkpension_core::subsidy::{Funder, Subsidy};
 use zkpension_core::tx::Deposit;
 use zkpension_core::{format_amount as money, Genesis, Params};
 use zkpension_ledger::{Node, NodeConfig};
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::{sync, Action, MemberSession, NodeClient};
+use zkpension_prover::member::inherit::InheritError;
+use zkpension_prover::member::{sync, Action, MemberSession, Naming, NodeClient};
 use zkpension_prover::roles;
 use zkpension_prover::wallet::{parse_phrase, Wallet};
 use zkpension_prover::ProvingKeys;
 use zkpension_verifier::VerifierKeys;
+
+/// Epochs of dormancy before an heir may inherit, on the demo's chain.
+const DEMO_DORMANCY: u64 = 3;
 
 /// Run the whole story on an embedded node: enroll, contribute, cap, epochs, claims, attest.
 #[derive(clap::Args, Debug)]
@@ -32,7 +39,9 @@ A registrar enrolls three members; they contribute over several epochs (one
 runs into the per-epoch cap); the authority advances epochs; members reach
 their eligible epoch and claim their pension; one attests to a landlord; one
 loses his wallet file and gets the account back from his 24-word recovery
-phrase and the public chain alone, then claims with it. The authority
+phrase and the public chain alone, then claims with it; one names her
+daughter as heir and, once her account has been dormant for three epochs,
+the daughter inherits it. The authority
 schedules a cap 10% higher two epochs ahead (a 50% raise is refused by the
 genesis's step limit). The state deposits into the subsidy pool, which
 matches 50 cents per unit paid in until it runs dry. The demo prints what
@@ -219,6 +228,35 @@ impl Demo {
         Ok(())
     }
 
+    /// Dana, Carol's heir, tries to inherit Carol's account from the watch
+    /// wallet of its viewing key; before the dormancy she is told from when.
+    fn inherit(&mut self, watch: &mut MemberSession, heir: &SpendingKey) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let recipient = b"bank account of dana";
+        match watch.prepare_inheritance(&self.keys, heir, recipient, &mut OsRng) {
+            Ok(i) => {
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                self.prove_ms.push(ms);
+                let t = Instant::now();
+                self.client.submit(&i.tx)?;
+                let h = self.client.wait_included(&i.tx.id(), Duration::from_secs(60))?;
+                self.include_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                watch.sync()?;
+                self.say(
+                    json!({"event": "inherit", "heir": "dana", "member": "carol", "amount": i.amount, "epoch": i.epoch,
+                           "member_last_active": i.last_active, "height": h, "prove_ms": ms}),
+                    format!("  dana inherits carol's whole balance {} (carol last acted in epoch {}): proved in {ms:.0} ms, in block {h}; the account is closed", money(i.amount), i.last_active),
+                );
+            }
+            Err(InheritError::NotDormant { from, epoch, .. }) => self.say(
+                json!({"event": "refused", "member": "dana", "what": "inherit", "epoch": epoch, "dormant_from": from}),
+                format!("  dana tries to inherit carol's account in epoch {epoch}: refused, carol's account is dormant only from epoch {from} ({DEMO_DORMANCY} epochs without an action)"),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
     fn claim(&mut self, m: &mut Member) -> anyhow::Result<()> {
         m.session.sync()?;
         let start = Instant::now();
@@ -313,6 +351,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         ceremony: transcript
             .and_then(|c| zkpension_verifier::id_from_hex(&c.transcript_hash).ok())
             .map(FixedBytes),
+        // An heir may inherit an account its member left alone for 3 epochs.
+        dormancy: Some(DEMO_DORMANCY),
         verifying_keys: vk_ids
             .into_iter()
             .map(|(s, id)| (s, FixedBytes(id)))
@@ -404,10 +444,15 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
         require_eligible: false,
         message: b"tenancy application 2026-11".to_vec(),
     };
+    // In the same proof, hidden like everything else, she names her
+    // daughter Dana as her heir.
+    let (dana, _) = Wallet::generate(&mut OsRng);
     let start = Instant::now();
-    let p = carol
-        .session
-        .prepare(&d.keys, &Action::Attest(req.clone()), &mut OsRng)?;
+    let naming = Naming {
+        action: &Action::Attest(req.clone()),
+        heir: Some(dana.owner),
+    };
+    let p = carol.session.prepare_naming(&d.keys, naming, &mut OsRng)?;
     let ms = start.elapsed().as_secs_f64() * 1e3;
     d.prove_ms.push(ms);
     let h = d.submit(carol, p)?;
@@ -428,6 +473,15 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
             record.tag.to_hex()
         ),
     );
+    d.say(
+        json!({"event": "name_heir", "member": "carol", "heir": field::to_hex(&dana.owner), "height": h}),
+        "  in the same proof carol names her daughter dana as her heir (the ledger cannot see it) and gives her the account's viewing key".into(),
+    );
+    let mut dana_watch = MemberSession::create(
+        &wallets.join("dana-watches-carol.json"),
+        Wallet::watch_only(carol.wallet().viewing_key()),
+        d.client.clone(),
+    )?;
 
     // Bob loses his wallet file; his 24 words and the public chain give the
     // account back (SPEC §2, "Recovery"), and he claims with it.
@@ -456,109 +510,18 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<()> {
     d.advance()?;
     d.claim(bob)?;
 
-    // The public ledger beside each member's private view.
-    let s = d.client.status()?;
-    // What only the paying agent reads: the claims' recipients.
-    let mut payouts = Vec::new();
-    for height in 1..=s.height {
-        for t in d.client.block(height)?.transactions {
-            if let zkpension_core::Transaction::Claim(c) = &t.tx {
-                let to = agent.open(&chain, SealedField::Recipient, c.body.recipient.as_slice())?;
-                payouts.push(json!({"height": height, "amount": c.body.amount,
-                    "recipient": String::from_utf8_lossy(&to), "on_ledger_bytes": c.body.recipient.len()}));
-            }
-        }
-    }
-    let private: Vec<Value> = members
-        .iter()
-        .map(|m| {
-            let n = &m.wallet().current_note().expect("every member has a note").note;
-            json!({"member": m.name, "balance": n.balance, "periods": n.periods, "eligible_epoch": n.eligible_epoch,
-                   "pension": n.pension, "last_claim": n.last_claim})
-        })
-        .collect();
-    let balances: u64 = members
-        .iter()
-        .map(|m| m.wallet().current_note().map_or(0, |n| n.note.balance))
-        .sum();
-    let sub = s
-        .totals
-        .subsidy
-        .clone()
-        .context("the demo chain has a subsidy pool")?;
-    let pool_ok = s.totals.pool == s.totals.contributed + sub.matched - s.totals.paid_out
-        && sub.available == sub.funded - sub.matched;
-    let solvent = s.totals.pool == balances;
-    let avg = |v: &[f64]| {
-        if v.is_empty() {
-            0.0
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
-    };
-    let summary = json!({
-        "public_ledger": {
-            "height": s.height, "epoch": s.epoch, "commitments": s.leaf_count, "nullifiers": s.nullifier_count,
-            "attestations": s.attestation_count, "contributed": s.totals.contributed, "paid_out": s.totals.paid_out,
-            "pool": s.totals.pool, "subsidy": sub, "tree_root": field::to_hex(&s.tree_root), "state_root": zkpension_core::hexbytes::encode_hex(&s.state_root.0),
-        },
-        "members_private_view": private,
-        "paying_agent_view": payouts,
-        "checks": {"pool_equals_in_plus_matched_minus_out": pool_ok, "pool_equals_sum_of_private_balances": solvent},
-        "timings": {"proofs": d.prove_ms.len(), "avg_prove_ms": avg(&d.prove_ms), "avg_submit_to_inclusion_ms": avg(&d.include_ms),
-                    "total_s": total.elapsed().as_secs_f64()},
-    });
-    if out.json {
-        out.print_json(&json!({"events": d.log, "summary": summary}))?;
-    } else {
-        crate::outln!("\n== what the public ledger shows");
-        crate::outln!(
-            "height {}, epoch {}, {} commitments, {} nullifiers, {} attestation(s)",
-            s.height,
-            s.epoch,
-            s.leaf_count,
-            s.nullifier_count,
-            s.attestation_count
-        );
-        crate::outln!(
-            "money in {}, matched {}, money out {}, pool {}  (which account paid or drew what: not shown, not knowable)",
-            money(s.totals.contributed), money(sub.matched), money(s.totals.paid_out), money(s.totals.pool)
-        );
-        crate::outln!(
-            "subsidy pool: funded {}, matched {}, left {}",
-            money(sub.funded),
-            money(sub.matched),
-            money(sub.available)
-        );
-        crate::outln!("\n== what each member alone knows");
-        for v in &private {
-            crate::outln!(
-                "{:>6}: balance {:>8}, {} periods, eligible from epoch {}, pension {}, last claim epoch {}",
-                v["member"].as_str().unwrap_or(""), money(v["balance"].as_u64().unwrap_or(0)), v["periods"], v["eligible_epoch"],
-                money(v["pension"].as_u64().unwrap_or(0)), v["last_claim"]
-            );
-        }
-        crate::outln!("\n== what only the paying agent reads (sealed on the ledger)");
-        for p in &payouts {
-            crate::outln!(
-                "block {:>3}: pay {:>8} to {} ({} bytes of ciphertext on the ledger)",
-                p["height"],
-                money(p["amount"].as_u64().unwrap_or(0)),
-                p["recipient"].as_str().unwrap_or(""),
-                p["on_ledger_bytes"]
-            );
-        }
-        crate::outln!(
-            "\ncheck: pool = in + matched - out: {}; pool = sum of the members' private balances: {}",
-            if pool_ok { "yes" } else { "NO" },
-            if solvent { "yes" } else { "NO" }
-        );
-        crate::outln!(
-            "timings: {} proofs, {:.0} ms each on average; submit to inclusion {:.0} ms on average; {:.1} s in all",
-            d.prove_ms.len(), avg(&d.prove_ms), avg(&d.include_ms), total.elapsed().as_secs_f64()
-        );
-    }
-    if !(pool_ok && solvent) {
+    // Carol dies after her attestation; once her account has been dormant
+    // for the genesis's dormancy, Dana inherits it.
+    let dana_sk = dana.spending_key("inherit")?.clone();
+    d.inherit(&mut dana_watch, &dana_sk)?; // not dormant yet
+    d.advance()?;
+    d.claim(alice)?;
+    d.advance()?;
+    d.inherit(&mut dana_watch, &dana_sk)?;
+    carol.session.sync()?;
+
+    let ok = report::report(&d, &members, &agent, &chain, total, out)?;
+    if !ok {
         node.shutdown().context("stopping the node")?;
         bail!("the ledger's totals do not add up");
     }
