@@ -83,6 +83,47 @@ fn test_genesis(name: &str, registrar: [u8; 32], authority: [u8; 32]) -> Genesis
     }
 }
 
+/// A genesis for `name` whose registrar and authority keys the CLI made in
+/// `home` (`registrar.key`, `authority.key`).
+fn genesis_with_cli_keys(home: &Path, name: &str) -> Genesis {
+    let z = |args: &[&str]| ok(&mut zkpension_in(home, "", args));
+    let reg = z(&["registrar", "keygen", "--out", "registrar.key"]);
+    let auth = z(&["authority", "keygen", "--out", "authority.key"]);
+    test_genesis(name, public_key(&reg), public_key(&auth))
+}
+
+/// A node on `genesis`, its data in `home/node`, a block every 20 ms.
+fn start_node(home: &Path, genesis: Genesis) -> Node {
+    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
+    config.block_interval = Duration::from_millis(20);
+    Node::start(config).unwrap()
+}
+
+/// A new default wallet in `home`, enrolled by the registrar (eligible from
+/// epoch `eligible`) and synced.
+fn enroll_new_member(home: &Path, url: &str, eligible: &str) {
+    let z = |args: &[&str]| ok(&mut zkpension_in(home, url, args));
+    z(&["wallet", "new"]);
+    z(&[
+        "enroll",
+        "--eligible-epoch",
+        eligible,
+        "--out",
+        "me.enroll.json",
+    ]);
+    z(&[
+        "registrar",
+        "approve",
+        "--expect-eligible-epoch",
+        eligible,
+        "--request",
+        "me.enroll.json",
+        "--key",
+        "registrar.key",
+    ]);
+    z(&["sync"]);
+}
+
 #[test]
 fn member_registrar_and_authority_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
@@ -651,9 +692,7 @@ fn a_threshold_registrar_enrolls_a_member() {
         &["authority", "keygen", "--out", "authority.key"],
     ));
     let genesis = test_genesis("cli-threshold", group_key, public_key(&auth));
-    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
-    config.block_interval = Duration::from_millis(20);
-    let node = Node::start(config).unwrap();
+    let node = start_node(home, genesis);
     let url = node.url();
     let z = |args: &[&str]| z(&url, args);
 
@@ -752,17 +791,9 @@ fn a_state_subsidy_is_matched_into_the_balance() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     let z = |node: &str, args: &[&str]| zkpension_in(home, node, args);
-    let reg = ok(&mut z(
-        "",
-        &["registrar", "keygen", "--out", "registrar.key"],
-    ));
-    let auth = ok(&mut z(
-        "",
-        &["authority", "keygen", "--out", "authority.key"],
-    ));
     let state = ok(&mut z("", &["funder", "keygen", "--out", "state.key"]));
     ok(&mut z("", &["funder", "keygen", "--out", "stranger.key"]));
-    let mut genesis = test_genesis("cli-subsidy", public_key(&reg), public_key(&auth));
+    let mut genesis = genesis_with_cli_keys(home, "cli-subsidy");
     genesis.subsidy = Some(Subsidy {
         match_rate: 500,
         funders: vec![Funder {
@@ -770,9 +801,7 @@ fn a_state_subsidy_is_matched_into_the_balance() {
             key: FixedBytes(public_key(&state)),
         }],
     });
-    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
-    config.block_interval = Duration::from_millis(20);
-    let node = Node::start(config).unwrap();
+    let node = start_node(home, genesis);
     let url = node.url();
     let z = |args: &[&str]| z(&url, args);
 
@@ -802,25 +831,7 @@ fn a_state_subsidy_is_matched_into_the_balance() {
     ]));
     assert_eq!(d["subsidy"]["available"], 100, "{d}");
 
-    ok(&mut z(&["wallet", "new"]));
-    ok(&mut z(&[
-        "enroll",
-        "--eligible-epoch",
-        "2",
-        "--out",
-        "me.enroll.json",
-    ]));
-    ok(&mut z(&[
-        "registrar",
-        "approve",
-        "--expect-eligible-epoch",
-        "2",
-        "--request",
-        "me.enroll.json",
-        "--key",
-        "registrar.key",
-    ]));
-    ok(&mut z(&["sync"]));
+    enroll_new_member(home, &url, "2");
     // 1.50 paid gets 0.75; 1.00 paid gets the 0.25 left; then nothing.
     for (cents, matched, balance) in [("150", 75, 225), ("100", 25, 350), ("50", 0, 400)] {
         let v = ok(&mut z(&[
@@ -857,19 +868,9 @@ fn an_heir_inherits_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     let z = |node: &str, args: &[&str]| zkpension_in(home, node, args);
-    let reg = ok(&mut z(
-        "",
-        &["registrar", "keygen", "--out", "registrar.key"],
-    ));
-    let auth = ok(&mut z(
-        "",
-        &["authority", "keygen", "--out", "authority.key"],
-    ));
-    let mut genesis = test_genesis("cli-heir", public_key(&reg), public_key(&auth));
+    let mut genesis = genesis_with_cli_keys(home, "cli-heir");
     genesis.dormancy = Some(1);
-    let mut config = NodeConfig::new(home.join("node"), genesis, keys_dir().to_path_buf());
-    config.block_interval = Duration::from_millis(20);
-    let node = Node::start(config).unwrap();
+    let node = start_node(home, genesis);
     let url = node.url();
     let z = |args: &[&str]| z(&url, args);
     let refused = |args: &[&str], says: &str| {
@@ -878,7 +879,6 @@ fn an_heir_inherits_through_the_cli() {
         assert!(show(&o).contains(says), "{}", show(&o));
     };
 
-    ok(&mut z(&["wallet", "new"]));
     ok(&mut z(&["wallet", "new", "--wallet", "heir.json"]));
     ok(&mut z(&["wallet", "new", "--wallet", "cousin.json"]));
     let address = |file: &str| {
@@ -888,24 +888,7 @@ fn an_heir_inherits_through_the_cli() {
             .to_string()
     };
     let heir = address("heir.json");
-    ok(&mut z(&[
-        "enroll",
-        "--eligible-epoch",
-        "9",
-        "--out",
-        "me.enroll.json",
-    ]));
-    ok(&mut z(&[
-        "registrar",
-        "approve",
-        "--expect-eligible-epoch",
-        "9",
-        "--request",
-        "me.enroll.json",
-        "--key",
-        "registrar.key",
-    ]));
-    ok(&mut z(&["sync"]));
+    enroll_new_member(home, &url, "9");
     // A malformed address is a usage error before anything is proved.
     let o = z(&["contribute", "--cents", "100", "--heir", "0x12"])
         .output()

@@ -240,13 +240,7 @@ impl Case {
 
     /// Asserts the honest case satisfies both the relation and the circuit.
     pub fn assert_accepted(&self) {
-        assert_eq!(self.native(), Ok(()), "native relation");
-        let cs = self.constraint_system();
-        assert!(
-            cs.is_satisfied().unwrap(),
-            "circuit unsatisfied at {:?}",
-            cs.which_is_unsatisfied().unwrap()
-        );
+        assert_both_accept(self.native(), self.constraint_system());
     }
 
     /// Asserts both the relation (naming `clause`) and the circuit reject.
@@ -258,6 +252,15 @@ impl Case {
             self.circuit_satisfied(),
         );
     }
+}
+
+fn assert_both_accept(native: Result<(), RelationError>, cs: ConstraintSystemRef<Fr>) {
+    assert_eq!(native, Ok(()), "native relation");
+    assert!(
+        cs.is_satisfied().unwrap(),
+        "circuit unsatisfied at {:?}",
+        cs.which_is_unsatisfied().unwrap()
+    );
 }
 
 fn assert_both_reject(
@@ -357,13 +360,7 @@ impl InheritCase {
     }
 
     pub fn assert_accepted(&self) {
-        assert_eq!(self.native(), Ok(()), "native relation");
-        let cs = self.constraint_system();
-        assert!(
-            cs.is_satisfied().unwrap(),
-            "circuit unsatisfied at {:?}",
-            cs.which_is_unsatisfied().unwrap()
-        );
+        assert_both_accept(self.native(), self.constraint_system());
     }
 
     pub fn assert_rejected(&self, clause: Clause) {
