@@ -25,11 +25,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
     },
-    /// List the claims to pay (and, with --contributions, the payments in),
-    /// with the recipients and payment references opened.
+    /// List the claims and inheritances to pay (and, with --contributions,
+    /// the payments in), with the recipients and payment references opened.
     #[command(after_help = "\
-On a chain whose genesis names a paying agent, a claim's recipient and a
-contribution's payment reference are on the ledger only as HPKE ciphertexts
+On a chain whose genesis names a paying agent, a claim's or an heir's
+recipient and a contribution's payment reference are on the ledger only as HPKE ciphertexts
 to the agent's key; this command reads the blocks and opens them.
 
 Example:
@@ -139,6 +139,14 @@ fn payouts(
                     c.body.epoch,
                     SealedField::Recipient,
                     c.body.recipient.as_slice(),
+                ),
+                // An heir's lump sum is paid like a pension.
+                Transaction::Inherit(i) => (
+                    "inherit",
+                    i.body.amount,
+                    i.body.epoch,
+                    SealedField::Recipient,
+                    i.body.recipient.as_slice(),
                 ),
                 Transaction::Contribute(c) if contributions => (
                     "contribute",

@@ -870,6 +870,13 @@ fn an_heir_inherits_through_the_cli() {
     let z = |node: &str, args: &[&str]| zkpension_in(home, node, args);
     let mut genesis = genesis_with_cli_keys(home, "cli-heir");
     genesis.dormancy = Some(1);
+    // The heir's recipient is sealed to the paying agent, who pays it.
+    let agent = ok(&mut zkpension_in(
+        home,
+        "",
+        &["agent", "keygen", "--out", "agent.key"],
+    ));
+    genesis.paying_agent = Some(FixedBytes(public_key(&agent)));
     let node = start_node(home, genesis);
     let url = node.url();
     let z = |args: &[&str]| z(&url, args);
@@ -940,6 +947,17 @@ fn an_heir_inherits_through_the_cli() {
         "{v}"
     );
     refused(&inherit("heir.json"), "already closed");
+    let p = ok(&mut z(&["agent", "payouts", "--key", "agent.key"]));
+    let row = &p["rows"].as_array().unwrap()[0];
+    assert_eq!(
+        (
+            row["kind"].as_str(),
+            row["amount"].as_u64(),
+            row["detail"].as_str()
+        ),
+        (Some("inherit"), Some(400), Some("heir's bank")),
+        "{p}"
+    );
     // The member's wallet: closed, and says so.
     ok(&mut z(&["sync"]));
     let h = ok(&mut z(&["history"]));
