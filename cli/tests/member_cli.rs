@@ -970,5 +970,9 @@ fn an_heir_inherits_through_the_cli() {
     refused(&["contribute", "--cents", "100"], "its heir inherited");
     let s = ok(&mut z(&["status"]));
     assert_eq!(s["status"]["totals"]["paid_out"], 400, "{s}");
+    // An auditor re-verifies the heir's proof under the genesis's dormancy.
+    let v = ok(&mut z(&["audit"]));
+    assert_eq!(v["agrees"], true, "{v}");
+    assert_eq!(v["summary"]["proofs_checked"], 3, "{v}");
     node.shutdown().unwrap();
 }
