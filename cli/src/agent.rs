@@ -132,23 +132,16 @@ fn payouts(
     for height in from.max(1)..=to {
         let block = client.block(height)?;
         for t in &block.transactions {
-            let (kind, amount, epoch, field, text) = match &t.tx {
-                Transaction::Claim(c) => (
-                    "claim",
-                    c.body.amount,
-                    c.body.epoch,
+            let (kind, amount, epoch, field, text) = match (&t.tx, t.tx.payout()) {
+                // A pension, or an heir's lump sum paid like one.
+                (_, Some(p)) => (
+                    t.tx.kind().name(),
+                    p.amount,
+                    p.epoch,
                     SealedField::Recipient,
-                    c.body.recipient.as_slice(),
+                    p.recipient.as_slice(),
                 ),
-                // An heir's lump sum is paid like a pension.
-                Transaction::Inherit(i) => (
-                    "inherit",
-                    i.body.amount,
-                    i.body.epoch,
-                    SealedField::Recipient,
-                    i.body.recipient.as_slice(),
-                ),
-                Transaction::Contribute(c) if contributions => (
+                (Transaction::Contribute(c), _) if contributions => (
                     "contribute",
                     c.body.amount,
                     c.body.epoch,

@@ -3,19 +3,15 @@
 use crate::args::{KeysArg, ProverArg, WalletArg};
 use crate::member::NodeArg;
 use crate::output::{Output, Rejected};
-use crate::transact::flow_err;
+use crate::transact::{flow_err, submit_and_wait};
 use rand_core::OsRng;
 use serde_json::json;
 use std::path::PathBuf;
-use std::time::Duration;
 use zkpension_core::format_amount as money;
 use zkpension_core::hexbytes::encode_hex;
 use zkpension_prover::member::chain_keys::check_chain_keys;
 use zkpension_prover::member::inherit::InheritError;
 use zkpension_prover::member::{FlowError, MemberSession};
-
-/// How long the command waits for the payout's block.
-const WAIT: Duration = Duration::from_secs(120);
 
 /// Inherit the account of a member who named you as heir, once it is dormant.
 #[derive(clap::Args, Debug)]
@@ -83,23 +79,12 @@ pub fn run(a: InheritArgs, out: &Output) -> anyhow::Result<()> {
         .prepare_inheritance(&keys, heir, a.recipient.as_bytes(), &mut OsRng)
         .map_err(inherit_err)?;
     let prove_s = start.elapsed().as_secs_f64();
-    let tx = &inheritance.tx;
-    let id = tx.id();
-    watch
-        .client()
-        .submit(tx)
-        .map_err(|e| flow_err(FlowError::from(e)))?;
-    let height = if a.no_wait {
-        None
-    } else {
-        let h = watch
-            .client()
-            .wait_included(&id, WAIT)
-            .map_err(|e| flow_err(FlowError::from(e)))?;
+    let id = inheritance.tx.id();
+    let height = submit_and_wait(watch.client(), &inheritance.tx, a.no_wait)?;
+    if height.is_some() {
         // The watching wallet learns that the account is closed.
         watch.sync().map_err(flow_err)?;
-        Some(h)
-    };
+    }
     let id_hex = encode_hex(&id.0);
     if out.json {
         return out.print_json(&json!({

@@ -17,7 +17,7 @@ use zkpension_core::tx::body::MAX_CONTEXT_BYTES;
 use zkpension_core::{format_amount as money, parse_amount, Transaction};
 use zkpension_prover::member::chain_keys::check_chain_keys;
 use zkpension_prover::member::flow::{AttestRequest, FlowError, Prepared};
-use zkpension_prover::member::{Action, ClientError, MemberSession, Naming, Recorded};
+use zkpension_prover::member::{Action, ClientError, MemberSession, Naming, NodeClient, Recorded};
 
 /// How long a command waits for its transaction's block.
 const WAIT: Duration = Duration::from_secs(120);
@@ -338,6 +338,20 @@ pub fn attest(a: AttestArgs, out: &Output) -> anyhow::Result<()> {
     transact(a.tx, Action::Attest(req), out)
 }
 
+/// Submits `tx` and, unless `no_wait`, waits for its block (its height).
+pub fn submit_and_wait(
+    client: &NodeClient,
+    tx: &Transaction,
+    no_wait: bool,
+) -> anyhow::Result<Option<u64>> {
+    let err = |e| flow_err(FlowError::from(e));
+    client.submit(tx).map_err(err)?;
+    if no_wait {
+        return Ok(None);
+    }
+    Ok(Some(client.wait_included(&tx.id(), WAIT).map_err(err)?))
+}
+
 /// Submit a transaction file (written with `--out`) to a node.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -380,18 +394,7 @@ pub fn submit(a: SubmitArgs, out: &Output) -> anyhow::Result<()> {
         s.release(&id).map_err(flow_err)?;
         session = Some(s);
     }
-    client
-        .submit(&tx)
-        .map_err(|e| flow_err(FlowError::from(e)))?;
-    let height = if a.no_wait {
-        None
-    } else {
-        Some(
-            client
-                .wait_included(&id, WAIT)
-                .map_err(|e| flow_err(FlowError::from(e)))?,
-        )
-    };
+    let height = submit_and_wait(&client, &tx, a.no_wait)?;
     if let Some(s) = session.as_mut() {
         s.sync().map_err(flow_err)?;
     }

@@ -92,9 +92,8 @@ pub fn check_stateless(tx: Transaction) -> Result<CheckedTx, Rejection> {
         Transaction::Contribute(t) if t.body.credited().is_none() => {
             return Err(Rejection::TotalOverflow)
         }
-        Transaction::Claim(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
-        Transaction::Inherit(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
         Transaction::Deposit(t) if t.body.amount == 0 => return Err(Rejection::ZeroAmount),
+        tx if tx.payout().is_some_and(|p| p.amount == 0) => return Err(Rejection::ZeroAmount),
         Transaction::SetParams(t) => t.body.params.validate()?,
         _ => {}
     }
@@ -246,10 +245,9 @@ pub fn check_stateful(
 /// and a non-empty payment reference must be framed as sealed texts
 /// (`zkpension_core::sealed`): the ledger never stores them in clear.
 fn check_sealed(tx: &Transaction) -> Result<(), Rejection> {
-    let (field, text) = match tx {
-        Transaction::Claim(t) => ("recipient", t.body.recipient.as_slice()),
-        Transaction::Inherit(t) => ("recipient", t.body.recipient.as_slice()),
-        Transaction::Contribute(t) if !t.body.payer_ref.is_empty() => {
+    let (field, text) = match (tx, tx.payout()) {
+        (_, Some(p)) => ("recipient", p.recipient.as_slice()),
+        (Transaction::Contribute(t), _) if !t.body.payer_ref.is_empty() => {
             ("payment reference", t.body.payer_ref.as_slice())
         }
         _ => return Ok(()),
@@ -346,6 +344,12 @@ pub fn check_in_block(delta: &BlockDelta, c: &CheckedTx) -> Result<(), Rejection
             return Err(Rejection::NullifierSpentInBlock);
         }
     }
+    if let Some(p) = c.tx.payout().filter(|p| p.amount > delta.scalars.pool()) {
+        return Err(Rejection::InsufficientPool {
+            pool: delta.scalars.pool(),
+            amount: p.amount,
+        });
+    }
     match &c.tx {
         Transaction::Attest(t)
             if delta
@@ -353,18 +357,6 @@ pub fn check_in_block(delta: &BlockDelta, c: &CheckedTx) -> Result<(), Rejection
                 .contains(&(t.body.context, t.body.tag)) =>
         {
             return Err(Rejection::DuplicateAttestationInBlock);
-        }
-        Transaction::Claim(t) if t.body.amount > delta.scalars.pool() => {
-            return Err(Rejection::InsufficientPool {
-                pool: delta.scalars.pool(),
-                amount: t.body.amount,
-            });
-        }
-        Transaction::Inherit(t) if t.body.amount > delta.scalars.pool() => {
-            return Err(Rejection::InsufficientPool {
-                pool: delta.scalars.pool(),
-                amount: t.body.amount,
-            });
         }
         Transaction::Contribute(t) => {
             let s = &delta.scalars;
@@ -450,9 +442,8 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
                 amount: t.body.amount,
             });
         }
-        Transaction::Claim(t) => s.total_paid_out += t.body.amount,
-        // An heir's payout is money out like a pension's.
-        Transaction::Inherit(t) => s.total_paid_out += t.body.amount,
+        // A pension or an heir's lump sum: money out (below).
+        Transaction::Claim(_) | Transaction::Inherit(_) => {}
         Transaction::Attest(t) => {
             let key = (t.body.context, t.body.tag);
             s.add_attestation(&key.0, &key.1);
@@ -489,6 +480,9 @@ pub fn execute(delta: &mut BlockDelta, c: CheckedTx) {
             s.authority_nonce += 1;
             event = Some(GovernanceAction::Cancelled { withdrawn });
         }
+    }
+    if let Some(p) = c.tx.payout() {
+        s.total_paid_out += p.amount;
     }
     if let Some(nf) = c.tx.nullifier() {
         s.add_nullifier(&nf);

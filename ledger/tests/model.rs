@@ -201,6 +201,7 @@ struct Model {
 }
 
 /// What the model knows about a transaction besides its fields.
+#[derive(Default)]
 struct Meta {
     forged: bool,
     /// The proof was made for other inputs (garbage), or under these
@@ -519,9 +520,7 @@ impl Minter {
     fn make(&mut self, op: &Op, m: &Model) -> (Transaction, Meta) {
         let honest = |forged| Meta {
             forged,
-            bad_proof: false,
-            proved_under: None,
-            wrong_dormancy: false,
+            ..Meta::default()
         };
         let signer = |forged: bool, real: SigningKey, other: SigningKey| {
             if forged {
@@ -641,10 +640,9 @@ impl Minter {
                 (
                     tx.into(),
                     Meta {
-                        forged: false,
                         bad_proof: bad,
                         proved_under: Some(under),
-                        wrong_dormancy: false,
+                        ..Meta::default()
                     },
                 )
             }
@@ -679,10 +677,9 @@ impl Minter {
                 (
                     tx.into(),
                     Meta {
-                        forged: false,
                         bad_proof: bad,
                         proved_under: Some(under),
-                        wrong_dormancy: false,
+                        ..Meta::default()
                     },
                 )
             }
@@ -717,10 +714,8 @@ impl Minter {
                 (
                     tx.into(),
                     Meta {
-                        forged: false,
                         bad_proof: bad,
-                        proved_under: None,
-                        wrong_dormancy: false,
+                        ..Meta::default()
                     },
                 )
             }
@@ -748,10 +743,9 @@ impl Minter {
                 (
                     tx.into(),
                     Meta {
-                        forged: false,
                         bad_proof: bad,
-                        proved_under: None,
                         wrong_dormancy: lie,
+                        ..Meta::default()
                     },
                 )
             }

@@ -54,8 +54,6 @@ pub mod tables_file;
 pub mod wallet;
 
 pub use keys::{setup, setup_with, KeyError, ProvingKeys, SetupEvent, SetupOptions};
-pub use prove::{
-    prove, prove_attest, prove_batch, prove_claim, prove_contribute, ProveError, Witness,
-};
+pub use prove::{prove, prove_batch, ProveError, Witness};
 pub use snarkjs::{export_snarkjs, ExportError};
 pub use wallet::{Wallet, WalletError};

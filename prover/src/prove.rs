@@ -146,85 +146,21 @@ impl Witness {
     }
 }
 
-/// Proves a Contribute statement.
-pub fn prove_contribute<R: RngCore + CryptoRng>(
-    keys: &ProvingKeys,
-    public: &ContributePublic,
-    witness: &SpendWitness,
-    rng: &mut R,
-) -> Result<Proof, ProveError> {
-    contribute::check_relation(public, witness)?;
-    let circuit = ContributeCircuit::new(public, witness);
-    prove_circuit(
-        statement_keys(keys, Statement::Contribute)?,
-        circuit,
-        &public.to_field_elements(),
-        rng,
-    )
-}
-
-/// Proves a Claim statement.
-pub fn prove_claim<R: RngCore + CryptoRng>(
-    keys: &ProvingKeys,
-    public: &ClaimPublic,
-    witness: &SpendWitness,
-    rng: &mut R,
-) -> Result<Proof, ProveError> {
-    claim::check_relation(public, witness)?;
-    let circuit = ClaimCircuit::new(public, witness);
-    prove_circuit(
-        statement_keys(keys, Statement::Claim)?,
-        circuit,
-        &public.to_field_elements(),
-        rng,
-    )
-}
-
-/// Proves an Attest statement.
-pub fn prove_attest<R: RngCore + CryptoRng>(
-    keys: &ProvingKeys,
-    public: &AttestPublic,
-    witness: &SpendWitness,
-    rng: &mut R,
-) -> Result<Proof, ProveError> {
-    attest::check_relation(public, witness)?;
-    let circuit = AttestCircuit::new(public, witness);
-    prove_circuit(
-        statement_keys(keys, Statement::Attest)?,
-        circuit,
-        &public.to_field_elements(),
-        rng,
-    )
-}
-
-/// Proves an Inherit statement.
-pub fn prove_inherit<R: RngCore + CryptoRng>(
-    keys: &ProvingKeys,
-    public: &InheritPublic,
-    witness: &InheritPrivate,
-    rng: &mut R,
-) -> Result<Proof, ProveError> {
-    inherit::check_relation(public, witness)?;
-    let circuit = InheritCircuit::new(public, witness);
-    prove_circuit(
-        statement_keys(keys, Statement::Inherit)?,
-        circuit,
-        &public.to_field_elements(),
-        rng,
-    )
-}
-
-/// Proves any statement.
+/// Proves any statement: the native relation first (a broken clause is
+/// named before any proving), then the statement's circuit with its keys.
 pub fn prove<R: RngCore + CryptoRng>(
     keys: &ProvingKeys,
     witness: &Witness,
     rng: &mut R,
 ) -> Result<Proof, ProveError> {
+    witness.check()?;
+    let k = statement_keys(keys, witness.statement())?;
+    let inputs = witness.public_inputs();
     match witness {
-        Witness::Contribute(p, w) => prove_contribute(keys, p, w, rng),
-        Witness::Claim(p, w) => prove_claim(keys, p, w, rng),
-        Witness::Attest(p, w) => prove_attest(keys, p, w, rng),
-        Witness::Inherit(p, w) => prove_inherit(keys, p, w, rng),
+        Witness::Contribute(p, w) => prove_circuit(k, ContributeCircuit::new(p, w), &inputs, rng),
+        Witness::Claim(p, w) => prove_circuit(k, ClaimCircuit::new(p, w), &inputs, rng),
+        Witness::Attest(p, w) => prove_circuit(k, AttestCircuit::new(p, w), &inputs, rng),
+        Witness::Inherit(p, w) => prove_circuit(k, InheritCircuit::new(p, w), &inputs, rng),
     }
 }
 

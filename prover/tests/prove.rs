@@ -13,7 +13,7 @@ use zkpension_circuits::statements::{
 };
 use zkpension_circuits::Statement;
 use zkpension_prover::example::{self, one_leaf_path};
-use zkpension_prover::{prove, prove_batch, prove_contribute, ProveError, ProvingKeys, Witness};
+use zkpension_prover::{prove, prove_batch, ProveError, ProvingKeys, Witness};
 use zkpension_verifier::{ProofFile, VerifierKeys, VerifyError};
 
 fn verifier() -> VerifierKeys {
@@ -149,7 +149,7 @@ fn an_unsatisfied_witness_names_the_clause_and_gets_no_proof() {
     for (name, clause, break_it) in cases {
         let (mut public, mut private) = honest_contribution(&mut rng);
         break_it(&mut public, &mut private);
-        let err = prove_contribute(keys, &public, &private, &mut rng).unwrap_err();
+        let err = prove(keys, &Witness::Contribute(public, private), &mut rng).unwrap_err();
         match &err {
             ProveError::Unsatisfied(e) => {
                 assert_eq!(e.statement, Statement::Contribute, "{name}");

@@ -29,10 +29,13 @@ pub(super) fn report(
     let mut payouts = Vec::new();
     for height in 1..=s.height {
         for t in d.client.block(height)?.transactions {
-            let (amount, sealed) = match &t.tx {
-                zkpension_core::Transaction::Claim(c) => (c.body.amount, &c.body.recipient),
-                zkpension_core::Transaction::Inherit(i) => (i.body.amount, &i.body.recipient),
-                _ => continue,
+            let Some(zkpension_core::tx::Payout {
+                amount,
+                recipient: sealed,
+                ..
+            }) = t.tx.payout()
+            else {
+                continue;
             };
             let to = agent.open(chain, SealedField::Recipient, sealed.as_slice())?;
             payouts.push(

@@ -156,6 +156,15 @@ pub enum Transaction {
     Inherit(Inherit),
 }
 
+/// Money out of the pool ([`Transaction::payout`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payout<'a> {
+    pub amount: u64,
+    pub epoch: u64,
+    /// Where it goes; bound into the proof (sealed on a chain with a paying agent).
+    pub recipient: &'a Context,
+}
+
 /// Runs `$e` with `$t` bound to the variant's inner value, whatever the kind.
 macro_rules! each {
     ($tx:expr, $t:ident => $e:expr) => {
@@ -289,6 +298,21 @@ impl Transaction {
             }),
             _ => None,
         }
+    }
+
+    /// Money the transaction takes out of the pool to a recipient: a
+    /// claim's pension or an heir's lump sum.
+    pub fn payout(&self) -> Option<Payout<'_>> {
+        let (amount, epoch, recipient) = match self {
+            Transaction::Claim(t) => (t.body.amount, t.body.epoch, &t.body.recipient),
+            Transaction::Inherit(t) => (t.body.amount, t.body.epoch, &t.body.recipient),
+            _ => return None,
+        };
+        Some(Payout {
+            amount,
+            epoch,
+            recipient,
+        })
     }
 
     /// The nullifier a proof transaction reveals.

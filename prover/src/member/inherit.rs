@@ -8,7 +8,7 @@
 //! may inherit in), is already closed, or holds nothing.
 
 use super::client::NodeClient;
-use super::flow::{check_chain, FlowError};
+use super::flow::FlowError;
 use super::sync;
 use crate::prove::{prove, Witness};
 use crate::wallet::{NoteStatus, Wallet};
@@ -77,9 +77,9 @@ pub fn prepare<R: RngCore + CryptoRng>(
     recipient: &[u8],
     rng: &mut R,
 ) -> Result<Inheritance, InheritError> {
+    // The sync checks the node's chain against the wallet's.
     sync::sync(watch, client)?;
     let status = client.status().map_err(FlowError::from)?;
-    check_chain(watch, &status.chain_id)?;
     let genesis = client.genesis().map_err(FlowError::from)?.genesis;
     let dormancy = genesis.dormancy.ok_or(InheritError::NoInheritance)?;
     if let Some(i) = watch.inherited {
