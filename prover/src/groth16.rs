@@ -37,7 +37,7 @@ use ark_relations::gr1cs::{Matrix, SynthesisError};
 use rayon::prelude::*;
 use zeroize::Zeroize;
 
-use crate::msm::{variable_msm_rows, window_for, FixedBaseTable};
+use crate::msm::{variable_msm_rows, window_for_rows, FixedBaseTable};
 
 /// Window widths (bits) of the tables, per query. Measured on our three
 /// circuits (about 10,000 variables, domain 2^14); see `benches/README.md`.
@@ -186,7 +186,7 @@ impl<P: SWCurveConfig<ScalarField = Fr>> RowMsm<P> for KeyBases<'_, P> {
         self.0.len()
     }
     fn msm_rows(&self, scalars: &[BigInt<4>], rows: Range<usize>) -> Projective<P> {
-        let c = window_for(rows.len());
+        let c = window_for_rows(self.0, scalars, rows.clone());
         variable_msm_rows(self.0, scalars, rows, c)
     }
 }

@@ -5,7 +5,7 @@
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, Field, PrimeField, Zero};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, Zero};
 use zeroize::Zeroize;
 
 use super::FixedBaseTable;
@@ -82,7 +82,10 @@ impl<P: SWCurveConfig> FixedBaseTable<P> {
         let mut lens: Vec<usize> = counts.iter().map(|&n| n as usize).collect();
         lens[0] = 0;
         sum_buckets(&mut pts, &offsets, &mut lens);
-        running_sum(&pts, &offsets, &lens, 1..buckets + 1)
+        let window = 1..buckets + 1;
+        running_sums(&pts, &offsets, &lens, std::slice::from_ref(&window))
+            .pop()
+            .expect("one window")
     }
 }
 
@@ -104,7 +107,8 @@ pub(super) fn sum_buckets<P: SWCurveConfig>(
             }
             any = true;
             for k in 0..n / 2 {
-                batch.push(base + 2 * k, base + k);
+                let i = base + 2 * k;
+                batch.push(i, i + 1, base + k);
                 if batch.is_full() {
                     batch.flush(pts);
                 }
@@ -126,23 +130,93 @@ pub(super) fn sum_buckets<P: SWCurveConfig>(
     }
 }
 
-/// `Σ_k k · B(slots.start + k - 1)` over the summed buckets of `slots` (the
-/// lowest slot weighs 1), by a running sum from the top bucket down.
-pub(super) fn running_sum<P: SWCurveConfig>(
+/// `Σ_k k · B(w.start + k - 1)` for each window `w` of `windows`, over
+/// summed buckets (`lens[b]` is 0 or 1, the sum at `pts[offsets[b]]`): the
+/// lowest slot of a window weighs 1. Every window must have the same number
+/// of slots, a power of two.
+///
+/// The usual running sum from the top bucket down costs two projective
+/// additions a bucket. Here every window is cut into segments of `L` slots,
+/// and the running sums of all segments of all windows advance in
+/// lockstep, so each step's additions (one per segment) share one
+/// inversion in affine coordinates, like the bucket sums. A segment `s`
+/// gives its total `T_s` and its sum weighted from 1 at its own lowest slot,
+/// `S_s`; the window's sum is then `Σ_s S_s + L·Σ_s s·T_s`.
+pub(super) fn running_sums<P: SWCurveConfig>(
     pts: &[Affine<P>],
     offsets: &[usize],
     lens: &[usize],
-    slots: std::ops::Range<usize>,
-) -> Projective<P> {
-    let mut running = Projective::<P>::zero();
-    let mut sum = Projective::<P>::zero();
-    for b in slots.rev() {
-        if lens[b] == 1 {
-            running += pts[offsets[b]];
+    windows: &[std::ops::Range<usize>],
+) -> Vec<Projective<P>> {
+    let Some(first) = windows.first() else {
+        return Vec::new();
+    };
+    let slots = first.len();
+    assert!(
+        slots.is_power_of_two() && windows.iter().all(|w| w.len() == slots),
+        "windows of {slots} slots"
+    );
+    let segments = segments_for(windows.len(), slots);
+    let seg_len = slots / segments;
+    let chains = windows.len() * segments;
+    // work[k]: the running sum of chain k (the bucket total so far);
+    // work[chains + k]: its weighted sum; work[2·chains + k]: this step's
+    // bucket.
+    let mut work = vec![Affine::<P>::identity(); 3 * chains];
+    let mut batch = PairBatch::default();
+    for step in (0..seg_len).rev() {
+        for (w, window) in windows.iter().enumerate() {
+            for s in 0..segments {
+                let k = w * segments + s;
+                let b = window.start + s * seg_len + step;
+                if lens[b] == 1 {
+                    work[2 * chains + k] = pts[offsets[b]];
+                    batch.push(k, 2 * chains + k, k);
+                    if batch.is_full() {
+                        batch.flush(&mut work);
+                    }
+                }
+            }
         }
-        sum += running;
+        batch.flush(&mut work);
+        for k in 0..chains {
+            batch.push(chains + k, k, chains + k);
+            if batch.is_full() {
+                batch.flush(&mut work);
+            }
+        }
+        batch.flush(&mut work);
     }
-    sum
+    (0..windows.len())
+        .map(|w| {
+            let chain = |s: usize| w * segments + s;
+            // Σ_s S_s, and Σ_s s·T_s by a running sum over the segments.
+            let mut sum = Projective::<P>::zero();
+            let mut running = Projective::<P>::zero();
+            let mut weighted = Projective::<P>::zero();
+            for s in (0..segments).rev() {
+                sum += work[chains + chain(s)];
+                if s > 0 {
+                    running += work[chain(s)];
+                    weighted += running;
+                }
+            }
+            for _ in 0..seg_len.trailing_zeros() {
+                weighted.double_in_place();
+            }
+            sum + weighted
+        })
+        .collect()
+}
+
+/// How many segments each of `windows` windows of `slots` slots is cut into
+/// for [`running_sums`]: enough running sums in lockstep (about 256) that an
+/// inversion shared among them costs little per addition, while each
+/// segment's own finish (three projective additions) stays small against its
+/// slots' affine additions. A power of two, at most `slots / 2`.
+fn segments_for(windows: usize, slots: usize) -> usize {
+    let target = 256usize.div_ceil(windows.max(1)).next_power_of_two();
+    target.min(slots / 2).max(1)
 }
 
 /// Writes the signed `c`-bit digits of `k` into `out` (least significant
@@ -176,17 +250,21 @@ pub(super) fn signed_digits<B: BigInteger>(k: &B, c: u32, out: &mut [i32]) {
     debug_assert_eq!(carry, 0, "scalar wider than its windows");
 }
 
-/// Pending affine additions `pts[o] = pts[i] + pts[i + 1]`, done together
+/// Pending affine additions `pts[o] = pts[i] + pts[j]`, done together
 /// with one field inversion when the batch is full or flushed. A batch is
 /// small enough for its points and denominators to stay in cache.
 ///
-/// In-place safety: within a round the pairs of a bucket are pushed in order,
-/// each writes `o ≤ i`, and `o` is below the inputs of every later pair, so no
-/// addition reads a point another one already overwrote.
+/// In-place safety: no addition of a batch may read a point another addition
+/// of the same batch writes, except its own output. The bucket sums push the
+/// pairs `(i, i + 1)` of a bucket in order, each writing `o ≤ i`, below the
+/// inputs of every later pair; the running sums write each chain's own slot.
 struct PairBatch<F> {
-    pairs: Vec<(u32, u32)>,
+    pairs: Vec<(u32, u32, u32)>,
     kinds: Vec<Kind>,
+    /// The prefix products of the denominators, then their inverses.
     scratch: Vec<F>,
+    /// The denominators.
+    dens: Vec<F>,
 }
 
 /// What an addition needs: an ordinary addition or a doubling (both with an
@@ -210,13 +288,14 @@ impl<F> Default for PairBatch<F> {
             pairs: Vec::with_capacity(BATCH),
             kinds: Vec::with_capacity(BATCH),
             scratch: Vec::with_capacity(BATCH),
+            dens: Vec::with_capacity(BATCH),
         }
     }
 }
 
 impl<F: Field> PairBatch<F> {
-    fn push(&mut self, i: usize, o: usize) {
-        self.pairs.push((i as u32, o as u32));
+    fn push(&mut self, i: usize, j: usize, o: usize) {
+        self.pairs.push((i as u32, j as u32, o as u32));
     }
 
     fn is_full(&self) -> bool {
@@ -230,10 +309,11 @@ impl<F: Field> PairBatch<F> {
         let one = F::ONE;
         self.kinds.clear();
         self.scratch.clear();
+        self.dens.clear();
         // Prefix products of the denominators.
         let mut acc = one;
-        for &(i, _) in &self.pairs {
-            let (a, b) = (&pts[i as usize], &pts[i as usize + 1]);
+        for &(i, j, _) in &self.pairs {
+            let (a, b) = (&pts[i as usize], &pts[j as usize]);
             let (kind, den) = if a.is_zero() {
                 (Kind::Right, one)
             } else if b.is_zero() {
@@ -247,23 +327,27 @@ impl<F: Field> PairBatch<F> {
             };
             self.kinds.push(kind);
             self.scratch.push(acc);
+            self.dens.push(den);
             acc *= den;
         }
         let mut inv = acc.inverse().expect("denominators are non-zero");
-        // Walk back: scratch[k] becomes 1/den_k.
-        for (k, &(i, _)) in self.pairs.iter().enumerate().rev() {
-            let (a, b) = (&pts[i as usize], &pts[i as usize + 1]);
-            let den = match self.kinds[k] {
-                Kind::Add => b.x - a.x,
-                Kind::Double => a.y.double(),
-                _ => continue,
-            };
-            let inv_k = inv * self.scratch[k];
-            inv *= den;
-            self.scratch[k] = inv_k;
+        // Walk back: scratch[k] becomes 1/den_k (a denominator of 1, for the
+        // kinds that need none, leaves `inv` as it is).
+        for ((prefix, den), kind) in self
+            .scratch
+            .iter_mut()
+            .zip(&self.dens)
+            .zip(&self.kinds)
+            .rev()
+        {
+            if matches!(kind, Kind::Add | Kind::Double) {
+                let inv_k = inv * *prefix;
+                inv *= den;
+                *prefix = inv_k;
+            }
         }
-        for (k, &(i, o)) in self.pairs.iter().enumerate() {
-            let (a, b) = (pts[i as usize], pts[i as usize + 1]);
+        for (k, &(i, j, o)) in self.pairs.iter().enumerate() {
+            let (a, b) = (pts[i as usize], pts[j as usize]);
             let lambda = match self.kinds[k] {
                 Kind::Left => {
                     pts[o as usize] = a;
@@ -333,6 +417,58 @@ mod tests {
                         };
                 }
                 assert_eq!(acc, k, "c={c}");
+            }
+        }
+    }
+
+    /// The lockstep running sums against `Σ_k k·B_k` one bucket at a time,
+    /// with buckets drawn from a few points so that running sums meet their
+    /// special cases: a bucket equal to the running sum (a doubling), its
+    /// negation (a cancellation), empty buckets and the point at infinity.
+    #[test]
+    fn running_sums_match_the_weighted_sum() {
+        use ark_bn254::{G1Affine, G1Projective};
+        use ark_ec::CurveGroup;
+        use rand::Rng;
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let p = G1Affine::rand(&mut rng);
+        let q = G1Affine::rand(&mut rng);
+        let two_p = (G1Projective::from(p) + p).into_affine();
+        let choices = [p, -p, two_p, -two_p, q, G1Affine::identity()];
+        for (windows, slots) in [
+            (1, 2),
+            (1, 4),
+            (3, 8),
+            (2, 64),
+            (5, 256),
+            (1, 2048),
+            (26, 512),
+        ] {
+            let n = windows * slots + 1;
+            let mut pts = vec![G1Affine::identity(); n];
+            let mut lens = vec![0usize; n];
+            for b in 1..n {
+                if rng.gen_bool(0.8) {
+                    pts[b] = choices[rng.gen_range(0..choices.len())];
+                    lens[b] = 1;
+                }
+            }
+            let offsets: Vec<usize> = (0..n).collect();
+            let ranges: Vec<_> = (0..windows)
+                .map(|w| 1 + w * slots..1 + (w + 1) * slots)
+                .collect();
+            let sums = running_sums(&pts, &offsets, &lens, &ranges);
+            for (w, range) in ranges.iter().enumerate() {
+                let expected: G1Projective = range
+                    .clone()
+                    .enumerate()
+                    .filter(|&(_, b)| lens[b] == 1)
+                    .map(|(k, b)| pts[b] * Fr::from(k as u64 + 1))
+                    .sum();
+                assert_eq!(
+                    sums[w], expected,
+                    "{windows} windows of {slots}, window {w}"
+                );
             }
         }
     }

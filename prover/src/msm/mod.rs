@@ -15,7 +15,9 @@
 //!    shares one field inversion among all its additions (Montgomery's
 //!    trick), so an addition costs about six multiplications instead of the
 //!    eleven of a mixed projective addition;
-//! 3. `Σ_b b·B_b` is formed with the usual running sum.
+//! 3. `Σ_b b·B_b` is formed by running sums over segments of the buckets,
+//!    all segments in lockstep so that their affine additions share
+//!    inversions too (`buckets::running_sums`).
 //!
 //! The affine additions are complete: equal points are doubled, opposite
 //! points cancel, and the point at infinity (`(0, 0)` for BN254) passes
@@ -36,7 +38,7 @@ mod format;
 mod variable;
 
 pub use format::{RawPoint, TableFormatError};
-pub use variable::{msm_rows as variable_msm_rows, window_for, MAX_POINTS};
+pub use variable::{msm_rows as variable_msm_rows, window_for, window_for_rows, MAX_POINTS};
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
