@@ -5,7 +5,7 @@
 //! alias `nf + p` must not both be accepted.
 
 pub use ark_bn254::Fr;
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::PrimeField;
 use thiserror::Error;
 
 /// Bytes in an encoded field element.
@@ -27,7 +27,11 @@ pub enum EncodingError {
 /// The 32-byte big-endian encoding of `x`.
 pub fn to_bytes(x: &Fr) -> [u8; FIELD_BYTES] {
     let mut out = [0u8; FIELD_BYTES];
-    out.copy_from_slice(&x.into_bigint().to_bytes_be());
+    // The limbs are little-endian; the bytes big-endian (no allocation: this
+    // runs once per matrix entry when a key directory's matrices are checked).
+    for (chunk, limb) in out.chunks_exact_mut(8).zip(x.into_bigint().0.iter().rev()) {
+        chunk.copy_from_slice(&limb.to_be_bytes());
+    }
     out
 }
 
