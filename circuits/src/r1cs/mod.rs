@@ -136,7 +136,9 @@ pub struct ConstraintInfo {
 /// against the circuits (loading keys, the matrices stored beside them) use
 /// these instead of synthesizing the circuit; `circuits/tests/binding.rs`
 /// checks that synthesis gives exactly them, so a circuit change must
-/// update them (and `STATEMENT_VERSION`).
+/// update them (and `STATEMENT_VERSION`, and the prover's pinned hashes of
+/// the stored matrices files, `STORED_SHA256`, whose test prints the new
+/// values).
 pub fn pinned_info(statement: Statement) -> ConstraintInfo {
     let (constraints, witness_variables, digest) = match statement {
         Statement::Contribute => (

@@ -21,17 +21,23 @@
 //! constants and small integers, in about 270,000 entries: indices keep the
 //! files at about 2 MB each.)
 //!
-//! The file is a cache and is not trusted: a read is used only if its
-//! matrix digest ([`r1cs::matrix_digest`], SHA-256 over every entry) is the
-//! digest pinned in this build ([`r1cs::pinned_info`]), so it is exactly
-//! this build's circuit; anything else (damaged, truncated, from another
-//! build) is ignored and the matrices are built again.
+//! The file is a cache and is not trusted: a read is used only if the
+//! SHA-256 of its bytes is the one pinned in this build for the statement
+//! ([`STORED_SHA256`]), so it is exactly this build's circuit; anything else
+//! (damaged, truncated, from another build) is ignored and the matrices are
+//! built again. The encoding is deterministic, and a test ties each pin to
+//! the encoding of the synthesized matrices, whose digest
+//! ([`r1cs::matrix_digest`]) is the one pinned in the circuits
+//! ([`r1cs::pinned_info`]). Hashing the 2 MB file costs about a millisecond;
+//! recomputing the matrix digest over every entry (about 10 MB of canonical
+//! encoding) took about ten, a third of a proving process's loading.
 
 use std::io;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use ark_relations::gr1cs::Matrix;
+use sha2::{Digest, Sha256};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::r1cs::{self, ConstraintInfo};
 use zkpension_circuits::Statement;
@@ -41,6 +47,17 @@ use super::{KeyError, KEY_FILE_MODE};
 use crate::fsutil;
 
 const MAGIC: &[u8] = b"zkpension-r1cs/1";
+
+/// SHA-256 of this build's `<statement>.r1cs` file, by [`Statement::index`]
+/// (Contribute, Claim, Attest, Inherit). A circuit change changes them with
+/// the digests of [`r1cs::pinned_info`]; the test
+/// `stored_files_are_pinned` prints the new values.
+pub const STORED_SHA256: [&str; Statement::ALL.len()] = [
+    "c36faed09b6ba0f799c0cbcda6c7f512faf0e9e7251da8957f95132255db0805",
+    "d937693f10afb2445b8a47a9c5d2a4c399cd0a85fb56695c274628e88d5fdac5",
+    "5ff3ad79f5ab35e502b67c0f2accd31949ea7611feabca0c3d7df3a4225d735d",
+    "bfe882aa217c5d816184deb4a2177e9bda5b560de553063737f1e79a04e97f7b",
+];
 
 /// This build's circuit of a statement: its counts and digest, and its R1CS
 /// matrices exactly as Groth16 key generation builds them (setup mode,
@@ -186,19 +203,15 @@ pub(super) fn write_matrices(
 }
 
 /// The matrices in `path` if it holds exactly this build's circuit of
-/// `statement` (by the pinned digest); `None` otherwise.
+/// `statement` (by the pinned SHA-256 of the file, [`STORED_SHA256`]); `None`
+/// otherwise.
 pub(super) fn read_matrices(path: &Path, statement: Statement) -> Option<Vec<Matrix<Fr>>> {
     let bytes = std::fs::read(path).ok()?;
-    let matrices = parse(&bytes, statement)?;
-    let pinned = r1cs::pinned_info(statement);
-    let digest = r1cs::matrix_digest(
-        statement,
-        pinned.constraints,
-        pinned.instance_variables,
-        pinned.witness_variables,
-        &matrices,
-    );
-    (digest == pinned.digest).then_some(matrices)
+    let id: [u8; 32] = Sha256::digest(&bytes).into();
+    if hex::encode(id) != STORED_SHA256[statement.index()] {
+        return None;
+    }
+    parse(&bytes, statement)
 }
 
 /// Bytes read front to back; `None` past the end.
@@ -324,8 +337,8 @@ mod tests {
         let mut big = bytes.clone();
         big[table..table + 32].copy_from_slice(&[0xff; 32]);
         assert!(ignored(&big, Statement::Attest));
-        // Rows that differ only in the order of their entries are the same
-        // circuit.
+        // The same circuit with the entries of its rows in another order is
+        // another file: ignored, and built again.
         let mut reordered = c.matrices.clone();
         for m in &mut reordered {
             for row in m {
@@ -333,6 +346,33 @@ mod tests {
             }
         }
         write_matrices(&path, Statement::Attest, &reordered).unwrap();
-        assert!(read_matrices(&path, Statement::Attest).is_some());
+        assert!(read_matrices(&path, Statement::Attest).is_none());
+    }
+
+    /// Each pinned file hash is the hash of the encoding of the synthesized
+    /// matrices, whose digest is the circuits' pin: the stored file of a
+    /// statement is accepted exactly when it is this build's circuit.
+    #[test]
+    fn stored_files_are_pinned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wrong = Vec::new();
+        for statement in Statement::ALL {
+            let c = circuit(statement).unwrap();
+            assert_eq!(c.info, r1cs::pinned_info(statement));
+            let path = dir.path().join(matrices_file_name(statement));
+            write_matrices(&path, statement, &c.matrices).unwrap();
+            let id = hex::encode(Sha256::digest(std::fs::read(&path).unwrap()));
+            println!("{statement}: {id}");
+            if id != STORED_SHA256[statement.index()] {
+                wrong.push(format!(
+                    "{statement}: pinned {}, built {id}",
+                    STORED_SHA256[statement.index()]
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "stored matrices files are not pinned: {wrong:?}"
+        );
     }
 }

@@ -116,25 +116,16 @@ impl ProvingKeys {
         for &statement in statements {
             let entry = manifest.entry(statement)?;
             check_digest(dir, statement, entry)?;
-            let vk_path = dir.join(&entry.vk_file);
-            let pk_path = dir.join(&entry.pk_file);
-            let vk = VerifyingKey::from_bytes(statement, &manifest.read_vk(dir, statement)?)
-                .map_err(|source| zkpension_verifier::KeyError::InFile {
-                    path: vk_path.clone(),
-                    source: Box::new(source),
-                })?;
-            let pk_bytes = manifest.read_pk(dir, statement)?;
-            let pk = decode_pk(&pk_path, &pk_bytes)?;
-            drop(pk_bytes);
-            if pk.vk != *vk.ark() {
-                return Err(KeyError::PairMismatch {
-                    pk: pk_path,
-                    vk: vk_path,
-                });
-            }
-            check_shape(&pk_path, statement, &pk, &circuit_info(statement)?)?;
-            // The matrices: stored beside the keys, or built (and stored).
-            let circuit = circuit_in(Some(dir), statement)?;
+            // The key pair, and beside it on another thread the matrices
+            // (stored beside the keys, or built and stored): about half of
+            // a proving process's loading each. A key error is reported
+            // first, as when the matrices came second.
+            let (pair, circuit) = rayon::join(
+                || read_pair(dir, &manifest, statement),
+                || circuit_in(Some(dir), statement),
+            );
+            let (vk, pk) = pair?;
+            let circuit = circuit?;
             keys.insert(
                 statement,
                 StatementKeys {
@@ -188,6 +179,36 @@ impl ProvingKeys {
     pub fn statements(&self) -> impl Iterator<Item = Statement> + '_ {
         self.keys.keys().copied()
     }
+}
+
+/// The verifying key with every check, then the proving key (unchecked
+/// mode, after its file's id), which must embed the verifying key and have
+/// the circuit's shape.
+fn read_pair(
+    dir: &Path,
+    manifest: &KeyManifest,
+    statement: Statement,
+) -> Result<(VerifyingKey, ProvingKey<Bn254>), KeyError> {
+    let entry = manifest.entry(statement)?;
+    let vk_path = dir.join(&entry.vk_file);
+    let pk_path = dir.join(&entry.pk_file);
+    let vk = VerifyingKey::from_bytes(statement, &manifest.read_vk(dir, statement)?).map_err(
+        |source| zkpension_verifier::KeyError::InFile {
+            path: vk_path.clone(),
+            source: Box::new(source),
+        },
+    )?;
+    let pk_bytes = manifest.read_pk(dir, statement)?;
+    let pk = decode_pk(&pk_path, &pk_bytes)?;
+    drop(pk_bytes);
+    if pk.vk != *vk.ark() {
+        return Err(KeyError::PairMismatch {
+            pk: pk_path,
+            vk: vk_path,
+        });
+    }
+    check_shape(&pk_path, statement, &pk, &circuit_info(statement)?)?;
+    Ok((vk, pk))
 }
 
 /// Decodes a proving key whose bytes' id was checked (unchecked mode: see the
