@@ -17,7 +17,8 @@
 //!   it as separate rayon tasks, so two cores stay busy with little
 //!   synchronisation.
 //!
-//! The QAP reduction is arkworks' (`LibsnarkReduction`), so `h` is exactly the
+//! The QAP reduction is arkworks' (`LibsnarkReduction`) step for step, over
+//! the compact matrices ([`Matrices::witness_map`]), so `h` is exactly the
 //! stock prover's.
 //!
 //! The tables' file format (`<statement>.tables` beside the keys) is
@@ -30,14 +31,13 @@ use ark_bn254::{g1, g2, Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{BigInt, PrimeField, Zero};
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Proof, ProvingKey};
-use ark_poly::GeneralEvaluationDomain;
-use ark_relations::gr1cs::{Matrix, SynthesisError};
+use ark_relations::gr1cs::SynthesisError;
 use rayon::prelude::*;
 use zeroize::Zeroize;
 
 use crate::msm::{variable_msm_rows, window_for_rows, FixedBaseTable};
+use crate::qap::Matrices;
 
 /// Window widths (bits) of the tables, per query. Measured on our three
 /// circuits (about 10,000 variables, domain 2^14); see `benches/README.md`.
@@ -112,7 +112,7 @@ pub fn create_proof(
     tables: &ProverTables,
     r: Fr,
     s: Fr,
-    matrices: &[Matrix<Fr>],
+    matrices: &Matrices,
     num_inputs: usize,
     num_constraints: usize,
     z: &[Fr],
@@ -138,7 +138,7 @@ pub fn create_proof_without_tables(
     pk: &ProvingKey<Bn254>,
     r: Fr,
     s: Fr,
-    matrices: &[Matrix<Fr>],
+    matrices: &Matrices,
     num_inputs: usize,
     num_constraints: usize,
     z: &[Fr],
@@ -206,7 +206,7 @@ fn prove_with<G1: RowMsm<g1::Config>, G2: RowMsm<g2::Config>>(
     msms: Msms<'_, G1, G2>,
     r: Fr,
     s: Fr,
-    matrices: &[Matrix<Fr>],
+    matrices: &Matrices,
     num_inputs: usize,
     num_constraints: usize,
     z: &[Fr],
@@ -223,10 +223,7 @@ fn prove_with<G1: RowMsm<g1::Config>, G2: RowMsm<g2::Config>>(
     // Chain 1: the QAP reduction, then Σ h_i·H_i. Chain 2: everything else.
     let (h_acc, rest) = rayon::join(
         || -> Result<G1Projective, SynthesisError> {
-            let mut h = LibsnarkReduction::witness_map_from_matrices::<
-                Fr,
-                GeneralEvaluationDomain<Fr>,
-            >(matrices, num_inputs, num_constraints, z)?;
+            let mut h = matrices.witness_map(num_inputs, num_constraints, z)?;
             let mut hb: Vec<BigInt<4>> = h
                 .par_iter()
                 .take(msms.h.scalars())
@@ -319,11 +316,11 @@ pub(crate) mod tests {
     use super::*;
     use ark_ff::UniformRand;
     use ark_groth16::Groth16;
-    use ark_relations::gr1cs::R1CS_PREDICATE_LABEL;
     use ark_relations::gr1cs::{
         ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, LinearCombination,
         OptimizationGoal, SynthesisMode, Variable,
     };
+    use ark_relations::gr1cs::{Matrix, R1CS_PREDICATE_LABEL};
     use ark_snark::SNARK;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
@@ -459,6 +456,7 @@ pub(crate) mod tests {
                 Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng).unwrap();
             let (matrices, num_inputs, num_constraints, z) =
                 matrices_and_assignment(circuit.clone());
+            let compact = Matrices::from_matrices(&matrices);
             let tables = ProverTables::new(&pk);
             for (r, s) in [
                 (Fr::rand(&mut rng), Fr::rand(&mut rng)),
@@ -480,7 +478,7 @@ pub(crate) mod tests {
                         .num_threads(threads)
                         .build()
                         .unwrap();
-                    let (m, n, k) = (&matrices[..], num_inputs, num_constraints);
+                    let (m, n, k) = (&compact, num_inputs, num_constraints);
                     let (ours, untabled) = pool.install(|| {
                         (
                             create_proof(&pk, &tables, r, s, m, n, k, &z),
@@ -524,7 +522,7 @@ pub(crate) mod tests {
             &tables,
             Fr::from(1u64),
             Fr::from(2u64),
-            &matrices,
+            &Matrices::from_matrices(&matrices),
             num_inputs,
             num_constraints,
             &z,

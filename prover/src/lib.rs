@@ -48,6 +48,7 @@ pub mod keys;
 pub mod member;
 pub mod msm;
 pub mod prove;
+pub mod qap;
 pub mod roles;
 pub mod snarkjs;
 pub mod tables_file;

@@ -27,11 +27,11 @@
 
 use crate::groth16;
 use crate::keys::{ProvingKeys, StatementKeys};
+use crate::qap::Matrices;
 use ark_bn254::Fr;
-use ark_ff::{UniformRand, Zero};
+use ark_ff::UniformRand;
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
-    SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisError, SynthesisMode,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
@@ -297,7 +297,7 @@ fn assign<C: ConstraintSynthesizer<Fr>>(
 fn check_assignment(
     statement: Statement,
     shape: &ConstraintInfo,
-    matrices: &[Matrix<Fr>],
+    matrices: &Matrices,
     z: &[Fr],
     public_inputs: &[Fr],
 ) -> Result<(), ProveError> {
@@ -323,23 +323,18 @@ fn check_assignment(
             public_inputs.len()
         )));
     }
-    let [a, b, c] = matrices else {
+    if (0..3).any(|m| matrices.rows(m) != shape.constraints) {
         return Err(circuit_bug(format!(
-            "{} matrices, expected 3",
-            matrices.len()
+            "matrices of {}, {} and {} rows, the circuit has {} constraints",
+            matrices.rows(0),
+            matrices.rows(1),
+            matrices.rows(2),
+            shape.constraints
         )));
-    };
-    let eval = |row: &[(Fr, usize)]| -> Fr {
-        row.iter()
-            .map(|(coeff, col)| z.get(*col).map_or(Fr::zero(), |x| *coeff * x))
-            .sum()
-    };
-    let unsatisfied = (0..shape.constraints).into_par_iter().find_first(|&i| {
-        match (a.get(i), b.get(i), c.get(i)) {
-            (Some(ra), Some(rb), Some(rc)) => eval(ra) * eval(rb) != eval(rc),
-            _ => true,
-        }
-    });
+    }
+    let unsatisfied = (0..shape.constraints)
+        .into_par_iter()
+        .find_first(|&i| matrices.eval(0, i, z) * matrices.eval(1, i, z) != matrices.eval(2, i, z));
     match unsatisfied {
         Some(i) => Err(circuit_bug(format!(
             "the native relation accepts the witness but R1CS constraint {i} is not satisfied"

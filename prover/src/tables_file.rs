@@ -195,6 +195,7 @@ mod tests {
         };
         let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng).unwrap();
         let (matrices, num_inputs, num_constraints, z) = matrices_and_assignment(circuit);
+        let matrices = crate::qap::Matrices::from_matrices(&matrices);
         let tables = ProverTables::new(&pk);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.tables");

@@ -255,7 +255,7 @@ fn derived_keys_equal_ark_groth16_on_the_statements() {
         let target = Target {
             name: statement.name(),
             info: c.info,
-            matrices: &c.matrices,
+            matrices: c.ark_matrices(),
         };
         let c = &mut cache;
         match statement {

@@ -210,7 +210,7 @@ fn same_proof_as_stock_arkworks_for_every_statement() {
             k.proving_key(),
             r,
             s,
-            &c.matrices,
+            c.ark_matrices(),
             c.info.instance_variables,
             c.info.constraints,
             &z,

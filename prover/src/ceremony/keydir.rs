@@ -24,7 +24,7 @@ pub fn statement_targets() -> Result<Vec<Target<'static>>, KeyError> {
             Ok(Target {
                 name: s.name(),
                 info: c.info,
-                matrices: &c.matrices,
+                matrices: c.ark_matrices(),
             })
         })
         .collect()

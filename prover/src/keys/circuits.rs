@@ -45,6 +45,7 @@ use zkpension_verifier::id_to_hex;
 
 use super::{KeyError, KEY_FILE_MODE};
 use crate::fsutil;
+use crate::qap::Matrices;
 
 const MAGIC: &[u8] = b"zkpension-r1cs/1";
 
@@ -65,12 +66,24 @@ pub const STORED_SHA256: [&str; Statement::ALL.len()] = [
 /// proof instead of rebuilding them from each synthesis.
 #[derive(Debug)]
 pub struct Circuit {
-    /// Counts and the digest of `matrices`.
+    /// Counts and the digest of the matrices.
     pub info: ConstraintInfo,
-    /// `[A, B, C]`; columns: the constant 1, the public inputs, the witness.
-    pub matrices: Vec<Matrix<Fr>>,
+    /// `[A, B, C]` in the compact form proving uses; columns: the constant 1,
+    /// the public inputs, the witness.
+    pub matrices: Matrices,
+    /// The same matrices in arkworks' form, made on first use (key
+    /// generation and the ceremony need them; proving does not).
+    ark: OnceLock<Vec<Matrix<Fr>>>,
     /// Where the matrices came from.
     pub origin: MatricesOrigin,
+}
+
+impl Circuit {
+    /// The matrices in arkworks' form (see [`Circuit::matrices`] for the
+    /// compact one).
+    pub fn ark_matrices(&self) -> &[Matrix<Fr>] {
+        self.ark.get_or_init(|| self.matrices.to_matrices())
+    }
 }
 
 /// Where a [`Circuit`]'s matrices came from.
@@ -105,6 +118,7 @@ pub fn circuit_in(dir: Option<&Path>, statement: Statement) -> Result<&'static C
         let stored = Circuit {
             info: r1cs::pinned_info(statement),
             matrices,
+            ark: OnceLock::new(),
             origin: MatricesOrigin::Stored,
         };
         return Ok(slot.get_or_init(|| stored));
@@ -149,7 +163,8 @@ fn build(statement: Statement) -> Result<Circuit, KeyError> {
     }
     Ok(Circuit {
         info,
-        matrices,
+        matrices: Matrices::from_matrices(&matrices),
+        ark: OnceLock::from(matrices),
         origin: MatricesOrigin::Built,
     })
 }
@@ -169,33 +184,33 @@ pub fn matrices_file_name(statement: Statement) -> String {
 pub(super) fn write_matrices(
     path: &Path,
     statement: Statement,
-    matrices: &[Matrix<Fr>],
+    matrices: &Matrices,
 ) -> io::Result<()> {
-    let mut index: std::collections::HashMap<Fr, u32> = std::collections::HashMap::new();
-    let mut coefficients: Vec<Fr> = Vec::new();
-    for (coeff, _) in matrices.iter().flatten().flatten() {
-        index.entry(*coeff).or_insert_with(|| {
-            coefficients.push(*coeff);
-            coefficients.len() as u32 - 1
-        });
-    }
     let name = statement.name().as_bytes();
-    let entries: usize = matrices.iter().flatten().map(Vec::len).sum();
+    let coefficients = matrices.coefficients();
+    let entries: usize = (0..3)
+        .map(|m| {
+            (0..matrices.rows(m))
+                .map(|i| matrices.row(m, i).len())
+                .sum::<usize>()
+        })
+        .sum();
     let mut out = Vec::with_capacity(64 + 32 * coefficients.len() + 8 * entries);
     out.extend_from_slice(MAGIC);
     out.push(name.len() as u8);
     out.extend_from_slice(name);
     out.extend_from_slice(&(coefficients.len() as u32).to_be_bytes());
-    for c in &coefficients {
+    for c in coefficients {
         out.extend_from_slice(&field::to_bytes(c));
     }
-    for m in matrices {
-        out.extend_from_slice(&(m.len() as u32).to_be_bytes());
-        for row in m {
+    for m in 0..3 {
+        out.extend_from_slice(&(matrices.rows(m) as u32).to_be_bytes());
+        for i in 0..matrices.rows(m) {
+            let row = matrices.row(m, i);
             out.extend_from_slice(&(row.len() as u32).to_be_bytes());
-            for (coeff, col) in row {
-                out.extend_from_slice(&(*col as u32).to_be_bytes());
-                out.extend_from_slice(&index[coeff].to_be_bytes());
+            for &(col, k) in row {
+                out.extend_from_slice(&col.to_be_bytes());
+                out.extend_from_slice(&k.to_be_bytes());
             }
         }
     }
@@ -205,7 +220,7 @@ pub(super) fn write_matrices(
 /// The matrices in `path` if it holds exactly this build's circuit of
 /// `statement` (by the pinned SHA-256 of the file, [`STORED_SHA256`]); `None`
 /// otherwise.
-pub(super) fn read_matrices(path: &Path, statement: Statement) -> Option<Vec<Matrix<Fr>>> {
+pub(super) fn read_matrices(path: &Path, statement: Statement) -> Option<Matrices> {
     let bytes = std::fs::read(path).ok()?;
     let id: [u8; 32] = Sha256::digest(&bytes).into();
     if hex::encode(id) != STORED_SHA256[statement.index()] {
@@ -229,7 +244,7 @@ impl<'a> Bytes<'a> {
     }
 }
 
-fn parse(bytes: &[u8], statement: Statement) -> Option<Vec<Matrix<Fr>>> {
+fn parse(bytes: &[u8], statement: Statement) -> Option<Matrices> {
     let mut r = Bytes(bytes);
     if r.take(MAGIC.len())? != MAGIC {
         return None;
@@ -246,30 +261,39 @@ fn parse(bytes: &[u8], statement: Statement) -> Option<Vec<Matrix<Fr>>> {
     for _ in 0..n {
         coefficients.push(field::from_bytes(r.take(32)?).ok()?);
     }
-    let mut matrices = Vec::with_capacity(3);
-    for _ in 0..3 {
+    let mut starts: [Vec<u32>; 3] = Default::default();
+    let mut entries: [Vec<(u32, u32)>; 3] = Default::default();
+    for (s, e) in starts.iter_mut().zip(&mut entries) {
         let rows = r.u32()?;
         // Every row takes at least 4 bytes and every entry 8: a forged
         // count cannot make this allocate more than the file's size.
         if rows > bytes.len() / 4 {
             return None;
         }
-        let mut m = Vec::with_capacity(rows);
+        s.reserve_exact(rows + 1);
+        s.push(0);
         for _ in 0..rows {
-            let entries = r.u32()?;
-            if entries > bytes.len() / 8 {
+            let count = r.u32()?;
+            if count > bytes.len() / 8 {
                 return None;
             }
-            let mut row = Vec::with_capacity(entries);
-            for _ in 0..entries {
-                let col = r.u32()?;
-                row.push((*coefficients.get(r.u32()?)?, col));
+            for _ in 0..count {
+                let col = r.u32()? as u32;
+                e.push((col, r.u32()? as u32));
             }
-            m.push(row);
+            s.push(u32::try_from(e.len()).ok()?);
         }
-        matrices.push(m);
     }
-    r.0.is_empty().then_some(matrices)
+    if !r.0.is_empty() {
+        return None;
+    }
+    let pinned = r1cs::pinned_info(statement);
+    Matrices::from_parts(
+        coefficients,
+        starts,
+        entries,
+        pinned.instance_variables + pinned.witness_variables,
+    )
 }
 
 /// `0x` + hex of a digest.
@@ -299,7 +323,8 @@ mod tests {
         assert_eq!(c.info, r1cs::pinned_info(Statement::Attest));
         let path = dir.path().join(matrices_file_name(Statement::Attest));
         let read = read_matrices(&path, Statement::Attest).expect("stored and read back");
-        for (a, b) in read.iter().zip(&c.matrices) {
+        assert_eq!(read, c.matrices);
+        for (a, b) in read.to_matrices().iter().zip(c.ark_matrices()) {
             assert_eq!(sorted(a), sorted(b));
         }
         let bytes = std::fs::read(&path).unwrap();
@@ -339,13 +364,18 @@ mod tests {
         assert!(ignored(&big, Statement::Attest));
         // The same circuit with the entries of its rows in another order is
         // another file: ignored, and built again.
-        let mut reordered = c.matrices.clone();
+        let mut reordered = c.ark_matrices().to_vec();
         for m in &mut reordered {
             for row in m {
                 row.reverse();
             }
         }
-        write_matrices(&path, Statement::Attest, &reordered).unwrap();
+        write_matrices(
+            &path,
+            Statement::Attest,
+            &Matrices::from_matrices(&reordered),
+        )
+        .unwrap();
         assert!(read_matrices(&path, Statement::Attest).is_none());
     }
 
