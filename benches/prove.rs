@@ -5,7 +5,8 @@
 //! key directory made without `--tables`), stock
 //! `ark_groth16::Groth16::<Bn254>::prove` (synthesis and proof only) as the
 //! baseline, and `prove_batch` throughput. `msm_window` times the no-tables
-//! MSM of a Contribute key's A query at several window widths.
+//! MSM of a Contribute key's A query at several window widths, and
+//! `field_mul` one base-field multiplication (dependent and independent).
 //!
 //! Run with `cargo bench --bench prove`. Keys are the insecure seeded test keys,
 //! generated once into the target directory.
@@ -150,5 +151,40 @@ fn bench_msm_window(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_prove, bench_msm_window);
+/// What bounds the MSMs: one BN254 base-field multiplication, 1,024 of them
+/// in one dependent chain against four independent chains (same count), so
+/// the figure shows whether a multiplication is limited by its latency or
+/// by the core's multiplier throughput.
+fn bench_field_mul(c: &mut Criterion) {
+    use ark_bn254::Fq;
+    use ark_ff::UniformRand;
+    let mut rng = ChaCha20Rng::seed_from_u64(0x5157);
+    let x = Fq::rand(&mut rng);
+    let start = [0; 4].map(|_| Fq::rand(&mut rng));
+    let mut group = c.benchmark_group("field_mul");
+    group.throughput(Throughput::Elements(1024));
+    group.bench_function("fq/1-chain", |b| {
+        b.iter(|| {
+            let mut a = start[0];
+            for _ in 0..1024 {
+                a *= &x;
+            }
+            a
+        })
+    });
+    group.bench_function("fq/4-chains", |b| {
+        b.iter(|| {
+            let mut a = start;
+            for _ in 0..256 {
+                for v in &mut a {
+                    *v *= &x;
+                }
+            }
+            a
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_prove, bench_msm_window, bench_field_mul);
 criterion_main!(benches);

@@ -2,8 +2,8 @@
 # One proof as a whole process, side by side on this machine: rapidsnark
 # v0.0.6 and the snarkjs CLI on membership.circom (8,502 constraints with
 # circom --O2, a 2^14 domain), and zkpension's Contribute proof (default
-# prover, no tables), interleaved run by run; wall seconds and peak memory
-# by /usr/bin/time, then the medians.
+# prover, no tables), interleaved run by run: wall milliseconds around each
+# process and peak memory by /usr/bin/time, then the medians.
 #
 #   benches/baselines/run.sh WORKDIR [RUNS]
 #
@@ -72,7 +72,14 @@ ZK=$TARGET/debug/examples/prove_contribute
 mkdir -p out
 LOG=out/times.txt
 : > "$LOG"
-timed() { { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1; }
+# Wall milliseconds (the clock read around the whole process) and peak KB.
+timed() {
+    local t0 t1 kb
+    t0=$(date +%s%N)
+    kb=$({ /usr/bin/time -f "%M" "$@" > /dev/null; } 2>&1 | tail -1)
+    t1=$(date +%s%N)
+    echo "$(( (t1 - t0) / 1000000 )) $kb"
+}
 for i in $(seq 1 "$RUNS"); do
     echo "rapidsnark $(timed "$PROVER" setup/membership.zkey circuit/witness.wtns out/proof.json out/public.json)" >> "$LOG"
     echo "zkpension $(timed "$ZK" zk-keys --threads 2 --low-memory)" >> "$LOG"
@@ -80,7 +87,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 "$BIN/snarkjs" groth16 verify setup/vk.json out/public.json out/proof.json | tail -1
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-printf '%-11s %15s %15s\n' prover median_wall_s median_peak_kb
+printf '%-11s %15s %15s\n' prover median_wall_ms median_peak_kb
 for t in rapidsnark zkpension snarkjs; do
     printf '%-11s %15s %15s\n' "$t" "$(awk -v t=$t '$1 == t {print $2}' "$LOG" | median)" \
         "$(awk -v t=$t '$1 == t {print $3}' "$LOG" | median)"

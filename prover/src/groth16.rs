@@ -337,6 +337,19 @@ pub(crate) mod tests {
     }
 
     impl RandomCircuit {
+        /// The shapes the tests run: no input, one constraint, up to a
+        /// thousand constraints.
+        pub(crate) fn shapes() -> Vec<RandomCircuit> {
+            [(1, 0, 1), (2, 1, 3), (3, 2, 40), (4, 5, 200), (5, 3, 1000)]
+                .into_iter()
+                .map(|(seed, inputs, constraints)| RandomCircuit {
+                    seed,
+                    inputs,
+                    constraints,
+                })
+                .collect()
+        }
+
         fn public_inputs(&self) -> Vec<Fr> {
             let mut rng = ChaCha20Rng::seed_from_u64(self.seed);
             (0..self.inputs).map(|_| Fr::rand(&mut rng)).collect()
@@ -444,14 +457,8 @@ pub(crate) mod tests {
     #[test]
     fn same_proof_as_arkworks_on_random_circuits() {
         let mut rng = ChaCha20Rng::seed_from_u64(77);
-        for (seed, inputs, constraints) in
-            [(1, 0, 1), (2, 1, 3), (3, 2, 40), (4, 5, 200), (5, 3, 1000)]
-        {
-            let circuit = RandomCircuit {
-                seed,
-                inputs,
-                constraints,
-            };
+        for circuit in RandomCircuit::shapes() {
+            let seed = circuit.seed;
             let (pk, vk) =
                 Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng).unwrap();
             let (matrices, num_inputs, num_constraints, z) =

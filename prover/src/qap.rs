@@ -213,14 +213,8 @@ mod tests {
     /// compact form gives the matrices back entry for entry.
     #[test]
     fn same_witness_map_as_arkworks() {
-        for (seed, inputs, constraints) in
-            [(1, 0, 1), (2, 1, 3), (3, 2, 40), (4, 5, 200), (5, 3, 1000)]
-        {
-            let circuit = RandomCircuit {
-                seed,
-                inputs,
-                constraints,
-            };
+        for circuit in RandomCircuit::shapes() {
+            let seed = circuit.seed;
             let (matrices, num_inputs, num_constraints, z) = matrices_and_assignment(circuit);
             let compact = Matrices::from_matrices(&matrices);
             assert_eq!(compact.to_matrices(), matrices);

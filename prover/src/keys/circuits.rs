@@ -89,8 +89,8 @@ impl Circuit {
 /// Where a [`Circuit`]'s matrices came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatricesOrigin {
-    /// Read from the key directory's `<statement>.r1cs` and checked against
-    /// the pinned digest.
+    /// Read from the key directory's `<statement>.r1cs`, whose SHA-256 is
+    /// this build's ([`STORED_SHA256`]).
     Stored,
     /// Built by synthesizing the circuit.
     Built,

@@ -65,6 +65,7 @@ mod tables;
 
 pub use circuits::{
     circuit, circuit_in, circuit_info, hex_digest, matrices_file_name, Circuit, MatricesOrigin,
+    STORED_SHA256,
 };
 pub use error::KeyError;
 pub use home::{default_home, default_keys_dir, ensure_keys, test_keys, Ensured, TEST_SEED};

@@ -195,7 +195,7 @@ pub(super) fn write_statement_keys(
     );
     // The circuit's matrices, so that proving processes need not build them:
     // derived from the circuit, so not in the manifest; checked against the
-    // pinned digest when read.
+    // file hash this build pins when read.
     let matrices_path = dir.join(matrices_file_name(statement));
     write_matrices(&matrices_path, statement, &circuit(statement)?.matrices)
         .map_err(io_err(&matrices_path))?;

@@ -39,10 +39,12 @@ use super::windows_for;
 /// cache).
 pub const MAX_POINTS: usize = 1 << 15;
 
-/// The window width for `n` bases, close to arkworks' `ln n + 2`: at 4,912
-/// bases (half a Contribute key's A query, what one of two threads takes)
-/// widths 9 and 10 are equally fast, 11 is 9% and 12 30% slower. Measured
-/// with `cargo bench --bench prove -- msm_window` (see `benches/README.md`).
+/// The window width for `n` bucket entries a window, close to arkworks'
+/// `ln n + 2`: at 4,995 bases with random scalars (half a Contribute key's A
+/// query, what one of two threads takes) width 10 is the fastest, 11 is 7%,
+/// 9 12% and 12 19% slower (`cargo bench --bench prove -- msm_window`, see
+/// `benches/README.md`); in whole proofs, widths one narrower than these
+/// were slower and one wider no faster.
 pub fn window_for(n: usize) -> u32 {
     match n {
         0..=63 => 4,
