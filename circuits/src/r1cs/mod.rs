@@ -263,40 +263,17 @@ pub fn matrix_digest(
     h.update(u64le(constraints));
     h.update(u64le(instance_variables));
     h.update(u64le(witness_variables));
-    // One update per row, a row sorted only if it is not already, and the
-    // previous entry's coefficient bytes reused when it repeats (most do:
-    // 1, -1 and the hashes' round constants): the same bytes as entry by
-    // entry, at a fraction of the cost in a process that checks stored
-    // matrices before its proof.
-    let mut buf = Vec::new();
-    let mut last: Option<(Fr, [u8; 32])> = None;
     for m in matrices {
         h.update(u64le(m.len()));
         for (r, row) in m.iter().enumerate() {
-            let sorted;
-            let row = if row.is_sorted_by_key(|(_, col)| *col) {
-                row
-            } else {
-                sorted = {
-                    let mut row = row.clone();
-                    row.sort_by_key(|(_, col)| *col);
-                    row
-                };
-                &sorted
-            };
-            buf.clear();
-            buf.extend_from_slice(&u64le(r));
-            buf.extend_from_slice(&u64le(row.len()));
+            let mut row = row.clone();
+            row.sort_by_key(|(_, col)| *col);
+            h.update(u64le(r));
+            h.update(u64le(row.len()));
             for (coeff, col) in row {
-                buf.extend_from_slice(&u64le(*col));
-                let bytes = match last {
-                    Some((c, bytes)) if c == *coeff => bytes,
-                    _ => field::to_bytes(coeff),
-                };
-                last = Some((*coeff, bytes));
-                buf.extend_from_slice(&bytes);
+                h.update(u64le(col));
+                h.update(field::to_bytes(&coeff));
             }
-            h.update(&buf);
         }
     }
     h.finalize().into()

@@ -37,11 +37,10 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use ark_relations::gr1cs::Matrix;
-use sha2::{Digest, Sha256};
 use zkpension_circuits::field::{self, Fr};
 use zkpension_circuits::r1cs::{self, ConstraintInfo};
 use zkpension_circuits::Statement;
-use zkpension_verifier::id_to_hex;
+use zkpension_verifier::{id_to_hex, sha256_id};
 
 use super::{KeyError, KEY_FILE_MODE};
 use crate::fsutil;
@@ -222,8 +221,7 @@ pub(super) fn write_matrices(
 /// otherwise.
 pub(super) fn read_matrices(path: &Path, statement: Statement) -> Option<Matrices> {
     let bytes = std::fs::read(path).ok()?;
-    let id: [u8; 32] = Sha256::digest(&bytes).into();
-    if hex::encode(id) != STORED_SHA256[statement.index()] {
+    if hex::encode(sha256_id(&bytes)) != STORED_SHA256[statement.index()] {
         return None;
     }
     parse(&bytes, statement)
@@ -391,7 +389,7 @@ mod tests {
             assert_eq!(c.info, r1cs::pinned_info(statement));
             let path = dir.path().join(matrices_file_name(statement));
             write_matrices(&path, statement, &c.matrices).unwrap();
-            let id = hex::encode(Sha256::digest(std::fs::read(&path).unwrap()));
+            let id = hex::encode(sha256_id(&std::fs::read(&path).unwrap()));
             println!("{statement}: {id}");
             if id != STORED_SHA256[statement.index()] {
                 wrong.push(format!(

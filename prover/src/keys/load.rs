@@ -11,7 +11,7 @@ use ark_groth16::ProvingKey;
 use ark_serialize::{CanonicalDeserialize, SerializationError};
 use zkpension_circuits::r1cs::ConstraintInfo;
 use zkpension_circuits::Statement;
-use zkpension_verifier::{id_to_hex, KeyManifest, VerifyingKey};
+use zkpension_verifier::{id_to_hex, KeyEntry, KeyManifest, VerifyingKey};
 
 use super::circuits::{circuit_in, circuit_info, Circuit};
 use super::error::KeyError;
@@ -121,7 +121,7 @@ impl ProvingKeys {
             // a proving process's loading each. A key error is reported
             // first, as when the matrices came second.
             let (pair, circuit) = rayon::join(
-                || read_pair(dir, &manifest, statement),
+                || read_pair(dir, &manifest, entry, statement),
                 || circuit_in(Some(dir), statement),
             );
             let (vk, pk) = pair?;
@@ -187,9 +187,9 @@ impl ProvingKeys {
 fn read_pair(
     dir: &Path,
     manifest: &KeyManifest,
+    entry: &KeyEntry,
     statement: Statement,
 ) -> Result<(VerifyingKey, ProvingKey<Bn254>), KeyError> {
-    let entry = manifest.entry(statement)?;
     let vk_path = dir.join(&entry.vk_file);
     let pk_path = dir.join(&entry.pk_file);
     let vk = VerifyingKey::from_bytes(statement, &manifest.read_vk(dir, statement)?).map_err(
